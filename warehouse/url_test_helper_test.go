@@ -1,0 +1,15 @@
+package warehouse
+
+import (
+	"net/url"
+	"testing"
+)
+
+func mustParse(t *testing.T, s string) *url.URL {
+	t.Helper()
+	u, err := url.Parse(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
