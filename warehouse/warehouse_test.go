@@ -72,8 +72,8 @@ func TestToJSON(t *testing.T) {
 func TestRedactURL(t *testing.T) {
 	for in, want := range map[string]string{
 		"postgres://bob:hunter2@db:5432/x?sslmode=disable": "postgres://bob:xxxxx@db:5432/x?sslmode=disable",
-		"snowflake://u@acct/db?password=hunter2":            "snowflake://u@acct/db?password=xxxxx",
-		"duckdb:/tmp/x.db":                                  "duckdb:/tmp/x.db",
+		"snowflake://u@acct/db?password=hunter2":           "snowflake://u@acct/db?password=xxxxx",
+		"duckdb:/tmp/x.db":                                 "duckdb:/tmp/x.db",
 	} {
 		if got := RedactURL(in); got != want {
 			t.Errorf("RedactURL(%q) = %q, want %q", in, got, want)
