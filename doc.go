@@ -8,6 +8,8 @@
 //	   airbyte/                          staging/        transform/                 backup/
 //	                       all of them talk to the warehouse through warehouse/
 //
+// The packages:
+//
 //   - [github.com/dataopskit/dataops/airbyte] extracts raw data by the Airbyte
 //     protocol: native Go sources (PostgreSQL, files), any Airbyte connector
 //     executable, or an Airbyte server through its API.

@@ -5,7 +5,7 @@ import "strings"
 // Relation names a table or view: database.schema.name. Each part is the name
 // as the engine stores it (no quotes, no case folding); an empty Database or
 // Schema means the connection's current one. Render it for SQL with
-// Dialect.Relation; use Dialect.NormalizeIdentifier first for names a person
+// Dialect.QuoteRelation; use Dialect.NormalizeIdentifier first for names a person
 // typed unquoted.
 type Relation struct {
 	Database string
