@@ -3,10 +3,12 @@ package warehouse
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"iter"
 	"log/slog"
+	"slices"
 	"strings"
 
 	"github.com/jmoiron/sqlx"
@@ -27,21 +29,49 @@ type session struct {
 // Dialect returns the engine's SQL dialect.
 func (s *session) Dialect() Dialect { return s.d }
 
-// Exec runs a statement that returns no rows.
-func (s *session) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	res, err := s.q.ExecContext(ctx, query, args...)
+// Exec runs a statement that returns no rows. Arguments are bind parameters
+// in the driver's placeholder style (? on DuckDB, $1 on PostgreSQL).
+func (s *session) Exec(ctx context.Context, query string, args ...any) (res sql.Result, err error) {
+	defer recoverDriver("exec", &err)
+	res, err = s.q.ExecContext(ctx, query, bindArgs(args)...)
 	return res, wrap("exec", Relation{}, err, s.eng.Classify)
 }
 
 // Select runs a query and scans all rows into dest, a pointer to a slice
 // (see sqlx.Select). Use Rows to stream large results.
-func (s *session) Select(ctx context.Context, dest any, query string, args ...any) error {
-	return wrap("select", Relation{}, sqlx.SelectContext(ctx, s.q, dest, query, args...), s.eng.Classify)
+func (s *session) Select(ctx context.Context, dest any, query string, args ...any) (err error) {
+	defer recoverDriver("select", &err)
+	return wrap("select", Relation{}, sqlx.SelectContext(ctx, s.q, dest, query, bindArgs(args)...), s.eng.Classify)
 }
 
 // Get runs a query that returns one row and scans it into dest (see sqlx.Get).
-func (s *session) Get(ctx context.Context, dest any, query string, args ...any) error {
-	return wrap("get", Relation{}, sqlx.GetContext(ctx, s.q, dest, query, args...), s.eng.Classify)
+func (s *session) Get(ctx context.Context, dest any, query string, args ...any) (err error) {
+	defer recoverDriver("get", &err)
+	return wrap("get", Relation{}, sqlx.GetContext(ctx, s.q, dest, query, bindArgs(args)...), s.eng.Classify)
+}
+
+// bindArgs turns portable values that database/sql drivers mistake for
+// something else into what they bind as intended: json.RawMessage (a []byte
+// that drivers take for binary or a list) binds as JSON text.
+func bindArgs(args []any) []any {
+	cloned := false
+	for i, a := range args {
+		if j, ok := a.(json.RawMessage); ok {
+			if !cloned {
+				args, cloned = slices.Clone(args), true
+			}
+			args[i] = string(j)
+		}
+	}
+	return args
+}
+
+// recoverDriver turns a panic inside a driver (duckdb-go panics on some list
+// arguments) into an error, so that no panic crosses the API.
+func recoverDriver(op string, err *error) {
+	if p := recover(); p != nil {
+		*err = &Error{Op: op, Err: fmt.Errorf("driver panic: %v", p)}
+	}
 }
 
 // Info reports the engine, its version and the current database and schema.
@@ -476,6 +506,9 @@ func (s *session) Load(ctx context.Context, rel Relation, columns []string, rows
 	if columns != nil {
 		cols = make([]Column, len(columns))
 		for i, name := range columns {
+			if slices.Contains(columns[:i], name) {
+				return 0, &Error{Op: op, Relation: rel, Err: fmt.Errorf("column %q listed twice", name)}
+			}
 			found := false
 			for _, c := range all {
 				if c.Name == name || (!s.d.CaseSensitive() && strings.EqualFold(c.Name, name)) {

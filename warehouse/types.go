@@ -1,6 +1,7 @@
 package warehouse
 
 import (
+	"database/sql/driver"
 	"encoding/json"
 	"fmt"
 	"math/big"
@@ -225,6 +226,10 @@ func (d Decimal) String() string {
 	}
 	return s
 }
+
+// Value makes Decimal usable as a bind parameter through database/sql: it
+// binds as its exact decimal text.
+func (d Decimal) Value() (driver.Value, error) { return d.String(), nil }
 
 // Rat returns the decimal's exact value.
 func (d Decimal) Rat() *big.Rat {

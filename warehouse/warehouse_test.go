@@ -2,6 +2,7 @@ package warehouse
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"math/big"
 	"strings"
@@ -135,5 +136,19 @@ func TestError(t *testing.T) {
 	}
 	if wrap("x", Relation{}, nil, nil) != nil {
 		t.Fatal("wrap(nil) != nil")
+	}
+}
+
+func TestBindArgs(t *testing.T) {
+	in := []any{1, json.RawMessage(`{"a":1}`)}
+	out := bindArgs(in)
+	if out[1] != `{"a":1}` {
+		t.Fatalf("bindArgs = %#v", out)
+	}
+	if _, ok := in[1].(json.RawMessage); !ok {
+		t.Fatal("bindArgs changed the caller's slice")
+	}
+	if v, err := MustDecimal("-1.50").Value(); err != nil || v != "-1.50" {
+		t.Fatalf("Decimal.Value = %v, %v", v, err)
 	}
 }

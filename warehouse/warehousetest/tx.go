@@ -2,6 +2,7 @@ package warehousetest
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"testing"
 	"time"
@@ -154,5 +155,35 @@ func testInfo(t *testing.T, f *fixture) {
 	}
 	if s := f.w.String(); s == "" {
 		t.Fatal("String() is empty")
+	}
+}
+
+func testBindParameters(t *testing.T, f *fixture) {
+	ctx := context.Background()
+	cols := []warehouse.Column{
+		col("d", warehouse.DecimalType(38, 10)), col("j", warehouse.JSON), col("s", warehouse.String), col("ts", warehouse.TimestampTZ),
+	}
+	f.mustCreate(t, "params", cols...)
+	dec := warehouse.MustDecimal("-1234567890123456789012345678.0123456789")
+	doc := json.RawMessage(`{"k": [1, 2], "s": "x'y"}`)
+	at := time.Date(2024, 5, 6, 7, 8, 9, 123456000, time.FixedZone("X", 3600))
+	ins := f.w.DB().Rebind("INSERT INTO " + f.q("params") + " (" + f.id("d") + ", " + f.id("j") + ", " + f.id("s") + ", " + f.id("ts") + ") VALUES (?, ?, ?, ?)")
+	if _, err := f.w.Exec(ctx, ins, dec, doc, "it's; DROP TABLE x --", at); err != nil {
+		t.Fatalf("insert with bind parameters: %v", err)
+	}
+	var n int64
+	if err := f.w.Get(ctx, &n, f.w.DB().Rebind("SELECT count(*) FROM "+f.q("params")+" WHERE "+f.id("d")+" = ?"), dec); err != nil || n != 1 {
+		t.Fatalf("select by decimal parameter: %d %v", n, err)
+	}
+	want := []any{dec, doc, "it's; DROP TABLE x --", at}
+	for rec, err := range f.w.Rows(ctx, "SELECT * FROM "+f.q("params")) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, c := range cols {
+			if err := sameValue(c.Type, want[i], rec.Values[i]); err != nil {
+				t.Errorf("column %s: %v", c.Name, err)
+			}
+		}
 	}
 }
