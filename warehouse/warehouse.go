@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/url"
 	"strings"
+	"sync"
 
 	"github.com/jmoiron/sqlx"
 )
@@ -25,8 +26,9 @@ func WithLogger(l *slog.Logger) Option {
 // Its operations also exist on Tx, to run inside one transaction.
 type Warehouse struct {
 	session
-	url    string // redacted
-	closed bool
+	url       string // redacted
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // Open connects to the warehouse that rawURL names, choosing the driver by the
@@ -82,11 +84,8 @@ func (w *Warehouse) Capabilities() Capabilities { return w.eng.Capabilities() }
 
 // Close closes the warehouse. It is safe to call more than once.
 func (w *Warehouse) Close() error {
-	if w.closed {
-		return nil
-	}
-	w.closed = true
-	return w.eng.Close()
+	w.closeOnce.Do(func() { w.closeErr = w.eng.Close() })
+	return w.closeErr
 }
 
 // Tx is a transaction on a warehouse. It has the same operations as
