@@ -1,7 +1,43 @@
-// Package staging will land Airbyte streams untransformed in a warehouse's
-// staging area, the way Airbyte destinations do, committing every state
-// checkpoint in the same transaction as the rows it covers.
+// Package staging lands Airbyte message streams, untransformed, in a
+// warehouse's staging area — exactly once.
 //
-// It holds no API yet: its issue (staging) builds it on the warehouse
-// package's transactions and bulk Load. See DESIGN.md.
+// Airbyte destinations deliver at least once. A Loader does better: records
+// are written through the warehouse's bulk path into an open transaction as
+// they arrive, and every STATE message commits that transaction together
+// with the state, in a state table of the same warehouse. Only then is the
+// state acknowledged to the source (a CDC source confirms its LSN then). A
+// crash at any instant leaves the last committed state with exactly the rows
+// it covers, and the next Load resumes from it:
+//
+//	l := staging.NewLoader(w, staging.Options{Schema: "raw"})
+//	state, err := l.State(ctx)                       // last committed states
+//	rs, err := source.Read(ctx, config, catalog, state)
+//	res, err := l.Load(ctx, catalog, rs)             // per-stream counts
+//
+// # Tables
+//
+// Each stream lands in one typed table named after it, in Options.Schema
+// (default: the stream's namespace, else "staging"). Columns come from the
+// stream's JSON schema (integer; number as float; boolean; string with
+// format date, date-time or an airbyte_type timestamp hint as date or
+// timestamp; objects, arrays and unions as JSON), followed by the metadata
+// columns Airbyte destinations add: _airbyte_raw_id, _airbyte_extracted_at,
+// _airbyte_meta and _airbyte_generation_id. A value that does not fit its
+// column is stored as NULL and a {field, NULLED, DESTINATION_TYPECAST_ERROR}
+// change is added to _airbyte_meta; the sync goes on. A field the schema did
+// not list gets a new JSON column, so nothing is lost; columns the schema no
+// longer lists stay, and are NULL in new rows.
+//
+// # Sync modes
+//
+//   - append: rows are added.
+//   - overwrite: rows are written to a table aside and swapped in, in one
+//     transaction, when the stream completes; readers never see a partial
+//     table. An interrupted overwrite resumes into the table aside.
+//   - append_dedup: rows go to an inbox table and are merged at each commit:
+//     the latest row per primary key, by cursor (NULL lowest) and then
+//     extraction time, replaces older ones; a row whose _ab_cdc_deleted_at is
+//     set removes the key, unless Options.KeepDeleted keeps it flagged.
+//   - A truncating refresh (minimum_generation_id equal to generation_id) is
+//     written aside and swapped in like overwrite.
 package staging

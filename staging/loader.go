@@ -1,0 +1,431 @@
+package staging
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"time"
+
+	"github.com/dataopskit/dataops/airbyte"
+	"github.com/dataopskit/dataops/warehouse"
+)
+
+// Options configure a Loader. The zero value is usable.
+type Options struct {
+	// Schema is where streams land; default: the stream's namespace, else
+	// "staging".
+	Schema string
+	// Connection names this pipeline's states, so that several sources can
+	// keep state in one warehouse; default "default".
+	Connection string
+	// StateSchema holds the state table "sync_state"; default "_dataops".
+	StateSchema string
+	// BatchRows, BatchBytes and FlushInterval bound what is buffered per
+	// stream before it is written (into the open transaction) through the
+	// warehouse's bulk path; defaults 10,000 rows, 16 MiB, 5 s.
+	BatchRows     int
+	BatchBytes    int
+	FlushInterval time.Duration
+	// KeepDeleted keeps rows that a CDC source deleted in append_dedup
+	// streams, flagged by _ab_cdc_deleted_at, instead of removing them.
+	KeepDeleted bool
+	// OnControl receives CONTROL messages (a CONNECTOR_CONFIG carries a
+	// rotated config the caller must persist).
+	OnControl func(*airbyte.ControlMessage)
+	// Logger receives progress and connector logs; default slog.Default().
+	Logger *slog.Logger
+}
+
+func (o Options) withDefaults() Options {
+	if o.Connection == "" {
+		o.Connection = "default"
+	}
+	if o.StateSchema == "" {
+		o.StateSchema = "_dataops"
+	}
+	if o.BatchRows <= 0 {
+		o.BatchRows = 10_000
+	}
+	if o.BatchBytes <= 0 {
+		o.BatchBytes = 16 << 20
+	}
+	if o.FlushInterval <= 0 {
+		o.FlushInterval = 5 * time.Second
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	return o
+}
+
+// Loader lands Airbyte message streams in a warehouse, exactly once: rows are
+// written into an open transaction as they come, and each STATE message
+// commits that transaction together with the state, which is then
+// acknowledged to the source. A crash at any instant leaves the last
+// committed state with exactly the rows it covers; the next Load resumes
+// from it (see State).
+type Loader struct {
+	w     *warehouse.Warehouse
+	opts  Options
+	state stateStore
+	log   *slog.Logger
+}
+
+// NewLoader returns a loader that writes to w.
+func NewLoader(w *warehouse.Warehouse, opts Options) *Loader {
+	opts = opts.withDefaults()
+	return &Loader{
+		w:     w,
+		opts:  opts,
+		state: stateStore{rel: warehouse.Rel(opts.StateSchema, "sync_state"), connection: opts.Connection},
+		log:   opts.Logger.With("connection", opts.Connection),
+	}
+}
+
+// State returns the last committed states, to hand to the source's Read so
+// that it resumes where the last commit stopped.
+func (l *Loader) State(ctx context.Context) ([]airbyte.StateMessage, error) {
+	if err := l.state.ensure(ctx, l.w); err != nil {
+		return nil, err
+	}
+	return l.state.load(ctx, l.w)
+}
+
+// StreamResult counts what a Load did for one stream.
+type StreamResult struct {
+	Stream          airbyte.StreamDescriptor
+	Table           warehouse.Relation
+	Mode            airbyte.DestinationSyncMode
+	Records         int64 // records received and staged
+	Bytes           int64 // bytes of record data received
+	ValuesNulled    int64 // values that did not fit their column and were stored as NULL
+	StatesCommitted int64 // commits that included rows of this stream
+	ColumnsAdded    []string
+}
+
+// Result is what a Load did.
+type Result struct {
+	Streams         []*StreamResult
+	StatesCommitted int64
+	Duration        time.Duration
+}
+
+// Stream returns the result of one stream, or nil.
+func (r *Result) Stream(name string) *StreamResult {
+	for _, s := range r.Streams {
+		if s.Stream.Name == name {
+			return s
+		}
+	}
+	return nil
+}
+
+// Load consumes rs until it ends, landing the records of the streams of
+// catalog. It returns the per-stream results; on error, everything after the
+// last committed state is rolled back, and the error names the stream.
+func (l *Loader) Load(ctx context.Context, catalog *airbyte.ConfiguredCatalog, rs airbyte.ReadStream) (*Result, error) {
+	start := time.Now()
+	if catalog == nil || len(catalog.Streams) == 0 {
+		return nil, errors.New("staging: load: the configured catalog has no streams")
+	}
+	if err := l.state.ensure(ctx, l.w); err != nil {
+		return nil, err
+	}
+	committed, err := l.state.load(ctx, l.w)
+	if err != nil {
+		return nil, err
+	}
+	run := &loadRun{l: l, ctx: ctx, rs: rs, byKey: map[airbyte.StreamDescriptor]*streamLoad{}, res: &Result{}}
+	for _, cs := range catalog.Streams {
+		s, err := l.prepare(ctx, cs, committed)
+		if err != nil {
+			return nil, err
+		}
+		if _, dup := run.byKey[s.desc]; dup {
+			return nil, fmt.Errorf("staging: stream %s appears twice in the configured catalog", s.desc)
+		}
+		run.byKey[s.desc] = s
+		run.streams = append(run.streams, s)
+		run.res.Streams = append(run.res.Streams, s.res)
+	}
+	err = run.consume()
+	run.res.Duration = time.Since(start)
+	if err != nil {
+		run.rollback()
+		return run.res, err
+	}
+	return run.res, nil
+}
+
+// loadRun is the state of one Load.
+type loadRun struct {
+	l         *Loader
+	ctx       context.Context
+	rs        airbyte.ReadStream
+	streams   []*streamLoad
+	byKey     map[airbyte.StreamDescriptor]*streamLoad
+	tx        *warehouse.Tx
+	res       *Result
+	fields    map[string]json.RawMessage
+	lastFlush time.Time
+}
+
+func (r *loadRun) consume() error {
+	r.fields = map[string]json.RawMessage{}
+	r.lastFlush = time.Now()
+	for msg, err := range r.rs.Messages() {
+		if err != nil {
+			return fmt.Errorf("staging: source: %w", err)
+		}
+		if err := r.ctx.Err(); err != nil {
+			return err
+		}
+		switch msg.Type {
+		case airbyte.TypeRecord:
+			if msg.Record == nil {
+				return errors.New("staging: RECORD message without a record")
+			}
+			if err := r.record(msg.Record); err != nil {
+				return err
+			}
+		case airbyte.TypeState:
+			if msg.State == nil {
+				return errors.New("staging: STATE message without a state")
+			}
+			if err := r.commit(msg.State, false); err != nil {
+				return err
+			}
+		case airbyte.TypeTrace:
+			r.trace(msg.Trace)
+		case airbyte.TypeLog:
+			if msg.Log != nil {
+				r.l.log.Log(r.ctx, logLevel(msg.Log.Level), msg.Log.Message, "source", true)
+			}
+		case airbyte.TypeControl:
+			if msg.Control != nil && r.l.opts.OnControl != nil {
+				r.l.opts.OnControl(msg.Control)
+			}
+		}
+	}
+	// The source ended cleanly: every stream is complete.
+	for _, s := range r.streams {
+		s.complete = true
+	}
+	return r.commit(nil, true)
+}
+
+func (r *loadRun) trace(t *airbyte.TraceMessage) {
+	if t == nil {
+		return
+	}
+	switch {
+	case t.Type == airbyte.TraceStreamStatus && t.StreamStatus != nil:
+		if s := r.byKey[t.StreamStatus.StreamDescriptor]; s != nil && t.StreamStatus.Status == airbyte.StreamComplete {
+			s.complete = true
+		}
+	case t.Type == airbyte.TraceError && t.Error != nil:
+		r.l.log.ErrorContext(r.ctx, "source reported an error", "message", t.Error.Message, "failure_type", t.Error.FailureType)
+	}
+}
+
+// record converts one record into a row of its stream's batch.
+func (r *loadRun) record(rec *airbyte.RecordMessage) error {
+	desc := airbyte.StreamDescriptor{Name: rec.Stream, Namespace: rec.Namespace}
+	s := r.byKey[desc]
+	if s == nil {
+		return fmt.Errorf("staging: record for stream %s, which is not in the configured catalog", desc)
+	}
+	if s.swapped {
+		return fmt.Errorf("staging: record for stream %s after the stream completed", desc)
+	}
+	clear(r.fields)
+	if err := json.Unmarshal(rec.Data, &r.fields); err != nil || r.fields == nil {
+		return fmt.Errorf("staging: stream %s: record data is not a JSON object: %.80s", desc, rec.Data)
+	}
+	if extra := s.unknownFields(r.fields); len(extra) > 0 {
+		if err := r.addColumns(s, extra); err != nil {
+			return err
+		}
+	}
+	row, err := s.row(rec, r.fields, r.l.opts.KeepDeleted)
+	if err != nil {
+		return err
+	}
+	s.batch = append(s.batch, row)
+	s.batchBytes += len(rec.Data)
+	s.res.Records++
+	s.res.Bytes += int64(len(rec.Data))
+	if len(s.batch) >= r.l.opts.BatchRows || s.batchBytes >= r.l.opts.BatchBytes || time.Since(r.lastFlush) > r.l.opts.FlushInterval {
+		return r.flush(s)
+	}
+	return nil
+}
+
+// begin opens the transaction that the next commit closes.
+func (r *loadRun) begin() error {
+	if r.tx != nil {
+		return nil
+	}
+	tx, err := r.l.w.Begin(r.ctx)
+	if err != nil {
+		return err
+	}
+	r.tx = tx
+	return nil
+}
+
+// flush writes a stream's batch into the open transaction.
+func (r *loadRun) flush(s *streamLoad) error {
+	r.lastFlush = time.Now()
+	if len(s.batch) == 0 {
+		return nil
+	}
+	if err := r.begin(); err != nil {
+		return err
+	}
+	if _, err := r.tx.Load(r.ctx, s.write, columnNames(s.cols), rowsOf(s.batch)); err != nil {
+		return fmt.Errorf("staging: stream %s: %w", s.desc, err)
+	}
+	s.dirty = true
+	clear(s.batch)
+	s.batch = s.batch[:0]
+	s.batchBytes = 0
+	return nil
+}
+
+// commit makes everything received so far durable together with state (nil
+// at the end of the read), then acknowledges state to the source.
+func (r *loadRun) commit(state *airbyte.StateMessage, final bool) error {
+	if err := r.begin(); err != nil {
+		return err
+	}
+	for _, s := range r.streams {
+		if err := r.flush(s); err != nil {
+			return err
+		}
+		if s.dirty {
+			if err := s.dedup(r.ctx, r.tx, r.l.w, r.l.opts.KeepDeleted); err != nil {
+				return err
+			}
+		}
+	}
+	if state != nil {
+		if err := r.l.state.save(r.ctx, r.tx, r.l.w, state); err != nil {
+			return err
+		}
+	}
+	for _, s := range r.streams {
+		if s.complete && !s.swapped {
+			if err := s.finish(r.ctx, r.tx, r.l.w); err != nil {
+				return err
+			}
+			if s.truncate {
+				if err := r.l.state.clear(r.ctx, r.tx, r.l.w, s.desc); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	if err := r.tx.Commit(); err != nil {
+		return fmt.Errorf("staging: commit: %w", err)
+	}
+	r.tx = nil
+	if state != nil {
+		r.res.StatesCommitted++
+	}
+	for _, s := range r.streams {
+		if s.dirty && state != nil {
+			s.res.StatesCommitted++
+		}
+		s.dirty = false
+	}
+	if state != nil {
+		if err := r.rs.Ack(r.ctx, state); err != nil {
+			return fmt.Errorf("staging: acknowledge state: %w", err)
+		}
+	}
+	if final {
+		for _, s := range r.streams {
+			r.l.log.InfoContext(r.ctx, "stream staged", "stream", s.desc.String(), "table", s.target.String(), "records", s.res.Records, "nulled", s.res.ValuesNulled)
+		}
+	}
+	return nil
+}
+
+func (r *loadRun) rollback() {
+	if r.tx != nil {
+		_ = r.tx.Rollback()
+		r.tx = nil
+	}
+}
+
+// addColumns adds JSON columns for fields the stream's schema did not list,
+// so that no data is lost; the stream's buffered rows are written first.
+func (r *loadRun) addColumns(s *streamLoad, names []string) error {
+	if err := r.flush(s); err != nil {
+		return err
+	}
+	if err := r.begin(); err != nil {
+		return err
+	}
+	cols := make([]warehouse.Column, len(names))
+	for i, n := range names {
+		cols[i] = warehouse.Column{Name: n, Type: warehouse.JSON, Nullable: true}
+	}
+	for _, rel := range s.tables() {
+		if err := r.tx.AddColumns(r.ctx, rel, cols); err != nil {
+			return fmt.Errorf("staging: stream %s: add columns %v: %w", s.desc, names, err)
+		}
+	}
+	// New columns go before the metadata columns in the row layout too.
+	n := len(s.cols) - len(metaColumns)
+	s.cols = slices.Insert(s.cols, n, cols...)
+	s.reindex()
+	s.res.ColumnsAdded = append(s.res.ColumnsAdded, names...)
+	r.l.log.InfoContext(r.ctx, "columns added", "stream", s.desc.String(), "columns", names)
+	return nil
+}
+
+// rowsOf iterates over a batch.
+func rowsOf(batch [][]any) func(func([]any, error) bool) {
+	return func(yield func([]any, error) bool) {
+		for _, row := range batch {
+			if !yield(row, nil) {
+				return
+			}
+		}
+	}
+}
+
+func logLevel(l airbyte.LogLevel) slog.Level {
+	switch l {
+	case airbyte.LogFatal, airbyte.LogError:
+		return slog.LevelError
+	case airbyte.LogWarn:
+		return slog.LevelWarn
+	case airbyte.LogDebug, airbyte.LogTrace:
+		return slog.LevelDebug
+	}
+	return slog.LevelInfo
+}
+
+// auxName derives the name of a helper table of a stream, fitting the
+// engine's identifier limit.
+func auxName(d warehouse.Dialect, name, tag string) string {
+	suffix := "__dataops_" + tag
+	if max := d.MaxIdentifierLength(); max > 0 && len(name)+len(suffix) > max {
+		sum := sha256.Sum256([]byte(name))
+		h := "_" + hex.EncodeToString(sum[:4])
+		cut := max - len(suffix) - len(h)
+		for cut > 0 && cut < len(name) && (name[cut]&0xC0) == 0x80 {
+			cut--
+		}
+		name = name[:cut] + h
+	}
+	return name + suffix
+}
