@@ -31,6 +31,10 @@ type Message struct {
 	State            *StateMessage           `json:"state,omitempty"`
 	Trace            *TraceMessage           `json:"trace,omitempty"`
 	Control          *ControlMessage         `json:"control,omitempty"`
+	// DestinationCatalog is set on DESTINATION_CATALOG messages.
+	DestinationCatalog *DestinationCatalog `json:"destination_catalog,omitempty"`
+
+	extra string // unknown members, raw `"k":v,...`, kept for round trips
 }
 
 // RecordMessage is one record of a stream. Data stays raw JSON until a
@@ -41,11 +45,27 @@ type RecordMessage struct {
 	Data      json.RawMessage `json:"data"`
 	EmittedAt int64           `json:"emitted_at"` // milliseconds since the Unix epoch
 	Meta      *RecordMeta     `json:"meta,omitempty"`
+	// FileReference points at the file a file-based record describes.
+	FileReference *RecordFileReference `json:"file_reference,omitempty"`
+
+	extra string // unknown members, raw `"k":v,...`, kept for round trips
+}
+
+// RecordFileReference is the protocol's AirbyteRecordMessageFileReference:
+// where the file that a record describes was staged.
+type RecordFileReference struct {
+	StagingFileURL         string `json:"staging_file_url,omitempty"`
+	SourceFileRelativePath string `json:"source_file_relative_path,omitempty"`
+	FileSizeBytes          *int64 `json:"file_size_bytes,omitempty"`
+
+	extra string // unknown members, raw `"k":v,...`, kept for round trips
 }
 
 // RecordMeta carries what happened to a record's fields on the way.
 type RecordMeta struct {
 	Changes []RecordChange `json:"changes,omitempty"`
+
+	extra string // unknown members, raw `"k":v,...`, kept for round trips
 }
 
 // RecordChange records one field that was nulled or truncated, and why.
@@ -53,7 +73,30 @@ type RecordChange struct {
 	Field  string `json:"field"`
 	Change string `json:"change"` // NULLED or TRUNCATED
 	Reason string `json:"reason"` // e.g. DESTINATION_TYPECAST_ERROR
+
+	extra string // unknown members, raw `"k":v,...`, kept for round trips
 }
+
+// Values of RecordChange.Change.
+const (
+	ChangeNulled    = "NULLED"
+	ChangeTruncated = "TRUNCATED"
+)
+
+// Values of RecordChange.Reason.
+const (
+	ReasonSourceRecordSizeLimitation      = "SOURCE_RECORD_SIZE_LIMITATION"
+	ReasonDestinationRecordSizeLimitation = "DESTINATION_RECORD_SIZE_LIMITATION"
+	ReasonPlatformRecordSizeLimitation    = "PLATFORM_RECORD_SIZE_LIMITATION"
+	ReasonSourceFieldSizeLimitation       = "SOURCE_FIELD_SIZE_LIMITATION"
+	ReasonDestinationFieldSizeLimitation  = "DESTINATION_FIELD_SIZE_LIMITATION"
+	ReasonPlatformFieldSizeLimitation     = "PLATFORM_FIELD_SIZE_LIMITATION"
+	ReasonSourceSerializationError        = "SOURCE_SERIALIZATION_ERROR"
+	ReasonDestinationSerializationError   = "DESTINATION_SERIALIZATION_ERROR"
+	ReasonPlatformSerializationError      = "PLATFORM_SERIALIZATION_ERROR"
+	ReasonSourceRetrievalError            = "SOURCE_RETRIEVAL_ERROR"
+	ReasonDestinationTypecastError        = "DESTINATION_TYPECAST_ERROR"
+)
 
 // StateType says which form a StateMessage has.
 type StateType string
@@ -74,24 +117,33 @@ type StateMessage struct {
 	Data             json.RawMessage `json:"data,omitempty"` // LEGACY
 	SourceStats      *StateStats     `json:"sourceStats,omitempty"`
 	DestinationStats *StateStats     `json:"destinationStats,omitempty"`
+
+	extra string // unknown members, raw `"k":v,...`, kept for round trips
 }
 
 // StreamState is the state of one stream.
 type StreamState struct {
 	StreamDescriptor StreamDescriptor `json:"stream_descriptor"`
 	StreamState      json.RawMessage  `json:"stream_state,omitempty"`
+
+	extra string // unknown members, raw `"k":v,...`, kept for round trips
 }
 
 // GlobalState is a state shared by all streams (CDC) plus per-stream states.
 type GlobalState struct {
 	SharedState  json.RawMessage `json:"shared_state,omitempty"`
 	StreamStates []StreamState   `json:"stream_states"`
+
+	extra string // unknown members, raw `"k":v,...`, kept for round trips
 }
 
-// StreamDescriptor names a stream: its name and optional namespace.
+// StreamDescriptor names a stream: its name and optional namespace. It stays
+// comparable (usable as a map key); unknown members are part of its value.
 type StreamDescriptor struct {
 	Name      string `json:"name"`
 	Namespace string `json:"namespace,omitempty"`
+
+	extra string // unknown members, raw `"k":v,...`, kept for round trips
 }
 
 // String renders "namespace.name", or the name alone.
@@ -106,6 +158,8 @@ func (d StreamDescriptor) String() string {
 type StateStats struct {
 	RecordCount         *float64 `json:"recordCount,omitempty"`
 	RejectedRecordCount *float64 `json:"rejectedRecordCount,omitempty"`
+
+	extra string // unknown members, raw `"k":v,...`, kept for round trips
 }
 
 // LogLevel is the level of a LogMessage.
@@ -126,6 +180,8 @@ type LogMessage struct {
 	Level      LogLevel `json:"level"`
 	Message    string   `json:"message"`
 	StackTrace string   `json:"stack_trace,omitempty"`
+
+	extra string // unknown members, raw `"k":v,...`, kept for round trips
 }
 
 // TraceType is the kind of a TraceMessage.
@@ -147,6 +203,8 @@ type TraceMessage struct {
 	Estimate     *EstimateTrace     `json:"estimate,omitempty"`
 	StreamStatus *StreamStatusTrace `json:"stream_status,omitempty"`
 	Analytics    *AnalyticsTrace    `json:"analytics,omitempty"`
+
+	extra string // unknown members, raw `"k":v,...`, kept for round trips
 }
 
 // FailureType classifies an ErrorTrace.
@@ -166,6 +224,8 @@ type ErrorTrace struct {
 	StackTrace       string            `json:"stack_trace,omitempty"`
 	FailureType      FailureType       `json:"failure_type,omitempty"`
 	StreamDescriptor *StreamDescriptor `json:"stream_descriptor,omitempty"`
+
+	extra string // unknown members, raw `"k":v,...`, kept for round trips
 }
 
 // EstimateTrace estimates the rows or bytes still to come.
@@ -175,7 +235,15 @@ type EstimateTrace struct {
 	Namespace    string `json:"namespace,omitempty"`
 	RowEstimate  *int64 `json:"row_estimate,omitempty"`
 	ByteEstimate *int64 `json:"byte_estimate,omitempty"`
+
+	extra string // unknown members, raw `"k":v,...`, kept for round trips
 }
+
+// Values of EstimateTrace.Type.
+const (
+	EstimateStream = "STREAM"
+	EstimateSync   = "SYNC"
+)
 
 // StreamStatus is a stream's progress.
 type StreamStatus string
@@ -193,23 +261,34 @@ type StreamStatusTrace struct {
 	StreamDescriptor StreamDescriptor     `json:"stream_descriptor"`
 	Status           StreamStatus         `json:"status"`
 	Reasons          []StreamStatusReason `json:"reasons,omitempty"`
+
+	extra string // unknown members, raw `"k":v,...`, kept for round trips
 }
 
 // StreamStatusReason explains a status (e.g. RATE_LIMITED).
 type StreamStatusReason struct {
 	Type        string                   `json:"type"`
 	RateLimited *StreamStatusRateLimited `json:"rate_limited,omitempty"`
+
+	extra string // unknown members, raw `"k":v,...`, kept for round trips
 }
+
+// ReasonRateLimited is the StreamStatusReason type of a rate-limited stream.
+const ReasonRateLimited = "RATE_LIMITED"
 
 // StreamStatusRateLimited says when a rate-limited stream may go on.
 type StreamStatusRateLimited struct {
 	QuotaReset *int64 `json:"quota_reset,omitempty"`
+
+	extra string // unknown members, raw `"k":v,...`, kept for round trips
 }
 
 // AnalyticsTrace is a connector's analytics event.
 type AnalyticsTrace struct {
 	Type  string `json:"type"`
 	Value string `json:"value,omitempty"`
+
+	extra string // unknown members, raw `"k":v,...`, kept for round trips
 }
 
 // ControlMessage lets a connector talk to the platform; CONNECTOR_CONFIG
@@ -219,17 +298,27 @@ type ControlMessage struct {
 	Type            string                  `json:"type"`
 	EmittedAt       float64                 `json:"emitted_at"`
 	ConnectorConfig *ControlConnectorConfig `json:"connectorConfig,omitempty"`
+
+	extra string // unknown members, raw `"k":v,...`, kept for round trips
 }
+
+// ControlConnectorConfigType is the ControlMessage type that carries an
+// updated connector config.
+const ControlConnectorConfigType = "CONNECTOR_CONFIG"
 
 // ControlConnectorConfig holds the connector's updated config.
 type ControlConnectorConfig struct {
 	Config json.RawMessage `json:"config"`
+
+	extra string // unknown members, raw `"k":v,...`, kept for round trips
 }
 
 // ConnectionStatus answers a Check.
 type ConnectionStatus struct {
 	Status  string `json:"status"` // SUCCEEDED or FAILED
 	Message string `json:"message,omitempty"`
+
+	extra string // unknown members, raw `"k":v,...`, kept for round trips
 }
 
 // Connection statuses.
@@ -248,11 +337,62 @@ type ConnectorSpecification struct {
 	SupportsDBT                   bool                  `json:"supportsDBT,omitempty"`
 	SupportedDestinationSyncModes []DestinationSyncMode `json:"supported_destination_sync_modes,omitempty"`
 	ProtocolVersion               string                `json:"protocol_version,omitempty"`
+	// AuthSpecification is the deprecated OAuth description.
+	AuthSpecification *AuthSpecification `json:"authSpecification,omitempty"`
+	// AdvancedAuth describes an OAuth flow the platform can run for the user.
+	AdvancedAuth *AdvancedAuth `json:"advanced_auth,omitempty"`
+
+	extra string // unknown members, raw `"k":v,...`, kept for round trips
+}
+
+// AuthSpecification is the deprecated description of a connector's OAuth
+// flow (superseded by AdvancedAuth).
+type AuthSpecification struct {
+	AuthType            string               `json:"auth_type,omitempty"` // oauth2.0
+	OAuth2Specification *OAuth2Specification `json:"oauth2Specification,omitempty"`
+
+	extra string // unknown members, raw `"k":v,...`, kept for round trips
+}
+
+// OAuth2Specification is the deprecated OAuth metadata: where in the config
+// the OAuth parameters live.
+type OAuth2Specification struct {
+	// RootObject is a path of strings and integers (oneOf indexes).
+	RootObject                []json.RawMessage `json:"rootObject,omitempty"`
+	OAuthFlowInitParameters   [][]string        `json:"oauthFlowInitParameters,omitempty"`
+	OAuthFlowOutputParameters [][]string        `json:"oauthFlowOutputParameters,omitempty"`
+
+	extra string // unknown members, raw `"k":v,...`, kept for round trips
+}
+
+// AdvancedAuth describes an OAuth flow that the platform may run to fill in
+// part of the config.
+type AdvancedAuth struct {
+	AuthFlowType             string                    `json:"auth_flow_type,omitempty"` // oauth2.0 or oauth1.0
+	PredicateKey             []string                  `json:"predicate_key,omitempty"`
+	PredicateValue           string                    `json:"predicate_value,omitempty"`
+	OAuthConfigSpecification *OAuthConfigSpecification `json:"oauth_config_specification,omitempty"`
+
+	extra string // unknown members, raw `"k":v,...`, kept for round trips
+}
+
+// OAuthConfigSpecification holds the JSON schemas and templates of an OAuth
+// flow; each stays raw JSON.
+type OAuthConfigSpecification struct {
+	OAuthUserInputFromConnectorConfigSpecification json.RawMessage `json:"oauth_user_input_from_connector_config_specification,omitempty"`
+	OAuthConnectorInputSpecification               json.RawMessage `json:"oauth_connector_input_specification,omitempty"`
+	CompleteOAuthOutputSpecification               json.RawMessage `json:"complete_oauth_output_specification,omitempty"`
+	CompleteOAuthServerInputSpecification          json.RawMessage `json:"complete_oauth_server_input_specification,omitempty"`
+	CompleteOAuthServerOutputSpecification         json.RawMessage `json:"complete_oauth_server_output_specification,omitempty"`
+
+	extra string // unknown members, raw `"k":v,...`, kept for round trips
 }
 
 // Catalog lists the streams a source offers (AirbyteCatalog).
 type Catalog struct {
 	Streams []Stream `json:"streams"`
+
+	extra string // unknown members, raw `"k":v,...`, kept for round trips
 }
 
 // SyncMode is how a source reads a stream.
@@ -288,6 +428,8 @@ type Stream struct {
 	SourceDefinedPrimaryKey [][]string      `json:"source_defined_primary_key,omitempty"`
 	IsResumable             *bool           `json:"is_resumable,omitempty"`
 	IsFileBased             *bool           `json:"is_file_based,omitempty"`
+
+	extra string // unknown members, raw `"k":v,...`, kept for round trips
 }
 
 // Descriptor returns the stream's name and namespace.
@@ -298,6 +440,8 @@ func (s Stream) Descriptor() StreamDescriptor {
 // ConfiguredCatalog is what a read is asked to do: the chosen streams and how.
 type ConfiguredCatalog struct {
 	Streams []ConfiguredStream `json:"streams"`
+
+	extra string // unknown members, raw `"k":v,...`, kept for round trips
 }
 
 // ConfiguredStream is one stream chosen for a read.
@@ -310,4 +454,28 @@ type ConfiguredStream struct {
 	GenerationID        *int64              `json:"generation_id,omitempty"`
 	MinimumGenerationID *int64              `json:"minimum_generation_id,omitempty"`
 	SyncID              *int64              `json:"sync_id,omitempty"`
+	// DestinationObjectName names the destination object to write to.
+	DestinationObjectName string `json:"destination_object_name,omitempty"`
+	// IncludeFiles asks a file-based stream to carry its files too.
+	IncludeFiles *bool `json:"include_files,omitempty"`
+
+	extra string // unknown members, raw `"k":v,...`, kept for round trips
+}
+
+// DestinationCatalog lists what a destination can do with its objects
+// (DESTINATION_CATALOG messages).
+type DestinationCatalog struct {
+	Operations []DestinationOperation `json:"operations"`
+
+	extra string // unknown members, raw `"k":v,...`, kept for round trips
+}
+
+// DestinationOperation is one possible operation on a destination object.
+type DestinationOperation struct {
+	ObjectName   string              `json:"object_name"`
+	SyncMode     DestinationSyncMode `json:"sync_mode"`
+	JSONSchema   json.RawMessage     `json:"json_schema"`
+	MatchingKeys [][]string          `json:"matching_keys,omitempty"`
+
+	extra string // unknown members, raw `"k":v,...`, kept for round trips
 }

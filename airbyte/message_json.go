@@ -1,0 +1,264 @@
+package airbyte
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strconv"
+)
+
+// The envelope and RECORD messages are by far the most frequent, so they have
+// hand-written codecs: one pass over the bytes, record data sliced rather
+// than decoded.
+
+// MarshalJSON encodes m as one JSON object, unknown members included.
+func (m Message) MarshalJSON() ([]byte, error) {
+	return m.appendJSON(make([]byte, 0, 256))
+}
+
+func (m *Message) appendJSON(dst []byte) ([]byte, error) {
+	dst = append(dst, `{"type":`...)
+	dst = appendString(dst, string(m.Type))
+	var err error
+	if m.Record != nil {
+		dst = append(dst, `,"record":`...)
+		if dst, err = m.Record.appendJSON(dst); err != nil {
+			return nil, err
+		}
+	}
+	for _, f := range [...]struct {
+		name string
+		v    json.Marshaler
+		set  bool
+	}{
+		{"log", m.Log, m.Log != nil},
+		{"spec", m.Spec, m.Spec != nil},
+		{"connectionStatus", m.ConnectionStatus, m.ConnectionStatus != nil},
+		{"catalog", m.Catalog, m.Catalog != nil},
+		{"state", m.State, m.State != nil},
+		{"trace", m.Trace, m.Trace != nil},
+		{"control", m.Control, m.Control != nil},
+		{"destination_catalog", m.DestinationCatalog, m.DestinationCatalog != nil},
+	} {
+		if !f.set {
+			continue
+		}
+		b, err := f.v.MarshalJSON()
+		if err != nil {
+			return nil, fmt.Errorf("airbyte: encode %s message: %w", m.Type, err)
+		}
+		dst = append(dst, ',', '"')
+		dst = append(dst, f.name...)
+		dst = append(dst, '"', ':')
+		dst = append(dst, b...)
+	}
+	if m.extra != "" {
+		dst = append(dst, ',')
+		dst = append(dst, m.extra...)
+	}
+	return append(dst, '}'), nil
+}
+
+// UnmarshalJSON decodes one AirbyteMessage. Unknown members and unknown
+// message types are kept.
+func (m *Message) UnmarshalJSON(data []byte) error {
+	return m.decode(data, false)
+}
+
+// decode fills m from data. With owned, data belongs to m from now on and
+// record data may alias it instead of being copied.
+func (m *Message) decode(data []byte, owned bool) error {
+	if isNull(bytes.TrimSpace(data)) {
+		return nil
+	}
+	*m = Message{}
+	var extra extraBuilder
+	sawType := false
+	err := eachMember(data, func(k string, v []byte) error {
+		if isNull(v) {
+			if k == "type" {
+				return fmt.Errorf("message type is null")
+			}
+			if !isMessageField(k) {
+				extra.add(k, v)
+			}
+			return nil
+		}
+		var err error
+		switch k {
+		case "type":
+			var s string
+			if s, err = decodeString(v); err == nil {
+				m.Type = Type(s)
+				sawType = true
+			}
+		case "record":
+			m.Record = new(RecordMessage)
+			err = m.Record.decode(v, owned)
+		case "log":
+			m.Log = new(LogMessage)
+			err = m.Log.UnmarshalJSON(v)
+		case "spec":
+			m.Spec = new(ConnectorSpecification)
+			err = m.Spec.UnmarshalJSON(v)
+		case "connectionStatus":
+			m.ConnectionStatus = new(ConnectionStatus)
+			err = m.ConnectionStatus.UnmarshalJSON(v)
+		case "catalog":
+			m.Catalog = new(Catalog)
+			err = m.Catalog.UnmarshalJSON(v)
+		case "state":
+			m.State = new(StateMessage)
+			err = m.State.UnmarshalJSON(v)
+		case "trace":
+			m.Trace = new(TraceMessage)
+			err = m.Trace.UnmarshalJSON(v)
+		case "control":
+			m.Control = new(ControlMessage)
+			err = m.Control.UnmarshalJSON(v)
+		case "destination_catalog":
+			m.DestinationCatalog = new(DestinationCatalog)
+			err = m.DestinationCatalog.UnmarshalJSON(v)
+		default:
+			extra.add(k, v)
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", k, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if !sawType {
+		return errNoType
+	}
+	m.extra = extra.String()
+	return nil
+}
+
+var errNoType = fmt.Errorf("no message type")
+
+func isMessageField(k string) bool {
+	switch k {
+	case "type", "record", "log", "spec", "connectionStatus", "catalog", "state", "trace", "control", "destination_catalog":
+		return true
+	}
+	return false
+}
+
+// MarshalJSON encodes r, unknown members included.
+func (r RecordMessage) MarshalJSON() ([]byte, error) {
+	return r.appendJSON(make([]byte, 0, 64+len(r.Data)))
+}
+
+func (r *RecordMessage) appendJSON(dst []byte) ([]byte, error) {
+	dst = append(dst, '{')
+	if r.Namespace != "" {
+		dst = append(dst, `"namespace":`...)
+		dst = appendString(dst, r.Namespace)
+		dst = append(dst, ',')
+	}
+	dst = append(dst, `"stream":`...)
+	dst = appendString(dst, r.Stream)
+	dst = append(dst, `,"data":`...)
+	if len(r.Data) == 0 {
+		dst = append(dst, "{}"...)
+	} else {
+		dst = append(dst, r.Data...)
+	}
+	dst = append(dst, `,"emitted_at":`...)
+	dst = strconv.AppendInt(dst, r.EmittedAt, 10)
+	if r.Meta != nil {
+		b, err := r.Meta.MarshalJSON()
+		if err != nil {
+			return nil, fmt.Errorf("airbyte: encode record meta of stream %q: %w", r.Stream, err)
+		}
+		dst = append(dst, `,"meta":`...)
+		dst = append(dst, b...)
+	}
+	if r.FileReference != nil {
+		b, err := r.FileReference.MarshalJSON()
+		if err != nil {
+			return nil, fmt.Errorf("airbyte: encode file reference of stream %q: %w", r.Stream, err)
+		}
+		dst = append(dst, `,"file_reference":`...)
+		dst = append(dst, b...)
+	}
+	if r.extra != "" {
+		dst = append(dst, ',')
+		dst = append(dst, r.extra...)
+	}
+	return append(dst, '}'), nil
+}
+
+// UnmarshalJSON decodes a record; Data keeps the raw JSON of "data".
+func (r *RecordMessage) UnmarshalJSON(data []byte) error {
+	return r.decode(data, false)
+}
+
+func (r *RecordMessage) decode(data []byte, owned bool) error {
+	if isNull(bytes.TrimSpace(data)) {
+		return nil
+	}
+	*r = RecordMessage{}
+	var extra extraBuilder
+	err := eachMember(data, func(k string, v []byte) error {
+		var err error
+		switch k {
+		case "stream":
+			if !isNull(v) {
+				r.Stream, err = decodeString(v)
+			}
+		case "namespace":
+			if !isNull(v) {
+				r.Namespace, err = decodeString(v)
+			}
+		case "data":
+			if owned {
+				r.Data = json.RawMessage(v[:len(v):len(v)])
+			} else {
+				r.Data = json.RawMessage(bytes.Clone(v))
+			}
+		case "emitted_at":
+			if !isNull(v) {
+				r.EmittedAt, err = decodeInt(v)
+			}
+		case "meta":
+			if !isNull(v) {
+				r.Meta = new(RecordMeta)
+				err = r.Meta.UnmarshalJSON(v)
+			}
+		case "file_reference":
+			if !isNull(v) {
+				r.FileReference = new(RecordFileReference)
+				err = r.FileReference.UnmarshalJSON(v)
+			}
+		default:
+			extra.add(k, v)
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", k, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	r.extra = extra.String()
+	return nil
+}
+
+// DecodeData decodes the record's data into v (typically a struct or
+// map[string]any), as json.Unmarshal does.
+func (r *RecordMessage) DecodeData(v any) error {
+	if err := json.Unmarshal(r.Data, v); err != nil {
+		return fmt.Errorf("airbyte: data of stream %s: %w", StreamDescriptor{Name: r.Stream, Namespace: r.Namespace}, err)
+	}
+	return nil
+}
+
+// Descriptor returns the record's stream name and namespace.
+func (r *RecordMessage) Descriptor() StreamDescriptor {
+	return StreamDescriptor{Name: r.Stream, Namespace: r.Namespace}
+}
