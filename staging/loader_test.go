@@ -318,7 +318,7 @@ func TestBadInput(t *testing.T) {
 		// A record for a stream that is not in the catalog.
 		src := &genSource{streams: []genStream{{name: "known", n: 1}}, stateEvery: 1}
 		cat := src.catalog(airbyte.Append)
-		other := &genSource{streams: []genStream{{name: "stranger", n: 1}}, stateEvery: 1}
+		other := &genSource{streams: []genStream{{name: "stranger", n: 1}}, stateEvery: 1, rogue: true}
 		rs, _ := other.Read(ctx, nil, cat, nil)
 		_, err := staging.NewLoader(w, o).Load(ctx, cat, rs)
 		if err == nil || !strings.Contains(err.Error(), "stranger") {

@@ -26,6 +26,7 @@ type genSource struct {
 	stateEvery int
 	failAfter  int               // fail with errBroken after this many records (0: never)
 	hook       func(records int) // called before each record is yielded
+	rogue      bool              // emit every stream, configured or not
 	mu         sync.Mutex
 	acks       []airbyte.StateMessage
 }
@@ -89,19 +90,27 @@ func (g *genSource) Read(ctx context.Context, _ json.RawMessage, catalog *airbyt
 		}
 		offsets[st.Stream.StreamDescriptor.Name] = s.Offset
 	}
-	return &genRead{g: g, ctx: ctx, offsets: offsets}, nil
+	selected := map[string]bool{}
+	for _, cs := range catalog.Streams {
+		selected[cs.Stream.Name] = true
+	}
+	return &genRead{g: g, ctx: ctx, offsets: offsets, selected: selected}, nil
 }
 
 type genRead struct {
-	g       *genSource
-	ctx     context.Context
-	offsets map[string]int
+	g        *genSource
+	ctx      context.Context
+	offsets  map[string]int
+	selected map[string]bool
 }
 
 func (r *genRead) Messages() iter.Seq2[*airbyte.Message, error] {
 	return func(yield func(*airbyte.Message, error) bool) {
 		emitted := 0
 		for _, s := range r.g.streams {
+			if !r.selected[s.name] && !r.g.rogue {
+				continue
+			}
 			for i := r.offsets[s.name]; i < s.n; i++ {
 				if r.g.failAfter > 0 && emitted == r.g.failAfter {
 					yield(nil, errBroken)
