@@ -3,8 +3,8 @@ package api_test
 import (
 	"bytes"
 	"context"
-	"log/slog"
 	"errors"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strings"

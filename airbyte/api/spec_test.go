@@ -328,7 +328,7 @@ func abbreviate(b []byte) string {
 type anyMatch string
 
 func (anyMatch) MatchString(string) bool { return true }
-func (a anyMatch) String() string       { return string(a) }
+func (a anyMatch) String() string        { return string(a) }
 
 func asList(v any) []any {
 	l, _ := v.([]any)
