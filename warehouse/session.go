@@ -403,6 +403,25 @@ func (s *session) AddColumns(ctx context.Context, rel Relation, cols []Column) e
 	return s.atomic(ctx, func(t *session) error { return t.exec(ctx, op, rel, stmts...) })
 }
 
+// AlterColumnType changes the type of a table's column, converting the
+// values it holds; use it to widen a column (integer to decimal, anything to
+// string). The engine's error (for a conversion that fails) names the table.
+// Both DuckDB and PostgreSQL spell it ALTER TABLE … ALTER COLUMN … TYPE.
+func (s *session) AlterColumnType(ctx context.Context, rel Relation, column string, t Type) error {
+	const op = "alter column type"
+	if err := s.checkRel(op, rel); err != nil {
+		return err
+	}
+	if err := checkIdentifier(s.d, "column", column); err != nil {
+		return &Error{Op: op, Relation: rel, Kind: ErrInvalidIdentifier, Err: err}
+	}
+	ts, err := s.d.TypeSQL(t)
+	if err != nil {
+		return errorf(op, rel, ErrUnsupported, "column %q: %w", column, err)
+	}
+	return s.exec(ctx, op, rel, "ALTER TABLE "+s.d.QuoteRelation(rel)+" ALTER COLUMN "+s.d.QuoteIdentifier(column)+" TYPE "+ts)
+}
+
 // Rename renames a table or view within its schema.
 func (s *session) Rename(ctx context.Context, rel Relation, newName string) error {
 	const op = "rename"

@@ -87,7 +87,8 @@ func (e *Engine) Classify(err error) error {
 			return warehouse.ErrNotFound
 		}
 	case duckdb.ErrorTypeBinder:
-		if strings.Contains(low, "does not exist") || strings.Contains(low, "not found") {
+		if strings.Contains(low, "does not exist") || strings.Contains(low, "not found") ||
+			strings.Contains(low, "does not have a column") {
 			return warehouse.ErrNotFound
 		}
 	}

@@ -223,6 +223,23 @@ func testAlterAndDrop(t *testing.T, f *fixture) {
 	}
 	err = f.w.AddColumns(ctx, r, []warehouse.Column{col("a", warehouse.String)})
 	expectKind(t, err, warehouse.ErrAlreadyExists, "alter_me")
+	// Widening a column keeps its values.
+	for _, ty := range []warehouse.Type{warehouse.DecimalType(38, 0), warehouse.Float, warehouse.String} {
+		if err := f.w.AlterColumnType(ctx, r, "a", ty); err != nil {
+			t.Fatalf("widen a to %s: %v", ty, err)
+		}
+		cols, err := f.w.Columns(ctx, r)
+		if err != nil || !cols[0].Type.Equal(ty) {
+			t.Fatalf("after widening to %s: %+v %v", ty, cols, err)
+		}
+	}
+	var sum int64
+	dbl, _ := f.w.Dialect().TypeSQL(warehouse.Float)
+	if err := f.w.Get(ctx, &sum, "SELECT count(*) FROM "+f.q("alter_me")+" WHERE CAST("+f.id("a")+" AS "+dbl+") IN (1, 2)"); err != nil || sum != 2 {
+		t.Fatalf("values after widening to string: %d matching, %v", sum, err)
+	}
+	err = f.w.AlterColumnType(ctx, r, "no_such_column", warehouse.String)
+	expectKind(t, err, warehouse.ErrNotFound, "alter_me")
 	if err := f.w.Rename(ctx, r, "renamed"); err != nil {
 		t.Fatalf("rename: %v", err)
 	}
