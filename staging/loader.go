@@ -31,6 +31,9 @@ type Options struct {
 	BatchRows     int
 	BatchBytes    int
 	FlushInterval time.Duration
+	// SchemaPolicy says what to do when a stream's schema needs a wider
+	// column than its table has: Widen (default) or Fail.
+	SchemaPolicy SchemaPolicy
 	// KeepDeleted keeps rows that a CDC source deleted in append_dedup
 	// streams, flagged by _ab_cdc_deleted_at, instead of removing them.
 	KeepDeleted bool
@@ -56,6 +59,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.FlushInterval <= 0 {
 		o.FlushInterval = 5 * time.Second
+	}
+	if o.SchemaPolicy == "" {
+		o.SchemaPolicy = Widen
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
@@ -106,6 +112,7 @@ type StreamResult struct {
 	ValuesNulled    int64 // values that did not fit their column and were stored as NULL
 	StatesCommitted int64 // commits that included rows of this stream
 	ColumnsAdded    []string
+	ColumnsWidened  []string
 }
 
 // Result is what a Load did.

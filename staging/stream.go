@@ -177,8 +177,18 @@ func (l *Loader) ensureTable(ctx context.Context, s *streamLoad, rel warehouse.R
 			if isMeta(c.Name) {
 				return fmt.Errorf("staging: stream %s: table %s has %s as %s, not %s; it was not made by staging", s.desc, rel, c.Name, e.Type, c.Type)
 			}
-			l.log.WarnContext(ctx, "column keeps its existing type", "stream", s.desc.String(), "table", rel.String(), "column", c.Name, "existing", e.Type.String(), "schema", c.Type.String())
-			s.cols[i].Type = e.Type
+			wide := widen(e.Type, c.Type)
+			if !wide.Equal(e.Type) {
+				if l.opts.SchemaPolicy == Fail {
+					return fmt.Errorf("staging: stream %s: column %q of %s is %s but the stream's schema now says %s (widening to %s is needed; the schema policy is fail)", s.desc, c.Name, rel, e.Type, c.Type, wide)
+				}
+				if err := l.w.AlterColumnType(ctx, rel, e.Name, wide); err != nil {
+					return fmt.Errorf("staging: stream %s: widen column %q of %s from %s to %s: %w", s.desc, c.Name, rel, e.Type, wide, err)
+				}
+				l.log.InfoContext(ctx, "column widened", "stream", s.desc.String(), "table", rel.String(), "column", c.Name, "from", e.Type.String(), "to", wide.String())
+				s.res.ColumnsWidened = append(s.res.ColumnsWidened, c.Name)
+			}
+			s.cols[i].Type = wide
 		}
 	}
 	// Columns the table has but the schema no longer lists stay, nullable:
