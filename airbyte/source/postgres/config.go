@@ -1,0 +1,207 @@
+package postgres
+
+import (
+	"bytes"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
+)
+
+//go:embed spec.json
+var specJSON []byte
+
+// Replication methods (the replication_method.method config field).
+const (
+	MethodStandard = "Standard" // full refresh, or incremental on a user-chosen cursor column
+	MethodCDC      = "CDC"      // logical replication through pgoutput
+	MethodXmin     = "Xmin"     // incremental on the xmin system column
+)
+
+// Config is the parsed source configuration. Its JSON form is described by
+// the spec (Source.Spec); either URL or Host, Database and Username are set.
+type Config struct {
+	URL               string             `json:"url,omitempty"`
+	Host              string             `json:"host,omitempty"`
+	Port              int                `json:"port,omitempty"`
+	Database          string             `json:"database,omitempty"`
+	Schemas           []string           `json:"schemas,omitempty"`
+	Username          string             `json:"username,omitempty"`
+	Password          string             `json:"password,omitempty"`
+	SSLMode           *SSLMode           `json:"ssl_mode,omitempty"`
+	JDBCURLParams     string             `json:"jdbc_url_params,omitempty"`
+	ReplicationMethod *ReplicationMethod `json:"replication_method,omitempty"`
+}
+
+// SSLMode is the ssl_mode config object; Mode is a libpq sslmode.
+type SSLMode struct {
+	Mode string `json:"mode"`
+}
+
+// ReplicationMethod is the replication_method config object.
+type ReplicationMethod struct {
+	Method                string `json:"method"`
+	Plugin                string `json:"plugin,omitempty"`
+	ReplicationSlot       string `json:"replication_slot,omitempty"`
+	Publication           string `json:"publication,omitempty"`
+	InitialWaitingSeconds int    `json:"initial_waiting_seconds,omitempty"`
+}
+
+// ConfigError reports a config that does not satisfy the spec. Problems
+// lists every failing JSON pointer with its reason, sorted.
+type ConfigError struct {
+	Problems []string
+}
+
+func (e *ConfigError) Error() string {
+	return "postgres source: invalid config: " + strings.Join(e.Problems, "; ")
+}
+
+var (
+	schemaOnce sync.Once
+	schemaVal  *jsonschema.Schema
+	schemaErr  error
+)
+
+func compiledSpec() (*jsonschema.Schema, error) {
+	schemaOnce.Do(func() {
+		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(specJSON))
+		if err != nil {
+			schemaErr = err
+			return
+		}
+		c := jsonschema.NewCompiler()
+		if err := c.AddResource("postgres-source-spec.json", doc); err != nil {
+			schemaErr = err
+			return
+		}
+		schemaVal, schemaErr = c.Compile("postgres-source-spec.json")
+	})
+	return schemaVal, schemaErr
+}
+
+// ParseConfig validates raw against the spec's JSON schema and decodes it.
+// An invalid config gives a *ConfigError listing every failing path.
+func ParseConfig(raw json.RawMessage) (*Config, error) {
+	sch, err := compiledSpec()
+	if err != nil {
+		return nil, fmt.Errorf("postgres source: spec.json: %w", err)
+	}
+	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
+	if err != nil {
+		return nil, &ConfigError{Problems: []string{"(root): not valid JSON: " + err.Error()}}
+	}
+	if err := sch.Validate(inst); err != nil {
+		var ve *jsonschema.ValidationError
+		if errors.As(err, &ve) {
+			return nil, &ConfigError{Problems: leafProblems(ve)}
+		}
+		return nil, fmt.Errorf("postgres source: validating config: %w", err)
+	}
+	var c Config
+	if err := json.Unmarshal(raw, &c); err != nil {
+		return nil, &ConfigError{Problems: []string{"(root): " + err.Error()}}
+	}
+	if c.Port == 0 {
+		c.Port = 5432
+	}
+	if len(c.Schemas) == 0 {
+		c.Schemas = []string{"public"}
+	}
+	if c.ReplicationMethod == nil {
+		c.ReplicationMethod = &ReplicationMethod{Method: MethodStandard}
+	}
+	if c.ReplicationMethod.Method == MethodCDC && c.ReplicationMethod.InitialWaitingSeconds == 0 {
+		c.ReplicationMethod.InitialWaitingSeconds = 300
+	}
+	return &c, nil
+}
+
+var printer = message.NewPrinter(language.English)
+
+// leafProblems flattens a validation error into "pointer: reason" lines.
+func leafProblems(ve *jsonschema.ValidationError) []string {
+	var out []string
+	var walk func(e *jsonschema.ValidationError)
+	walk = func(e *jsonschema.ValidationError) {
+		if len(e.Causes) == 0 {
+			ptr := ""
+			for _, tok := range e.InstanceLocation {
+				ptr += "/" + strings.ReplaceAll(strings.ReplaceAll(tok, "~", "~0"), "/", "~1")
+			}
+			if ptr == "" {
+				ptr = "(root)"
+			}
+			out = append(out, ptr+": "+e.ErrorKind.LocalizedString(printer))
+			return
+		}
+		for _, c := range e.Causes {
+			walk(c)
+		}
+	}
+	walk(ve)
+	sort.Strings(out)
+	return out
+}
+
+// sessionParams fix the output formats that the encoders rely on.
+var sessionParams = map[string]string{
+	"DateStyle":          "ISO, YMD",
+	"TimeZone":           "UTC",
+	"IntervalStyle":      "iso_8601",
+	"extra_float_digits": "3",
+	"bytea_output":       "hex",
+}
+
+// connString renders the config as a PostgreSQL URL (with the password).
+func (c *Config) connString() string {
+	if c.URL != "" {
+		return c.URL
+	}
+	u := url.URL{Scheme: "postgres", Host: net.JoinHostPort(c.Host, strconv.Itoa(c.Port)), Path: "/" + c.Database}
+	if c.Password != "" {
+		u.User = url.UserPassword(c.Username, c.Password)
+	} else {
+		u.User = url.User(c.Username)
+	}
+	q := url.Values{}
+	if c.SSLMode != nil && c.SSLMode.Mode != "" {
+		q.Set("sslmode", c.SSLMode.Mode)
+	}
+	if c.JDBCURLParams != "" {
+		for _, kv := range strings.Split(c.JDBCURLParams, "&") {
+			k, v, _ := strings.Cut(kv, "=")
+			q.Set(k, v)
+		}
+	}
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// pgxConfig parses the connection settings and adds the session parameters.
+func (c *Config) pgxConfig() (*pgx.ConnConfig, error) {
+	cc, err := pgx.ParseConfig(c.connString())
+	if err != nil {
+		// pgx's parse errors may quote the connection string: keep only a
+		// generic message so that a password never reaches the error.
+		return nil, &ConfigError{Problems: []string{"(root): connection settings do not parse as a PostgreSQL connection string"}}
+	}
+	for k, v := range sessionParams {
+		cc.RuntimeParams[k] = v
+	}
+	return cc, nil
+}
+
+// method returns the replication method name.
+func (c *Config) method() string { return c.ReplicationMethod.Method }

@@ -1,0 +1,725 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"iter"
+	"regexp"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/dataopskit/dataops/airbyte"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// streamState is the per-stream state this source writes: the stream_state
+// of a STREAM state, or an entry of a GLOBAL state's stream_states (CDC).
+type streamState struct {
+	// Load is the progress of an unfinished chunked read (full refresh,
+	// or the initial load of an xmin or CDC stream).
+	Load *loadState `json:"load,omitempty"`
+	// LoadDone says the stream's last full refresh (or initial load)
+	// finished. A full refresh stream starts over; CDC streams go on with
+	// changes only.
+	LoadDone bool `json:"load_done,omitempty"`
+	// CursorField, Cursor: cursor incremental. The next read emits rows
+	// whose cursor is >= Cursor. CursorRaw is the cursor value exactly as
+	// PostgreSQL sent it (format CursorBinary); without it Cursor is bound
+	// as text.
+	CursorField  []string        `json:"cursor_field,omitempty"`
+	Cursor       json.RawMessage `json:"cursor,omitempty"`
+	CursorRaw    []byte          `json:"cursor_raw,omitempty"`
+	CursorBinary bool            `json:"cursor_raw_binary,omitempty"`
+	// Xmin: xmin incremental. The next read emits rows whose xmin is not
+	// older than Xmin (modulo 2^32).
+	Xmin *uint32 `json:"xmin,omitempty"`
+}
+
+// loadState is the progress of a chunked read: the last primary key read
+// (tables with a key) or the next heap page (tables without one).
+type loadState struct {
+	PK       []json.RawMessage `json:"pk,omitempty"`     // last key read, as emitted (for people)
+	PKRaw    [][]byte          `json:"pk_raw,omitempty"` // the same, as PostgreSQL sent it
+	NextPage *int64            `json:"next_page,omitempty"`
+}
+
+// Read validates the config and catalog, connects, takes the snapshot and
+// returns the running read. See the package doc for what each sync mode
+// emits and how state is resumed.
+func (s *Source) Read(ctx context.Context, config json.RawMessage, catalog *airbyte.ConfiguredCatalog, state []airbyte.StateMessage) (airbyte.ReadStream, error) {
+	cfg, err := ParseConfig(config)
+	if err != nil {
+		return nil, err
+	}
+	if catalog == nil {
+		return nil, fmt.Errorf("%w: no configured catalog", ErrInvalidCatalog)
+	}
+	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	stop := context.AfterFunc(ctx, cancel)
+	rs := &readStream{src: s, cfg: cfg, ctx: rctx, cancel: cancel, stopAfter: stop, global: cfg.method() == MethodCDC}
+	if err := rs.open(ctx, catalog, state); err != nil {
+		rs.Close()
+		return nil, err
+	}
+	return rs, nil
+}
+
+type readStream struct {
+	src       *Source
+	cfg       *Config
+	ctx       context.Context
+	cancel    context.CancelFunc
+	stopAfter func() bool
+
+	ctl   *pgx.Conn // catalog queries, holds the exported snapshot
+	rd    *pgx.Conn // reads rows in the snapshot
+	plans []*streamPlan
+	cdc   *cdcReader
+
+	global       bool            // states are GLOBAL (CDC) rather than STREAM
+	sharedState  json.RawMessage // GLOBAL shared_state
+	snapshotName string
+
+	mu       sync.Mutex
+	running  bool
+	used     bool
+	closed   bool
+	closeErr error
+
+	slab  []byte
+	boxes []recordBox
+	buf   []byte
+	now   int64
+	nowN  int
+}
+
+type recordBox struct {
+	m airbyte.Message
+	r airbyte.RecordMessage
+}
+
+var snapshotIDPattern = regexp.MustCompile(`^[0-9A-Fa-f]+-[0-9A-Fa-f]+(-[0-9]+)?$`)
+
+func (rs *readStream) open(ctx context.Context, catalog *airbyte.ConfiguredCatalog, state []airbyte.StateMessage) error {
+	var err error
+	if rs.ctl, err = rs.src.connect(ctx, rs.cfg); err != nil {
+		return err
+	}
+	tables, err := discoverTables(ctx, rs.ctl, rs.cfg.Schemas)
+	if err != nil {
+		return err
+	}
+	byName := map[airbyte.StreamDescriptor]*table{}
+	for _, t := range tables {
+		byName[t.desc()] = t
+	}
+	for _, cs := range catalog.Streams {
+		d := cs.Stream.Descriptor()
+		t := byName[d]
+		if t == nil && d.Namespace == "" && len(rs.cfg.Schemas) == 1 {
+			t = byName[airbyte.StreamDescriptor{Name: d.Name, Namespace: rs.cfg.Schemas[0]}]
+		}
+		if t == nil {
+			return &StreamNotFoundError{Stream: d}
+		}
+		sp, err := newPlan(cs, t, rs.cfg.method())
+		if err != nil {
+			return err
+		}
+		rs.plans = append(rs.plans, sp)
+	}
+	if err := rs.loadState(state); err != nil {
+		return err
+	}
+	needCDC := false
+	for _, sp := range rs.plans {
+		if sp.mode == modeCDC {
+			needCDC = true
+		}
+	}
+	if needCDC {
+		rs.cdc = &cdcReader{rs: rs, rm: rs.cfg.ReplicationMethod}
+		if err := rs.cdc.prepare(ctx); err != nil {
+			return err
+		}
+	}
+	exported := rs.snapshotName == ""
+	if exported {
+		if _, err := rs.ctl.Exec(ctx, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"); err != nil {
+			return fmt.Errorf("postgres source: begin snapshot: %w", err)
+		}
+		if err := rs.ctl.QueryRow(ctx, "SELECT pg_catalog.pg_export_snapshot()").Scan(&rs.snapshotName); err != nil {
+			return fmt.Errorf("postgres source: export snapshot: %w", err)
+		}
+	}
+	if !snapshotIDPattern.MatchString(rs.snapshotName) {
+		return fmt.Errorf("postgres source: unexpected snapshot id %q", rs.snapshotName)
+	}
+	if rs.rd, err = rs.src.connect(ctx, rs.cfg); err != nil {
+		return err
+	}
+	if _, err := rs.rd.Exec(ctx, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"); err != nil {
+		return fmt.Errorf("postgres source: begin read: %w", err)
+	}
+	// SET TRANSACTION SNAPSHOT takes no bind parameter; the id was checked
+	// against snapshotIDPattern above and is quoted as a literal.
+	if _, err := rs.rd.Exec(ctx, "SET TRANSACTION SNAPSHOT '"+rs.snapshotName+"'"); err != nil {
+		return fmt.Errorf("postgres source: import snapshot %s: %w", rs.snapshotName, err)
+	}
+	if exported {
+		// The reader holds the snapshot now; the exporter need not.
+		if _, err := rs.ctl.Exec(ctx, "COMMIT"); err != nil {
+			return fmt.Errorf("postgres source: end snapshot export: %w", err)
+		}
+	}
+	return nil
+}
+
+// loadState takes each configured stream's saved state.
+func (rs *readStream) loadState(msgs []airbyte.StateMessage) error {
+	byDesc := map[airbyte.StreamDescriptor]json.RawMessage{}
+	for i, m := range msgs {
+		switch m.Type {
+		case airbyte.StateStream:
+			if m.Stream != nil {
+				byDesc[m.Stream.StreamDescriptor] = m.Stream.StreamState
+			}
+		case airbyte.StateGlobal:
+			if m.Global != nil {
+				rs.sharedState = m.Global.SharedState
+				for _, ss := range m.Global.StreamStates {
+					byDesc[ss.StreamDescriptor] = ss.StreamState
+				}
+			}
+		case airbyte.StateLegacy, "":
+			return fmt.Errorf("postgres source: state message %d: LEGACY state is not supported; use STREAM or GLOBAL", i)
+		}
+	}
+	for _, sp := range rs.plans {
+		raw, ok := byDesc[sp.desc]
+		if !ok && sp.cs.Stream.Namespace == "" {
+			raw, ok = byDesc[airbyte.StreamDescriptor{Name: sp.desc.Name}]
+		}
+		if !ok || len(raw) == 0 || string(raw) == "null" {
+			continue
+		}
+		var st streamState
+		if err := json.Unmarshal(raw, &st); err != nil {
+			return fmt.Errorf("postgres source: state of stream %s: %w", sp.desc, err)
+		}
+		switch sp.mode {
+		case modeFullRefresh:
+			if st.LoadDone {
+				st = streamState{} // a finished full refresh starts over
+			}
+			st.CursorField, st.Cursor, st.CursorRaw, st.Xmin = nil, nil, nil, nil
+		case modeCursor:
+			if len(st.CursorField) > 0 && (len(st.CursorField) != 1 || st.CursorField[0] != sp.cs.CursorField[0]) {
+				rs.src.log.Warn("cursor field changed; reading the stream from the start",
+					"stream", sp.desc.String(), "saved", st.CursorField, "configured", sp.cs.CursorField)
+				st = streamState{}
+			}
+		}
+		sp.state = st
+	}
+	return nil
+}
+
+// Messages runs the read; see airbyte.ReadStream.
+func (rs *readStream) Messages() iter.Seq2[*airbyte.Message, error] {
+	return func(yield func(*airbyte.Message, error) bool) {
+		rs.mu.Lock()
+		if rs.used || rs.closed {
+			rs.mu.Unlock()
+			yield(nil, errors.New("postgres source: Messages may be called once, before Close"))
+			return
+		}
+		rs.used, rs.running = true, true
+		rs.mu.Unlock()
+		defer func() {
+			rs.mu.Lock()
+			rs.running = false
+			closing := rs.closed
+			rs.mu.Unlock()
+			if closing {
+				rs.release()
+			}
+		}()
+		stopped := false
+		emit := func(m *airbyte.Message) bool {
+			if !yield(m, nil) {
+				stopped = true
+				return false
+			}
+			return true
+		}
+		err := rs.run(emit)
+		if err != nil && !stopped {
+			if rs.ctx.Err() != nil && errors.Is(err, context.Canceled) || pgconn.Timeout(err) && rs.ctx.Err() != nil {
+				err = fmt.Errorf("postgres source: read stopped: %w", context.Cause(rs.ctx))
+			}
+			yield(nil, err)
+		}
+	}
+}
+
+var errStopped = errors.New("consumer stopped")
+
+func (rs *readStream) run(emit func(*airbyte.Message) bool) error {
+	for _, sp := range rs.plans {
+		if !emit(statusMessage(sp.desc, airbyte.StreamStarted)) {
+			return errStopped
+		}
+		var err error
+		switch sp.mode {
+		case modeFullRefresh:
+			err = rs.readLoad(sp, emit, func() { sp.state.Load = nil; sp.state.LoadDone = true })
+		case modeCursor:
+			err = rs.readCursor(sp, emit)
+		case modeXmin:
+			err = rs.readXmin(sp, emit)
+		case modeCDC:
+			if !sp.state.LoadDone {
+				err = rs.readLoad(sp, emit, func() { sp.state.Load = nil; sp.state.LoadDone = true })
+			}
+		}
+		if err != nil {
+			return err
+		}
+		if sp.mode != modeCDC {
+			if !emit(statusMessage(sp.desc, airbyte.StreamComplete)) {
+				return errStopped
+			}
+		}
+	}
+	if _, err := rs.rd.Exec(rs.ctx, "COMMIT"); err != nil {
+		return fmt.Errorf("postgres source: end snapshot: %w", err)
+	}
+	if rs.cdc != nil {
+		if err := rs.cdc.stream(emit); err != nil {
+			return err
+		}
+		for _, sp := range rs.plans {
+			if sp.mode == modeCDC && !emit(statusMessage(sp.desc, airbyte.StreamComplete)) {
+				return errStopped
+			}
+		}
+	}
+	return nil
+}
+
+func statusMessage(d airbyte.StreamDescriptor, st airbyte.StreamStatus) *airbyte.Message {
+	return &airbyte.Message{Type: airbyte.TypeTrace, Trace: &airbyte.TraceMessage{
+		Type: airbyte.TraceStreamStatus, EmittedAt: float64(time.Now().UnixMilli()),
+		StreamStatus: &airbyte.StreamStatusTrace{StreamDescriptor: d, Status: st},
+	}}
+}
+
+// stateMessage builds the checkpoint for sp (STREAM), or for every stream
+// (GLOBAL, with CDC).
+func (rs *readStream) stateMessage(sp *streamPlan) (*airbyte.Message, error) {
+	n := float64(0)
+	if sp != nil {
+		n = float64(sp.records)
+		sp.records = 0
+	}
+	m := &airbyte.Message{Type: airbyte.TypeState, State: &airbyte.StateMessage{SourceStats: &airbyte.StateStats{RecordCount: &n}}}
+	if !rs.global {
+		raw, err := json.Marshal(&sp.state)
+		if err != nil {
+			return nil, fmt.Errorf("postgres source: stream %s: encode state: %w", sp.desc, err)
+		}
+		m.State.Type = airbyte.StateStream
+		m.State.Stream = &airbyte.StreamState{StreamDescriptor: sp.desc, StreamState: raw}
+		return m, nil
+	}
+	g := &airbyte.GlobalState{SharedState: rs.sharedState, StreamStates: make([]airbyte.StreamState, 0, len(rs.plans))}
+	for _, p := range rs.plans {
+		raw, err := json.Marshal(&p.state)
+		if err != nil {
+			return nil, fmt.Errorf("postgres source: stream %s: encode state: %w", p.desc, err)
+		}
+		g.StreamStates = append(g.StreamStates, airbyte.StreamState{StreamDescriptor: p.desc, StreamState: raw})
+	}
+	m.State.Type = airbyte.StateGlobal
+	m.State.Global = g
+	return m, nil
+}
+
+func (rs *readStream) checkpoint(sp *streamPlan, emit func(*airbyte.Message) bool) error {
+	m, err := rs.stateMessage(sp)
+	if err != nil {
+		return err
+	}
+	if !emit(m) {
+		return errStopped
+	}
+	return nil
+}
+
+// record wraps data (copied) into a RECORD message. Messages and data are
+// carved out of shared blocks so a row costs no allocation of its own.
+func (rs *readStream) record(sp *streamPlan, data []byte) *airbyte.Message {
+	if len(rs.slab)+len(data) > cap(rs.slab) {
+		rs.slab = make([]byte, 0, max(256<<10, len(data)))
+	}
+	start := len(rs.slab)
+	rs.slab = append(rs.slab, data...)
+	d := rs.slab[start:len(rs.slab):len(rs.slab)]
+	if len(rs.boxes) == 0 {
+		rs.boxes = make([]recordBox, 256)
+	}
+	b := &rs.boxes[0]
+	rs.boxes = rs.boxes[1:]
+	if rs.nowN == 0 {
+		rs.now = time.Now().UnixMilli()
+		rs.nowN = 1024
+	}
+	rs.nowN--
+	b.r = airbyte.RecordMessage{Namespace: sp.desc.Namespace, Stream: sp.desc.Name, Data: d, EmittedAt: rs.now}
+	b.m = airbyte.Message{Type: airbyte.TypeRecord, Record: &b.r}
+	sp.records++
+	return &b.m
+}
+
+// encodeRow writes a row's values as a JSON object; extra (CDC fields,
+// starting with a comma) goes before the closing brace. Values that have no
+// JSON form become null and are listed in changes.
+func (sp *streamPlan) encodeRow(dst []byte, vals [][]byte, text bool, extra []byte, changes *[]airbyte.RecordChange) []byte {
+	dst = append(dst, '{')
+	for i := range sp.cols {
+		c := &sp.cols[i]
+		dst = append(dst, c.key...)
+		v := vals[i]
+		if v == nil {
+			dst = append(dst, "null"...)
+			continue
+		}
+		enc := c.enc
+		if text {
+			enc = c.text
+		}
+		var ok bool
+		if dst, ok = enc(dst, v); !ok {
+			dst = append(dst, "null"...)
+			*changes = append(*changes, airbyte.RecordChange{Field: c.name, Change: "NULLED", Reason: "SOURCE_SERIALIZATION_ERROR"})
+		}
+	}
+	dst = append(dst, extra...)
+	return append(dst, '}')
+}
+
+// rowFunc sees each row of a query; returning an error stops it.
+type rowFunc func(vals [][]byte) error
+
+// query runs sql in the snapshot transaction and streams its rows.
+func (rs *readStream) query(sp *streamPlan, sql string, params [][]byte, oids []uint32, pformats []int16, fn rowFunc) error {
+	rr := rs.rd.PgConn().ExecParams(rs.ctx, sql, params, oids, pformats, sp.formats)
+	for rr.NextRow() {
+		if err := fn(rr.Values()); err != nil {
+			if errors.Is(err, errStopped) {
+				// Leave the rest unread: Close drops the connection.
+				return err
+			}
+			rr.Close()
+			return err
+		}
+	}
+	if _, err := rr.Close(); err != nil {
+		return fmt.Errorf("postgres source: stream %s: %w", sp.desc, err)
+	}
+	return nil
+}
+
+// emitRow encodes vals and emits the record.
+func (rs *readStream) emitRow(sp *streamPlan, vals [][]byte, extra []byte, emit func(*airbyte.Message) bool) error {
+	var changes []airbyte.RecordChange
+	rs.buf = sp.encodeRow(rs.buf[:0], vals, false, extra, &changes)
+	m := rs.record(sp, rs.buf)
+	if len(changes) > 0 {
+		m.Record.Meta = &airbyte.RecordMeta{Changes: changes}
+	}
+	if !emit(m) {
+		return errStopped
+	}
+	return nil
+}
+
+// readLoad reads a table in chunks from sp.state.Load, checkpointing after
+// every chunk; done updates the state once the last chunk is read.
+func (rs *readStream) readLoad(sp *streamPlan, emit func(*airbyte.Message) bool, done func()) error {
+	chunk := rs.src.chunkSize
+	var extra []byte
+	if sp.mode == modeCDC {
+		extra = rs.cdc.snapshotExtra
+	}
+	switch {
+	case len(sp.pk) > 0:
+		return rs.readByKey(sp, chunk, extra, emit, done)
+	case sp.t.RelKind == 'r' || sp.t.RelKind == 'm':
+		return rs.readByPages(sp, chunk, extra, emit, done)
+	}
+	// Views, partitioned parents without a key, foreign tables: one query.
+	if err := rs.query(sp, "SELECT "+sp.list+" FROM "+sp.rel, nil, nil, nil, func(vals [][]byte) error {
+		return rs.emitRow(sp, vals, extra, emit)
+	}); err != nil {
+		return err
+	}
+	done()
+	return rs.checkpoint(sp, emit)
+}
+
+// readByKey pages through the primary key: WHERE (k1, k2) > ($1, $2)
+// ORDER BY k1, k2 LIMIT chunk.
+func (rs *readStream) readByKey(sp *streamPlan, chunk int, extra []byte, emit func(*airbyte.Message) bool, done func()) error {
+	var order, tuple, params string
+	for i, k := range sp.pk {
+		if i > 0 {
+			order += ", "
+			params += ", "
+		}
+		order += sp.cols[k].expr
+		params += "$" + strconv.Itoa(i+1)
+	}
+	tuple = "(" + order + ")"
+	first := "SELECT " + sp.list + " FROM " + sp.rel + " ORDER BY " + order + " LIMIT " + strconv.Itoa(chunk)
+	next := "SELECT " + sp.list + " FROM " + sp.rel + " WHERE " + tuple + " > (" + params + ") ORDER BY " + order + " LIMIT " + strconv.Itoa(chunk)
+	oids := make([]uint32, len(sp.pk))
+	pformats := make([]int16, len(sp.pk))
+	for i, k := range sp.pk {
+		if sp.cols[k].format == 1 {
+			oids[i], pformats[i] = sp.cols[k].oid, 1
+		}
+	}
+	last := make([][]byte, len(sp.pk))
+	for {
+		var params [][]byte
+		var po []uint32
+		var pf []int16
+		sql := first
+		if sp.state.Load != nil && len(sp.state.Load.PKRaw) == len(sp.pk) {
+			params, sql, po, pf = sp.state.Load.PKRaw, next, oids, pformats
+		}
+		n := 0
+		err := rs.query(sp, sql, params, po, pf, func(vals [][]byte) error {
+			n++
+			if n == chunk {
+				for i, k := range sp.pk {
+					last[i] = append(last[i][:0], vals[k]...)
+				}
+			}
+			return rs.emitRow(sp, vals, extra, emit)
+		})
+		if err != nil {
+			return err
+		}
+		if n < chunk {
+			done()
+			return rs.checkpoint(sp, emit)
+		}
+		ls := &loadState{PKRaw: make([][]byte, len(sp.pk)), PK: make([]json.RawMessage, len(sp.pk))}
+		for i, k := range sp.pk {
+			ls.PKRaw[i] = append([]byte(nil), last[i]...)
+			if v, ok := sp.cols[k].enc(nil, last[i]); ok {
+				ls.PK[i] = v
+			} else {
+				ls.PK[i] = json.RawMessage("null")
+			}
+		}
+		sp.state.Load = ls
+		if err := rs.checkpoint(sp, emit); err != nil {
+			return err
+		}
+	}
+}
+
+// readByPages reads a table without a key in ranges of heap pages
+// (ctid >= '(p,0)' AND ctid < '(q,0)', a TID range scan).
+func (rs *readStream) readByPages(sp *streamPlan, chunk int, extra []byte, emit func(*airbyte.Message) bool, done func()) error {
+	var pages, relpages int64
+	var reltuples float64
+	err := rs.rd.QueryRow(rs.ctx,
+		`SELECT pg_catalog.pg_relation_size($1::oid) / current_setting('block_size')::bigint, relpages, reltuples FROM pg_catalog.pg_class WHERE oid = $1::oid`,
+		sp.t.OID).Scan(&pages, &relpages, &reltuples)
+	if err != nil {
+		return fmt.Errorf("postgres source: stream %s: table size: %w", sp.desc, err)
+	}
+	step := int64(chunk / 50)
+	if reltuples > 0 && relpages > 0 {
+		step = int64(float64(chunk) * float64(relpages) / reltuples)
+	}
+	step = max(step, 1)
+	var page int64
+	if sp.state.Load != nil && sp.state.Load.NextPage != nil {
+		page = *sp.state.Load.NextPage
+	}
+	sql := "SELECT " + sp.list + " FROM " + sp.rel + " WHERE ctid >= $1::pg_catalog.tid AND ctid < $2::pg_catalog.tid"
+	for page < pages {
+		end := page + step
+		from := []byte("(" + strconv.FormatInt(page, 10) + ",0)")
+		to := []byte("(" + strconv.FormatInt(end, 10) + ",0)")
+		if err := rs.query(sp, sql, [][]byte{from, to}, nil, nil, func(vals [][]byte) error {
+			return rs.emitRow(sp, vals, extra, emit)
+		}); err != nil {
+			return err
+		}
+		page = end
+		if page >= pages {
+			break
+		}
+		np := page
+		sp.state.Load = &loadState{NextPage: &np}
+		if err := rs.checkpoint(sp, emit); err != nil {
+			return err
+		}
+	}
+	done()
+	return rs.checkpoint(sp, emit)
+}
+
+// readCursor emits the rows whose cursor is >= the saved cursor, in cursor
+// order, checkpointing every chunk rows with the cursor of the last row
+// emitted.
+func (rs *readStream) readCursor(sp *streamPlan, emit func(*airbyte.Message) bool) error {
+	c := &sp.cols[sp.cursor]
+	sql := "SELECT " + sp.list + " FROM " + sp.rel
+	var params [][]byte
+	var oids []uint32
+	var pformats []int16
+	st := &sp.state
+	switch {
+	case len(st.CursorRaw) > 0:
+		sql += " WHERE " + c.expr + " >= $1"
+		params = [][]byte{st.CursorRaw}
+		if st.CursorBinary {
+			oids, pformats = []uint32{c.oid}, []int16{1}
+		} else {
+			oids, pformats = []uint32{0}, []int16{0}
+		}
+	case len(st.Cursor) > 0 && string(st.Cursor) != "null":
+		// A hand-written state: bind the JSON value as text.
+		var s string
+		if json.Unmarshal(st.Cursor, &s) != nil {
+			s = string(st.Cursor)
+		}
+		sql += " WHERE " + c.expr + " >= $1"
+		params, oids, pformats = [][]byte{[]byte(s)}, []uint32{0}, []int16{0}
+	}
+	sql += " ORDER BY " + c.expr + " NULLS FIRST"
+	chunk := rs.src.chunkSize
+	n := 0
+	var cur []byte
+	haveCur := false
+	save := func() error {
+		if !haveCur {
+			return nil
+		}
+		st.CursorField = []string{c.name}
+		st.CursorRaw = append([]byte(nil), cur...)
+		st.CursorBinary = c.format == 1
+		if v, ok := c.enc(nil, cur); ok {
+			st.Cursor = v
+		}
+		return rs.checkpoint(sp, emit)
+	}
+	err := rs.query(sp, sql, params, oids, pformats, func(vals [][]byte) error {
+		if v := vals[sp.cursor]; v != nil {
+			cur = append(cur[:0], v...)
+			haveCur = true
+		}
+		if err := rs.emitRow(sp, vals, nil, emit); err != nil {
+			return err
+		}
+		n++
+		if n%chunk == 0 {
+			return save()
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if !haveCur && len(st.CursorField) == 0 {
+		st.CursorField = []string{c.name}
+	}
+	if !haveCur {
+		return rs.checkpoint(sp, emit)
+	}
+	return save()
+}
+
+// readXmin: the first read loads the table in chunks and remembers the
+// snapshot's xmin; later reads emit rows whose xmin is not older than the
+// saved one (modulo 2^32), and save the new snapshot's xmin.
+func (rs *readStream) readXmin(sp *streamPlan, emit func(*airbyte.Message) bool) error {
+	var snapXmin int64
+	if err := rs.rd.QueryRow(rs.ctx, "SELECT (pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot())::text::bigint % 4294967296)").Scan(&snapXmin); err != nil {
+		return fmt.Errorf("postgres source: stream %s: snapshot xmin: %w", sp.desc, err)
+	}
+	st := &sp.state
+	if st.Xmin == nil || st.Load != nil {
+		if st.Xmin == nil {
+			x := uint32(snapXmin)
+			st.Xmin = &x
+		}
+		return rs.readLoad(sp, emit, func() { st.Load = nil; st.LoadDone = false })
+	}
+	sql := "SELECT " + sp.list + " FROM " + sp.rel +
+		" WHERE xmin::text::bigint >= 3 AND ((xmin::text::bigint - $1::bigint + 4294967296) % 4294967296) < 2147483648"
+	if err := rs.query(sp, sql, [][]byte{[]byte(strconv.FormatUint(uint64(*st.Xmin), 10))}, []uint32{0}, []int16{0}, func(vals [][]byte) error {
+		return rs.emitRow(sp, vals, nil, emit)
+	}); err != nil {
+		return err
+	}
+	x := uint32(snapXmin)
+	st.Xmin = &x
+	return rs.checkpoint(sp, emit)
+}
+
+// Ack confirms a state the consumer has committed. With CDC, the state's
+// LSN is confirmed to PostgreSQL (the slot's confirmed_flush_lsn moves) only
+// now; other reads hold nothing and ignore it.
+func (rs *readStream) Ack(ctx context.Context, state *airbyte.StateMessage) error {
+	if rs.cdc == nil || state == nil || state.Type != airbyte.StateGlobal || state.Global == nil {
+		return nil
+	}
+	return rs.cdc.ack(ctx, state.Global.SharedState)
+}
+
+// Close stops the read and closes its connections. It is safe to call more
+// than once, from the loop over Messages, or from another goroutine.
+func (rs *readStream) Close() error {
+	rs.mu.Lock()
+	if rs.closed {
+		rs.mu.Unlock()
+		return rs.closeErr
+	}
+	rs.closed = true
+	running := rs.running
+	rs.mu.Unlock()
+	rs.cancel()
+	if running {
+		// The loop releases the connections when it returns.
+		return nil
+	}
+	rs.release()
+	return rs.closeErr
+}
+
+func (rs *readStream) release() {
+	rs.stopAfter()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if rs.cdc != nil {
+		rs.cdc.close(ctx)
+	}
+	for _, c := range []*pgx.Conn{rs.rd, rs.ctl} {
+		if c != nil {
+			_ = c.Close(ctx)
+		}
+	}
+}
