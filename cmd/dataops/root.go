@@ -39,6 +39,7 @@ func newRootCmd() *cobra.Command {
 		return slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: level}))
 	}
 	root.AddCommand(newVersionCmd(), newDebugCmd(logger))
+	root.AddCommand(newAirbyteCmd(logger))
 	return root
 }
 
