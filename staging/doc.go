@@ -28,6 +28,18 @@
 // not list gets a new JSON column, so nothing is lost; columns the schema no
 // longer lists stay, and are NULL in new rows.
 //
+// With Options.Layout = LayoutAirbyte the loader also keeps the raw tables of
+// Airbyte destinations v2 — airbyte_internal."<schema>_raw__stream_<name>"
+// with _airbyte_raw_id, _airbyte_extracted_at, _airbyte_loaded_at,
+// _airbyte_data, _airbyte_meta and _airbyte_generation_id — written in the
+// same transactions as the typed tables, so that dbt projects written
+// against either kind of table run unchanged.
+//
+// Schema changes: a column whose stream schema asks for a wider type is
+// widened along a lattice (integer → decimal → float → string, date →
+// timestamp → timestamptz → string, anything → string), or the load fails
+// when Options.SchemaPolicy is Fail; see Widen.
+//
 // # Sync modes
 //
 //   - append: rows are added.

@@ -15,8 +15,27 @@ import (
 	"github.com/dataopskit/dataops/warehouse"
 )
 
+// Layout chooses the tables streams land in.
+type Layout string
+
+// Layouts.
+const (
+	// LayoutDirect (the default) lands each stream in one typed table.
+	LayoutDirect Layout = "direct"
+	// LayoutAirbyte also keeps Airbyte destinations v2's raw table per
+	// stream: RawSchema."<schema>_raw__stream_<stream>" with the record as
+	// _airbyte_data JSON, next to the same typed (final) table, so that dbt
+	// projects written against either run unchanged.
+	LayoutAirbyte Layout = "airbyte"
+)
+
 // Options configure a Loader. The zero value is usable.
 type Options struct {
+	// Layout is LayoutDirect (default) or LayoutAirbyte.
+	Layout Layout
+	// RawSchema holds the raw tables of LayoutAirbyte; default
+	// "airbyte_internal".
+	RawSchema string
 	// Schema is where streams land; default: the stream's namespace, else
 	// "staging".
 	Schema string
@@ -59,6 +78,12 @@ func (o Options) withDefaults() Options {
 	}
 	if o.FlushInterval <= 0 {
 		o.FlushInterval = 5 * time.Second
+	}
+	if o.Layout == "" {
+		o.Layout = LayoutDirect
+	}
+	if o.RawSchema == "" {
+		o.RawSchema = "airbyte_internal"
 	}
 	if o.SchemaPolicy == "" {
 		o.SchemaPolicy = Widen
@@ -264,6 +289,9 @@ func (r *loadRun) record(rec *airbyte.RecordMessage) error {
 		return err
 	}
 	s.batch = append(s.batch, row)
+	if s.raw != nil {
+		s.raw.batch = append(s.raw.batch, rawRow(row[len(row)-len(metaColumns):], rec.Data))
+	}
 	s.batchBytes += len(rec.Data)
 	s.res.Records++
 	s.res.Bytes += int64(len(rec.Data))
@@ -302,6 +330,13 @@ func (r *loadRun) flush(s *streamLoad) error {
 	clear(s.batch)
 	s.batch = s.batch[:0]
 	s.batchBytes = 0
+	if s.raw != nil && len(s.raw.batch) > 0 {
+		if _, err := r.tx.Load(r.ctx, s.raw.write, columnNames(rawColumns), rowsOf(s.raw.batch)); err != nil {
+			return fmt.Errorf("staging: stream %s: raw table: %w", s.desc, err)
+		}
+		clear(s.raw.batch)
+		s.raw.batch = s.raw.batch[:0]
+	}
 	return nil
 }
 

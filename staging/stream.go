@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -36,6 +37,30 @@ type streamLoad struct {
 	complete   bool // the source said the stream is complete
 	swapped    bool // finished: nothing more may arrive
 	syncID     *int64
+	raw        *rawTable // LayoutAirbyte only
+}
+
+// rawTable is a stream's raw table in LayoutAirbyte.
+type rawTable struct {
+	target warehouse.Relation
+	write  warehouse.Relation // target, or the table aside for truncating streams
+	batch  [][]any
+}
+
+// rawColumns are the columns of Airbyte destinations v2's raw tables.
+var rawColumns = []warehouse.Column{
+	{Name: ColRawID, Type: warehouse.String},
+	{Name: ColExtractedAt, Type: warehouse.TimestampTZ},
+	{Name: "_airbyte_loaded_at", Type: warehouse.TimestampTZ, Nullable: true},
+	{Name: "_airbyte_data", Type: warehouse.JSON},
+	{Name: ColMeta, Type: warehouse.JSON, Nullable: true},
+	{Name: ColGenerationID, Type: warehouse.Integer, Nullable: true},
+}
+
+// rawRow builds a raw-table row from a typed row's metadata values and the
+// record's data.
+func rawRow(meta []any, data json.RawMessage) []any {
+	return []any{meta[0], meta[1], time.Now().UTC(), json.RawMessage(slices.Clone(data)), meta[2], meta[3]}
 }
 
 // prepare creates or checks the stream's tables.
@@ -120,6 +145,11 @@ func (l *Loader) prepare(ctx context.Context, cs airbyte.ConfiguredStream, commi
 		}
 		s.write, s.final = s.aside, s.aside
 	}
+	if l.opts.Layout == LayoutAirbyte {
+		if err := l.prepareRaw(ctx, s, schema, committed); err != nil {
+			return nil, err
+		}
+	}
 	if s.dedupe {
 		s.inbox = warehouse.Rel(schema, auxName(d, desc.Name, "inbox"))
 		if err := l.w.Drop(ctx, s.inbox); err != nil {
@@ -131,6 +161,35 @@ func (l *Loader) prepare(ctx context.Context, cs airbyte.ConfiguredStream, commi
 		s.write = s.inbox
 	}
 	return s, nil
+}
+
+// prepareRaw creates the stream's raw table (and its table aside).
+func (l *Loader) prepareRaw(ctx context.Context, s *streamLoad, schema string, committed []airbyte.StateMessage) error {
+	d := l.w.Dialect()
+	name := schema + "_raw__stream_" + s.desc.Name
+	if max := d.MaxIdentifierLength(); max > 0 && len(name) > max {
+		name = auxName(d, name[:max/2], "raw")
+	}
+	s.raw = &rawTable{target: warehouse.Rel(l.opts.RawSchema, name)}
+	s.raw.write = s.raw.target
+	if err := l.w.CreateSchema(ctx, l.opts.RawSchema); err != nil {
+		return err
+	}
+	if err := l.w.CreateTable(ctx, s.raw.target, rawColumns, &warehouse.TableOptions{IfNotExists: true}); err != nil {
+		return err
+	}
+	if s.truncate {
+		s.raw.write = warehouse.Rel(l.opts.RawSchema, auxName(d, name, "overwrite"))
+		if !hasStreamState(committed, s.desc) {
+			if err := l.w.Drop(ctx, s.raw.write); err != nil {
+				return err
+			}
+		}
+		if err := l.w.CreateTable(ctx, s.raw.write, rawColumns, &warehouse.TableOptions{IfNotExists: true}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // hasStreamState reports whether a committed state covers the stream.
@@ -388,6 +447,14 @@ func (s *streamLoad) finish(ctx context.Context, tx *warehouse.Tx, w *warehouse.
 	}
 	if !s.truncate {
 		return nil
+	}
+	if s.raw != nil {
+		if err := tx.Drop(ctx, s.raw.target); err != nil {
+			return fmt.Errorf("staging: stream %s: %w", s.desc, err)
+		}
+		if err := tx.Rename(ctx, s.raw.write, s.raw.target.Name); err != nil {
+			return fmt.Errorf("staging: stream %s: swap in %s: %w", s.desc, s.raw.target, err)
+		}
 	}
 	if err := tx.Drop(ctx, s.target); err != nil {
 		return fmt.Errorf("staging: stream %s: %w", s.desc, err)
