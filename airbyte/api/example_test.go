@@ -70,3 +70,18 @@ func ExampleClient_Jobs() {
 	// 2 clear succeeded
 	// 1 sync succeeded
 }
+
+// The base URL decides every endpoint, the token endpoint included.
+func ExampleNew() {
+	for _, u := range []string{"", "http://localhost:8000", "https://airbyte.example.com/api/public/v1/"} {
+		c, err := api.New(u, api.WithClientCredentials("my-client-id", "my-client-secret"))
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Println(c.BaseURL() + "/applications/token")
+	}
+	// Output:
+	// https://api.airbyte.com/v1/applications/token
+	// http://localhost:8000/api/public/v1/applications/token
+	// https://airbyte.example.com/api/public/v1/applications/token
+}

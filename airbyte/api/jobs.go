@@ -125,6 +125,10 @@ func (c *Client) CreateJob(ctx context.Context, connectionID string, jobType Job
 		if wait == backoff.Stop {
 			return nil, fmt.Errorf("airbyte: %s job of connection %s: giving up: %w", jobType, connectionID, err)
 		}
+		var apiErr *APIError
+		if errors.As(err, &apiErr) && apiErr.RetryAfter > wait {
+			wait = apiErr.RetryAfter
+		}
 		if serr := c.sleep(ctx, wait); serr != nil {
 			return nil, fmt.Errorf("airbyte: %s job of connection %s: %w", jobType, connectionID, errors.Join(serr, err))
 		}

@@ -202,7 +202,7 @@ func TestCreateJobUnknownOutcome(t *testing.T) {
 		{"slow answer, not created", airbytetest.Fault{Hang: true}, 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			srv, c, _, _ := setup(t, nil, api.WithRequestTimeout(200*time.Millisecond))
+			srv, c, clk, _ := setup(t, nil, api.WithRequestTimeout(200*time.Millisecond))
 			conn := srv.AddConnection("orders")
 			srv.Inject("POST", "/jobs", 1, tc.fault)
 			job, err := c.CreateJob(t.Context(), conn.ID, api.JobSync)
@@ -218,6 +218,11 @@ func TestCreateJobUnknownOutcome(t *testing.T) {
 			}
 			if n := srv.Count("GET", "/jobs"); n != 1 {
 				t.Errorf("lookups of running jobs = %d, want 1", n)
+			}
+			if tc.fault.RetryAfter != "" {
+				if s := clk.Sleeps(); len(s) != 1 || s[0] < 3*time.Second {
+					t.Errorf("waits before asking again = %v, want the 3 s Retry-After", s)
+				}
 			}
 		})
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"strings"
@@ -177,5 +178,27 @@ func TestAirbyteJobsList(t *testing.T) {
 	}
 	if _, err := run(t, "airbyte", "sync", "--url", srv.URL); err == nil || !strings.Contains(err.Error(), "--connection") {
 		t.Errorf("sync without --connection: %v", err)
+	}
+}
+
+// TestAirbyteSyncTimeoutCancels: when the wait is cut short, the job is
+// cancelled on the server (the default), or left running on request.
+func TestAirbyteSyncTimeoutCancels(t *testing.T) {
+	for _, cancel := range []bool{true, false} {
+		srv := airbyteEnv(t, &airbytetest.Options{JobStatuses: []api.JobStatus{api.JobRunning}})
+		conn := srv.AddConnection("orders")
+		out, err := run(t, "airbyte", "sync", "--url", srv.URL, "--connection", conn.ID, "--wait",
+			"--poll-interval", "1ms", "--max-poll-interval", "5ms", "--timeout", "100ms",
+			"--cancel-on-interrupt="+map[bool]string{true: "true", false: "false"}[cancel])
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("err = %v\n%s", err, out)
+		}
+		want := api.JobRunning
+		if cancel {
+			want = api.JobCancelled
+		}
+		if got := srv.Jobs()[0].Status; got != want {
+			t.Errorf("cancel=%v: job on the server is %s, want %s", cancel, got, want)
+		}
 	}
 }
