@@ -1,22 +1,17 @@
 package postgres
 
 import (
-	"bytes"
 	_ "embed"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
 	"net/url"
-	"sort"
 	"strconv"
 	"strings"
-	"sync"
 
+	"github.com/dataopskit/dataops/airbyte"
 	"github.com/jackc/pgx/v5"
-	"github.com/santhosh-tekuri/jsonschema/v6"
-	"golang.org/x/text/language"
-	"golang.org/x/text/message"
 )
 
 //go:embed spec.json
@@ -58,60 +53,21 @@ type ReplicationMethod struct {
 	InitialWaitingSeconds int    `json:"initial_waiting_seconds,omitempty"`
 }
 
-// ConfigError reports a config that does not satisfy the spec. Problems
-// lists every failing JSON pointer with its reason, sorted.
-type ConfigError struct {
-	Problems []string
-}
-
-func (e *ConfigError) Error() string {
-	return "postgres source: invalid config: " + strings.Join(e.Problems, "; ")
-}
-
-var (
-	schemaOnce sync.Once
-	schemaVal  *jsonschema.Schema
-	schemaErr  error
-)
-
-func compiledSpec() (*jsonschema.Schema, error) {
-	schemaOnce.Do(func() {
-		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(specJSON))
-		if err != nil {
-			schemaErr = err
-			return
-		}
-		c := jsonschema.NewCompiler()
-		if err := c.AddResource("postgres-source-spec.json", doc); err != nil {
-			schemaErr = err
-			return
-		}
-		schemaVal, schemaErr = c.Compile("postgres-source-spec.json")
-	})
-	return schemaVal, schemaErr
-}
-
-// ParseConfig validates raw against the spec's JSON schema and decodes it.
-// An invalid config gives a *ConfigError listing every failing path.
+// ParseConfig validates raw against the spec's JSON schema (with
+// airbyte.ValidateConfig) and decodes it. An invalid config gives an
+// *airbyte.ConfigError listing every failing path.
 func ParseConfig(raw json.RawMessage) (*Config, error) {
-	sch, err := compiledSpec()
-	if err != nil {
-		return nil, fmt.Errorf("postgres source: spec.json: %w", err)
-	}
-	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
-	if err != nil {
-		return nil, &ConfigError{Problems: []string{"(root): not valid JSON: " + err.Error()}}
-	}
-	if err := sch.Validate(inst); err != nil {
-		var ve *jsonschema.ValidationError
-		if errors.As(err, &ve) {
-			return nil, &ConfigError{Problems: leafProblems(ve)}
+	if err := airbyte.ValidateConfig(&airbyte.ConnectorSpecification{ConnectionSpecification: specJSON}, raw); err != nil {
+		var ce *airbyte.ConfigError
+		if errors.As(err, &ce) {
+			ce.Connector = "postgres source"
+			return nil, ce
 		}
-		return nil, fmt.Errorf("postgres source: validating config: %w", err)
+		return nil, fmt.Errorf("postgres source: %w", err)
 	}
 	var c Config
 	if err := json.Unmarshal(raw, &c); err != nil {
-		return nil, &ConfigError{Problems: []string{"(root): " + err.Error()}}
+		return nil, &airbyte.ConfigError{Connector: "postgres source", Problems: []airbyte.ConfigProblem{{Path: "$", Message: err.Error()}}}
 	}
 	if c.Port == 0 {
 		c.Port = 5432
@@ -126,33 +82,6 @@ func ParseConfig(raw json.RawMessage) (*Config, error) {
 		c.ReplicationMethod.InitialWaitingSeconds = 300
 	}
 	return &c, nil
-}
-
-var printer = message.NewPrinter(language.English)
-
-// leafProblems flattens a validation error into "pointer: reason" lines.
-func leafProblems(ve *jsonschema.ValidationError) []string {
-	var out []string
-	var walk func(e *jsonschema.ValidationError)
-	walk = func(e *jsonschema.ValidationError) {
-		if len(e.Causes) == 0 {
-			ptr := ""
-			for _, tok := range e.InstanceLocation {
-				ptr += "/" + strings.ReplaceAll(strings.ReplaceAll(tok, "~", "~0"), "/", "~1")
-			}
-			if ptr == "" {
-				ptr = "(root)"
-			}
-			out = append(out, ptr+": "+e.ErrorKind.LocalizedString(printer))
-			return
-		}
-		for _, c := range e.Causes {
-			walk(c)
-		}
-	}
-	walk(ve)
-	sort.Strings(out)
-	return out
 }
 
 // sessionParams fix the output formats that the encoders rely on.
@@ -195,7 +124,7 @@ func (c *Config) pgxConfig() (*pgx.ConnConfig, error) {
 	if err != nil {
 		// pgx's parse errors may quote the connection string: keep only a
 		// generic message so that a password never reaches the error.
-		return nil, &ConfigError{Problems: []string{"(root): connection settings do not parse as a PostgreSQL connection string"}}
+		return nil, &airbyte.ConfigError{Connector: "postgres source", Problems: []airbyte.ConfigProblem{{Path: "$", Message: "connection settings do not parse as a PostgreSQL connection string"}}}
 	}
 	for k, v := range sessionParams {
 		cc.RuntimeParams[k] = v

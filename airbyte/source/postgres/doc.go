@@ -17,8 +17,8 @@
 // # Config
 //
 // The config is validated against the spec's JSON schema (Source.Spec)
-// before anything runs; an invalid one gives a *ConfigError that lists every
-// failing JSON pointer. Connection settings are either "url" or host, port
+// before anything runs (airbyte.ValidateConfig); an invalid one gives an
+// *airbyte.ConfigError that lists every failing path. Connection settings are either "url" or host, port
 // (5432), database, username, password, ssl_mode {"mode": …} and
 // jdbc_url_params ("k=v&k2=v2", passed as connection parameters). "schemas"
 // defaults to ["public"]. replication_method.method is Standard (default),

@@ -79,7 +79,7 @@ func (s *Source) connect(ctx context.Context, cfg *Config) (*pgx.Conn, error) {
 // Check validates the config, connects, and verifies that the configured
 // schemas are usable; with the CDC method it also verifies wal_level,
 // the REPLICATION privilege, and that the slot and publication exist or can
-// be created. An invalid config is an error (*ConfigError); a database that
+// be created. An invalid config is an error (*airbyte.ConfigError); a database that
 // does not meet the requirements is a FAILED status saying why.
 func (s *Source) Check(ctx context.Context, config json.RawMessage) (*airbyte.ConnectionStatus, error) {
 	cfg, err := ParseConfig(config)
