@@ -1,7 +1,37 @@
-// Package airbyte will speak the Airbyte protocol, the contract for
-// extraction: typed protocol messages, a streaming JSONL codec, a Source
-// interface with native Go sources (PostgreSQL, files), a runner for any
-// connector executable or image, and a client for Airbyte servers.
+// Package airbyte speaks the Airbyte protocol, the contract for extraction:
+// typed protocol messages that keep unknown fields, a streaming JSONL codec
+// with no line-length limit, a Source interface (spec, check, discover,
+// read), config validation against a connector's JSON schema, a runner for
+// any connector executable or docker image, and a registry of native Go
+// sources.
 //
-// It holds no API yet: its issue (extraction) builds it. See DESIGN.md.
+// Reading a connector's output:
+//
+//	dec := airbyte.NewDecoder(r) // lines that are not messages become LOG messages
+//	for m, err := range dec.Messages() {
+//		if err != nil {
+//			return err
+//		}
+//		if m.Type == airbyte.TypeRecord {
+//			fmt.Println(m.Record.Stream, string(m.Record.Data)) // data stays raw JSON
+//		}
+//	}
+//
+// Running a connector:
+//
+//	src := airbyte.NewProcessSource(airbyte.Command{Path: "python", Args: []string{"-m", "source_x"}},
+//		airbyte.WithLogger(logger),
+//		airbyte.WithControlHandler(saveNewConfig)) // rotated credentials
+//	rs, err := src.Read(ctx, config, catalog, state) // config validated against the spec first
+//	defer rs.Close()
+//	for m, err := range rs.Messages() { ... } // a failure is a *ConnectorError
+//
+// Images run through "docker run --rm -i" with NewDockerSource. Native
+// sources (airbyte/source/...) register themselves with RegisterSource and
+// are created with NewSource; wrap them with Validating to check configs
+// before they run.
+//
+// Messages of a known type always carry their payload (a RECORD has Record,
+// and so on). Unknown message types, enum values and members are kept, so a
+// message decoded and encoded again says what it said.
 package airbyte
