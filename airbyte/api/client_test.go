@@ -316,7 +316,7 @@ func TestRetriesAreBounded(t *testing.T) {
 }
 
 func TestSlowResponseTimesOutAndGETRetries(t *testing.T) {
-	srv, c, _, _ := setup(t, nil, api.WithRequestTimeout(100*time.Millisecond))
+	srv, c, _, _ := setup(t, nil, api.WithRequestTimeout(500*time.Millisecond))
 	conn := srv.AddConnection("orders")
 	srv.Inject("GET", "/connections/*", 1, airbytetest.Fault{Hang: true})
 	if _, err := c.GetConnection(t.Context(), conn.ID); err != nil {

@@ -202,7 +202,7 @@ func TestCreateJobUnknownOutcome(t *testing.T) {
 		{"slow answer, not created", airbytetest.Fault{Hang: true}, 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			srv, c, clk, _ := setup(t, nil, api.WithRequestTimeout(200*time.Millisecond))
+			srv, c, clk, _ := setup(t, nil, api.WithRequestTimeout(500*time.Millisecond))
 			conn := srv.AddConnection("orders")
 			srv.Inject("POST", "/jobs", 1, tc.fault)
 			job, err := c.CreateJob(t.Context(), conn.ID, api.JobSync)

@@ -123,9 +123,59 @@ func parseSpec(path string) (*spec, error) {
 		pat := strings.Join(parts, "/")
 		s.routes = append(s.routes, route{template: tpl, re: regexp.MustCompile("^" + pat + "$"), names: names})
 	}
+	// Compile every schema of every operation now, so that no request
+	// handled by the server waits for a compilation (tests with short
+	// request timeouts would see it as a slow response).
+	if err := s.precompile(); err != nil {
+		return nil, err
+	}
 	// Literal paths win over templated ones (/workspaces/x vs templates).
 	sort.Slice(s.routes, func(i, j int) bool { return len(s.routes[i].names) < len(s.routes[j].names) })
 	return s, nil
+}
+
+// servedPaths are the spec paths that the client uses and the fake serves.
+var servedPaths = regexp.MustCompile(`^/(health|jobs|connections|sources|destinations|streams|workspaces)(/\{[A-Za-z]+\})?$`)
+
+func (s *spec) precompile() error {
+	var ptrs [][]string
+	ptrs = append(ptrs, []string{"components", "schemas", "ApplicationTokenRequestWithGrant"}, []string{"components", "schemas", "PublicAccessTokenResponse"})
+	for tpl, item := range s.doc["paths"].(map[string]any) {
+		if !servedPaths.MatchString(tpl) {
+			continue
+		}
+		item := item.(map[string]any)
+		for i := range asList(item["parameters"]) {
+			ptrs = append(ptrs, []string{"paths", tpl, "parameters", strconv.Itoa(i), "schema"})
+		}
+		for method, op := range item {
+			op, ok := op.(map[string]any)
+			if !ok || method == "parameters" {
+				continue
+			}
+			for i := range asList(op["parameters"]) {
+				ptrs = append(ptrs, []string{"paths", tpl, method, "parameters", strconv.Itoa(i), "schema"})
+			}
+			if rb, ok := op["requestBody"].(map[string]any); ok {
+				if content, _ := rb["content"].(map[string]any); content["application/json"] != nil {
+					ptrs = append(ptrs, []string{"paths", tpl, method, "requestBody", "content", "application/json", "schema"})
+				}
+			}
+			responses, _ := op["responses"].(map[string]any)
+			for status, resp := range responses {
+				content, _ := resp.(map[string]any)["content"].(map[string]any)
+				if content["application/json"] != nil {
+					ptrs = append(ptrs, []string{"paths", tpl, method, "responses", status, "content", "application/json", "schema"})
+				}
+			}
+		}
+	}
+	for _, p := range ptrs {
+		if _, err := s.schemaAt(p); err != nil {
+			return fmt.Errorf("compiling %s: %w", strings.Join(p, "/"), err)
+		}
+	}
+	return nil
 }
 
 // schemaAt compiles the schema at a JSON pointer of the document.

@@ -188,7 +188,7 @@ func TestAirbyteSyncTimeoutCancels(t *testing.T) {
 		srv := airbyteEnv(t, &airbytetest.Options{JobStatuses: []api.JobStatus{api.JobRunning}})
 		conn := srv.AddConnection("orders")
 		out, err := run(t, "airbyte", "sync", "--url", srv.URL, "--connection", conn.ID, "--wait",
-			"--poll-interval", "1ms", "--max-poll-interval", "5ms", "--timeout", "100ms",
+			"--poll-interval", "1ms", "--max-poll-interval", "5ms", "--timeout", "500ms",
 			"--cancel-on-interrupt="+map[bool]string{true: "true", false: "false"}[cancel])
 		if !errors.Is(err, context.DeadlineExceeded) {
 			t.Fatalf("err = %v\n%s", err, out)
@@ -197,7 +197,11 @@ func TestAirbyteSyncTimeoutCancels(t *testing.T) {
 		if cancel {
 			want = api.JobCancelled
 		}
-		if got := srv.Jobs()[0].Status; got != want {
+		jobs := srv.Jobs()
+		if len(jobs) != 1 {
+			t.Fatalf("jobs on the server: %+v", jobs)
+		}
+		if got := jobs[0].Status; got != want {
 			t.Errorf("cancel=%v: job on the server is %s, want %s", cancel, got, want)
 		}
 	}

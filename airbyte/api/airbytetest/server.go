@@ -75,7 +75,8 @@ type Fault struct {
 	Status     int
 	RetryAfter string
 	Body       string
-	// Hang holds the response until the client gives up.
+	// Hang holds the response until the client gives up or the server
+	// closes.
 	Hang bool
 	// Reset closes the connection without a response.
 	Reset bool
@@ -115,6 +116,8 @@ type Server struct {
 
 	opts Options
 	srv  *httptest.Server
+	done chan struct{} // closed by Close, ends hanging responses
+	once sync.Once
 
 	mu           sync.Mutex
 	seq          int
@@ -161,14 +164,20 @@ func NewServer(opts *Options) *Server {
 		destinations: map[string]*api.Destination{},
 		workspaces:   map[string]*api.Workspace{},
 		streams:      map[string][]api.StreamProperties{},
+		done:         make(chan struct{}),
 	}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	s.URL = s.srv.URL + o.Prefix
 	return s
 }
 
-// Close shuts the server down.
-func (s *Server) Close() { s.srv.Close() }
+// Close shuts the server down. It is safe to call more than once.
+func (s *Server) Close() {
+	s.once.Do(func() {
+		close(s.done)
+		s.srv.Close()
+	})
+}
 
 // ClientID returns the accepted client id.
 func (s *Server) ClientID() string { return s.opts.ClientID }
@@ -436,7 +445,10 @@ func (s *Server) problem(err error) {
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, f Fault) {
 	switch {
 	case f.Hang:
-		<-r.Context().Done()
+		select {
+		case <-r.Context().Done():
+		case <-s.done:
+		}
 		return
 	case f.Reset:
 		if hj, ok := w.(http.Hijacker); ok {
