@@ -40,6 +40,7 @@ func newRootCmd() *cobra.Command {
 	}
 	root.AddCommand(newVersionCmd(), newDebugCmd(logger))
 	root.AddCommand(newAirbyteCmd(logger))
+	root.AddCommand(newSourceCmd(logger))
 	return root
 }
 
