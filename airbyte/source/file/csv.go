@@ -267,11 +267,12 @@ type csvRecords struct {
 	bools     *boolWords
 	suffix    []byte // the metadata columns and the closing brace
 	nullOnErr bool
-	pending   bool // the parser holds a record not yet returned
-	hint      int
+	pending   bool   // the parser holds a record not yet returned
+	scratch   []byte // the record being built
 }
 
-// next returns the next record's data, or io.EOF.
+// next returns the next record's data, valid until the next call, or
+// io.EOF.
 func (r *csvRecords) next() ([]byte, []airbyte.RecordChange, error) {
 	p := r.p
 	if r.pending {
@@ -282,8 +283,7 @@ func (r *csvRecords) next() ([]byte, []airbyte.RecordChange, error) {
 	if p.numFields() != len(r.names) {
 		return nil, nil, p.errorf(p.recLine, "the record has %d fields, the header %d", p.numFields(), len(r.names))
 	}
-	data := make([]byte, 0, r.hint)
-	data = append(data, '{')
+	data := append(r.scratch[:0], '{')
 	var changes []airbyte.RecordChange
 	for i := range r.names {
 		if i > 0 {
@@ -307,7 +307,7 @@ func (r *csvRecords) next() ([]byte, []airbyte.RecordChange, error) {
 	}
 	data = append(data, ',')
 	data = append(data, r.suffix...)
-	r.hint = len(data) + 32
+	r.scratch = data
 	return data, changes, nil
 }
 

@@ -217,7 +217,8 @@ type jsonlRecords struct {
 	suffix    []byte
 	nullOnErr bool
 
-	fix []member // reused when a record must be rebuilt
+	fix     []member // reused when a record must be rebuilt
+	scratch []byte   // the record being built
 }
 
 type member struct {
@@ -226,7 +227,8 @@ type member struct {
 	asString bool
 }
 
-// next returns the next record's data, or io.EOF. Values that break the
+// next returns the next record's data, valid until the next call, or
+// io.EOF. Values that break the
 // stream's schema fail the read or are nulled; a scalar, object or array
 // in a string column becomes the string of its JSON text, which loses
 // nothing.
@@ -268,16 +270,15 @@ func (r *jsonlRecords) next() ([]byte, []airbyte.RecordChange, error) {
 	}
 	if !rebuild {
 		body := bytes.TrimSpace(obj[1 : len(obj)-1])
-		data := make([]byte, 0, len(body)+len(r.suffix)+2)
-		data = append(data, '{')
+		data := append(r.scratch[:0], '{')
 		if len(body) > 0 {
 			data = append(data, body...)
 			data = append(data, ',')
 		}
-		return append(data, r.suffix...), changes, nil
+		r.scratch = append(data, r.suffix...)
+		return r.scratch, changes, nil
 	}
-	data := make([]byte, 0, len(obj)+len(r.suffix)+16)
-	data = append(data, '{')
+	data := append(r.scratch[:0], '{')
 	for _, m := range r.fix {
 		data = append(data, m.key...)
 		data = append(data, ':')
@@ -291,7 +292,8 @@ func (r *jsonlRecords) next() ([]byte, []airbyte.RecordChange, error) {
 		}
 		data = append(data, ',')
 	}
-	return append(data, r.suffix...), changes, nil
+	r.scratch = append(data, r.suffix...)
+	return r.scratch, changes, nil
 }
 
 func kindName(k kind) string {

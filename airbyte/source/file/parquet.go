@@ -256,14 +256,14 @@ type parquetRecords struct {
 	nested bool
 	suffix []byte
 
-	rg   int
-	rows parquet.Rows
-	buf  []parquet.Row
-	n, i int
-	row  int64 // rows returned so far
-	cols [][]parquet.Value
-	m    map[string]any
-	hint int
+	rg      int
+	rows    parquet.Rows
+	buf     []parquet.Row
+	n, i    int
+	row     int64 // rows returned so far
+	cols    [][]parquet.Value
+	m       map[string]any
+	scratch []byte // the record being built
 }
 
 func newParquetRecords(pf *parquet.File, url string, suffix []byte) *parquetRecords {
@@ -293,7 +293,8 @@ func (r *parquetRecords) close() error {
 	return nil
 }
 
-// next returns the next row's data, or io.EOF.
+// next returns the next row's data, valid until the next call, or
+// io.EOF.
 func (r *parquetRecords) next() (data []byte, changes []airbyte.RecordChange, err error) {
 	for r.i >= r.n {
 		if r.rows == nil {
@@ -343,8 +344,7 @@ func (r *parquetRecords) next() (data []byte, changes []airbyte.RecordChange, er
 			return nil, nil, &ParseError{File: r.url, Row: r.row, Err: err}
 		}
 	}
-	data = make([]byte, 0, r.hint)
-	data = append(data, '{')
+	data = append(r.scratch[:0], '{')
 	for _, f := range r.fields {
 		data = append(data, f.key...)
 		var ok bool
@@ -364,7 +364,7 @@ func (r *parquetRecords) next() (data []byte, changes []airbyte.RecordChange, er
 		data = append(data, ',')
 	}
 	data = append(data, r.suffix...)
-	r.hint = len(data) + 32
+	r.scratch = data
 	return data, changes, nil
 }
 

@@ -433,9 +433,38 @@ func (r *reader) stateMessage(p *readPlan, st *streamState, records int64) *airb
 // errStop means the consumer stopped the loop.
 var errStop = errors.New("stopped by the consumer")
 
-// recordReader yields the record data of one file.
+// recordReader yields the record data of one file. The data is valid
+// until the next call.
 type recordReader interface {
 	next() ([]byte, []airbyte.RecordChange, error)
+}
+
+// slab hands out record data: small records are copied into shared 64 KiB
+// blocks, which saves an allocation per record. A block lives as long as
+// any record in it.
+type slab struct{ buf []byte }
+
+const (
+	slabSize     = 64 << 10
+	slabMaxShare = 4 << 10 // larger records get their own allocation
+)
+
+func (s *slab) copy(b []byte) []byte {
+	if len(b) > slabMaxShare {
+		return append([]byte(nil), b...)
+	}
+	if cap(s.buf)-len(s.buf) < len(b) {
+		s.buf = make([]byte, 0, slabSize)
+	}
+	start := len(s.buf)
+	s.buf = append(s.buf, b...)
+	return s.buf[start:len(s.buf):len(s.buf)]
+}
+
+// recordMessage is a RECORD message allocated in one piece.
+type recordMessage struct {
+	msg airbyte.Message
+	rec airbyte.RecordMessage
 }
 
 // readFile reads one file's records and yields them; it returns how many.
@@ -479,11 +508,14 @@ func (r *reader) readFile(p *readPlan, types map[string]colType, fe fileEntry, l
 
 	log.Debug("file source: reading", "file", fe.url, "size", fe.size)
 	var n, nulled int64
+	var emittedAt int64
+	var mem slab
 	for {
 		if n%256 == 0 {
 			if err := r.stopped(); err != nil {
 				return n, fmt.Errorf("file source: stream %q: file %s: %w", p.sc.Name, fe.url, err)
 			}
+			emittedAt = r.src.now().UnixMilli()
 		}
 		data, changes, err := rr.next()
 		if err == io.EOF {
@@ -492,7 +524,10 @@ func (r *reader) readFile(p *readPlan, types map[string]colType, fe fileEntry, l
 		if err != nil {
 			return n, fmt.Errorf("file source: stream %q: %w", p.sc.Name, err)
 		}
-		rec := &airbyte.RecordMessage{Namespace: p.desc.Namespace, Stream: p.desc.Name, Data: data, EmittedAt: r.src.now().UnixMilli()}
+		rm := &recordMessage{}
+		rm.rec = airbyte.RecordMessage{Namespace: p.desc.Namespace, Stream: p.desc.Name, Data: mem.copy(data), EmittedAt: emittedAt}
+		rm.msg = airbyte.Message{Type: airbyte.TypeRecord, Record: &rm.rec}
+		rec := &rm.rec
 		if len(changes) > 0 {
 			rec.Meta = &airbyte.RecordMeta{Changes: changes}
 			if nulled == 0 {
@@ -501,7 +536,7 @@ func (r *reader) readFile(p *readPlan, types map[string]colType, fe fileEntry, l
 			nulled++
 		}
 		n++
-		if !yield(&airbyte.Message{Type: airbyte.TypeRecord, Record: rec}, nil) {
+		if !yield(&rm.msg, nil) {
 			return n, errStop
 		}
 	}
@@ -527,7 +562,6 @@ func newCSVRecords(f io.Reader, fe fileEntry, sc *StreamConfig, types map[string
 		suffix:    suffix,
 		nullOnErr: sc.nullOnTypeError(),
 		pending:   pending,
-		hint:      256,
 	}
 	for _, n := range names {
 		r.keys = append(r.keys, append(appendJSONString(nil, n), ':'))

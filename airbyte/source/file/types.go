@@ -316,6 +316,16 @@ func newBoolWords(f *Format) *boolWords {
 }
 
 func (w *boolWords) parse(v []byte) (value, ok bool) {
+	for _, t := range w.t { // exact matches first: the common case, and cheap
+		if bytes.Equal(v, t) {
+			return true, true
+		}
+	}
+	for _, f := range w.f {
+		if bytes.Equal(v, f) {
+			return false, true
+		}
+	}
 	for _, t := range w.t {
 		if bytes.EqualFold(v, t) {
 			return true, true
