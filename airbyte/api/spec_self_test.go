@@ -12,7 +12,7 @@ import (
 func TestSpecValidatorRejects(t *testing.T) {
 	sp := loadSpec(t)
 	req := func(method, target, body string) *http.Request {
-		r := httptest.NewRequest(method, "/api/public/v1"+target, strings.NewReader(body))
+		r := httptest.NewRequest(method, target, strings.NewReader(body))
 		if body != "" {
 			r.Header.Set("Content-Type", "application/json")
 		}
@@ -30,7 +30,7 @@ func TestSpecValidatorRejects(t *testing.T) {
 	}
 	for _, g := range good {
 		g.r.Header.Set("Content-Type", "application/json")
-		if err := sp.validateRequest(g.r, []byte(g.body)); err != nil {
+		if err := sp.ValidateRequest(g.r, []byte(g.body)); err != nil {
 			t.Errorf("%s %s: valid request rejected: %v", g.r.Method, g.r.URL, err)
 		}
 	}
@@ -54,17 +54,17 @@ func TestSpecValidatorRejects(t *testing.T) {
 		if b.body != "" {
 			b.r.Header.Set("Content-Type", "application/json")
 		}
-		err := sp.validateRequest(b.r, []byte(b.body))
+		err := sp.ValidateRequest(b.r, []byte(b.body))
 		if err == nil || !strings.Contains(err.Error(), b.want) {
 			t.Errorf("%s %s %s: err = %v, want one mentioning %q", b.r.Method, b.r.URL, b.body, err, b.want)
 		}
 	}
 	// Responses too: a job without its required fields is caught.
 	r := req("GET", "/jobs/1", "")
-	if err := sp.validateResponse(r, 200, []byte(`{"jobId":1,"status":"running"}`)); err == nil {
+	if err := sp.ValidateResponse(r, 200, []byte(`{"jobId":1,"status":"running"}`)); err == nil {
 		t.Error("a job response without jobType, startTime and connectionId passed")
 	}
-	if err := sp.validateResponse(r, 200, []byte(`{"jobId":1,"status":"running","jobType":"sync","startTime":"x","connectionId":"c"}`)); err != nil {
+	if err := sp.ValidateResponse(r, 200, []byte(`{"jobId":1,"status":"running","jobType":"sync","startTime":"x","connectionId":"c"}`)); err != nil {
 		t.Errorf("valid job response rejected: %v", err)
 	}
 }

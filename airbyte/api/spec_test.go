@@ -1,25 +1,13 @@
 package api_test
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
-	"sort"
-	"strconv"
-	"strings"
 	"sync"
 	"testing"
 
-	"github.com/goccy/go-yaml"
-	"github.com/santhosh-tekuri/jsonschema/v6"
-
-	"github.com/dataopskit/dataops/airbyte/api"
 	"github.com/dataopskit/dataops/airbyte/api/airbytetest"
 	"github.com/dataopskit/dataops/internal/testenv"
 )
@@ -27,35 +15,17 @@ import (
 // specPath is Airbyte's OpenAPI spec, kept outside the repository.
 var specPath = filepath.Join("..", "..", "..", "shared", "specs", "airbyte", "public-api-v1.yaml")
 
-const specURL = "file:///airbyte/public-api-v1.json"
-
-// spec checks requests and responses against the OpenAPI document.
-type spec struct {
-	doc      map[string]any
-	compiler *jsonschema.Compiler
-	routes   []route
-
-	mu      sync.Mutex
-	schemas map[string]*jsonschema.Schema
-}
-
-type route struct {
-	template string
-	re       *regexp.Regexp
-	names    []string
-}
-
 var (
 	specOnce sync.Once
-	specVal  *spec
+	specVal  *airbytetest.OpenAPI
 	specErr  error
 )
 
-// loadSpec parses the spec once per test binary. A missing spec skips the
+// loadSpec loads the spec once per test binary. A missing spec skips the
 // test outside CI and fails it in CI.
-func loadSpec(t testing.TB) *spec {
+func loadSpec(t testing.TB) *airbytetest.OpenAPI {
 	t.Helper()
-	specOnce.Do(func() { specVal, specErr = parseSpec(specPath) })
+	specOnce.Do(func() { specVal, specErr = airbytetest.LoadOpenAPI(specPath) })
 	if errors.Is(specErr, os.ErrNotExist) {
 		msg := fmt.Sprintf("Airbyte OpenAPI spec %s is missing: %v", specPath, specErr)
 		if testenv.CI() {
@@ -69,349 +39,6 @@ func loadSpec(t testing.TB) *spec {
 	return specVal
 }
 
-func parseSpec(path string) (*spec, error) {
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	var y any
-	if err := yaml.Unmarshal(raw, &y); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	js, err := json.Marshal(y)
-	if err != nil {
-		return nil, fmt.Errorf("%s: to JSON: %w", path, err)
-	}
-	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(js))
-	if err != nil {
-		return nil, err
-	}
-	// SourceConfiguration and DestinationConfiguration are unions of several
-	// hundred connector schemas, some of which break the JSON Schema
-	// metaschema. A connector's configuration is the connector's business:
-	// the client passes it through, so here it only has to be an object.
-	schemas := doc.(map[string]any)["components"].(map[string]any)["schemas"].(map[string]any)
-	for _, name := range []string{"SourceConfiguration", "DestinationConfiguration"} {
-		schemas[name] = map[string]any{"type": "object"}
-	}
-	c := jsonschema.NewCompiler()
-	c.DefaultDraft(jsonschema.Draft2020)
-	// Some connector schemas use patterns (lookbehind) that Go's regexp
-	// cannot compile; those patterns are not checked.
-	c.UseRegexpEngine(func(s string) (jsonschema.Regexp, error) {
-		if re, err := regexp.Compile(s); err == nil {
-			return re, nil
-		}
-		return anyMatch(s), nil
-	})
-	if err := c.AddResource(specURL, doc); err != nil {
-		return nil, err
-	}
-	s := &spec{doc: doc.(map[string]any), compiler: c, schemas: map[string]*jsonschema.Schema{}}
-	paths, _ := s.doc["paths"].(map[string]any)
-	for tpl := range paths {
-		var names []string
-		var parts []string
-		for _, seg := range strings.Split(tpl, "/") {
-			if strings.HasPrefix(seg, "{") && strings.HasSuffix(seg, "}") {
-				names = append(names, strings.Trim(seg, "{}"))
-				parts = append(parts, "([^/]+)")
-			} else {
-				parts = append(parts, regexp.QuoteMeta(seg))
-			}
-		}
-		pat := strings.Join(parts, "/")
-		s.routes = append(s.routes, route{template: tpl, re: regexp.MustCompile("^" + pat + "$"), names: names})
-	}
-	// Compile every schema of every operation now, so that no request
-	// handled by the server waits for a compilation (tests with short
-	// request timeouts would see it as a slow response).
-	if err := s.precompile(); err != nil {
-		return nil, err
-	}
-	// Literal paths win over templated ones (/workspaces/x vs templates).
-	sort.Slice(s.routes, func(i, j int) bool { return len(s.routes[i].names) < len(s.routes[j].names) })
-	return s, nil
-}
-
-// servedPaths are the spec paths that the client uses and the fake serves.
-var servedPaths = regexp.MustCompile(`^/(health|jobs|connections|sources|destinations|streams|workspaces)(/\{[A-Za-z]+\})?$`)
-
-func (s *spec) precompile() error {
-	var ptrs [][]string
-	ptrs = append(ptrs, []string{"components", "schemas", "ApplicationTokenRequestWithGrant"}, []string{"components", "schemas", "PublicAccessTokenResponse"})
-	for tpl, item := range s.doc["paths"].(map[string]any) {
-		if !servedPaths.MatchString(tpl) {
-			continue
-		}
-		item := item.(map[string]any)
-		for i := range asList(item["parameters"]) {
-			ptrs = append(ptrs, []string{"paths", tpl, "parameters", strconv.Itoa(i), "schema"})
-		}
-		for method, op := range item {
-			op, ok := op.(map[string]any)
-			if !ok || method == "parameters" {
-				continue
-			}
-			for i := range asList(op["parameters"]) {
-				ptrs = append(ptrs, []string{"paths", tpl, method, "parameters", strconv.Itoa(i), "schema"})
-			}
-			if rb, ok := op["requestBody"].(map[string]any); ok {
-				if content, _ := rb["content"].(map[string]any); content["application/json"] != nil {
-					ptrs = append(ptrs, []string{"paths", tpl, method, "requestBody", "content", "application/json", "schema"})
-				}
-			}
-			responses, _ := op["responses"].(map[string]any)
-			for status, resp := range responses {
-				content, _ := resp.(map[string]any)["content"].(map[string]any)
-				if content["application/json"] != nil {
-					ptrs = append(ptrs, []string{"paths", tpl, method, "responses", status, "content", "application/json", "schema"})
-				}
-			}
-		}
-	}
-	for _, p := range ptrs {
-		if _, err := s.schemaAt(p); err != nil {
-			return fmt.Errorf("compiling %s: %w", strings.Join(p, "/"), err)
-		}
-	}
-	return nil
-}
-
-// schemaAt compiles the schema at a JSON pointer of the document.
-func (s *spec) schemaAt(ptr []string) (*jsonschema.Schema, error) {
-	var esc []string
-	for _, p := range ptr {
-		p = strings.ReplaceAll(strings.ReplaceAll(p, "~", "~0"), "/", "~1")
-		esc = append(esc, url.PathEscape(p))
-	}
-	loc := specURL + "#/" + strings.Join(esc, "/")
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if sch, ok := s.schemas[loc]; ok {
-		return sch, nil
-	}
-	sch, err := s.compiler.Compile(loc)
-	if err != nil {
-		return nil, err
-	}
-	s.schemas[loc] = sch
-	return sch, nil
-}
-
-// match finds the spec path of a request path (relative to the prefix).
-func (s *spec) match(path string) (string, map[string]string, bool) {
-	for _, r := range s.routes {
-		if m := r.re.FindStringSubmatch(path); m != nil {
-			vars := map[string]string{}
-			for i, n := range r.names {
-				vars[n] = m[i+1]
-			}
-			return r.template, vars, true
-		}
-	}
-	return "", nil, false
-}
-
-func (s *spec) operation(r *http.Request) (tpl string, vars map[string]string, op map[string]any, err error) {
-	rel := strings.TrimPrefix(r.URL.Path, api.SelfHostedPath)
-	tpl, vars, ok := s.match(rel)
-	if !ok {
-		return "", nil, nil, fmt.Errorf("path %s is not in the spec", rel)
-	}
-	item := s.doc["paths"].(map[string]any)[tpl].(map[string]any)
-	op, ok = item[strings.ToLower(r.Method)].(map[string]any)
-	if !ok {
-		return "", nil, nil, fmt.Errorf("%s %s is not in the spec", r.Method, tpl)
-	}
-	return tpl, vars, op, nil
-}
-
-// validateRequest checks the query, path parameters and JSON body of a
-// request against its operation in the spec.
-func (s *spec) validateRequest(r *http.Request, body []byte) error {
-	rel := strings.TrimPrefix(r.URL.Path, api.SelfHostedPath)
-	if rel == "/applications/token" && r.Method == http.MethodPost {
-		// Declared only as the oauth2 tokenUrl; its body schema is
-		// ApplicationTokenRequestWithGrant.
-		return s.validateJSON([]string{"components", "schemas", "ApplicationTokenRequestWithGrant"}, body)
-	}
-	tpl, vars, op, err := s.operation(r)
-	if err != nil {
-		return err
-	}
-	item := s.doc["paths"].(map[string]any)[tpl].(map[string]any)
-	type param struct {
-		ptr []string
-		p   map[string]any
-	}
-	var params []param
-	for _, where := range []struct {
-		list []any
-		ptr  []string
-	}{
-		{asList(item["parameters"]), []string{"paths", tpl, "parameters"}},
-		{asList(op["parameters"]), []string{"paths", tpl, strings.ToLower(r.Method), "parameters"}},
-	} {
-		for i, p := range where.list {
-			params = append(params, param{append(append([]string{}, where.ptr...), strconv.Itoa(i)), p.(map[string]any)})
-		}
-	}
-	query := r.URL.Query()
-	known := map[string]bool{}
-	var errs []error
-	for _, p := range params {
-		name, in := p.p["name"].(string), p.p["in"].(string)
-		var values []string
-		switch in {
-		case "query":
-			known[name] = true
-			values = query[name]
-		case "path":
-			values = []string{vars[name]}
-		default:
-			continue
-		}
-		if len(values) == 0 {
-			if req, _ := p.p["required"].(bool); req {
-				errs = append(errs, fmt.Errorf("required %s parameter %s is missing", in, name))
-			}
-			continue
-		}
-		schema, _ := p.p["schema"].(map[string]any)
-		v, err := coerce(schema, values)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%s parameter %s: %w", in, name, err))
-			continue
-		}
-		sch, err := s.schemaAt(append(p.ptr, "schema"))
-		if err != nil {
-			return err
-		}
-		if err := sch.Validate(v); err != nil {
-			errs = append(errs, fmt.Errorf("%s parameter %s=%v: %w", in, name, values, err))
-		}
-	}
-	for name := range query {
-		if !known[name] {
-			errs = append(errs, fmt.Errorf("query parameter %s is not in the spec", name))
-		}
-	}
-	rb, hasBody := op["requestBody"].(map[string]any)
-	switch {
-	case hasBody:
-		if len(bytes.TrimSpace(body)) == 0 {
-			if req, _ := rb["required"].(bool); req {
-				errs = append(errs, errors.New("request body is required"))
-			}
-			break
-		}
-		if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
-			errs = append(errs, fmt.Errorf("Content-Type %q, want application/json", ct))
-		}
-		if err := s.validateJSON([]string{"paths", tpl, strings.ToLower(r.Method), "requestBody", "content", "application/json", "schema"}, body); err != nil {
-			errs = append(errs, err)
-		}
-	case len(bytes.TrimSpace(body)) > 0:
-		errs = append(errs, fmt.Errorf("%s %s takes no body", r.Method, tpl))
-	}
-	return errors.Join(errs...)
-}
-
-// validateResponse checks a response body against the spec's schema for its
-// status. Error statuses the spec does not document are let through: the
-// spec documents few of them.
-func (s *spec) validateResponse(r *http.Request, status int, body []byte) error {
-	rel := strings.TrimPrefix(r.URL.Path, api.SelfHostedPath)
-	if rel == "/applications/token" {
-		if status != http.StatusOK {
-			return nil
-		}
-		return s.validateJSON([]string{"components", "schemas", "PublicAccessTokenResponse"}, body)
-	}
-	tpl, _, op, err := s.operation(r)
-	if err != nil {
-		return nil // already reported for the request
-	}
-	responses, _ := op["responses"].(map[string]any)
-	resp, ok := responses[strconv.Itoa(status)].(map[string]any)
-	if !ok {
-		if status >= 400 {
-			return nil
-		}
-		return fmt.Errorf("status %d is not documented for %s %s", status, r.Method, tpl)
-	}
-	content, _ := resp["content"].(map[string]any)
-	if _, ok := content["application/json"]; !ok {
-		if len(bytes.TrimSpace(body)) > 0 && status < 400 {
-			return fmt.Errorf("status %d of %s %s has no documented body, got %q", status, r.Method, tpl, body)
-		}
-		return nil
-	}
-	return s.validateJSON([]string{"paths", tpl, strings.ToLower(r.Method), "responses", strconv.Itoa(status), "content", "application/json", "schema"}, body)
-}
-
-func (s *spec) validateJSON(ptr []string, body []byte) error {
-	v, err := jsonschema.UnmarshalJSON(bytes.NewReader(body))
-	if err != nil {
-		return fmt.Errorf("body is not JSON: %w", err)
-	}
-	sch, err := s.schemaAt(ptr)
-	if err != nil {
-		return err
-	}
-	if err := sch.Validate(v); err != nil {
-		return fmt.Errorf("body %s does not match %s: %w", abbreviate(body), strings.Join(ptr, "/"), err)
-	}
-	return nil
-}
-
-func abbreviate(b []byte) string {
-	s := string(bytes.TrimSpace(b))
-	if len(s) > 300 {
-		s = s[:300] + "…"
-	}
-	return s
-}
-
-// anyMatch stands in for a pattern Go cannot compile.
-type anyMatch string
-
-func (anyMatch) MatchString(string) bool { return true }
-func (a anyMatch) String() string        { return string(a) }
-
-func asList(v any) []any {
-	l, _ := v.([]any)
-	return l
-}
-
-// coerce turns the text of a parameter into the JSON value its schema
-// describes (integers, booleans, arrays of strings).
-func coerce(schema map[string]any, values []string) (any, error) {
-	typ, _ := schema["type"].(string)
-	switch typ {
-	case "array":
-		out := make([]any, len(values))
-		for i, v := range values {
-			out[i] = v
-		}
-		return out, nil
-	case "integer":
-		n, err := strconv.ParseInt(values[0], 10, 64)
-		if err != nil {
-			return nil, fmt.Errorf("%q is not an integer", values[0])
-		}
-		return json.Number(strconv.FormatInt(n, 10)), nil
-	case "boolean":
-		b, err := strconv.ParseBool(values[0])
-		if err != nil {
-			return nil, fmt.Errorf("%q is not a boolean", values[0])
-		}
-		return b, nil
-	}
-	return values[0], nil
-}
-
 // newServer starts the fake Airbyte server with the spec's validators and
 // fails the test at cleanup if any request or response broke the spec.
 func newServer(t *testing.T, opts *airbytetest.Options) *airbytetest.Server {
@@ -421,8 +48,8 @@ func newServer(t *testing.T, opts *airbytetest.Options) *airbytetest.Server {
 	if opts != nil {
 		o = *opts
 	}
-	o.ValidateRequest = sp.validateRequest
-	o.ValidateResponse = sp.validateResponse
+	o.ValidateRequest = sp.ValidateRequest
+	o.ValidateResponse = sp.ValidateResponse
 	srv := airbytetest.NewServer(&o)
 	t.Cleanup(func() {
 		srv.Close()

@@ -4,19 +4,52 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/dataopskit/dataops/airbyte/api"
 	"github.com/dataopskit/dataops/airbyte/api/airbytetest"
+	"github.com/dataopskit/dataops/internal/testenv"
 )
 
-// airbyteEnv starts an in-process Airbyte server and puts its credentials
-// in the environment, as a user would.
+var (
+	airbyteSpecOnce sync.Once
+	airbyteSpec     *airbytetest.OpenAPI
+	airbyteSpecErr  error
+)
+
+// airbyteEnv starts an in-process Airbyte server that checks every request
+// and response against Airbyte's OpenAPI spec, and puts its credentials in
+// the environment, as a user would. A missing spec skips the test outside
+// CI and fails it in CI.
 func airbyteEnv(t *testing.T, opts *airbytetest.Options) *airbytetest.Server {
 	t.Helper()
-	srv := airbytetest.NewServer(opts)
-	t.Cleanup(srv.Close)
+	path := filepath.Join("..", "..", "..", "shared", "specs", "airbyte", "public-api-v1.yaml")
+	airbyteSpecOnce.Do(func() { airbyteSpec, airbyteSpecErr = airbytetest.LoadOpenAPI(path) })
+	if errors.Is(airbyteSpecErr, os.ErrNotExist) {
+		if testenv.CI() {
+			t.Fatalf("Airbyte OpenAPI spec %s is missing: %v", path, airbyteSpecErr)
+		}
+		t.Skipf("Airbyte OpenAPI spec %s is missing: %v", path, airbyteSpecErr)
+	}
+	if airbyteSpecErr != nil {
+		t.Fatal(airbyteSpecErr)
+	}
+	var o airbytetest.Options
+	if opts != nil {
+		o = *opts
+	}
+	o.ValidateRequest, o.ValidateResponse = airbyteSpec.ValidateRequest, airbyteSpec.ValidateResponse
+	srv := airbytetest.NewServer(&o)
+	t.Cleanup(func() {
+		srv.Close()
+		for _, p := range srv.Problems() {
+			t.Errorf("spec violation: %v", p)
+		}
+	})
 	t.Setenv(envAirbyteURL, "")
 	t.Setenv(envAirbyteClientID, srv.ClientID())
 	t.Setenv(envAirbyteClientSecret, srv.ClientSecret())

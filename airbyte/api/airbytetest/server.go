@@ -60,11 +60,12 @@ type Options struct {
 	// GET /jobs/{id}; the last one stays (default pending, running,
 	// succeeded).
 	JobStatuses []api.JobStatus
-	// ValidateRequest, if set, checks each request; an error is answered
-	// with 400 and recorded (see Problems).
+	// ValidateRequest, if set, checks each request (its URL path relative
+	// to the prefix); an error is answered with 400 and recorded (see
+	// Problems). OpenAPI.ValidateRequest is one.
 	ValidateRequest func(r *http.Request, body []byte) error
 	// ValidateResponse, if set, checks each response the server sends; an
-	// error is recorded (see Problems).
+	// error is recorded (see Problems). OpenAPI.ValidateResponse is one.
 	ValidateResponse func(r *http.Request, status int, body []byte) error
 }
 
@@ -407,11 +408,14 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, *f)
 		return
 	}
+	// The validators see the request with its path relative to the prefix.
+	rel := r.Clone(r.Context())
+	rel.URL.Path, rel.URL.RawPath = path, ""
 	out := &recorder{header: http.Header{}}
 	if !ok {
 		writeProblem(out, http.StatusNotFound, "not-found", "no API under "+r.URL.Path)
 	} else if v := s.opts.ValidateRequest; v != nil {
-		if err := v(r, body); err != nil {
+		if err := v(rel, body); err != nil {
 			s.problem(fmt.Errorf("request %s %s: %w", r.Method, path, err))
 			writeProblem(out, http.StatusBadRequest, "bad-request", err.Error())
 		} else {
@@ -421,7 +425,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.route(out, r, path, body)
 	}
 	if v := s.opts.ValidateResponse; v != nil && ok {
-		if err := v(r, out.status, out.body.Bytes()); err != nil {
+		if err := v(rel, out.status, out.body.Bytes()); err != nil {
 			s.problem(fmt.Errorf("response %d to %s %s: %w", out.status, r.Method, path, err))
 		}
 	}
