@@ -1,0 +1,224 @@
+package jinja
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/big"
+	"os"
+	"strings"
+	"testing"
+)
+
+// corpusCase is one differential case produced by testdata/gen.py.
+type corpusCase struct {
+	Name     string          `json:"name"`
+	Template string          `json:"template"`
+	Context  json.RawMessage `json:"context"`
+	Output   *string        `json:"output"`
+	Error    string         `json:"error"`
+}
+
+type corpusFile struct {
+	Jinja2    string            `json:"jinja2"`
+	Context   json.RawMessage   `json:"context"`
+	Templates map[string]string `json:"templates"`
+	Cases     []corpusCase      `json:"cases"`
+}
+
+// decodeOrdered decodes JSON as Python's json module does: objects keep
+// their key order (as *Dict), integers stay integers (int64 or *big.Int).
+func decodeOrdered(dec *json.Decoder) (any, error) {
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, err
+	}
+	switch x := tok.(type) {
+	case json.Delim:
+		switch x {
+		case '{':
+			d := NewDict()
+			for dec.More() {
+				k, err := dec.Token()
+				if err != nil {
+					return nil, err
+				}
+				v, err := decodeOrdered(dec)
+				if err != nil {
+					return nil, err
+				}
+				d.setStr(k.(string), v)
+			}
+			_, err := dec.Token()
+			return d, err
+		case '[':
+			l := &List{}
+			for dec.More() {
+				v, err := decodeOrdered(dec)
+				if err != nil {
+					return nil, err
+				}
+				l.Items = append(l.Items, v)
+			}
+			_, err := dec.Token()
+			return l, err
+		}
+	case json.Number:
+		s := string(x)
+		if !strings.ContainsAny(s, ".eE") {
+			b, _ := new(big.Int).SetString(s, 10)
+			return normInt(b), nil
+		}
+		f, err := x.Float64()
+		return f, err
+	}
+	return tok, nil
+}
+
+func decodeVars(raw json.RawMessage) (map[string]any, error) {
+	vars := map[string]any{}
+	if len(raw) == 0 {
+		return vars, nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	v, err := decodeOrdered(dec)
+	if err != nil {
+		return nil, err
+	}
+	d, ok := v.(*Dict)
+	if !ok {
+		return nil, fmt.Errorf("context is %T, not an object", v)
+	}
+	for i, k := range d.keys {
+		vars[k.(string)] = d.vals[i]
+	}
+	return vars, nil
+}
+
+func loadCorpus(t testing.TB) *corpusFile {
+	t.Helper()
+	raw, err := os.ReadFile("testdata/corpus.json")
+	if err != nil {
+		t.Fatalf("read corpus: %v", err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var c corpusFile
+	if err := dec.Decode(&c); err != nil {
+		t.Fatalf("decode corpus: %v", err)
+	}
+	return &c
+}
+
+// dbtTags are the block tags the corpus generator registers, named as it
+// names the macros they define.
+func dbtTags() []Option {
+	prefixed := func(name, prefix string) Option {
+		return WithTag(Tag{Name: name, Macro: func(h TagHeader) (string, error) {
+			n := prefix + h.Name
+			if name == "materialization" {
+				a, _ := h.Kwargs["adapter"].(string)
+				if a == "" {
+					a = "default"
+				}
+				n += "_" + a
+			}
+			return n, nil
+		}})
+	}
+	return []Option{prefixed("docs", "doc_"), prefixed("test", "test_"), prefixed("materialization", "materialization_")}
+}
+
+func corpusEnv(c *corpusFile) *Environment {
+	return New(append(dbtTags(), WithLoader(MapLoader(c.Templates)))...)
+}
+
+// corpusVars builds a fresh context for a case: templates may mutate it.
+func corpusVars(c *corpusFile, cs *corpusCase) map[string]any {
+	vars, err := decodeVars(c.Context)
+	if err != nil {
+		panic(err)
+	}
+	extra, err := decodeVars(cs.Context)
+	if err != nil {
+		panic(err)
+	}
+	for k, v := range extra {
+		vars[k] = v
+	}
+	return vars
+}
+
+// errorClass names an error the way the corpus does (Python's class name).
+func errorClass(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return string(e.Kind)
+	}
+	return fmt.Sprintf("%T", err)
+}
+
+// equivalentClass reports whether a Go error class stands for the Python
+// one. Python reports some failures through exception classes that only
+// exist as artefacts of CPython (its own SyntaxError from Jinja2's code
+// generator, AssertionError from an internal assert, RecursionError); the
+// engine reports the same templates as syntax or runtime errors.
+func equivalentClass(got, want string) bool {
+	if got == want {
+		return true
+	}
+	switch want {
+	case "SyntaxError":
+		return got == string(ErrSyntax)
+	case "RecursionError":
+		return got == string(ErrRuntime)
+	case "TemplatesNotFound":
+		return got == string(ErrNotFound)
+	}
+	return false
+}
+
+func runCase(env *Environment, c *corpusFile, cs *corpusCase) (string, error) {
+	tmpl, err := env.Compile(cs.Name, cs.Template)
+	if err != nil {
+		return "", err
+	}
+	return tmpl.Render(context.Background(), corpusVars(c, cs))
+}
+
+func TestCorpus(t *testing.T) {
+	c := loadCorpus(t)
+	env := corpusEnv(c)
+	pass := 0
+	for i := range c.Cases {
+		cs := &c.Cases[i]
+		got, err := runCase(env, c, cs)
+		ok := false
+		switch {
+		case cs.Output != nil && err == nil:
+			ok = got == *cs.Output
+		case cs.Error != "" && err != nil:
+			ok = equivalentClass(errorClass(err), cs.Error)
+		}
+		if ok {
+			pass++
+			continue
+		}
+		want := cs.Error
+		if cs.Output != nil {
+			want = fmt.Sprintf("%q", *cs.Output)
+		}
+		gotS := fmt.Sprintf("%q", got)
+		if err != nil {
+			gotS = err.Error()
+		}
+		t.Errorf("%s: %q\n  want %s\n  got  %s", cs.Name, cs.Template, want, gotS)
+	}
+	t.Logf("corpus (Jinja2 %s): %d cases, %d pass", c.Jinja2, len(c.Cases), pass)
+	if len(c.Cases) < 500 {
+		t.Errorf("corpus has %d cases, want at least 500", len(c.Cases))
+	}
+}
