@@ -15,3 +15,9 @@ func SetClock(c *Client, now func() time.Time, sleep func(ctx context.Context, d
 		c.sleep = sleep
 	}
 }
+
+// ParseProblem and ParseRetryAfter expose the response parsers to fuzzing.
+var (
+	ParseProblem    = parseProblem
+	ParseRetryAfter = parseRetryAfter
+)
