@@ -17,8 +17,8 @@ type corpusCase struct {
 	Name     string          `json:"name"`
 	Template string          `json:"template"`
 	Context  json.RawMessage `json:"context"`
-	Output   *string        `json:"output"`
-	Error    string         `json:"error"`
+	Output   *string         `json:"output"`
+	Error    string          `json:"error"`
 }
 
 type corpusFile struct {

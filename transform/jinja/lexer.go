@@ -114,7 +114,9 @@ func (l *lexer) emit(kind tokKind, val string, pos int) {
 	l.toks = append(l.toks, token{kind, val, line, col})
 }
 
-func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v' }
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'
+}
 
 // tokenize splits a template source into tokens.
 func tokenize(name, src string) ([]token, error) {

@@ -1501,7 +1501,7 @@ func (p *parser) parseFilterExpr(x expr) (expr, error) {
 
 func (p *parser) parseSubscript(x expr) (expr, error) {
 	t := p.next()
-	ps := posOf(t)
+	ps := x.at()
 	if t.val == "." {
 		a := p.next()
 		switch a.kind {
@@ -1632,7 +1632,7 @@ func (p *parser) parseCallArgs() (callArgs, error) {
 }
 
 func (p *parser) parseCall(x expr) (expr, error) {
-	ps := posOf(p.cur())
+	ps := x.at()
 	ca, err := p.parseCallArgs()
 	if err != nil {
 		return nil, err

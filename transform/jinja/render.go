@@ -111,6 +111,9 @@ func (st *state) exec(s stmt, sc *scope) (ctl, error) {
 	switch n := s.(type) {
 	case *dataStmt:
 		st.out.WriteString(n.text)
+		if st.env.maxOutput > 0 && st.out.Len() > st.env.maxOutput {
+			return 0, st.locate(newErr(ErrRuntime, "output larger than %d bytes", st.env.maxOutput), n.pos)
+		}
 	case *printStmt:
 		v, err := st.eval(n.x, sc)
 		if err != nil {

@@ -1,0 +1,243 @@
+package jinja
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+)
+
+func mustCompile(t *testing.T, env *Environment, name, src string) *Template {
+	t.Helper()
+	tmpl, err := env.Compile(name, src)
+	if err != nil {
+		t.Fatalf("compile %s: %v", name, err)
+	}
+	return tmpl
+}
+
+func render(t *testing.T, tmpl *Template, vars map[string]any) string {
+	t.Helper()
+	out, err := tmpl.Render(context.Background(), vars)
+	if err != nil {
+		t.Fatalf("render %s: %v", tmpl.Name(), err)
+	}
+	return out
+}
+
+func TestConcurrentRender(t *testing.T) {
+	env := New()
+	tmpl := mustCompile(t, env, "c.sql", `{% set acc = [] %}{% for i in range(n) %}{% do acc.append(i * k) %}{% endfor %}{{ name }}:{{ acc|sum }}`)
+	var wg sync.WaitGroup
+	errs := make(chan error, 64)
+	for g := 0; g < 16; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			for i := 0; i < 50; i++ {
+				n := g + i
+				out, err := tmpl.Render(context.Background(), map[string]any{"n": n, "k": g, "name": fmt.Sprint("g", g)})
+				want := fmt.Sprintf("g%d:%d", g, g*n*(n-1)/2)
+				if err != nil || out != want {
+					errs <- fmt.Errorf("goroutine %d: got %q, %v; want %q", g, out, err, want)
+					return
+				}
+			}
+		}(g)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
+
+func TestGoFunctions(t *testing.T) {
+	var gotKw map[string]any
+	env := New(WithGlobals(map[string]any{
+		"config": Func(func(args []any, kwargs map[string]any) (any, error) {
+			gotKw = kwargs
+			return "", nil
+		}),
+		"add":  func(a, b int) int { return a + b },
+		"join": func(sep string, parts ...string) string { return strings.Join(parts, sep) },
+		"fail": Func(func(args []any, kwargs map[string]any) (any, error) { return nil, errBoom }),
+		"env_var": ContextFunc(func(ctx context.Context, args []any, kwargs map[string]any) (any, error) {
+			return "v:" + args[0].(string), ctx.Err()
+		}),
+		"cols": Func(func(args []any, kwargs map[string]any) (any, error) {
+			return []map[string]any{{"name": "id"}, {"name": "x"}}, nil
+		}),
+	}))
+	out := render(t, mustCompile(t, env, "f", `{{ config(materialized='table', tags=['a'], n=3) }}{{ add(2, 40) }} {{ join('-', 'a', 'b') }} {{ env_var('HOME') }} {{ cols()|map(attribute='name')|join(',') }}`), nil)
+	if out != "42 a-b v:HOME id,x" {
+		t.Errorf("output %q", out)
+	}
+	if gotKw["materialized"] != "table" || gotKw["n"] != int64(3) || fmt.Sprint(gotKw["tags"]) != "[a]" {
+		t.Errorf("kwargs %#v", gotKw)
+	}
+	_, err := mustCompile(t, env, "boom.sql", "line1\n  {{ fail() }}").Render(context.Background(), nil)
+	if !errors.Is(err, errBoom) {
+		t.Fatalf("error %v does not wrap the host error", err)
+	}
+	var je *Error
+	if !errors.As(err, &je) || je.Template != "boom.sql" || je.Line != 2 || je.Col != 6 {
+		t.Errorf("error position %+v", je)
+	}
+}
+
+var errBoom = errors.New("boom")
+
+func TestErrorPositions(t *testing.T) {
+	env := New()
+	for _, tc := range []struct {
+		src        string
+		kind       ErrorKind
+		line, col  int
+		compileErr bool
+	}{
+		{"a\nb {{ x.y }}", ErrUndefined, 2, 6, false},
+		{"a\n\n  {% if %}", ErrSyntax, 3, 9, true},
+		{"{% for i in [1] %}\n{{ 1 / 0 }}{% endfor %}", ErrZeroDivision, 2, 4, false},
+		{"{{ 'a' ~ 1 }}\n{{ 'a' + 1 }}", ErrType, 2, 4, false},
+		{"{% macro m() %}\n\n{{ none.x.y }}{% endmacro %}{{ m() }}", ErrUndefined, 3, 4, false},
+		{"x {{ 'x'|nosuch }}", ErrTemplateAssertion, 1, 10, true},
+	} {
+		tmpl, err := env.Compile("t.sql", tc.src)
+		if err == nil {
+			if tc.compileErr {
+				t.Errorf("%q: compiled", tc.src)
+				continue
+			}
+			_, err = tmpl.Render(context.Background(), nil)
+		} else if !tc.compileErr {
+			t.Errorf("%q: compile error %v", tc.src, err)
+			continue
+		}
+		var je *Error
+		if !errors.As(err, &je) {
+			t.Errorf("%q: %v is not an *Error", tc.src, err)
+			continue
+		}
+		if je.Kind != tc.kind || je.Template != "t.sql" || je.Line != tc.line || je.Col != tc.col {
+			t.Errorf("%q: got %s %s:%d:%d, want %s t.sql:%d:%d", tc.src, je.Kind, je.Template, je.Line, je.Col, tc.kind, tc.line, tc.col)
+		}
+	}
+}
+
+func TestCallMacro(t *testing.T) {
+	env := New()
+	tmpl := mustCompile(t, env, "m.sql", `{% macro greet(who, punct='!') %}hi {{ who }}{{ punct }}{% endmacro %}`+
+		`{% macro cols(rel) %}{{ return({'rel': rel, 'n': kwargs.n}) }}{% endmacro %}`)
+	v, err := tmpl.CallMacro(context.Background(), "greet", nil, []any{"bob"}, map[string]any{"punct": "?"})
+	if err != nil || v != "hi bob?" {
+		t.Errorf("greet: %v, %v", v, err)
+	}
+	v, err = tmpl.CallMacro(context.Background(), "cols", nil, []any{"orders"}, map[string]any{"n": 2})
+	m, ok := v.(map[string]any)
+	if err != nil || !ok || m["rel"] != "orders" || m["n"] != int64(2) {
+		t.Errorf("cols: %#v, %v", v, err)
+	}
+	if _, err := tmpl.CallMacro(context.Background(), "nope", nil, nil, nil); err == nil {
+		t.Error("calling a missing macro succeeded")
+	}
+	if got := strings.Join(tmpl.Macros(), ","); got != "greet,cols" {
+		t.Errorf("Macros() = %s", got)
+	}
+}
+
+func TestRenderTag(t *testing.T) {
+	var header TagHeader
+	env := New(WithTag(Tag{Name: "snapshot", Render: func(ctx context.Context, b *TagBlock) (string, error) {
+		header = b.Header
+		body, err := b.Render()
+		return "[" + strings.TrimSpace(body) + "]", err
+	}}))
+	out := render(t, mustCompile(t, env, "s.sql", `{% snapshot orders_snap %}select * from {{ src }}{% endsnapshot %}`), map[string]any{"src": "raw.orders"})
+	if out != "[select * from raw.orders]" || header.Name != "orders_snap" {
+		t.Errorf("out %q header %+v", out, header)
+	}
+	if _, err := env.Compile("bad", `{% snapshot x %}never closed`); err == nil {
+		t.Error("unterminated host tag compiled")
+	}
+}
+
+func TestLoaderErrors(t *testing.T) {
+	env := New(WithLoader(MapLoader{"a.sql": "A{% include 'b.sql' %}", "b.sql": "B{{ x }}"}))
+	tmpl, err := env.GetTemplate(context.Background(), "a.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out := render(t, tmpl, map[string]any{"x": 1}); out != "AB1" {
+		t.Errorf("include: %q", out)
+	}
+	_, err = env.GetTemplate(context.Background(), "zzz.sql")
+	if !errors.Is(err, ErrTemplateNotFound) {
+		t.Errorf("missing template: %v", err)
+	}
+	_, err = mustCompile(t, env, "i", "{% include 'zzz.sql' %}").Render(context.Background(), nil)
+	if !errors.Is(err, ErrTemplateNotFound) {
+		t.Errorf("missing include: %v", err)
+	}
+}
+
+func TestLimits(t *testing.T) {
+	env := New(WithMaxDepth(50), WithMaxSteps(10000), WithMaxOutput(1000))
+	cases := map[string]string{
+		"recursion": `{% macro m() %}{{ m() }}{% endmacro %}{{ m() }}`,
+		"steps":     `{% for i in range(1000) %}{% for j in range(1000) %}{% endfor %}{% endfor %}`,
+		"output":    `{% for i in range(1000) %}xxxxxxxxxx{% endfor %}`,
+		"repeat":    `{{ 'x' * 10 ** 12 }}`,
+		"power":     `{{ 2 ** 100000000 }}`,
+		"range":     `{{ range(10 ** 6)|length }}`,
+	}
+	for name, src := range cases {
+		_, err := mustCompile(t, env, name, src).Render(context.Background(), nil)
+		if err == nil {
+			t.Errorf("%s: rendered without error", name)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := mustCompile(t, New(), "c", `{% for i in range(100000) %}{% endfor %}`).Render(ctx, nil)
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled render: %v", err)
+	}
+}
+
+type relation struct{ db, schema, name string }
+
+func (r relation) GetAttr(name string) (any, bool) {
+	switch name {
+	case "database":
+		return r.db, true
+	case "schema":
+		return r.schema, true
+	case "identifier":
+		return r.name, true
+	}
+	return nil, false
+}
+
+func TestHostValues(t *testing.T) {
+	type col struct {
+		Name string `json:"name"`
+		Type string
+		skip int
+	}
+	env := New(
+		WithFilter("quote", func(v any, args []any, kw map[string]any) (any, error) { return `"` + fmt.Sprint(v) + `"`, nil }),
+		WithTest("relation", func(v any, args []any) (bool, error) { _, ok := v.(relation); return ok, nil }),
+	)
+	cols := []any{"a"}
+	tmpl := mustCompile(t, env, "h", `{{ rel.database }}.{{ rel.schema }}.{{ rel.identifier|quote }} {{ rel is relation }} {{ c.name }}:{{ c.Type }} {{ c.skip is defined }} {% do cols.append('b') %}{{ cols }} {{ n + 1 }} {{ u }}`)
+	out := render(t, tmpl, map[string]any{"rel": relation{"db", "s", "t"}, "c": col{Name: "id", Type: "int"}, "cols": cols, "n": uint8(41), "u": nil})
+	if out != `db.s."t" True id:int False ['a', 'b'] 42 None` {
+		t.Errorf("output %q", out)
+	}
+	if len(cols) != 1 {
+		t.Errorf("the caller's slice changed: %v", cols)
+	}
+}
