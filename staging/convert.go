@@ -28,8 +28,8 @@ func convertValue(t warehouse.Type, raw json.RawMessage) (any, error) {
 	switch t.Kind {
 	case warehouse.KindString:
 		if raw[0] == '"' {
-			var s string
-			if err := json.Unmarshal(raw, &s); err != nil {
+			s, ok := unquote(raw)
+			if !ok {
 				return nil, errTypecast
 			}
 			return s, nil
@@ -66,11 +66,8 @@ func convertValue(t warehouse.Type, raw json.RawMessage) (any, error) {
 		}
 		return nil, errTypecast
 	case warehouse.KindDate, warehouse.KindTimestamp, warehouse.KindTimestampTZ, warehouse.KindTime:
-		if raw[0] != '"' {
-			return nil, errTypecast
-		}
-		var s string
-		if err := json.Unmarshal(raw, &s); err != nil {
+		s, ok := unquote(raw)
+		if !ok {
 			return nil, errTypecast
 		}
 		tm, err := parseTime(t.Kind, s)
@@ -79,7 +76,10 @@ func convertValue(t warehouse.Type, raw json.RawMessage) (any, error) {
 		}
 		return tm, nil
 	case warehouse.KindJSON:
-		return json.RawMessage(raw), nil
+		if !json.Valid(raw) {
+			return nil, errTypecast
+		}
+		return json.RawMessage(bytes.Clone(raw)), nil
 	}
 	return nil, errTypecast
 }
@@ -87,11 +87,8 @@ func convertValue(t warehouse.Type, raw json.RawMessage) (any, error) {
 // scalarText returns a JSON number's text, or a JSON string's content.
 func scalarText(raw json.RawMessage) string {
 	if raw[0] == '"' {
-		var s string
-		if json.Unmarshal(raw, &s) == nil {
-			return strings.TrimSpace(s)
-		}
-		return ""
+		s, _ := unquote(raw)
+		return strings.TrimSpace(s)
 	}
 	return string(raw)
 }

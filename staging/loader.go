@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -203,12 +202,12 @@ type loadRun struct {
 	byKey     map[airbyte.StreamDescriptor]*streamLoad
 	tx        *warehouse.Tx
 	res       *Result
-	fields    map[string]json.RawMessage
+	ids       *rawIDs
 	lastFlush time.Time
 }
 
 func (r *loadRun) consume() error {
-	r.fields = map[string]json.RawMessage{}
+	r.ids = newRawIDs()
 	r.lastFlush = time.Now()
 	for msg, err := range r.rs.Messages() {
 		if err != nil {
@@ -275,18 +274,17 @@ func (r *loadRun) record(rec *airbyte.RecordMessage) error {
 	if s.swapped {
 		return fmt.Errorf("staging: record for stream %s after the stream completed", desc)
 	}
-	clear(r.fields)
-	if err := json.Unmarshal(rec.Data, &r.fields); err != nil || r.fields == nil {
-		return fmt.Errorf("staging: stream %s: record data is not a JSON object: %.80s", desc, rec.Data)
-	}
-	if extra := s.unknownFields(r.fields); len(extra) > 0 {
-		if err := r.addColumns(s, extra); err != nil {
-			return err
-		}
-	}
-	row, err := s.row(rec, r.fields, r.l.opts.KeepDeleted)
+	row, unknown, err := s.row(rec, r.ids)
 	if err != nil {
 		return err
+	}
+	if len(unknown) > 0 {
+		if err := r.addColumns(s, unknown); err != nil {
+			return err
+		}
+		if row, _, err = s.row(rec, r.ids); err != nil {
+			return err
+		}
 	}
 	s.batch = append(s.batch, row)
 	if s.raw != nil {

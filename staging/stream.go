@@ -9,8 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/dataopskit/dataops/airbyte"
 	"github.com/dataopskit/dataops/warehouse"
 )
@@ -38,6 +36,7 @@ type streamLoad struct {
 	swapped    bool // finished: nothing more may arrive
 	syncID     *int64
 	raw        *rawTable // LayoutAirbyte only
+	emptyMeta  []byte    // _airbyte_meta of a record without changes
 }
 
 // rawTable is a stream's raw table in LayoutAirbyte.
@@ -304,17 +303,6 @@ func (s *streamLoad) tables() []warehouse.Relation {
 	return rels
 }
 
-// unknownFields lists the record's fields that have no column yet.
-func (s *streamLoad) unknownFields(fields map[string]json.RawMessage) []string {
-	var out []string
-	for k := range fields {
-		if _, ok := s.index[k]; !ok && !isMeta(k) {
-			out = append(out, k)
-		}
-	}
-	return out
-}
-
 type metaChange struct {
 	Field  string `json:"field"`
 	Change string `json:"change"`
@@ -326,28 +314,39 @@ type metaValue struct {
 	SyncID  *int64       `json:"sync_id,omitempty"`
 }
 
-// row converts a record to the stream's column layout.
-func (s *streamLoad) row(rec *airbyte.RecordMessage, fields map[string]json.RawMessage, keepDeleted bool) ([]any, error) {
-	row := make([]any, len(s.cols))
-	meta := metaValue{Changes: []metaChange{}, SyncID: s.syncID}
+// row converts a record to the stream's column layout. Fields that have no
+// column yet are returned in unknown (and left out of the row).
+func (s *streamLoad) row(rec *airbyte.RecordMessage, ids *rawIDs) (row []any, unknown []string, err error) {
+	row = make([]any, len(s.cols))
+	nmeta := len(metaColumns)
+	base := len(s.cols) - nmeta
+	var changes []metaChange
 	if rec.Meta != nil {
 		for _, c := range rec.Meta.Changes {
-			meta.Changes = append(meta.Changes, metaChange{Field: c.Field, Change: c.Change, Reason: c.Reason})
+			changes = append(changes, metaChange{Field: c.Field, Change: c.Change, Reason: c.Reason})
 		}
 	}
-	nmeta := len(metaColumns)
-	for i, c := range s.cols[:len(s.cols)-nmeta] {
-		raw, ok := fields[c.Name]
-		if !ok {
-			continue
+	err = eachField(rec.Data, func(key string, raw json.RawMessage) {
+		i, ok := s.index[key]
+		if !ok || i >= base {
+			if !isMeta(key) && !slices.Contains(unknown, key) {
+				unknown = append(unknown, key)
+			}
+			return
 		}
-		v, err := convertValue(c.Type, raw)
+		v, err := convertValue(s.cols[i].Type, raw)
 		if err != nil {
-			meta.Changes = append(meta.Changes, metaChange{Field: c.Name, Change: "NULLED", Reason: "DESTINATION_TYPECAST_ERROR"})
+			changes = append(changes, metaChange{Field: key, Change: "NULLED", Reason: "DESTINATION_TYPECAST_ERROR"})
 			s.res.ValuesNulled++
-			continue
+			return
 		}
 		row[i] = v
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("staging: stream %s: record data is not a JSON object: %.80s", s.desc, rec.Data)
+	}
+	if len(unknown) > 0 {
+		return nil, unknown, nil
 	}
 	if s.dedupe {
 		allNull := true
@@ -357,18 +356,24 @@ func (s *streamLoad) row(rec *airbyte.RecordMessage, fields map[string]json.RawM
 			}
 		}
 		if allNull {
-			return nil, fmt.Errorf("staging: stream %s: record has no value for its primary key %v: %.80s", s.desc, s.keys, rec.Data)
+			return nil, nil, fmt.Errorf("staging: stream %s: record has no value for its primary key %v: %.80s", s.desc, s.keys, rec.Data)
 		}
 	}
-	m, _ := json.Marshal(meta)
-	base := len(s.cols) - nmeta
-	row[base] = uuid.NewString()
+	if len(changes) == 0 {
+		if s.emptyMeta == nil {
+			s.emptyMeta, _ = json.Marshal(metaValue{Changes: []metaChange{}, SyncID: s.syncID})
+		}
+		row[base+2] = json.RawMessage(s.emptyMeta)
+	} else {
+		m, _ := json.Marshal(metaValue{Changes: changes, SyncID: s.syncID})
+		row[base+2] = json.RawMessage(m)
+	}
+	row[base] = ids.next()
 	row[base+1] = time.UnixMilli(rec.EmittedAt).UTC()
-	row[base+2] = json.RawMessage(m)
 	if s.cfg.GenerationID != nil {
 		row[base+3] = *s.cfg.GenerationID
 	}
-	return row, nil
+	return row, nil, nil
 }
 
 // dedup merges the inbox into the final table: the latest row per primary
