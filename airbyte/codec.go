@@ -3,7 +3,6 @@ package airbyte
 import (
 	"bufio"
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -151,9 +150,6 @@ func (d *Decoder) readLine() ([]byte, error) {
 func parseLine(line []byte) (*Message, error) {
 	if line[0] != '{' {
 		return nil, errors.New("not a JSON object")
-	}
-	if !json.Valid(line) {
-		return nil, errors.New("invalid JSON")
 	}
 	m := new(Message)
 	if err := m.decode(line, true); err != nil {

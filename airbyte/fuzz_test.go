@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"os"
+	"strings"
 	"testing"
 )
 
@@ -65,6 +66,31 @@ func FuzzDecoder(f *testing.F) {
 			if !bytes.Equal(b2, b3) {
 				t.Fatalf("encoding is not stable:\n%s\n%s", b2, b3)
 			}
+		}
+	})
+}
+
+// FuzzScanner checks the validating scanner against encoding/json: it must
+// accept exactly what json.Valid accepts.
+func FuzzScanner(f *testing.F) {
+	for _, s := range []string{`{}`, `[]`, `{"a":[1,-2.5e+3,true,false,null,"x\u00e9\n"]}`, `01`, `-`, `1.`, `1e`, `"\x01"`, `"\u12"`, `{"a":1,}`,
+		`[1 2]`, ` {"a" : { "b" : [ ] } } `, "\"\xff\"", `nul`, `tru`, `{"a":1}}`, strings.Repeat("[", 10001) + strings.Repeat("]", 10001), strings.Repeat("[", 10000) + strings.Repeat("]", 10000), `{"a":` + strings.Repeat("[", 9999) + strings.Repeat("]", 9999) + `}`, `{"a":` + strings.Repeat("[", 10000) + strings.Repeat("]", 10000) + `}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		want := json.Valid(in)
+		if got := validJSON(in); got != want {
+			t.Fatalf("validJSON(%q) = %v, json.Valid = %v", in, got, want)
+		}
+		isObject := want && bytes.TrimSpace(in)[0] == '{'
+		err := eachMember(in, func(k string, v []byte) error {
+			if !json.Valid(v) {
+				t.Fatalf("member %q has invalid value %q", k, v)
+			}
+			return nil
+		})
+		if (err == nil) != isObject {
+			t.Fatalf("eachMember(%q) = %v, but valid object = %v", in, err, isObject)
 		}
 	})
 }

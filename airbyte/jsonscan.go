@@ -18,64 +18,76 @@ import (
 var errSyntax = errors.New("malformed JSON object")
 
 // eachMember calls fn for every member of the JSON object in data, in order,
-// with the member's key (unescaped) and its raw value. It checks structure
-// (braces, brackets, strings, commas, colons) but leaves scalar validation to
-// whoever decodes the values: callers pass input that json.Valid accepted, or
-// decode every value they keep.
+// with the member's key (unescaped) and its raw value. It validates as it
+// goes, accepting exactly what json.Valid accepts, so a value handed to fn is
+// valid JSON; on the first error it stops and returns it.
 func eachMember(data []byte, fn func(key string, value []byte) error) error {
-	i := skipSpace(data, 0)
-	if i >= len(data) || data[i] != '{' {
+	end, err := parseObject(data, skipSpace(data, 0), 1, func(key string, i int) (int, error) {
+		vend := scanValue(data, i, 2)
+		if vend < 0 {
+			return -1, errSyntax
+		}
+		return vend, fn(key, data[i:vend])
+	})
+	if err != nil {
+		return err
+	}
+	if skipSpace(data, end) != len(data) {
 		return errSyntax
+	}
+	return nil
+}
+
+// parseObject parses the object that starts at data[i] (depth levels deep)
+// and returns the index just past it. For each member it calls member with
+// the key and the index where the value starts; member consumes the value
+// and returns the index just past it.
+func parseObject(data []byte, i, depth int, member func(key string, i int) (int, error)) (int, error) {
+	if i >= len(data) || data[i] != '{' || depth > maxDepth {
+		return -1, errSyntax
 	}
 	i = skipSpace(data, i+1)
 	if i < len(data) && data[i] == '}' {
-		if skipSpace(data, i+1) != len(data) {
-			return errSyntax
-		}
-		return nil
+		return i + 1, nil
 	}
 	for {
 		if i >= len(data) || data[i] != '"' {
-			return errSyntax
+			return -1, errSyntax
 		}
-		end, escaped := scanString(data, i)
+		end := scanString(data, i)
 		if end < 0 {
-			return errSyntax
+			return -1, errSyntax
 		}
 		var key string
-		if escaped {
+		if bytes.IndexByte(data[i+1:end-1], '\\') >= 0 {
 			if err := json.Unmarshal(data[i:end], &key); err != nil {
-				return errSyntax
+				return -1, errSyntax
 			}
 		} else {
 			key = string(data[i+1 : end-1])
 		}
 		i = skipSpace(data, end)
 		if i >= len(data) || data[i] != ':' {
-			return errSyntax
+			return -1, errSyntax
 		}
-		i = skipSpace(data, i+1)
-		vend := skipValue(data, i)
+		vend, err := member(key, skipSpace(data, i+1))
+		if err != nil {
+			return -1, err
+		}
 		if vend < 0 {
-			return errSyntax
-		}
-		if err := fn(key, data[i:vend]); err != nil {
-			return err
+			return -1, errSyntax
 		}
 		i = skipSpace(data, vend)
 		if i >= len(data) {
-			return errSyntax
+			return -1, errSyntax
 		}
 		switch data[i] {
 		case ',':
 			i = skipSpace(data, i+1)
 		case '}':
-			if skipSpace(data, i+1) != len(data) {
-				return errSyntax
-			}
-			return nil
+			return i + 1, nil
 		default:
-			return errSyntax
+			return -1, errSyntax
 		}
 	}
 }
@@ -92,75 +104,194 @@ func skipSpace(data []byte, i int) int {
 	return i
 }
 
-// scanString returns the index just past the string starting at data[i]
-// (a quote), and whether it holds escapes; -1 if it is unterminated.
-func scanString(data []byte, i int) (int, bool) {
-	escaped := false
-	i++
-	for i < len(data) {
-		j := bytes.IndexAny(data[i:], "\"\\")
-		if j < 0 {
-			return -1, escaped
-		}
-		i += j
-		if data[i] == '"' {
-			return i + 1, escaped
-		}
-		escaped = true
-		i += 2
-	}
-	return -1, escaped
-}
+// maxDepth bounds nesting, as encoding/json does.
+const maxDepth = 10000
 
-// skipValue returns the index just past the JSON value starting at data[i],
-// or -1 if it is not well nested.
-func skipValue(data []byte, i int) int {
+// scanValue returns the index just past the valid JSON value that starts at
+// data[i], or -1.
+func scanValue(data []byte, i, depth int) int {
 	if i >= len(data) {
 		return -1
 	}
-	switch data[i] {
-	case '"':
-		end, _ := scanString(data, i)
-		return end
-	case '{', '[':
-		depth := 0
-		for i < len(data) {
-			switch data[i] {
-			case '"':
-				end, _ := scanString(data, i)
-				if end < 0 {
-					return -1
-				}
-				i = end
-				continue
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-				if depth == 0 {
-					return i + 1
-				}
-			}
-			i++
-		}
-		return -1
-	default:
-		start := i
-		for i < len(data) {
-			switch data[i] {
-			case ',', '}', ']', ' ', '\t', '\n', '\r', ':':
-				if i == start {
-					return -1
-				}
-				return i
-			}
-			i++
-		}
-		if i == start {
+	switch c := data[i]; {
+	case c == '"':
+		return scanString(data, i)
+	case c == '{':
+		if depth > maxDepth {
 			return -1
 		}
-		return i
+		i = skipSpace(data, i+1)
+		if i < len(data) && data[i] == '}' {
+			return i + 1
+		}
+		for {
+			if i >= len(data) || data[i] != '"' {
+				return -1
+			}
+			if i = scanString(data, i); i < 0 {
+				return -1
+			}
+			i = skipSpace(data, i)
+			if i >= len(data) || data[i] != ':' {
+				return -1
+			}
+			if i = scanValue(data, skipSpace(data, i+1), depth+1); i < 0 {
+				return -1
+			}
+			i = skipSpace(data, i)
+			if i >= len(data) {
+				return -1
+			}
+			switch data[i] {
+			case ',':
+				i = skipSpace(data, i+1)
+			case '}':
+				return i + 1
+			default:
+				return -1
+			}
+		}
+	case c == '[':
+		if depth > maxDepth {
+			return -1
+		}
+		i = skipSpace(data, i+1)
+		if i < len(data) && data[i] == ']' {
+			return i + 1
+		}
+		for {
+			if i = scanValue(data, i, depth+1); i < 0 {
+				return -1
+			}
+			i = skipSpace(data, i)
+			if i >= len(data) {
+				return -1
+			}
+			switch data[i] {
+			case ',':
+				i = skipSpace(data, i+1)
+			case ']':
+				return i + 1
+			default:
+				return -1
+			}
+		}
+	case c == 't':
+		return scanLiteral(data, i, "true")
+	case c == 'f':
+		return scanLiteral(data, i, "false")
+	case c == 'n':
+		return scanLiteral(data, i, "null")
+	case c == '-' || (c >= '0' && c <= '9'):
+		return scanNumber(data, i)
 	}
+	return -1
+}
+
+func scanLiteral(data []byte, i int, lit string) int {
+	if len(data)-i >= len(lit) && string(data[i:i+len(lit)]) == lit {
+		return i + len(lit)
+	}
+	return -1
+}
+
+// scanNumber follows the JSON number grammar:
+// -? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?
+func scanNumber(data []byte, i int) int {
+	if data[i] == '-' {
+		i++
+	}
+	if i >= len(data) {
+		return -1
+	}
+	switch {
+	case data[i] == '0':
+		i++
+	case data[i] >= '1' && data[i] <= '9':
+		for i++; i < len(data) && isDigit(data[i]); i++ {
+		}
+	default:
+		return -1
+	}
+	if i < len(data) && data[i] == '.' {
+		i++
+		if i >= len(data) || !isDigit(data[i]) {
+			return -1
+		}
+		for ; i < len(data) && isDigit(data[i]); i++ {
+		}
+	}
+	if i < len(data) && (data[i] == 'e' || data[i] == 'E') {
+		i++
+		if i < len(data) && (data[i] == '+' || data[i] == '-') {
+			i++
+		}
+		if i >= len(data) || !isDigit(data[i]) {
+			return -1
+		}
+		for ; i < len(data) && isDigit(data[i]); i++ {
+		}
+	}
+	return i
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+// plainByte marks the bytes a string may hold without a closer look: not a
+// quote, not a backslash, not a control character.
+var plainByte = func() (t [256]bool) {
+	for c := 0x20; c < 256; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
+// scanString returns the index just past the valid JSON string that starts
+// at data[i] (a quote), or -1. Like json.Valid it accepts invalid UTF-8.
+func scanString(data []byte, i int) int {
+	i++
+	for {
+		for i+8 <= len(data) && plainByte[data[i]] && plainByte[data[i+1]] && plainByte[data[i+2]] && plainByte[data[i+3]] &&
+			plainByte[data[i+4]] && plainByte[data[i+5]] && plainByte[data[i+6]] && plainByte[data[i+7]] {
+			i += 8
+		}
+		for i < len(data) && plainByte[data[i]] {
+			i++
+		}
+		if i >= len(data) {
+			return -1
+		}
+		switch data[i] {
+		case '"':
+			return i + 1
+		case '\\':
+			if i+1 >= len(data) {
+				return -1
+			}
+			switch data[i+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				i += 2
+			case 'u':
+				if i+6 > len(data) || !isHex(data[i+2]) || !isHex(data[i+3]) || !isHex(data[i+4]) || !isHex(data[i+5]) {
+					return -1
+				}
+				i += 6
+			default:
+				return -1
+			}
+		default: // a control character
+			return -1
+		}
+	}
+}
+
+func isHex(c byte) bool { return isDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') }
+
+// validJSON reports whether data is one valid JSON value (surrounded by
+// optional whitespace), like json.Valid.
+func validJSON(data []byte) bool {
+	i := scanValue(data, skipSpace(data, 0), 1)
+	return i >= 0 && skipSpace(data, i) == len(data)
 }
 
 // isNull reports whether a raw value is JSON null.
@@ -171,7 +302,7 @@ func isNull(v []byte) bool { return len(v) == 4 && string(v) == "null" }
 func decodeString(v []byte) (string, error) {
 	if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
 		inner := v[1 : len(v)-1]
-		if bytes.IndexByte(inner, '\\') < 0 && bytes.IndexByte(inner, '"') < 0 && utf8.Valid(inner) && !hasControl(inner) {
+		if bytes.IndexByte(inner, '\\') < 0 && utf8.Valid(inner) && !hasControl(inner) {
 			return string(inner), nil
 		}
 	}
@@ -192,6 +323,20 @@ func hasControl(b []byte) bool {
 // decodeInt decodes a JSON number into an int64; a number with a fraction or
 // exponent (some connectors write 1.7e12) is truncated toward zero.
 func decodeInt(v []byte) (int64, error) {
+	if len(v) > 0 && len(v) <= 18 {
+		var n int64
+		digits := true
+		for _, c := range v {
+			if !isDigit(c) {
+				digits = false
+				break
+			}
+			n = n*10 + int64(c-'0')
+		}
+		if digits {
+			return n, nil
+		}
+	}
 	n, err := strconv.ParseInt(string(v), 10, 64)
 	if err == nil {
 		return n, nil

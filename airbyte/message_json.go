@@ -3,6 +3,7 @@ package airbyte
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 )
@@ -66,7 +67,8 @@ func (m *Message) UnmarshalJSON(data []byte) error {
 }
 
 // decode fills m from data. With owned, data belongs to m from now on and
-// record data may alias it instead of being copied.
+// record data may alias it instead of being copied. It validates data
+// (json.Valid's rules) in the same pass.
 func (m *Message) decode(data []byte, owned bool) error {
 	if isNull(bytes.TrimSpace(data)) {
 		return nil
@@ -74,15 +76,28 @@ func (m *Message) decode(data []byte, owned bool) error {
 	*m = Message{}
 	var extra extraBuilder
 	sawType := false
-	err := eachMember(data, func(k string, v []byte) error {
+	end, err := parseObject(data, skipSpace(data, 0), 1, func(k string, i int) (int, error) {
+		if k == "record" && i < len(data) && data[i] == '{' {
+			m.Record = new(RecordMessage)
+			end, err := m.Record.parse(data, i, 2, owned)
+			if err != nil {
+				return -1, fmt.Errorf("record: %w", err)
+			}
+			return end, nil
+		}
+		end := scanValue(data, i, 2)
+		if end < 0 {
+			return -1, errSyntax
+		}
+		v := data[i:end]
 		if isNull(v) {
 			if k == "type" {
-				return fmt.Errorf("message type is null")
+				return -1, fmt.Errorf("message type is null")
 			}
 			if !isMessageField(k) {
 				extra.add(k, v)
 			}
-			return nil
+			return end, nil
 		}
 		var err error
 		switch k {
@@ -93,8 +108,7 @@ func (m *Message) decode(data []byte, owned bool) error {
 				sawType = true
 			}
 		case "record":
-			m.Record = new(RecordMessage)
-			err = m.Record.decode(v, owned)
+			err = errors.New("not an object")
 		case "log":
 			m.Log = new(LogMessage)
 			err = m.Log.UnmarshalJSON(v)
@@ -123,12 +137,15 @@ func (m *Message) decode(data []byte, owned bool) error {
 			extra.add(k, v)
 		}
 		if err != nil {
-			return fmt.Errorf("%s: %w", k, err)
+			return -1, fmt.Errorf("%s: %w", k, err)
 		}
-		return nil
+		return end, nil
 	})
 	if err != nil {
 		return err
+	}
+	if skipSpace(data, end) != len(data) {
+		return errSyntax
 	}
 	if !sawType {
 		return errNoType
@@ -201,9 +218,27 @@ func (r *RecordMessage) decode(data []byte, owned bool) error {
 	if isNull(bytes.TrimSpace(data)) {
 		return nil
 	}
+	end, err := r.parse(data, skipSpace(data, 0), 1, owned)
+	if err != nil {
+		return err
+	}
+	if skipSpace(data, end) != len(data) {
+		return errSyntax
+	}
+	return nil
+}
+
+// parse decodes the record object that starts at data[i], depth levels
+// deep, and returns the index just past it.
+func (r *RecordMessage) parse(data []byte, i, depth int, owned bool) (int, error) {
 	*r = RecordMessage{}
 	var extra extraBuilder
-	err := eachMember(data, func(k string, v []byte) error {
+	end, err := parseObject(data, i, depth, func(k string, i int) (int, error) {
+		end := scanValue(data, i, depth+1)
+		if end < 0 {
+			return -1, errSyntax
+		}
+		v := data[i:end]
 		var err error
 		switch k {
 		case "stream":
@@ -238,15 +273,15 @@ func (r *RecordMessage) decode(data []byte, owned bool) error {
 			extra.add(k, v)
 		}
 		if err != nil {
-			return fmt.Errorf("%s: %w", k, err)
+			return -1, fmt.Errorf("%s: %w", k, err)
 		}
-		return nil
+		return end, nil
 	})
 	if err != nil {
-		return err
+		return -1, err
 	}
 	r.extra = extra.String()
-	return nil
+	return end, nil
 }
 
 // DecodeData decodes the record's data into v (typically a struct or

@@ -414,34 +414,54 @@ func TestDockerCommandLine(t *testing.T) {
 		t.Fatal(err)
 	}
 	src := NewDockerSource("airbyte/source-faker:6.2.0", WithDocker(docker, "--network", "host"), WithEnv("ARGS_FILE="+argsFile), WithoutConfigValidation())
-	_, err := src.Read(context.Background(), json.RawMessage(`{"count":1}`), catalogOf("users"), []StateMessage{{Type: StateLegacy, Data: json.RawMessage(`{"c":1}`)}})
+	argv := func() (string, string) {
+		t.Helper()
+		raw, err := os.ReadFile(argsFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := strings.Join(strings.Split(strings.TrimSpace(string(raw)), "\n"), " ")
+		re := regexp.MustCompile(`^run --rm -i --init --log-driver none --name dataops-[0-9a-f]{16} -v (/\S+):/config:ro -w /config -e ARGS_FILE --network host airbyte/source-faker:6\.2\.0 (.*)$`)
+		m := re.FindStringSubmatch(got)
+		if m == nil {
+			t.Fatalf("docker argv:\n%s\ndoes not match\n%s", got, re)
+		}
+		if _, err := os.Stat(m[1]); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("mounted dir %s not removed: %v", m[1], err)
+		}
+		return m[1], m[2]
+	}
+
+	rs, err := src.Read(context.Background(), json.RawMessage(`{"count":1}`), catalogOf("users"), []StateMessage{{Type: StateLegacy, Data: json.RawMessage(`{"c":1}`)}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = src.Check(context.Background(), json.RawMessage(`{"count":1}`))
+	var last error
+	for _, err := range rs.Messages() {
+		last = err
+	}
 	var ce *ConnectorError
-	if !errors.As(err, &ce) || ce.ExitCode != 125 || !strings.Contains(ce.Message, "Docker engine") || !strings.Contains(strings.Join(ce.Stderr, ""), "Cannot connect") {
-		t.Fatalf("err = %v", err)
+	if !errors.As(last, &ce) || ce.ExitCode != 125 || !strings.Contains(ce.Message, "Docker engine") || !strings.Contains(strings.Join(ce.Stderr, ""), "Cannot connect") {
+		t.Fatalf("read ended with %v", last)
 	}
-	raw, err := os.ReadFile(argsFile)
-	if err != nil {
-		t.Fatal(err)
+	if _, verb := argv(); verb != "read --config /config/config.json --catalog /config/catalog.json --state /config/state.json" {
+		t.Errorf("read verb and flags: %s", verb)
 	}
-	got := strings.Join(strings.Split(strings.TrimSpace(string(raw)), "\n"), " ")
-	want := regexp.MustCompile(`^run --rm -i --init --log-driver none --name dataops-[0-9a-f]{16} -v (/\S+):/config:ro -w /config -e ARGS_FILE --network host airbyte/source-faker:6\.2\.0 check --config /config/config\.json$`)
-	mm := want.FindStringSubmatch(got)
-	if mm == nil {
-		t.Fatalf("docker argv:\n%s\ndoes not match\n%s", got, want)
+
+	_, err = src.Check(context.Background(), json.RawMessage(`{"count":1}`))
+	if !errors.As(err, &ce) || ce.ExitCode != 125 || ce.Verb != "check" {
+		t.Fatalf("check: %v", err)
 	}
-	if _, err := os.Stat(mm[1]); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("mounted dir %s not removed: %v", mm[1], err)
+	if _, verb := argv(); verb != "check --config /config/config.json" {
+		t.Errorf("check verb and flags: %s", verb)
 	}
-	// The read command line, built without running.
-	argv := src.argv("read", "/tmp/x", "dataops-1", map[string][]byte{"config": nil, "catalog": nil, "state": nil})
-	wantRead := []string{docker, "run", "--rm", "-i", "--init", "--log-driver", "none", "--name", "dataops-1", "-v", "/tmp/x:/config:ro", "-w", "/config",
+
+	// The whole command line, built without running.
+	got := src.argv("read", "/tmp/x", "dataops-1", map[string][]byte{"config": nil, "catalog": nil, "state": nil})
+	want := []string{docker, "run", "--rm", "-i", "--init", "--log-driver", "none", "--name", "dataops-1", "-v", "/tmp/x:/config:ro", "-w", "/config",
 		"-e", "ARGS_FILE", "--network", "host", "airbyte/source-faker:6.2.0", "read", "--config", "/config/config.json", "--catalog", "/config/catalog.json", "--state", "/config/state.json"}
-	if strings.Join(argv, " ") != strings.Join(wantRead, " ") {
-		t.Errorf("read argv\n%q\nwant\n%q", argv, wantRead)
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("read argv\n%q\nwant\n%q", got, want)
 	}
 }
 
