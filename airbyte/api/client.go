@@ -26,6 +26,9 @@ const CloudURL = "https://api.airbyte.com/v1"
 // server (for example http://localhost:8000/api/public/v1).
 const SelfHostedPath = "/api/public/v1"
 
+// defaultMaxElapsed is the default time budget of one request's retries.
+const defaultMaxElapsed = 2 * time.Minute
+
 // maxBody bounds how much of a response body is read.
 const maxBody = 64 << 20
 
@@ -225,7 +228,7 @@ func (c *Client) newBackOff(ctx context.Context) backoff.BackOffContext {
 	b := backoff.NewExponentialBackOff()
 	b.InitialInterval = orDuration(p.InitialInterval, 500*time.Millisecond)
 	b.MaxInterval = orDuration(p.MaxInterval, 30*time.Second)
-	b.MaxElapsedTime = orDuration(p.MaxElapsedTime, 2*time.Minute)
+	b.MaxElapsedTime = orDuration(p.MaxElapsedTime, defaultMaxElapsed)
 	attempts := p.MaxAttempts
 	if attempts <= 0 {
 		attempts = 8
@@ -252,6 +255,8 @@ func (c *Client) do(ctx context.Context, r request, out any) error {
 		}
 	}
 	b := c.newBackOff(ctx)
+	start := c.now()
+	budget := orDuration(c.retry.MaxElapsedTime, defaultMaxElapsed)
 	refreshed := false
 	for attempt := 1; ; attempt++ {
 		status, respBody, hdr, err := c.attempt(ctx, r, body)
@@ -316,6 +321,15 @@ func (c *Client) do(ctx context.Context, r request, out any) error {
 			return fmt.Errorf("airbyte: %s %s: giving up after %d attempts: %w", r.method, r.path, attempt, lastErr)
 		}
 		if retryAfter > wait {
+			// Waiting longer than the retry budget or the context allows
+			// would only end in failure: fail now, and let the caller see
+			// the wait the server asked for in the APIError.
+			if c.now().Sub(start)+retryAfter > budget {
+				return fmt.Errorf("airbyte: %s %s: the server asks to wait %v, beyond the retry budget of %v: %w", r.method, r.path, retryAfter, budget, lastErr)
+			}
+			if dl, ok := ctx.Deadline(); ok && retryAfter > time.Until(dl) {
+				return fmt.Errorf("airbyte: %s %s: the server asks to wait %v, beyond the context's deadline: %w", r.method, r.path, retryAfter, lastErr)
+			}
 			wait = retryAfter
 		}
 		c.log.DebugContext(ctx, "airbyte: retrying", "method", r.method, "path", r.path, "attempt", attempt, "wait", wait, "error", lastErr)
@@ -327,6 +341,16 @@ func (c *Client) do(ctx context.Context, r request, out any) error {
 
 // attempt sends the request once and reads the whole response.
 func (c *Client) attempt(ctx context.Context, r request, body []byte) (int, []byte, http.Header, error) {
+	// Credentials first, outside the attempt's timeout: fetching a token is
+	// a request of its own, with its own attempts and timeouts.
+	var auth string
+	if !r.noAuth {
+		h, err := c.auth.header(ctx, c)
+		if err != nil {
+			return 0, nil, nil, errAuth{err}
+		}
+		auth = h
+	}
 	if c.timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, c.timeout)
@@ -345,14 +369,8 @@ func (c *Client) attempt(ctx context.Context, r request, body []byte) (int, []by
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	if !r.noAuth {
-		h, err := c.auth.header(ctx, c)
-		if err != nil {
-			return 0, nil, nil, errAuth{err}
-		}
-		if h != "" {
-			req.Header.Set("Authorization", h)
-		}
+	if auth != "" {
+		req.Header.Set("Authorization", auth)
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {

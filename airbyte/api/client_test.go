@@ -347,3 +347,26 @@ func TestCreateNotRetriedBlindly(t *testing.T) {
 		t.Errorf("after 429: %v", err)
 	}
 }
+
+// TestRetryAfterBeyondBudget: a wait longer than the retry budget is not
+// sat out; the error carries what the server asked for.
+func TestRetryAfterBeyondBudget(t *testing.T) {
+	srv, c, clk, _ := setup(t, nil)
+	conn := srv.AddConnection("orders")
+	srv.Inject("GET", "/connections/*", 1, airbytetest.Fault{Status: 429, RetryAfter: "3600"})
+	_, err := c.GetConnection(t.Context(), conn.ID)
+	var apiErr *api.APIError
+	if !errors.Is(err, api.ErrRateLimited) || !errors.As(err, &apiErr) || apiErr.RetryAfter != time.Hour {
+		t.Fatalf("err = %v, want a 429 APIError asking for 1h", err)
+	}
+	if s := clk.Sleeps(); len(s) != 0 {
+		t.Errorf("slept %v", s)
+	}
+	// Within the budget but past the context's deadline: the same.
+	srv.Inject("GET", "/connections/*", 1, airbytetest.Fault{Status: 429, RetryAfter: "60"})
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	if _, err := c.GetConnection(ctx, conn.ID); !errors.Is(err, api.ErrRateLimited) || !strings.Contains(err.Error(), "deadline") {
+		t.Errorf("err = %v", err)
+	}
+}
