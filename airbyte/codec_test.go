@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -210,4 +211,65 @@ func TestEachMemberNeverPanics(t *testing.T) {
 			t.Errorf("%q: no error", in)
 		}
 	}
+}
+
+// recordGenerator produces n record lines on the fly, never holding them.
+type recordGenerator struct {
+	n, i int
+	buf  []byte
+}
+
+func (g *recordGenerator) Read(p []byte) (int, error) {
+	for len(g.buf) == 0 {
+		if g.i == g.n {
+			return 0, io.EOF
+		}
+		g.buf = fmt.Appendf(g.buf[:0], `{"type":"RECORD","record":{"stream":"s","data":{"id":%d,"pad":"%s"},"emitted_at":%d}}`+"\n", g.i, strings.Repeat("p", 200), g.i)
+		g.i++
+	}
+	n := copy(p, g.buf)
+	g.buf = g.buf[n:]
+	return n, nil
+}
+
+func TestDecoderMemoryIsFlat(t *testing.T) {
+	if testing.Short() {
+		t.Skip("decodes 400k records")
+	}
+	peak := func(n int) uint64 {
+		runtime.GC()
+		var ms runtime.MemStats
+		var max uint64
+		dec := NewDecoder(&recordGenerator{n: n})
+		count := 0
+		for m, err := range dec.Messages() {
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.Record == nil {
+				t.Fatalf("line %d: %+v", dec.Line(), m)
+			}
+			count++
+			if count%20000 == 0 {
+				runtime.ReadMemStats(&ms)
+				max = maxOf(max, ms.HeapInuse)
+			}
+		}
+		if count != n {
+			t.Fatalf("decoded %d of %d records", count, n)
+		}
+		return max
+	}
+	small, large := peak(40000), peak(400000) // about 9 MB and 90 MB of JSONL
+	t.Logf("peak heap in use: %d KiB for 40k records, %d KiB for 400k", small>>10, large>>10)
+	if large > 2*small+8<<20 {
+		t.Errorf("heap grows with the stream: %d KiB for 40k records, %d KiB for 400k", small>>10, large>>10)
+	}
+}
+
+func maxOf(a, b uint64) uint64 {
+	if a > b {
+		return a
+	}
+	return b
 }

@@ -441,19 +441,6 @@ func appendExtra(obj []byte, extra string) []byte {
 	return append(obj, '}')
 }
 
-// extraMap decodes the unknown members into a map (later keys win).
-func extraMap(extra string) map[string]json.RawMessage {
-	if extra == "" {
-		return nil
-	}
-	m := map[string]json.RawMessage{}
-	_ = eachMember([]byte("{"+extra+"}"), func(k string, v []byte) error {
-		m[k] = json.RawMessage(v)
-		return nil
-	})
-	return m
-}
-
 // knownKeys returns the JSON names of a struct type's exported fields.
 var knownKeysCache sync.Map // reflect.Type -> []string
 

@@ -94,6 +94,16 @@ func TestProcessSpecCheckDiscover(t *testing.T) {
 	if err != nil || st.Status != StatusFailed {
 		t.Errorf("check with a bad key: %+v %v, want FAILED and no error", st, err)
 	}
+	var rotated []string
+	withHandler := fakeSource(WithControlHandler(func(_ context.Context, m *ControlMessage) {
+		rotated = append(rotated, string(m.ConnectorConfig.Config))
+	}))
+	if st, err := withHandler.Check(ctx, json.RawMessage(`{"api_key":"good","control":true}`)); err != nil || st.Status != StatusSucceeded {
+		t.Errorf("check with a control message: %+v %v", st, err)
+	}
+	if len(rotated) != 1 || !strings.Contains(rotated[0], "rotated-key") {
+		t.Errorf("control handler got %q during check", rotated)
+	}
 	cat, err := src.Discover(ctx, json.RawMessage(`{"api_key":"good"}`))
 	if err != nil {
 		t.Fatal(err)
