@@ -58,6 +58,9 @@ type Options struct {
 	// OnControl receives CONTROL messages (a CONNECTOR_CONFIG carries a
 	// rotated config the caller must persist).
 	OnControl func(*airbyte.ControlMessage)
+	// OnProgress is called after each commit with the running result (read
+	// it, do not keep it): the hook for progress displays.
+	OnProgress func(*Result)
 	// Logger receives progress and connector logs; default slog.Default().
 	Logger *slog.Logger
 }
@@ -388,6 +391,9 @@ func (r *loadRun) commit(state *airbyte.StateMessage, final bool) error {
 		if err := r.rs.Ack(r.ctx, state); err != nil {
 			return fmt.Errorf("staging: acknowledge state: %w", err)
 		}
+	}
+	if r.l.opts.OnProgress != nil {
+		r.l.opts.OnProgress(r.res)
 	}
 	if final {
 		for _, s := range r.streams {

@@ -4,31 +4,35 @@
 //	go run ./examples/quickstart            # in a new temporary directory
 //	go run ./examples/quickstart -dir out   # in ./out, kept for you to inspect
 //
-// Today it creates a DuckDB file, bulk-loads a generated sample of raw
-// customers and orders through the warehouse's streaming fast path, builds a
-// small summary table atomically, and prints the row counts. Later versions
-// grow it into the whole pipeline: extract, stage, transform, back up.
+// It writes a small sample of raw data as local files — customers as CSV,
+// orders as JSON lines — extracts them with the native file source by the
+// Airbyte protocol, lands them exactly once in the warehouse's staging
+// schema "raw", builds a summary table atomically, and prints the row
+// counts. Run it twice: the second sync finds no new file and lands nothing.
 package main
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
-	"iter"
-	"math/big"
+	"log/slog"
 	"math/rand/v2"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"time"
 
+	"github.com/dataopskit/dataops/airbyte/source/file"
+	"github.com/dataopskit/dataops/staging"
 	"github.com/dataopskit/dataops/warehouse"
 	_ "github.com/dataopskit/dataops/warehouse/duckdb"
 )
 
 func main() {
-	dir := flag.String("dir", "", "directory for the DuckDB file (default: a new temporary directory)")
+	dir := flag.String("dir", "", "directory for the sample files and the DuckDB file (default: a new temporary directory)")
 	customers := flag.Int("customers", 1_000, "customers to generate")
 	orders := flag.Int("orders", 100_000, "orders to generate")
 	flag.Parse()
@@ -47,69 +51,56 @@ func run(ctx context.Context, out io.Writer, dir string, nCustomers, nOrders int
 		if dir, err = os.MkdirTemp("", "dataops-quickstart-"); err != nil {
 			return err
 		}
-	} else if err := os.MkdirAll(dir, 0o755); err != nil {
+	}
+	data := filepath.Join(dir, "data")
+	if err := os.MkdirAll(data, 0o755); err != nil {
 		return err
 	}
 	path := filepath.Join(dir, "quickstart.duckdb")
-	fmt.Fprintf(out, "warehouse: %s\n", path)
+	fmt.Fprintf(out, "sample files: %s\nwarehouse:    %s\n", data, path)
 
+	// 1. Raw data as local files (kept if they exist: the sync is incremental).
+	if err := writeSample(data, nCustomers, nOrders); err != nil {
+		return err
+	}
+
+	// 2. Extract with the native file source and stage, exactly once.
 	w, err := warehouse.Open(ctx, "duckdb:"+path)
 	if err != nil {
 		return err
 	}
 	defer w.Close()
-
-	raw := "raw"
-	if err := w.CreateSchema(ctx, raw); err != nil {
-		return err
-	}
-	customers := warehouse.Rel(raw, "customers")
-	orders := warehouse.Rel(raw, "orders")
+	config, _ := json.Marshal(map[string]any{
+		"base_dir": data,
+		"streams": []map[string]any{
+			{"name": "customers", "globs": []string{"customers*.csv"}, "format": map[string]any{"filetype": "csv"}},
+			{"name": "orders", "globs": []string{"orders*.jsonl"}, "format": map[string]any{"filetype": "jsonl"}},
+		},
+	})
 	start := time.Now()
-	// Replace the tables of an earlier run, then create them empty.
-	for _, t := range []struct {
-		rel  warehouse.Relation
-		cols []warehouse.Column
-	}{
-		{customers, []warehouse.Column{
-			{Name: "id", Type: warehouse.Integer},
-			{Name: "name", Type: warehouse.String},
-			{Name: "country", Type: warehouse.String},
-			{Name: "created_at", Type: warehouse.TimestampTZ},
-		}},
-		{orders, []warehouse.Column{
-			{Name: "id", Type: warehouse.Integer},
-			{Name: "customer_id", Type: warehouse.Integer},
-			{Name: "amount", Type: warehouse.DecimalType(12, 2)},
-			{Name: "status", Type: warehouse.String},
-			{Name: "ordered_at", Type: warehouse.TimestampTZ},
-		}},
-	} {
-		if err := w.Drop(ctx, t.rel); err != nil {
-			return err
-		}
-		if err := w.CreateTable(ctx, t.rel, t.cols, nil); err != nil {
-			return err
-		}
-	}
-	if _, err := w.Load(ctx, customers, nil, genCustomers(nCustomers)); err != nil {
+	res, err := staging.Sync(ctx, file.New(), w, staging.SyncOptions{
+		Config:  config,
+		Options: staging.Options{Schema: "raw", Logger: slog.New(slog.DiscardHandler)},
+	})
+	if err != nil {
 		return err
 	}
-	if _, err := w.Load(ctx, orders, nil, genOrders(nOrders, nCustomers)); err != nil {
-		return err
+	for _, s := range res.Streams {
+		fmt.Fprintf(out, "staged %-9s %8d records (%s)\n", s.Stream.Name, s.Records, s.Mode)
 	}
-	loaded := time.Since(start)
+	fmt.Fprintf(out, "sync took %s\n", time.Since(start).Round(time.Millisecond))
 
+	// 3. A summary built aside and swapped in atomically.
 	d := w.Dialect()
-	summary := warehouse.Rel(raw, "revenue_by_country")
+	q := d.QuoteIdentifier
+	customers, orders := warehouse.Rel("raw", "customers"), warehouse.Rel("raw", "orders")
+	summary := warehouse.Rel("raw", "revenue_by_country")
 	if err := w.ReplaceTableAs(ctx, summary,
-		"SELECT c."+d.QuoteIdentifier("country")+" AS country, count(*) AS orders, sum(o."+d.QuoteIdentifier("amount")+") AS revenue"+
-			" FROM "+d.QuoteRelation(orders)+" o JOIN "+d.QuoteRelation(customers)+" c ON c."+d.QuoteIdentifier("id")+" = o."+d.QuoteIdentifier("customer_id")+
-			" WHERE o."+d.QuoteIdentifier("status")+" <> 'cancelled' GROUP BY 1"); err != nil {
+		"SELECT c."+q("country")+" AS country, count(*) AS orders, sum(o."+q("amount")+") AS revenue"+
+			" FROM "+d.QuoteRelation(orders)+" o JOIN "+d.QuoteRelation(customers)+" c ON c."+q("id")+" = o."+q("customer_id")+
+			" WHERE o."+q("status")+" <> 'cancelled' GROUP BY 1"); err != nil {
 		return err
 	}
-
-	fmt.Fprintf(out, "loaded %d customers and %d orders in %s\n", nCustomers, nOrders, loaded.Round(time.Millisecond))
 	for _, rel := range []warehouse.Relation{customers, orders, summary} {
 		var n int64
 		if err := w.Get(ctx, &n, "SELECT count(*) FROM "+d.QuoteRelation(rel)); err != nil {
@@ -121,40 +112,49 @@ func run(ctx context.Context, out io.Writer, dir string, nCustomers, nOrders int
 }
 
 var countries = []string{"DE", "FR", "GB", "JP", "US", "BR", "IN"}
-
-func genCustomers(n int) iter.Seq2[[]any, error] {
-	return func(yield func([]any, error) bool) {
-		r := rand.New(rand.NewPCG(1, 2))
-		base := time.Date(2023, 1, 1, 0, 0, 0, 0, time.UTC)
-		row := make([]any, 4)
-		for i := 1; i <= n; i++ {
-			row[0] = int64(i)
-			row[1] = fmt.Sprintf("customer %d", i)
-			row[2] = countries[r.IntN(len(countries))]
-			row[3] = base.Add(time.Duration(r.IntN(365*24)) * time.Hour)
-			if !yield(row, nil) {
-				return
-			}
-		}
-	}
-}
-
 var statuses = []string{"placed", "shipped", "completed", "completed", "completed", "returned", "cancelled"}
 
-func genOrders(n, customers int) iter.Seq2[[]any, error] {
-	return func(yield func([]any, error) bool) {
+// writeSample writes customers.csv and orders.jsonl unless they exist.
+func writeSample(dir string, nCustomers, nOrders int) error {
+	if err := writeFile(filepath.Join(dir, "customers.csv"), func(w *bufio.Writer) {
+		r := rand.New(rand.NewPCG(1, 2))
+		base := time.Date(2023, 1, 1, 0, 0, 0, 0, time.UTC)
+		w.WriteString("id,name,country,created_at\n")
+		for i := 1; i <= nCustomers; i++ {
+			fmt.Fprintf(w, "%d,customer %d,%s,%s\n", i, i, countries[r.IntN(len(countries))],
+				base.Add(time.Duration(r.IntN(365*24))*time.Hour).Format(time.RFC3339))
+		}
+	}); err != nil {
+		return err
+	}
+	return writeFile(filepath.Join(dir, "orders.jsonl"), func(w *bufio.Writer) {
 		r := rand.New(rand.NewPCG(3, 4))
 		base := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
-		row := make([]any, 5)
-		for i := 1; i <= n; i++ {
-			row[0] = int64(i)
-			row[1] = int64(1 + r.IntN(customers))
-			row[2] = warehouse.Decimal{Unscaled: big.NewInt(int64(100 + r.IntN(100_000))), Scale: 2}
-			row[3] = statuses[r.IntN(len(statuses))]
-			row[4] = base.Add(time.Duration(r.IntN(365*24*60)) * time.Minute)
-			if !yield(row, nil) {
-				return
-			}
+		for i := 1; i <= nOrders; i++ {
+			fmt.Fprintf(w, `{"id":%d,"customer_id":%d,"amount":%d.%02d,"status":%q,"ordered_at":%q}`+"\n",
+				i, 1+r.IntN(nCustomers), 1+r.IntN(999), r.IntN(100), statuses[r.IntN(len(statuses))],
+				base.Add(time.Duration(r.IntN(365*24*60))*time.Minute).Format(time.RFC3339))
 		}
+	})
+}
+
+func writeFile(path string, fill func(*bufio.Writer)) error {
+	if _, err := os.Stat(path); err == nil {
+		return nil
 	}
+	tmp := path + ".tmp"
+	f, err := os.Create(tmp)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriter(f)
+	fill(w)
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
 }

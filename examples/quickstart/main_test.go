@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,20 +13,28 @@ import (
 func TestQuickstart(t *testing.T) {
 	dir := t.TempDir()
 	var out bytes.Buffer
-	// Twice: a second run over the same file replaces the sample.
-	for range 2 {
-		out.Reset()
-		if err := run(context.Background(), &out, dir, 50, 2_000); err != nil {
-			t.Fatalf("quickstart: %v\n%s", err, out.String())
+	if err := run(context.Background(), &out, dir, 50, 2_000); err != nil {
+		t.Fatalf("quickstart: %v\n%s", err, out.String())
+	}
+	first := out.String()
+	for _, want := range []string{fmt.Sprintf("staged %-9s %8d records", "customers", 50), fmt.Sprintf("staged %-9s %8d records", "orders", 2000),
+		"raw.customers                  50 rows", "raw.orders                   2000 rows", "raw.revenue_by_country          7 rows"} {
+		if !strings.Contains(first, want) {
+			t.Errorf("first run lacks %q:\n%s", want, first)
+		}
+	}
+	// The second run finds no new file: nothing is staged, nothing doubles.
+	out.Reset()
+	if err := run(context.Background(), &out, dir, 50, 2_000); err != nil {
+		t.Fatalf("second run: %v\n%s", err, out.String())
+	}
+	second := out.String()
+	for _, want := range []string{fmt.Sprintf("staged %-9s %8d records", "orders", 0), "raw.orders                   2000 rows"} {
+		if !strings.Contains(second, want) {
+			t.Errorf("second run lacks %q:\n%s", want, second)
 		}
 	}
 	if _, err := os.Stat(filepath.Join(dir, "quickstart.duckdb")); err != nil {
 		t.Fatal(err)
-	}
-	got := out.String()
-	for _, want := range []string{"raw.customers                  50 rows", "raw.orders                   2000 rows", "raw.revenue_by_country          7 rows"} {
-		if !strings.Contains(got, want) {
-			t.Errorf("output lacks %q:\n%s", want, got)
-		}
 	}
 }
