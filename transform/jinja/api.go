@@ -281,16 +281,22 @@ type Template struct {
 	name   string
 	body   []stmt
 	blocks map[string]*blockStmt
+	size   int // source length, a first guess at the output's
 }
 
 // Compile parses source into a Template named name (the name appears in
 // errors).
-func (e *Environment) Compile(name, source string) (*Template, error) {
+func (e *Environment) Compile(name, source string) (t *Template, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			t, err = nil, &Error{Kind: ErrRuntime, Template: name, Msg: fmt.Sprintf("internal error: %v", r)}
+		}
+	}()
 	body, blocks, err := parseTemplate(e, name, normalizeNewlines(source))
 	if err != nil {
 		return nil, err
 	}
-	return &Template{env: e, name: name, body: body, blocks: blocks}, nil
+	return &Template{env: e, name: name, body: body, blocks: blocks, size: len(source) + len(source)/4}, nil
 }
 
 // GetTemplate loads and compiles a template through the loader, caching
@@ -343,6 +349,7 @@ func (t *Template) newState(ctx context.Context, vars map[string]any) (*state, *
 func (t *Template) Render(ctx context.Context, vars map[string]any) (string, error) {
 	st, sc := t.newState(ctx, vars)
 	var b strings.Builder
+	b.Grow(t.size)
 	st.out = &b
 	if err := t.exec(st, sc); err != nil {
 		return "", err

@@ -8,7 +8,7 @@ import (
 	"unicode/utf8"
 )
 
-const maxRepeat = 1 << 26 // bytes or items a repetition may produce
+const maxRepeat = 1 << 23 // bytes or items a repetition may produce
 
 func binop(st *state, op string, l, r any) (any, error) {
 	if u, ok := l.(Undefined); ok {
@@ -49,12 +49,20 @@ func binop(st *state, op string, l, r any) (any, error) {
 		if isNumber(l) && isNumber(r) {
 			return arith(op, l, r)
 		}
+		var v any
+		var err error
 		if isInt(r) && !isNumber(l) {
-			return repeat(l, r)
+			v, err = repeat(l, r)
+		} else if isInt(l) && !isNumber(r) {
+			v, err = repeat(r, l)
+		} else {
+			break
 		}
-		if isInt(l) && !isNumber(r) {
-			return repeat(r, l)
+		if err == nil && st != nil {
+			n, _ := length(v)
+			err = st.charge(n)
 		}
+		return v, err
 	case "%":
 		if s, ok := strOf(l); ok {
 			return printf(st, s, r)

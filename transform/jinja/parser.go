@@ -126,6 +126,7 @@ type (
 	}
 	forStmt struct {
 		pos
+		reuse     bool // the body defines no macro, so one scope can serve every iteration
 		target    expr
 		iter      expr
 		cond      expr
@@ -572,6 +573,7 @@ func (p *parser) parseFor() (stmt, error) {
 	if err != nil {
 		return nil, err
 	}
+	node.reuse = !definesMacro(node.body)
 	if p.next().val == "endfor" {
 		_, err = p.expectKind(tBlockEnd)
 		return node, err
@@ -1731,6 +1733,46 @@ func (p *parser) parseTest(x expr) (expr, error) {
 }
 
 // ---- static analysis ----
+
+// definesMacro reports whether body (at any depth) defines a macro or a
+// call block, whose closure would keep the enclosing scope alive.
+func definesMacro(body []stmt) bool {
+	for _, s := range body {
+		switch n := s.(type) {
+		case *macroStmt, *callBlockStmt, *tagStmt:
+			return true
+		case *ifStmt:
+			if definesMacro(n.body) || definesMacro(n.els) {
+				return true
+			}
+		case *forStmt:
+			if definesMacro(n.body) || definesMacro(n.els) {
+				return true
+			}
+		case *withStmt:
+			if definesMacro(n.body) {
+				return true
+			}
+		case *setBlockStmt:
+			if definesMacro(n.body) {
+				return true
+			}
+		case *filterBlockStmt:
+			if definesMacro(n.body) {
+				return true
+			}
+		case *blockStmt:
+			if definesMacro(n.body) {
+				return true
+			}
+		case *autoescapeStmt:
+			if definesMacro(n.body) {
+				return true
+			}
+		}
+	}
+	return false
+}
 
 // analyzeMacro records whether a macro body refers to varargs, kwargs or
 // caller, which decides the signature Jinja2 gives it.

@@ -26,15 +26,16 @@ func (s *scope) lookup(name string) (any, bool) {
 // state is the per-render mutable state; compiled templates are never
 // changed while rendering.
 type state struct {
-	env     *Environment
-	ctx     context.Context
-	name    string // current template name
-	depth   int
-	steps   int
-	out     *strings.Builder
-	globals *scope
-	blocks  map[string][]*blockStmt
-	extends *Template
+	env       *Environment
+	ctx       context.Context
+	name      string // current template name
+	depth     int
+	steps     int
+	nextCheck int
+	out       *strings.Builder
+	globals   *scope
+	blocks    map[string][]*blockStmt
+	extends   *Template
 }
 
 // renderBlock renders level of the override chain of block n.
@@ -63,15 +64,23 @@ type returnSignal struct{ value any }
 
 func (r *returnSignal) Error() string { return "return() called outside of a macro" }
 
+// charge accounts for work proportional to n (bytes or items produced).
+func (st *state) charge(n int) error {
+	st.steps += n >> 10
+	return st.tick()
+}
+
 func (st *state) tick() error {
 	st.steps++
-	if st.steps&1023 == 0 {
-		if err := st.ctx.Err(); err != nil {
-			return err
-		}
-		if st.env.maxSteps > 0 && st.steps > st.env.maxSteps {
-			return newErr(ErrRuntime, "step budget of %d exceeded", st.env.maxSteps)
-		}
+	if st.steps < st.nextCheck {
+		return nil
+	}
+	st.nextCheck = st.steps + 64
+	if err := st.ctx.Err(); err != nil {
+		return err
+	}
+	if st.env.maxSteps > 0 && st.steps > st.env.maxSteps {
+		return newErr(ErrRuntime, "step budget of %d exceeded", st.env.maxSteps)
 	}
 	return nil
 }
@@ -405,13 +414,22 @@ func (st *state) runLoop(n *forStmt, it any, sc *scope, depth0 int) error {
 		}
 	}
 	ran := false
+	var shared *scope
+	if n.reuse {
+		shared = &scope{vars: make(map[string]any, 4), parent: sc}
+	}
 	for i := 0; i < len(items); i++ {
 		if err := st.tick(); err != nil {
 			return err
 		}
 		ran = true
 		loop.i = i
-		inner := &scope{vars: make(map[string]any, 4), parent: sc}
+		inner := shared
+		if inner == nil {
+			inner = &scope{vars: make(map[string]any, 4), parent: sc}
+		} else if i > 0 {
+			clear(inner.vars)
+		}
 		if err := st.assign(n.target, items[i], inner); err != nil {
 			return st.locate(err, n.pos)
 		}
