@@ -147,4 +147,3 @@ func TestModelRenders(t *testing.T) {
 		}
 	}
 }
-
