@@ -276,6 +276,10 @@ func (c *Client) do(ctx context.Context, r request, out any) error {
 				}
 				lastErr = err
 			default:
+				var ae errAuth
+				if errors.As(err, &ae) {
+					return ae.err // names the token request already
+				}
 				return fmt.Errorf("airbyte: %s %s: %w", r.method, r.path, err)
 			}
 		case status >= 200 && status < 300:

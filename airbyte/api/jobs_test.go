@@ -266,6 +266,9 @@ func TestCancelOnContextDone(t *testing.T) {
 			t.Errorf("cancel=%v: last seen job = %+v", cancelJob, job)
 		}
 		server := srv.Jobs()[0]
+		if cancelJob != strings.Contains(err.Error(), "the job was cancelled") {
+			t.Errorf("cancel=%v: error = %v", cancelJob, err)
+		}
 		if cancelJob && (server.Status != api.JobCancelled || srv.Count("DELETE", "/jobs/*") != 1) {
 			t.Errorf("job on the server = %s after cancel, want cancelled", server.Status)
 		}

@@ -146,5 +146,5 @@ func (c *Client) abandon(ctx context.Context, job Job, o SyncOptions, cause erro
 		return errors.Join(err, fmt.Errorf("airbyte: cancelling job %d: %w", job.ID, cerr))
 	}
 	c.log.InfoContext(ctx, "airbyte: cancelled the job", "job", job.ID)
-	return err
+	return fmt.Errorf("%w; the job was cancelled", err)
 }
