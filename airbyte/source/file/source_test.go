@@ -353,3 +353,13 @@ func TestCancelAndClose(t *testing.T) {
 	}
 	_ = rs.Close()
 }
+
+func TestRegistered(t *testing.T) {
+	src, err := airbyte.NewSource("file")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := src.(*Source); !ok {
+		t.Errorf("airbyte.NewSource(\"file\") gave %T", src)
+	}
+}
