@@ -23,9 +23,9 @@ type staticAuth struct {
 	value string
 }
 
-func (s staticAuth) header(context.Context, *Client) (string, error) { return s.value, nil }
-func (staticAuth) invalidate() bool                                  { return false }
-func (s staticAuth) describe() string                                { return s.kind }
+func (s *staticAuth) header(context.Context, *Client) (string, error) { return s.value, nil }
+func (*staticAuth) invalidate() bool                                  { return false }
+func (s *staticAuth) describe() string                                { return s.kind }
 
 // tokenSource fetches access tokens with client credentials and caches one
 // until shortly before it expires. The lock is a channel so that a caller

@@ -72,7 +72,7 @@ func WithClientCredentials(clientID, clientSecret string) Option {
 
 // WithBearerToken authenticates with a fixed access token.
 func WithBearerToken(token string) Option {
-	return func(c *Client) { c.auth = staticAuth{kind: "bearer", value: "Bearer " + token} }
+	return func(c *Client) { c.auth = &staticAuth{kind: "bearer", value: "Bearer " + token} }
 }
 
 // WithBasicAuth authenticates with a user name and password, as self-hosted
@@ -81,7 +81,7 @@ func WithBasicAuth(username, password string) Option {
 	return func(c *Client) {
 		req := http.Request{Header: http.Header{}}
 		req.SetBasicAuth(username, password)
-		c.auth = staticAuth{kind: "basic user=" + username, value: req.Header.Get("Authorization")}
+		c.auth = &staticAuth{kind: "basic user=" + username, value: req.Header.Get("Authorization")}
 	}
 }
 
@@ -168,7 +168,7 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 		o(c)
 	}
 	if c.auth == nil {
-		c.auth = staticAuth{kind: "none"}
+		c.auth = &staticAuth{kind: "none"}
 	}
 	return c, nil
 }
@@ -180,6 +180,9 @@ func (c *Client) BaseURL() string { return c.base.String() }
 func (c *Client) String() string {
 	return fmt.Sprintf("airbyte.Client(%s, auth=%s)", c.base, c.auth.describe())
 }
+
+// GoString is String, so that %#v does not print the credentials either.
+func (c *Client) GoString() string { return c.String() }
 
 func defaultTransport() http.RoundTripper {
 	t := http.DefaultTransport.(*http.Transport).Clone()

@@ -3,6 +3,7 @@ package api_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -194,8 +195,10 @@ func TestStaticBearerAndBasicAuth(t *testing.T) {
 		if _, err := c.GetConnection(t.Context(), conn.ID); err != nil {
 			t.Errorf("%s: %v", name, err)
 		}
-		if s := c.String(); strings.Contains(s, "static-token-xyz") || strings.Contains(s, "pw-not-shown") {
-			t.Errorf("%s: String() shows the credential: %s", name, s)
+		for _, s := range []string{c.String(), fmt.Sprintf("%v %+v %#v", c, c, c), fmt.Sprintf("%#v", *c)} {
+			if strings.Contains(s, "static-token-xyz") || strings.Contains(s, "pw-not-shown") || strings.Contains(s, "YWlyYnl0ZTpwdy1ub3Qtc2hvd24") {
+				t.Errorf("%s: formatting shows the credential: %s", name, s)
+			}
 		}
 	}
 	// Basic auth from the URL's user information.
