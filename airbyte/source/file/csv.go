@@ -187,9 +187,9 @@ func (p *csvParser) read() error {
 			end := len(rest)
 			if end > 0 && rest[end-1] == '\n' {
 				end--
-				if end > 0 && rest[end-1] == '\r' {
-					end--
-				}
+			}
+			if end > 0 && rest[end-1] == '\r' { // \r\n, or \r at the end of the file
+				end--
 			}
 			p.buf = append(p.buf, rest[:end]...)
 			p.bounds = append(p.bounds, start, len(p.buf))

@@ -152,6 +152,12 @@ func TestCSVDialects(t *testing.T) {
 			cols:    []string{"a", "b"}, want: [][]any{{"x;y", "it's"}},
 		},
 		{
+			name:    "CRLF file whose last line ends in a bare CR",
+			content: "a,b\r\n1,x\r",
+			format:  map[string]any{},
+			cols:    []string{"a", "b"}, want: [][]any{{json.Number("1"), "x"}},
+		},
+		{
 			name:    "tab delimiter",
 			content: "a\tb\n1\tfoo bar\n",
 			format:  map[string]any{"delimiter": "\t", "all_strings": true},

@@ -51,8 +51,9 @@
 // Parquet: the schema comes from the file's metadata (strings, integers
 // signed and unsigned, floats, decimals written digit for digit,
 // dates, times, timestamps with or without UTC adjustment, INT96, UUIDs,
-// binary as base64, lists, maps and groups). Rows are read one row group
-// and one batch at a time; a file is never loaded whole.
+// binary as base64, lists, maps and groups; decimals nested inside lists,
+// maps or groups are as precise as a float64). Rows are read one row group
+// and one batch of rows at a time; a file is never loaded whole.
 //
 // Every record also carries _ab_source_file_url (the file's path as its
 // glob matched it, slash-separated) and _ab_source_file_last_modified,

@@ -53,6 +53,7 @@ type typeError struct {
 	want  string
 }
 
+// Error says what the value is not.
 func (e *typeError) Error() string {
 	v := e.value
 	if len(v) > 64 {
@@ -61,4 +62,5 @@ func (e *typeError) Error() string {
 	return fmt.Sprintf("value %q is not %s", v, e.want)
 }
 
+// Unwrap returns ErrTypeMismatch.
 func (e *typeError) Unwrap() error { return ErrTypeMismatch }
