@@ -610,6 +610,8 @@ func ToGo(v any) any {
 		return ToGo(&List{Items: x.items()})
 	case *dictView:
 		return ToGo(&List{Items: x.items()})
+	case *genVal:
+		return ToGo(&List{Items: x.drain()})
 	}
 	return v
 }

@@ -63,6 +63,8 @@ func (r *rangeVal) items() []any {
 
 var builtinGlobals = map[string]any{}
 
+func isRange(v any) bool { _, ok := v.(*rangeVal); return ok }
+
 func init() {
 	reg := func(name string, fn func(st *state, a *argv) (any, error)) {
 		builtinGlobals[name] = &builtinFunc{name, fn}
@@ -356,7 +358,7 @@ func init() {
 			}
 			out.Items = append(out.Items, tmp)
 		}
-		return out, nil
+		return newGen("generator", out.Items), nil
 	})
 	simple("capitalize", nil, 0, func(st *state, v any, p []any) (any, error) { return capitalize(strArg(v)), nil })
 	simple("center", []string{"width"}, 0, func(st *state, v any, p []any) (any, error) {
@@ -459,6 +461,13 @@ func init() {
 		return formatFloatSpec(base*bytes/unit, 'f', 1, false) + " " + prefixes[len(prefixes)-1], nil
 	})
 	simple("first", nil, 0, func(st *state, v any, p []any) (any, error) {
+		if g, ok := v.(*genVal); ok {
+			if g.pos >= len(g.items) {
+				return Undefined{Name: "first", hint: "No first item, sequence was empty."}, nil
+			}
+			g.pos++
+			return g.items[g.pos-1], nil
+		}
 		items, err := iterSeq(v)
 		if err != nil {
 			return nil, err
@@ -469,6 +478,9 @@ func init() {
 		return items[0], nil
 	})
 	simple("last", nil, 0, func(st *state, v any, p []any) (any, error) {
+		if g, ok := v.(*genVal); ok {
+			return nil, newErr(ErrType, "'%s' object is not reversible", g.kind)
+		}
 		items, err := iterSeq(v)
 		if err != nil {
 			return nil, err
@@ -616,9 +628,9 @@ func init() {
 	simple("items", nil, 0, func(st *state, v any, p []any) (any, error) {
 		switch x := v.(type) {
 		case Undefined:
-			return &List{}, nil
+			return newGen("generator", nil), nil
 		case *Dict:
-			return &List{Items: (&dictView{"items", x}).items()}, nil
+			return newGen("generator", (&dictView{"items", x}).items()), nil
 		}
 		return nil, newErr(ErrType, "Can only get item pairs from a mapping.")
 	})
@@ -673,14 +685,14 @@ func init() {
 		if err != nil {
 			return nil, err
 		}
-		out := &List{Items: make([]any, len(items))}
+		out := make([]any, len(items))
 		for i, it := range items {
-			out.Items[i], err = fn(it)
+			out[i], err = fn(it)
 			if err != nil {
 				return nil, err
 			}
 		}
-		return out, nil
+		return newGen("generator", out), nil
 	}
 	minmax := func(name string) {
 		simple(name, []string{"case_sensitive", "attribute"}, 0, func(st *state, v any, p []any) (any, error) {
@@ -712,6 +724,11 @@ func init() {
 	minmax("max")
 	simple("pprint", nil, 0, func(st *state, v any, p []any) (any, error) { return repr(v), nil })
 	simple("random", nil, 0, func(st *state, v any, p []any) (any, error) {
+		if _, err := length(v); err != nil {
+			if _, ok := v.(*rangeVal); !ok {
+				return nil, err
+			}
+		}
 		items, err := iterSeq(v)
 		if err != nil {
 			return nil, err
@@ -760,7 +777,7 @@ func init() {
 					out.Items = append(out.Items, it)
 				}
 			}
-			return out, nil
+			return newGen("generator", out.Items), nil
 		}
 	}
 	selectF("select", false, true)
@@ -780,11 +797,19 @@ func init() {
 		}
 		items, err := iterSeq(v)
 		if err != nil {
-			return nil, err
+			return nil, newErr(ErrFilterArgument, "argument must be iterable")
 		}
 		out := make([]any, len(items))
 		for i, it := range items {
 			out[len(items)-1-i] = it
+		}
+		switch v.(type) {
+		case *List:
+			return newGen("list_reverseiterator", out), nil
+		case Tuple, *rangeVal:
+			return newGen(map[bool]string{true: "range_iterator", false: "reversed"}[isRange(v)], out), nil
+		case *Dict, *dictView:
+			return newGen("dict_reversekeyiterator", out), nil
 		}
 		return &List{Items: out}, nil
 	})
@@ -823,7 +848,10 @@ func init() {
 		if err != nil {
 			return nil, err
 		}
-		if n <= 0 || n > maxRepeat {
+		if n == 0 {
+			return nil, newErr(ErrZeroDivision, "integer division or modulo by zero")
+		}
+		if n < 0 || n > maxRepeat {
 			return nil, newErr(ErrValue, "slices must be positive")
 		}
 		items, err := iterSeq(v)
@@ -961,7 +989,7 @@ func init() {
 			}
 			out.Items = append(out.Items, it)
 		}
-		return out, nil
+		return newGen("generator", out.Items), nil
 	})
 	simple("urlencode", nil, 0, func(st *state, v any, p []any) (any, error) {
 		switch x := v.(type) {
@@ -1446,7 +1474,7 @@ func pyJSON(b *strings.Builder, v any, indent string, pretty bool, level int) er
 		}
 		sb.WriteByte('"')
 		b.WriteString(sb.String())
-	case *List, Tuple, *rangeVal, *dictView:
+	case *List, Tuple:
 		items, _ := iterSeq(x)
 		if len(items) == 0 {
 			b.WriteString("[]")
@@ -1574,7 +1602,7 @@ func init() {
 	one("mapping", func(v any) bool { _, ok := v.(*Dict); return ok })
 	one("iterable", func(v any) bool {
 		switch v.(type) {
-		case *rangeVal, *dictView:
+		case *rangeVal, *dictView, *genVal:
 			return true
 		}
 		return isIterable(v)

@@ -979,9 +979,6 @@ func strFormat(st *state, f string, args []any, kw []kwPair) (any, error) {
 				if err != nil {
 					return nil, err
 				}
-				if u, ok := nv.(Undefined); ok {
-					return nil, newErr(ErrAttribute, "%s", u.hint)
-				}
 				v = nv
 			} else {
 				k := strings.IndexByte(rest, ']')
@@ -997,9 +994,6 @@ func strFormat(st *state, f string, args []any, kw []kwPair) (any, error) {
 				nv, err := getitem(st, v, kv)
 				if err != nil {
 					return nil, err
-				}
-				if _, ok := nv.(Undefined); ok {
-					return nil, newErr(ErrKey, "%s", repr(kv))
 				}
 				v = nv
 			}

@@ -63,15 +63,17 @@ type (
 	}
 	filterExpr struct {
 		pos
-		node expr // nil inside filter blocks
-		name string
+		node    expr // nil inside filter blocks
+		name    string
+		unknown bool // not a known filter when parsed: checked at runtime
 		callArgs
 	}
 	testExpr struct {
 		pos
-		node   expr
-		name   string
-		negate bool
+		node    expr
+		name    string
+		negate  bool
+		unknown bool
 		callArgs
 	}
 	binExpr struct {
@@ -201,6 +203,7 @@ type (
 	}
 	autoescapeStmt struct {
 		pos
+		on   expr
 		body []stmt
 	}
 	tagStmt struct {
@@ -234,6 +237,38 @@ type parser struct {
 	src    string
 	blocks map[string]*blockStmt
 	ends   []string
+	// soft is set inside {% if %} tests and bodies, where Jinja2 checks
+	// filter and test names at runtime; pending holds unknown names seen
+	// elsewhere, forgiven if they turn out to be in a conditional expression.
+	soft    bool
+	pending []pos
+	pendMsg []string
+}
+
+func (p *parser) unknownName(ps pos, kind, name string) {
+	if p.soft {
+		return
+	}
+	p.pending = append(p.pending, ps)
+	p.pendMsg = append(p.pendMsg, "No "+kind+" named '"+name+"'.")
+}
+
+func (p *parser) flushPending() error {
+	if len(p.pending) == 0 {
+		return nil
+	}
+	e := p.failAtPos(p.pending[0], "%s", p.pendMsg[0]).(*Error)
+	e.Kind = ErrTemplateAssertion
+	return e
+}
+
+// hard parses with runtime name checks off (a new frame in Jinja2's compiler).
+func (p *parser) hard(f func() error) error {
+	saved := p.soft
+	p.soft = false
+	err := f()
+	p.soft = saved
+	return err
 }
 
 func (p *parser) cur() token  { return p.toks[p.i] }
@@ -303,6 +338,9 @@ func parseTemplate(env *Environment, name, src string) ([]stmt, map[string]*bloc
 func (p *parser) subparse(endTokens []string) ([]stmt, error) {
 	var body []stmt
 	for {
+		if err := p.flushPending(); err != nil {
+			return nil, err
+		}
 		t := p.cur()
 		switch t.kind {
 		case tEOF:
@@ -390,6 +428,20 @@ func (p *parser) parseStatement() (stmt, error) {
 	}
 	ps := posOf(t)
 	switch t.val {
+	case "for", "macro", "call", "filter", "with", "block":
+		// these open a new frame in Jinja2's compiler: names are checked
+		// when compiled even inside {% if %}
+		saved := p.soft
+		p.soft = false
+		defer func() { p.soft = saved }()
+	default:
+		if p.env != nil && p.env.tags[t.val] != nil {
+			saved := p.soft
+			p.soft = false
+			defer func() { p.soft = saved }()
+		}
+	}
+	switch t.val {
 	case "if":
 		return p.parseIf()
 	case "for":
@@ -451,11 +503,12 @@ func (p *parser) parseStatement() (stmt, error) {
 		return &extendsStmt{ps, x}, err
 	case "autoescape":
 		p.next()
-		if _, err := p.parseExpression(true); err != nil {
+		on, err := p.parseExpression(true)
+		if err != nil {
 			return nil, err
 		}
 		body, err := p.parseStatements([]string{"endautoescape"}, true)
-		return &autoescapeStmt{ps, body}, err
+		return &autoescapeStmt{ps, on, body}, err
 	}
 	if p.env != nil {
 		if tag, ok := p.env.tags[t.val]; ok {
@@ -482,6 +535,9 @@ func (p *parser) inLoop() bool {
 }
 
 func (p *parser) parseIf() (stmt, error) {
+	saved := p.soft
+	p.soft = true
+	defer func() { p.soft = saved }()
 	ps := posOf(p.next())
 	test, err := p.parseTuple(false, false, nil, false)
 	if err != nil {
@@ -598,6 +654,9 @@ func (p *parser) parseSet() (stmt, error) {
 		return &setStmt{ps, target, x}, err
 	}
 	var filter expr
+	saved := p.soft
+	p.soft = false
+	defer func() { p.soft = saved }()
 	if p.isOp("|") {
 		filter, err = p.parseFilter(nil, false)
 		if err != nil {
@@ -1064,23 +1123,25 @@ func (p *parser) parseExpression(withCond bool) (expr, error) {
 
 func (p *parser) parseCondexpr() (expr, error) {
 	ps := posOf(p.cur())
+	mark := len(p.pending)
 	x, err := p.parseOr()
 	if err != nil {
 		return nil, err
 	}
 	for p.isName("if") {
 		p.next()
+		p.pending, p.pendMsg = p.pending[:mark], p.pendMsg[:mark]
+		saved := p.soft
+		p.soft = true
 		test, err := p.parseOr()
-		if err != nil {
-			return nil, err
-		}
 		var els expr
-		if p.isName("else") {
+		if err == nil && p.isName("else") {
 			p.next()
 			els, err = p.parseCondexpr()
-			if err != nil {
-				return nil, err
-			}
+		}
+		p.soft = saved
+		if err != nil {
+			return nil, err
 		}
 		x = &condExpr{ps, test, x, els}
 	}
@@ -1668,14 +1729,14 @@ func (p *parser) parseFilter(x expr, startInline bool) (expr, error) {
 				return nil, err
 			}
 		}
+		fe := &filterExpr{pos: posOf(t), node: x, name: name, callArgs: ca}
 		if p.env != nil {
 			if _, ok := p.env.filter(name); !ok {
-				e := p.failAt(t, "No filter named '%s'.", name).(*Error)
-				e.Kind = ErrTemplateAssertion
-				return nil, e
+				fe.unknown = true
+				p.unknownName(fe.pos, "filter", name)
 			}
 		}
-		x = &filterExpr{posOf(t), x, name, ca}
+		x = fe
 	}
 	return x, nil
 }
@@ -1722,14 +1783,14 @@ func (p *parser) parseTest(x expr) (expr, error) {
 		}
 		ca.args = []expr{a}
 	}
+	te := &testExpr{pos: posOf(t), node: x, name: name, negate: negate, callArgs: ca}
 	if p.env != nil {
 		if _, ok := p.env.test(name); !ok {
-			e := p.failAt(t, "No test named '%s'.", name).(*Error)
-			e.Kind = ErrTemplateAssertion
-			return nil, e
+			te.unknown = true
+			p.unknownName(te.pos, "test", name)
 		}
 	}
-	return &testExpr{posOf(t), x, name, negate, ca}, nil
+	return te, nil
 }
 
 // ---- static analysis ----

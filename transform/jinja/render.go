@@ -26,16 +26,17 @@ func (s *scope) lookup(name string) (any, bool) {
 // state is the per-render mutable state; compiled templates are never
 // changed while rendering.
 type state struct {
-	env       *Environment
-	ctx       context.Context
-	name      string // current template name
-	depth     int
-	steps     int
-	nextCheck int
-	out       *strings.Builder
-	globals   *scope
-	blocks    map[string][]*blockStmt
-	extends   *Template
+	env        *Environment
+	ctx        context.Context
+	name       string // current template name
+	depth      int
+	steps      int
+	nextCheck  int
+	out        *strings.Builder
+	globals    *scope
+	blocks     map[string][]*blockStmt
+	extends    *Template
+	autoescape bool // inside {% autoescape true %}
 }
 
 // renderBlock renders level of the override chain of block n.
@@ -130,9 +131,18 @@ func (st *state) exec(s stmt, sc *scope) (ctl, error) {
 		}
 		switch x := v.(type) {
 		case string:
+			if st.autoescape {
+				x = htmlEscape(x)
+			}
 			st.out.WriteString(x)
+		case Markup:
+			st.out.WriteString(string(x))
 		default:
-			st.out.WriteString(toStr(x))
+			s := toStr(x)
+			if st.autoescape {
+				s = htmlEscape(s)
+			}
+			st.out.WriteString(s)
 		}
 		if st.env.maxOutput > 0 && st.out.Len() > st.env.maxOutput {
 			return 0, st.locate(newErr(ErrRuntime, "output larger than %d bytes", st.env.maxOutput), n.pos)
@@ -274,7 +284,15 @@ func (st *state) exec(s stmt, sc *scope) (ctl, error) {
 		st.extends = t
 		st.out = &strings.Builder{}
 	case *autoescapeStmt:
-		return st.execBody(n.body, sc)
+		on, err := st.eval(n.on, sc)
+		if err != nil {
+			return 0, err
+		}
+		saved := st.autoescape
+		st.autoescape = truth(on)
+		c, err := st.execBody(n.body, sc)
+		st.autoescape = saved
+		return c, err
 	case *tagStmt:
 		return ctlNone, st.execTag(n, sc)
 	}
@@ -760,16 +778,19 @@ func (st *state) eval(x expr, sc *scope) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		t, _ := st.env.test(e.name)
+		t, ok := st.env.test(e.name)
+		if !ok {
+			return nil, st.locate(newErr(ErrTemplateRuntime, "No test named '%s' found.", e.name), e.pos)
+		}
 		a, err := st.evalArgs(&e.callArgs, sc)
 		if err != nil {
 			return nil, err
 		}
-		ok, err := t(st, v, a)
+		res, err := t(st, v, a)
 		if err != nil {
 			return nil, st.locate(err, e.pos)
 		}
-		return ok != e.negate, nil
+		return res != e.negate, nil
 	case *sliceExpr:
 		return nil, st.locate(newErr(ErrType, "slice outside subscript"), e.pos)
 	}
@@ -781,7 +802,7 @@ func itoa(i int) string { return toStr(int64(i)) }
 func (st *state) applyFilter(e *filterExpr, v any, sc *scope) (any, error) {
 	f, ok := st.env.filter(e.name)
 	if !ok {
-		return nil, st.locate(newErr(ErrTemplateAssertion, "No filter named '%s'.", e.name), e.pos)
+		return nil, st.locate(newErr(ErrTemplateRuntime, "No filter named '%s' found.", e.name), e.pos)
 	}
 	a, err := st.evalArgs(&e.callArgs, sc)
 	if err != nil {

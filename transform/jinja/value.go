@@ -127,6 +127,23 @@ func (d *Dict) copy() *Dict {
 	return n
 }
 
+// genVal is a one-shot iterator, as the generators Jinja2's select, map,
+// unique, batch and items filters return (and reverse's iterators): true
+// even when empty, no len(), consumed by iteration.
+type genVal struct {
+	items []any
+	pos   int
+	kind  string // Python type name, e.g. "generator"
+}
+
+func newGen(kind string, items []any) *genVal { return &genVal{items: items, kind: kind} }
+
+func (g *genVal) drain() []any {
+	rest := g.items[g.pos:]
+	g.pos = len(g.items)
+	return rest
+}
+
 // dictView is the result of dict.keys(), .values() and .items().
 type dictView struct {
 	kind string // keys, values, items
@@ -223,7 +240,9 @@ func typeName(v any) string {
 	case *Macro:
 		return "Macro"
 	case *dictView:
-		return "dict_view"
+		return "dict_" + v.(*dictView).kind
+	case *genVal:
+		return v.(*genVal).kind
 	}
 	if isCallable(v) {
 		return "function"
@@ -359,6 +378,8 @@ func writeRepr(b *strings.Builder, v any, depth int) {
 		b.WriteString("<Cycler>")
 	case *joiner:
 		b.WriteString("<Joiner>")
+	case *genVal:
+		b.WriteString("<" + x.kind + " object>")
 	case *loopObj:
 		b.WriteString("<LoopContext " + strconv.Itoa(x.i+1) + "/" + strconv.Itoa(len(x.items)) + ">")
 	case nil, bool, int64, *big.Int, float64:
@@ -570,6 +591,8 @@ func equal(a, b any) bool {
 	case *rangeVal:
 		y, ok := b.(*rangeVal)
 		return ok && seqEqual(x.items(), y.items())
+	case *genVal:
+		return a == b
 	}
 	if isNumber(a) || isNumber(b) {
 		return false
@@ -746,6 +769,8 @@ func iterate(v any) ([]any, error) {
 		return x.items(), nil
 	case *rangeVal:
 		return x.items(), nil
+	case *genVal:
+		return x.drain(), nil
 	case *Namespace:
 		return nil, newErr(ErrType, "'Namespace' object is not iterable")
 	case *cycler:
@@ -756,7 +781,7 @@ func iterate(v any) ([]any, error) {
 
 func isIterable(v any) bool {
 	switch v.(type) {
-	case *List, Tuple, *Dict, string, Markup, Undefined, *dictView, *rangeVal:
+	case *List, Tuple, *Dict, string, Markup, Undefined, *dictView, *rangeVal, *genVal:
 		return true
 	}
 	return false
@@ -803,6 +828,15 @@ func contains(container, item any) (bool, error) {
 		_, ok := x.Get(item)
 		return ok, nil
 	case Undefined:
+		return false, nil
+	case *genVal:
+		for x.pos < len(x.items) {
+			e := x.items[x.pos]
+			x.pos++
+			if equal(e, item) {
+				return true, nil
+			}
+		}
 		return false, nil
 	}
 	items, err := iterate(container)
