@@ -1,10 +1,12 @@
 package file
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"reflect"
 	"strings"
 	"testing"
@@ -335,9 +337,15 @@ func TestCSVTypeErrors(t *testing.T) {
 
 	stream["on_type_error"] = "null"
 	cfg = config(t, dir, stream)
+	var logs bytes.Buffer
+	src = New(WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
 	res = read(t, src, cfg, cc, nil)
 	if res.err != nil {
 		t.Fatal(res.err)
+	}
+	if !strings.Contains(logs.String(), "level=WARN msg=\"file source: value nulled\" stream=t file=t.csv record=4 field=n") ||
+		!strings.Contains(logs.String(), "records with nulled values\" stream=t file=t.csv records=1") {
+		t.Errorf("logs do not report the nulled value:\n%s", logs.String())
 	}
 	if len(res.records) != 5 {
 		t.Fatalf("got %d records, want all 5", len(res.records))

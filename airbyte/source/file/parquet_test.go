@@ -203,3 +203,40 @@ func TestDecimalAndFloat16(t *testing.T) {
 		}
 	}
 }
+
+// TestParquetCorrupt damages a Parquet file's data pages in many places:
+// the read may still succeed (Parquet pages carry no checksum by default)
+// but it never panics, and a failure is a *ParseError naming the file.
+func TestParquetCorrupt(t *testing.T) {
+	var rows []pqRow
+	for i := range 200 {
+		s := strings.Repeat("v", i%17)
+		rows = append(rows, pqRow{ID: int64(i), Name: &s, Tags: []string{s, s}, Attrs: map[string]int32{s: int32(i)}, Address: pqAddress{City: s}})
+	}
+	good := writeParquet(t, rows, 50)
+	dir := t.TempDir()
+	src := New()
+	cfg := config(t, dir, map[string]any{"name": "p", "globs": []string{"c.parquet"}, "format": map[string]any{"filetype": "parquet"}})
+	writeFile(t, dir, "c.parquet", good, base)
+	cc := discover(t, src, cfg, airbyte.FullRefresh)
+	failures := 0
+	for off := 4; off < len(good)-8; off += 397 {
+		bad := append([]byte(nil), good...)
+		for i := off; i < min(off+8, len(bad)-8); i++ {
+			bad[i] ^= 0x5a
+		}
+		writeFile(t, dir, "c.parquet", bad, base)
+		res := read(t, src, cfg, cc, nil)
+		if res.err != nil {
+			failures++
+			var pe *ParseError
+			if !errors.As(res.err, &pe) || pe.File != "c.parquet" {
+				t.Fatalf("corruption at %d: error %v is not a ParseError naming the file", off, res.err)
+			}
+		}
+	}
+	if failures == 0 {
+		t.Error("no corruption was detected at all")
+	}
+	t.Logf("%d of %d damaged copies failed with a ParseError", failures, (len(good)-12)/397+1)
+}
