@@ -17,7 +17,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 )
 
@@ -463,11 +462,11 @@ func (p *ProcessSource) start(ctx context.Context, verb string, files map[string
 	if len(p.cmd.Env) > 0 {
 		cmd.Env = append(os.Environ(), p.cmd.Env...)
 	}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	ownProcessGroup(cmd)
 	pr := &proc{p: p, verb: verb, cmd: cmd, cancel: cancel, dir: dir, stderrDone: make(chan struct{})}
 	cmd.Cancel = func() error {
 		// The whole group: the connector and anything it started.
-		err := syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		err := killProcessGroup(cmd)
 		if p.image != "" {
 			// Killing the docker client does not stop the container.
 			stop := exec.Command(p.docker, "kill", container)
