@@ -373,25 +373,7 @@ func (t *Template) exec(st *state, sc *scope) (err error) {
 			err = &Error{Kind: ErrRuntime, Template: t.name, Msg: fmt.Sprintf("internal error: %v", r)}
 		}
 	}()
-	out := st.out
-	_, err = st.execBody(t.body, sc)
-	for err == nil && st.extends != nil {
-		parent := st.extends
-		st.extends = nil
-		if st.blocks == nil {
-			st.blocks = map[string][]*blockStmt{}
-			for name, b := range t.blocks {
-				st.blocks[name] = []*blockStmt{b}
-			}
-		}
-		for name, b := range parent.blocks {
-			st.blocks[name] = append(st.blocks[name], b)
-		}
-		st.out = out
-		st.name = parent.name
-		_, err = st.execBody(parent.body, newScope(sc.parent))
-	}
-	st.out = out
+	err = st.runTemplate(t, sc)
 	if r, ok := err.(*returnSignal); ok {
 		_ = r
 		return &Error{Kind: ErrTemplateRuntime, Template: t.name, Msg: "return() called outside of a macro"}

@@ -387,6 +387,9 @@ func init() {
 	simple("default", []string{"default_value", "boolean"}, 0, defaultF)
 	simple("d", []string{"default_value", "boolean"}, 0, defaultF)
 	simple("dictsort", []string{"case_sensitive", "by", "reverse"}, 0, func(st *state, v any, p []any) (any, error) {
+		if u, ok := v.(Undefined); ok {
+			return nil, u.err()
+		}
 		d, ok := v.(*Dict)
 		if !ok {
 			return nil, newErr(ErrAttribute, "'%s' object has no attribute 'items'", typeName(v))
@@ -424,6 +427,9 @@ func init() {
 	simple("forceescape", nil, 0, func(st *state, v any, p []any) (any, error) { return Markup(htmlEscape(toStr(v))), nil })
 	simple("safe", nil, 0, func(st *state, v any, p []any) (any, error) { return Markup(toStr(v)), nil })
 	simple("filesizeformat", []string{"binary"}, 0, func(st *state, v any, p []any) (any, error) {
+		if u, ok := v.(Undefined); ok {
+			return nil, u.err()
+		}
 		var bytes float64
 		switch x := v.(type) {
 		case string:
@@ -491,6 +497,9 @@ func init() {
 		return items[len(items)-1], nil
 	})
 	simple("float", []string{"default"}, 0, func(st *state, v any, p []any) (any, error) {
+		if u, ok := v.(Undefined); ok {
+			return nil, u.err()
+		}
 		if r, ok := toFloatPy(v); ok {
 			return r, nil
 		}
@@ -558,6 +567,9 @@ func init() {
 		return out, nil
 	})
 	simple("indent", []string{"width", "first", "blank"}, 0, func(st *state, v any, p []any) (any, error) {
+		if u, ok := v.(Undefined); ok {
+			return nil, u.err()
+		}
 		s := strArg(v)
 		var ind string
 		switch w := or(p[0], int64(4)).(type) {
@@ -604,6 +616,9 @@ func init() {
 		return rv, nil
 	})
 	simple("int", []string{"default", "base"}, 0, func(st *state, v any, p []any) (any, error) {
+		if u, ok := v.(Undefined); ok {
+			return nil, u.err()
+		}
 		base, err := argInt("int", or(p[1], int64(10)))
 		if err != nil {
 			return nil, err
@@ -794,6 +809,9 @@ func init() {
 				r[i], r[j] = r[j], r[i]
 			}
 			return string(r), nil
+		}
+		if _, ok := v.(Undefined); ok {
+			return newGen("reversed", nil), nil
 		}
 		items, err := iterSeq(v)
 		if err != nil {
@@ -1022,6 +1040,9 @@ func init() {
 		return int64(len(wordRe.FindAllString(strArg(v), -1))), nil
 	})
 	simple("wordwrap", []string{"width", "break_long_words", "wrapstring", "break_on_hyphens"}, 0, func(st *state, v any, p []any) (any, error) {
+		if u, ok := v.(Undefined); ok {
+			return nil, u.err()
+		}
 		w, err := argInt("wordwrap", or(p[0], int64(79)))
 		if err != nil {
 			return nil, err
@@ -1032,6 +1053,9 @@ func init() {
 		return wordwrap(strArg(v), int(w), truth(or(p[1], true)), strArg(or(p[2], "\n"))), nil
 	})
 	simple("xmlattr", []string{"autospace"}, 0, func(st *state, v any, p []any) (any, error) {
+		if u, ok := v.(Undefined); ok {
+			return nil, u.err()
+		}
 		d, ok := v.(*Dict)
 		if !ok {
 			return nil, newErr(ErrAttribute, "'%s' object has no attribute 'items'", typeName(v))

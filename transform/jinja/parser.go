@@ -884,7 +884,9 @@ func (p *parser) parseBlock() (stmt, error) {
 	}
 	node := &blockStmt{pos: ps, name: t.val}
 	if _, dup := p.blocks[t.val]; dup {
-		return nil, p.failAt(t, "block '%s' defined twice", t.val)
+		e := p.failAt(t, "block '%s' defined twice", t.val).(*Error)
+		e.Kind = ErrTemplateAssertion
+		return nil, e
 	}
 	if p.isName("scoped") {
 		p.next()

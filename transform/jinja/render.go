@@ -39,6 +39,39 @@ type state struct {
 	autoescape bool // inside {% autoescape true %}
 }
 
+// runTemplate executes t's body in sc, following {% extends %} chains.
+func (st *state) runTemplate(t *Template, sc *scope) error {
+	savedBlocks, savedExt, savedName := st.blocks, st.extends, st.name
+	st.blocks, st.extends, st.name = nil, nil, t.name
+	out := st.out
+	_, err := st.execBody(t.body, sc)
+	for err == nil && st.extends != nil {
+		parent := st.extends
+		st.extends = nil
+		if st.blocks == nil {
+			st.blocks = map[string][]*blockStmt{}
+			for name, b := range t.blocks {
+				st.blocks[name] = []*blockStmt{b}
+			}
+		}
+		for name, b := range parent.blocks {
+			st.blocks[name] = append(st.blocks[name], b)
+		}
+		st.out = out
+		st.name = parent.name
+		if st.depth >= st.env.maxDepth {
+			err = newErr(ErrRuntime, "maximum recursion depth exceeded")
+			break
+		}
+		st.depth++
+		_, err = st.execBody(parent.body, newScope(sc.parent))
+		st.depth--
+	}
+	st.out = out
+	st.blocks, st.extends, st.name = savedBlocks, savedExt, savedName
+	return err
+}
+
 // renderBlock renders level of the override chain of block n.
 func (st *state) renderBlock(n *blockStmt, level int, sc *scope) error {
 	chain := st.blocks[n.name]
@@ -520,10 +553,7 @@ func (st *state) include(n *includeStmt, sc *scope) error {
 		return newErr(ErrRuntime, "maximum recursion depth exceeded")
 	}
 	st.depth++
-	savedName := st.name
-	st.name = t.name
-	_, err = st.execBody(t.body, newScope(parent))
-	st.name = savedName
+	err = st.runTemplate(t, newScope(parent))
 	st.depth--
 	return err
 }
@@ -554,10 +584,7 @@ func (st *state) importModule(v any, withContext bool, sc *scope) (*Module, erro
 	st.depth++
 	defer func() { st.depth-- }()
 	top := newScope(parent)
-	savedName := st.name
-	st.name = t.name
-	body, err := st.capture(t.body, top)
-	st.name = savedName
+	body, err := st.captureFn(func() error { return st.runTemplate(t, top) })
 	if err != nil {
 		return nil, err
 	}

@@ -102,6 +102,12 @@ LOADER = {
     "nested.sql": "A{% include 'header.sql' %}B",
     "ret.sql": "{% macro cols() %}{{ return(['id', 'name']) }}{% endmacro %}",
     "setter.sql": "{% set inner = 'set in include' %}{{ inner }}",
+    "base.html": "<head>{% block head %}<title>{% block title %}T{% endblock %}</title>{% endblock %}</head>"
+    "<body>{% block body %}base body{% endblock %}</body>",
+    "child.html": "{% extends 'base.html' %}{% block title %}Child{% endblock %}"
+    "{% block body %}[{{ super() }}] child {{ name }}{% endblock %}ignored text",
+    "grandchild.html": "{% extends 'child.html' %}{% block body %}gc<{{ super() }}>{% endblock %}",
+    "dyn.html": "{% extends layout %}{% block body %}dyn{% endblock %}",
 }
 
 
@@ -1240,6 +1246,44 @@ for t in ["{{ [1, 2]|select('odd')|length }}", "{{ [1, 2]|reverse|length }}", "{
           "{% if false %}{% macro m() %}{{ 1|nosuch }}{% endmacro %}{% endif %}ok", "{% for i in [] %}{{ i|nosuch }}{% endfor %}",
           "{% if false %}{% set x | nosuch %}{% endset %}{% endif %}ok", "{% if false %}{% filter nosuch %}{% endfilter %}{% endif %}ok"]:
     case("generators_err", t)
+
+
+# ---------------------------------------------------------------- inheritance and undefined
+cases(
+    "inherit",
+    "{% include 'child.html' %}",
+    "{% include 'grandchild.html' %}",
+    "{% extends 'base.html' %}",
+    "{% extends 'base.html' %}{% block title %}{{ name|upper }}{% endblock %}",
+    "{% extends 'base.html' %}{% block head %}H:{{ super() }}{% endblock %}",
+    "{% set layout = 'base.html' %}{% include 'dyn.html' %}",
+    "before{% extends 'base.html' %}after",
+    "{% extends 'child.html' %}{% block title %}{{ super() }}+{% endblock %}",
+)
+cases(
+    "undefined",
+    "{{ undefined_x ~ 'a' }} {{ undefined_x|join }} {{ undefined_x|list }} {{ undefined_x|length }} {{ undefined_x|string }}|",
+    "{% for x in d.missing %}x{% else %}no items{% endfor %}",
+    "{{ undefined_x == undefined_x }} {{ undefined_x != 1 }} {{ undefined_x is none }} {{ not undefined_x }}",
+    "{{ undefined_x|default(d.missing)|default('deep') }}",
+    "{{ d.missing|default([])|length }} {{ (d.missing or [])|length }}",
+    "{{ undefined_x|int }} {{ undefined_x|float }} {{ undefined_x|lower }}|{{ undefined_x|trim }}|",
+    "{{ [undefined_x] }} {{ (undefined_x,) }} {{ {'k': undefined_x} }}",
+    "{{ undefined_x in [1] }} {{ 1 in undefined_x }} {{ 'a' in undefined_x }}",
+    "{% if undefined_x is defined and undefined_x.y %}x{% else %}short-circuit{% endif %}",
+    "{{ undefined_x|dictsort if false else 'n' }} {{ undefined_x|sort }} {{ undefined_x|unique|list }}",
+    "{{ undefined_x|e }}|{{ undefined_x|tojson if false else '' }}|{{ undefined_x|items|list }}",
+    "{% set x = d.missing %}{{ x is undefined }}",
+    "{{ '%s' % undefined_x }}|{{ '{}'.format(undefined_x) }}|",
+    "{% macro m(a) %}{{ a is defined }}{% endmacro %}{{ m() }} {{ m(undefined_x) }}",
+    "{{ dict(a=undefined_x) }} {{ [1, 2][undefined_x] if false else 'n' }}",
+)
+for t in ["{{ undefined_x.attr }}", "{{ undefined_x[0] }}", "{{ undefined_x() }}", "{{ undefined_x + 'a' }}", "{{ undefined_x * 2 }}",
+          "{{ undefined_x > 1 }}", "{{ undefined_x|abs }}", "{{ undefined_x|first }}|{{ undefined_x|first|upper }}", "{{ undefined_x|round }}",
+          "{% for a, b in undefined_x %}{% endfor %}ok", "{{ undefined_x|sum }}", "{{ undefined_x|max }}", "{{ undefined_x.a.b }}",
+          "{{ d.missing.deeper }}", "{{ items[9].x }}", "{{ undefined_x|attr('a') }}", "{{ range(undefined_x) }}",
+          "{% extends 'nope.html' %}", "{% extends 'base.html' %}{% extends 'base.html' %}", "{% block b %}{% endblock %}{% block b %}{% endblock %}"]:
+    case("undefined_err", t)
 
 
 def main():
