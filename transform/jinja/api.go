@@ -419,6 +419,87 @@ func (t *Template) CallMacro(ctx context.Context, name string, vars map[string]a
 	return ToGo(v), nil
 }
 
+// Module renders the template's top level with vars and returns what it
+// exports: its macros and top-level variables (names not starting with "_"),
+// as {% import %} would. The module's macros can be called from Go
+// (Macro.Call) or passed in the context of other renders, the way dbt makes
+// every project macro visible to every model. Macros that mutate variables
+// of their module must not be called from concurrent renders.
+func (t *Template) Module(ctx context.Context, vars map[string]any) (m *Module, err error) {
+	st, sc := t.newState(ctx, vars)
+	var b strings.Builder
+	st.out = &b
+	if err := t.exec(st, sc); err != nil {
+		return nil, err
+	}
+	return &Module{name: t.name, exports: exportsOf(sc), body: b.String()}, nil
+}
+
+// Name returns the name of the template the module was rendered from.
+func (m *Module) Name() string { return m.name }
+
+// Output returns the text the module's top level rendered.
+func (m *Module) Output() string { return m.body }
+
+// Names lists the exported names in sorted order.
+func (m *Module) Names() []string {
+	out := make([]string, 0, len(m.exports.keys))
+	for _, k := range m.exports.keys {
+		out = append(out, k.(string))
+	}
+	return out
+}
+
+// Macro returns the exported macro called name.
+func (m *Module) Macro(name string) (*Macro, bool) {
+	v, ok := m.exports.getStr(name)
+	if !ok {
+		return nil, false
+	}
+	mac, ok := v.(*Macro)
+	return mac, ok
+}
+
+// Get returns an exported value as a plain Go value (macros stay *Macro).
+func (m *Module) Get(name string) (any, bool) {
+	v, ok := m.exports.getStr(name)
+	return ToGo(v), ok
+}
+
+// Call calls the macro from Go with positional and keyword arguments. It
+// returns the rendered text, or the value the macro passed to return(), as
+// a plain Go value.
+func (m *Macro) Call(ctx context.Context, env *Environment, args []any, kwargs map[string]any) (result any, err error) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	st := &state{env: env, ctx: ctx, name: m.tmplName, globals: &scope{vars: env.globals}}
+	var b strings.Builder
+	st.out = &b
+	a := &argv{}
+	for _, v := range args {
+		a.args = append(a.args, toValue(v))
+	}
+	keys := make([]string, 0, len(kwargs))
+	for k := range kwargs {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		a.kw = append(a.kw, kwPair{k, toValue(kwargs[k])})
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = &Error{Kind: ErrRuntime, Template: m.tmplName, Msg: fmt.Sprintf("internal error: %v", r)}
+		}
+	}()
+	v, err := m.invoke(st, a)
+	if err != nil {
+		return nil, err
+	}
+	return ToGo(v), nil
+}
+
 // Macros lists the names of the macros the template defines at top level.
 func (t *Template) Macros() []string {
 	var out []string

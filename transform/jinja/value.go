@@ -385,6 +385,10 @@ func writeRepr(b *strings.Builder, v any, depth int) {
 	case nil, bool, int64, *big.Int, float64:
 		b.WriteString(toStr(v))
 	default:
+		if s, ok := v.(fmt.Stringer); ok {
+			b.WriteString(s.String())
+			return
+		}
 		if isCallable(v) {
 			b.WriteString("<function>")
 			return
