@@ -439,8 +439,7 @@ func (c *cdcReader) change(relID uint32, tuple *pglogrepl.TupleData, extra []byt
 		}
 	}
 	rs := c.rs
-	rs.buf = sp.encodeRow(rs.buf[:0], v, true, extra, &changes)
-	m := rs.record(sp, rs.buf)
+	m := rs.endRecord(sp, sp.encodeRow(rs.beginRecord(), v, true, extra, &changes))
 	if len(changes) > 0 {
 		m.Record.Meta = &airbyte.RecordMeta{Changes: changes}
 	}

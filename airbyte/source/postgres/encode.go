@@ -73,6 +73,7 @@ func binaryEncoder(k kind) encoder {
 			return append(dst, "false"...), true
 		}
 	case kDate:
+		var cache dateCache
 		return func(dst, src []byte) ([]byte, bool) {
 			if len(src) != 4 {
 				return dst, false
@@ -82,7 +83,7 @@ func binaryEncoder(k kind) encoder {
 				return dst, false
 			}
 			dst = append(dst, '"')
-			dst, bc := appendDate(dst, int64(d))
+			dst, bc := cache.append(dst, int64(d))
 			if bc {
 				dst = append(dst, " BC"...)
 			}
@@ -110,6 +111,7 @@ func binaryEncoder(k kind) encoder {
 		}
 	case kTimestamp, kTimestampTZ:
 		tz := k == kTimestampTZ
+		var cache dateCache
 		return func(dst, src []byte) ([]byte, bool) {
 			if len(src) != 8 {
 				return dst, false
@@ -125,7 +127,7 @@ func binaryEncoder(k kind) encoder {
 				days--
 			}
 			dst = append(dst, '"')
-			dst, bc := appendDate(dst, days)
+			dst, bc := cache.append(dst, days)
 			dst = append(dst, 'T')
 			dst = appendClock(dst, rem)
 			if tz {
@@ -363,7 +365,16 @@ func appendOffset(dst []byte, sec int64) []byte {
 	return dst
 }
 
+// digits2 holds "00" to "99".
+const digits2 = "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899"
+
 func appendPad(dst []byte, v int64, width int) []byte {
+	switch {
+	case width == 2 && v >= 0 && v < 100:
+		return append(dst, digits2[v*2], digits2[v*2+1])
+	case width == 4 && v >= 0 && v < 10000:
+		return append(dst, digits2[v/100*2], digits2[v/100*2+1], digits2[v%100*2], digits2[v%100*2+1])
+	}
 	var b [20]byte
 	i := len(b)
 	for v > 0 || i == len(b) {
@@ -376,6 +387,24 @@ func appendPad(dst []byte, v int64, width int) []byte {
 		b[i] = '0'
 	}
 	return append(dst, b[i:]...)
+}
+
+// dateCache remembers the text of the last date written, since
+// consecutive rows often fall on the same day.
+type dateCache struct {
+	days int64
+	text [16]byte
+	n    int
+	bc   bool
+	ok   bool
+}
+
+func (c *dateCache) append(dst []byte, days int64) ([]byte, bool) {
+	if !c.ok || c.days != days {
+		b, bc := appendDate(c.text[:0], days)
+		c.days, c.n, c.bc, c.ok = days, len(b), bc, true
+	}
+	return append(dst, c.text[:c.n]...), c.bc
 }
 
 const hexDigits = "0123456789abcdef"

@@ -92,7 +92,6 @@ type readStream struct {
 
 	slab  []byte
 	boxes []recordBox
-	buf   []byte
 	now   int64
 	nowN  int
 }
@@ -361,17 +360,32 @@ func (rs *readStream) checkpoint(sp *streamPlan, emit func(*airbyte.Message) boo
 	return nil
 }
 
-// record wraps data (copied) into a RECORD message. Messages and data are
-// carved out of shared blocks so a row costs no allocation of its own.
-func (rs *readStream) record(sp *streamPlan, data []byte) *airbyte.Message {
-	if len(rs.slab)+len(data) > cap(rs.slab) {
-		rs.slab = make([]byte, 0, max(256<<10, len(data)))
+// Records' data are carved out of shared blocks (encoded in place, no copy)
+// and their messages out of shared arrays, so a row costs no allocation of
+// its own. A block is never written again once a record points into it.
+const (
+	slabSize    = 32 << 10 // a small-object size class: no large allocations for the scavenger to churn
+	slabReserve = 4 << 10  // start a new block when less than this is free
+)
+
+// beginRecord returns the block to encode the next record's data into.
+func (rs *readStream) beginRecord() []byte {
+	if cap(rs.slab)-len(rs.slab) < slabReserve {
+		rs.slab = make([]byte, 0, slabSize)
 	}
+	return rs.slab
+}
+
+// endRecord wraps slab[len(rs.slab):] (the data just encoded after
+// beginRecord) into a RECORD message.
+func (rs *readStream) endRecord(sp *streamPlan, slab []byte) *airbyte.Message {
+	// If the block grew while encoding (a large row), the row is at the
+	// same offset of the new array, which becomes the block.
 	start := len(rs.slab)
-	rs.slab = append(rs.slab, data...)
-	d := rs.slab[start:len(rs.slab):len(rs.slab)]
+	rs.slab = slab
+	d := slab[start:len(slab):len(slab)]
 	if len(rs.boxes) == 0 {
-		rs.boxes = make([]recordBox, 256)
+		rs.boxes = make([]recordBox, 128) // ~20 KiB, a small-object size class
 	}
 	b := &rs.boxes[0]
 	rs.boxes = rs.boxes[1:]
@@ -438,8 +452,7 @@ func (rs *readStream) query(sp *streamPlan, sql string, params [][]byte, oids []
 // emitRow encodes vals and emits the record.
 func (rs *readStream) emitRow(sp *streamPlan, vals [][]byte, extra []byte, emit func(*airbyte.Message) bool) error {
 	var changes []airbyte.RecordChange
-	rs.buf = sp.encodeRow(rs.buf[:0], vals, false, extra, &changes)
-	m := rs.record(sp, rs.buf)
+	m := rs.endRecord(sp, sp.encodeRow(rs.beginRecord(), vals, false, extra, &changes))
 	if len(changes) > 0 {
 		m.Record.Meta = &airbyte.RecordMeta{Changes: changes}
 	}
