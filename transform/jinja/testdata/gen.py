@@ -1286,6 +1286,42 @@ for t in ["{{ undefined_x.attr }}", "{{ undefined_x[0] }}", "{{ undefined_x() }}
     case("undefined_err", t)
 
 
+# ---------------------------------------------------------------- adapter-style macros (third batch)
+cases(
+    "adapter",
+    "{% macro star(from, except=[]) %}{{ from }}-{{ except|join }}{% endmacro %}{{ star(from='t', except=['a']) }} {{ star('u') }}",
+    "{% macro m(in_, is_=none) %}{{ in_ }}{{ is_ }}{% endmacro %}{{ m(1, is_=2) }}",
+    "{% set target = {'type': 'postgres', 'database': 'db'} %}{% if target.type in ('postgres', 'redshift') %}pg-like{% endif %}",
+    "{% set sql_header = none %}{{ sql_header if sql_header is not none }}|{% set sql_header = 'SET x' %}{{ sql_header if sql_header is not none }}",
+    "{% macro create_table_as(temporary, relation, sql) -%}\n  create {% if temporary: -%}temporary{%- endif %} table\n    {{ relation }}\n  as (\n    {{ sql }}\n  );\n{%- endmacro %}{{ create_table_as(true, 'tmp_x', 'select 1') }}\n{{ create_table_as(false, 'x', 'select 2') }}",
+    "{% set cfg = {'contract': {'enforced': true}} %}{%- set contract_config = cfg.get('contract') -%}{%- if contract_config.enforced and (not false) -%}enforced{%- endif -%}",
+    "{% set columns = [{'name': 'id', 'data_type': 'int'}, {'name': 'ts', 'data_type': 'timestamp'}] %}({% for c in columns %}{{ c.name }} {{ c.data_type }}{{ ', ' if not loop.last }}{% endfor %})",
+    "{%- set ns = namespace(cols=[]) -%}{%- for c in cols if not c.startswith('_') -%}{%- set ns.cols = ns.cols + ['\"' ~ c ~ '\"'] -%}{%- endfor -%}{{ ns.cols|join(', ') }}",
+    "{% set exclude = ['name'] %}{% for col in cols|reject('in', exclude) %}{{ col }} {% endfor %}",
+    "{% set rel_cols = [{'name': 'A', 'dtype': 'int'}, {'name': 'b', 'dtype': 'text'}] %}{% for col in rel_cols|rejectattr('name', 'in', ['A']) %}{{ col.name }}{% endfor %}",
+    "{%- macro get_batch_size() -%}{{ return(1000) }}{%- endmacro -%}{%- macro get_binding_char() -%}{{ return('%s') }}{%- endmacro -%}insert into t values ({% for i in range(3) %}{{ get_binding_char() }}{{ ',' if not loop.last }}{% endfor %}) -- {{ get_batch_size() * 2 }}",
+    "{% set is_incremental = true %}{% set unique_key = ['id', 'ts'] %}{% if unique_key is sequence and unique_key is not string %}{% for k in unique_key %}DBT_INTERNAL_SOURCE.{{ k }} = DBT_INTERNAL_DEST.{{ k }}{{ ' and ' if not loop.last }}{% endfor %}{% else %}single{% endif %}",
+    "{% set unique_key = 'id' %}{% if unique_key is sequence and unique_key is not string %}multi{% else %}on {{ unique_key }}{% endif %}",
+    "{% set strategy = 'merge' %}{% set valid = ['append', 'merge', 'delete+insert'] %}{% if strategy not in valid %}invalid{% else %}{{ strategy|replace('+', '_') }}{% endif %}",
+    "{% set dest_columns = [{'name': 'id'}, {'name': 'Name'}] %}{%- set dest_cols_csv = dest_columns | map(attribute='name') | map('lower') | join(', ') -%}({{ dest_cols_csv }})",
+    "{% macro quote_ident(x) %}{{ '\"' ~ x|replace('\"', '\"\"') ~ '\"' }}{% endmacro %}{{ quote_ident('we\"ird') }}",
+    "{% set partition_by = {'field': 'created_at', 'data_type': 'timestamp', 'granularity': 'day'} %}{% if partition_by.data_type == 'timestamp' %}timestamp_trunc({{ partition_by.field }}, {{ partition_by.granularity }}){% endif %}",
+    "{%- set lines = ['a', 'b'] -%}{{ '\\n'.join(lines) }}|{{ ('x,y'.split(','))|map('trim')|join('+') }}",
+    "{% set v = '1.2.3' %}{% set parts = v.split('.')|map('int')|list %}{{ parts }} {{ parts[0] >= 1 and parts[1] >= 2 }}",
+    "{% set d2 = {'b': 2, 'a': 1} %}{% for k, v in d2|dictsort %}{{ k }}={{ v }}{% if not loop.last %}&{% endif %}{% endfor %}",
+    "{% set x = 'MiXeD' %}{{ x.lower() == 'mixed' }} {{ x|lower == 'mixed' }} {{ x.casefold() }}",
+    "{% set meta = {'owner': none} %}{{ meta.owner or 'unowned' }} {{ meta.get('owner') is none }} {{ meta.get('team', 'core') }}",
+    "{% macro is_number(x) %}{{ return(x is number and x is not boolean) }}{% endmacro %}{{ is_number(1) }} {{ is_number(true) }} {{ is_number('1') }}",
+    "{% set seconds = 3725 %}{{ '%02d:%02d:%02d' % (seconds // 3600, seconds % 3600 // 60, seconds % 60) }}",
+    "{% set rows = [['a', 1], ['b', 2]] %}{% for name, n in rows %}{{ name }}{{ n }}{% endfor %} {{ rows|map('first')|join }} {{ rows|map('last')|sum }}",
+    "{{ [1, 2, 3]|map('string')|map('length')|sum }} {{ ['x', 'yy']|map('length')|max }}",
+    "{% set tags = ['b', 'a', 'b'] %}{{ tags|unique|sort|join(',') }} {{ tags|length != tags|unique|list|length }}",
+    "{% set s = 'select * from x -- comment' %}{{ s.split('--')[0].strip() }}|{{ s.find('from') }}|{{ s[s.find('from'):].split()[1] }}",
+    "{% set env_name = 'prod' %}{{ {'prod': 'analytics', 'dev': 'dev_' ~ 'me'}[env_name] }} {{ {'prod': 1}.get('dev', 'n/a') }}",
+    "{% call(row) each_row([1, 2]) if false %}{% endcall %}",
+)
+
+
 def main():
     env = make_env()
     out = []
