@@ -49,6 +49,7 @@ type Decoder struct {
 	line   int64
 	buf    []byte
 	err    error
+	intern map[string]string
 }
 
 // DecoderOption configures a Decoder.
@@ -95,7 +96,7 @@ func (d *Decoder) Decode() (*Message, error) {
 		if len(line) == 0 {
 			continue
 		}
-		m, err := parseLine(line)
+		m, err := d.parseLine(line)
 		if err != nil {
 			if d.strict {
 				return nil, &LineError{Name: d.name, Line: d.line, Err: fmt.Errorf("%w: %w", ErrNotProtocol, err)}
@@ -147,12 +148,15 @@ func (d *Decoder) readLine() ([]byte, error) {
 }
 
 // parseLine decodes one trimmed, non-empty line; data is owned by the result.
-func parseLine(line []byte) (*Message, error) {
+func (d *Decoder) parseLine(line []byte) (*Message, error) {
 	if line[0] != '{' {
 		return nil, errors.New("not a JSON object")
 	}
 	m := new(Message)
-	if err := m.decode(line, true); err != nil {
+	if d.intern == nil {
+		d.intern = map[string]string{}
+	}
+	if err := m.decode(line, &decodeState{owned: true, intern: d.intern}); err != nil {
 		return nil, err
 	}
 	if err := m.checkPayload(); err != nil {

@@ -22,12 +22,12 @@ var errSyntax = errors.New("malformed JSON object")
 // goes, accepting exactly what json.Valid accepts, so a value handed to fn is
 // valid JSON; on the first error it stops and returns it.
 func eachMember(data []byte, fn func(key string, value []byte) error) error {
-	end, err := parseObject(data, skipSpace(data, 0), 1, func(key string, i int) (int, error) {
+	end, err := parseObject(data, skipSpace(data, 0), 1, func(key []byte, i int) (int, error) {
 		vend := scanValue(data, i, 2)
 		if vend < 0 {
 			return -1, errSyntax
 		}
-		return vend, fn(key, data[i:vend])
+		return vend, fn(string(key), data[i:vend])
 	})
 	if err != nil {
 		return err
@@ -40,9 +40,10 @@ func eachMember(data []byte, fn func(key string, value []byte) error) error {
 
 // parseObject parses the object that starts at data[i] (depth levels deep)
 // and returns the index just past it. For each member it calls member with
-// the key and the index where the value starts; member consumes the value
-// and returns the index just past it.
-func parseObject(data []byte, i, depth int, member func(key string, i int) (int, error)) (int, error) {
+// the key (unescaped; valid only during the call) and the index where the
+// value starts; member consumes the value and returns the index just past
+// it.
+func parseObject(data []byte, i, depth int, member func(key []byte, i int) (int, error)) (int, error) {
 	if i >= len(data) || data[i] != '{' || depth > maxDepth {
 		return -1, errSyntax
 	}
@@ -58,13 +59,13 @@ func parseObject(data []byte, i, depth int, member func(key string, i int) (int,
 		if end < 0 {
 			return -1, errSyntax
 		}
-		var key string
-		if bytes.IndexByte(data[i+1:end-1], '\\') >= 0 {
-			if err := json.Unmarshal(data[i:end], &key); err != nil {
+		key := data[i+1 : end-1]
+		if bytes.IndexByte(key, '\\') >= 0 {
+			var k string
+			if err := json.Unmarshal(data[i:end], &k); err != nil {
 				return -1, errSyntax
 			}
-		} else {
-			key = string(data[i+1 : end-1])
+			key = []byte(k)
 		}
 		i = skipSpace(data, end)
 		if i >= len(data) || data[i] != ':' {
@@ -419,6 +420,16 @@ func (e *extraBuilder) add(key string, value []byte) {
 		e.b = append(e.b, ',')
 	}
 	e.b = appendString(e.b, key)
+	e.b = append(e.b, ':')
+	e.b = append(e.b, bytes.TrimSpace(value)...)
+}
+
+// addBytes is add for a key held as bytes.
+func (e *extraBuilder) addBytes(key []byte, value []byte) {
+	if len(e.b) > 0 {
+		e.b = append(e.b, ',')
+	}
+	e.b = appendString(e.b, string(key))
 	e.b = append(e.b, ':')
 	e.b = append(e.b, bytes.TrimSpace(value)...)
 }

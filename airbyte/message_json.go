@@ -63,23 +63,66 @@ func (m *Message) appendJSON(dst []byte) ([]byte, error) {
 // UnmarshalJSON decodes one AirbyteMessage. Unknown members and unknown
 // message types are kept.
 func (m *Message) UnmarshalJSON(data []byte) error {
-	return m.decode(data, false)
+	return m.decode(data, &decodeState{})
 }
 
-// decode fills m from data. With owned, data belongs to m from now on and
-// record data may alias it instead of being copied. It validates data
-// (json.Valid's rules) in the same pass.
-func (m *Message) decode(data []byte, owned bool) error {
+// decodeState is what one decode call shares: whether the input belongs to
+// the result (then record data may alias it instead of being copied), and
+// a table of stream names and namespaces already seen, so that a stream
+// of records allocates each name once.
+type decodeState struct {
+	owned  bool
+	intern map[string]string
+}
+
+// str returns the string of raw JSON string v, interned.
+func (st *decodeState) str(v []byte) (string, error) {
+	if st.intern != nil && len(v) >= 2 {
+		if s, ok := st.intern[string(v[1:len(v)-1])]; ok {
+			return s, nil
+		}
+	}
+	s, err := decodeString(v)
+	if err == nil && st.intern != nil && len(st.intern) < 4096 && bytes.IndexByte(v, '\\') < 0 {
+		st.intern[s] = s
+	}
+	return s, err
+}
+
+// messageType returns the Type for raw JSON string v without allocating for
+// the known types.
+func messageType(v []byte) (Type, error) {
+	if len(v) >= 2 {
+		switch string(v[1 : len(v)-1]) {
+		case "RECORD":
+			return TypeRecord, nil
+		case "STATE":
+			return TypeState, nil
+		case "LOG":
+			return TypeLog, nil
+		case "TRACE":
+			return TypeTrace, nil
+		case "CONTROL":
+			return TypeControl, nil
+		}
+	}
+	s, err := decodeString(v)
+	return Type(s), err
+}
+
+// decode fills m from data. It validates data (json.Valid's rules) in the
+// same pass.
+func (m *Message) decode(data []byte, st *decodeState) error {
 	if isNull(bytes.TrimSpace(data)) {
 		return nil
 	}
 	*m = Message{}
 	var extra extraBuilder
 	sawType := false
-	end, err := parseObject(data, skipSpace(data, 0), 1, func(k string, i int) (int, error) {
-		if k == "record" && i < len(data) && data[i] == '{' {
+	end, err := parseObject(data, skipSpace(data, 0), 1, func(k []byte, i int) (int, error) {
+		if string(k) == "record" && i < len(data) && data[i] == '{' {
 			m.Record = new(RecordMessage)
-			end, err := m.Record.parse(data, i, 2, owned)
+			end, err := m.Record.parse(data, i, 2, st)
 			if err != nil {
 				return -1, fmt.Errorf("record: %w", err)
 			}
@@ -91,20 +134,18 @@ func (m *Message) decode(data []byte, owned bool) error {
 		}
 		v := data[i:end]
 		if isNull(v) {
-			if k == "type" {
+			if string(k) == "type" {
 				return -1, fmt.Errorf("message type is null")
 			}
-			if !isMessageField(k) {
-				extra.add(k, v)
+			if !isMessageField(string(k)) {
+				extra.addBytes(k, v)
 			}
 			return end, nil
 		}
 		var err error
-		switch k {
+		switch string(k) {
 		case "type":
-			var s string
-			if s, err = decodeString(v); err == nil {
-				m.Type = Type(s)
+			if m.Type, err = messageType(v); err == nil {
 				sawType = true
 			}
 		case "record":
@@ -134,7 +175,7 @@ func (m *Message) decode(data []byte, owned bool) error {
 			m.DestinationCatalog = new(DestinationCatalog)
 			err = m.DestinationCatalog.UnmarshalJSON(v)
 		default:
-			extra.add(k, v)
+			extra.addBytes(k, v)
 		}
 		if err != nil {
 			return -1, fmt.Errorf("%s: %w", k, err)
@@ -211,14 +252,14 @@ func (r *RecordMessage) appendJSON(dst []byte) ([]byte, error) {
 
 // UnmarshalJSON decodes a record; Data keeps the raw JSON of "data".
 func (r *RecordMessage) UnmarshalJSON(data []byte) error {
-	return r.decode(data, false)
+	return r.decode(data, &decodeState{})
 }
 
-func (r *RecordMessage) decode(data []byte, owned bool) error {
+func (r *RecordMessage) decode(data []byte, st *decodeState) error {
 	if isNull(bytes.TrimSpace(data)) {
 		return nil
 	}
-	end, err := r.parse(data, skipSpace(data, 0), 1, owned)
+	end, err := r.parse(data, skipSpace(data, 0), 1, st)
 	if err != nil {
 		return err
 	}
@@ -230,27 +271,27 @@ func (r *RecordMessage) decode(data []byte, owned bool) error {
 
 // parse decodes the record object that starts at data[i], depth levels
 // deep, and returns the index just past it.
-func (r *RecordMessage) parse(data []byte, i, depth int, owned bool) (int, error) {
+func (r *RecordMessage) parse(data []byte, i, depth int, st *decodeState) (int, error) {
 	*r = RecordMessage{}
 	var extra extraBuilder
-	end, err := parseObject(data, i, depth, func(k string, i int) (int, error) {
+	end, err := parseObject(data, i, depth, func(k []byte, i int) (int, error) {
 		end := scanValue(data, i, depth+1)
 		if end < 0 {
 			return -1, errSyntax
 		}
 		v := data[i:end]
 		var err error
-		switch k {
+		switch string(k) {
 		case "stream":
 			if !isNull(v) {
-				r.Stream, err = decodeString(v)
+				r.Stream, err = st.str(v)
 			}
 		case "namespace":
 			if !isNull(v) {
-				r.Namespace, err = decodeString(v)
+				r.Namespace, err = st.str(v)
 			}
 		case "data":
-			if owned {
+			if st.owned {
 				r.Data = json.RawMessage(v[:len(v):len(v)])
 			} else {
 				r.Data = json.RawMessage(bytes.Clone(v))
@@ -270,7 +311,7 @@ func (r *RecordMessage) parse(data []byte, i, depth int, owned bool) (int, error
 				err = r.FileReference.UnmarshalJSON(v)
 			}
 		default:
-			extra.add(k, v)
+			extra.addBytes(k, v)
 		}
 		if err != nil {
 			return -1, fmt.Errorf("%s: %w", k, err)
