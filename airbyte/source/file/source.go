@@ -439,14 +439,14 @@ type recordReader interface {
 	next() ([]byte, []airbyte.RecordChange, error)
 }
 
-// slab hands out record data: small records are copied into shared 64 KiB
+// slab hands out record data: small records are copied into shared 16 KiB
 // blocks, which saves an allocation per record. A block lives as long as
 // any record in it.
 type slab struct{ buf []byte }
 
 const (
-	slabSize     = 64 << 10
-	slabMaxShare = 4 << 10 // larger records get their own allocation
+	slabSize     = 16 << 10 // under 32 KiB: a small object to the allocator
+	slabMaxShare = 2 << 10 // larger records get their own allocation
 )
 
 func (s *slab) copy(b []byte) []byte {
