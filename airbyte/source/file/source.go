@@ -446,7 +446,7 @@ type slab struct{ buf []byte }
 
 const (
 	slabSize     = 16 << 10 // under 32 KiB: a small object to the allocator
-	slabMaxShare = 2 << 10 // larger records get their own allocation
+	slabMaxShare = 2 << 10  // larger records get their own allocation
 )
 
 func (s *slab) copy(b []byte) []byte {
