@@ -270,15 +270,15 @@ func newParquetRecords(pf *parquet.File, url string, suffix []byte) *parquetReco
 	r := &parquetRecords{url: url, pf: pf, suffix: suffix, buf: make([]parquet.Row, 128)}
 	col := 0
 	for _, f := range pf.Schema().Fields() {
-		pf := pqField{name: f.Name(), node: f, col: col}
-		pf.key = append(appendJSONString(nil, f.Name()), ':')
+		fld := pqField{name: f.Name(), node: f, col: col}
+		fld.key = append(appendJSONString(nil, f.Name()), ':')
 		if f.Leaf() && !f.Repeated() {
-			pf.leaf, _ = leafOf(f.Type())
+			fld.leaf, _ = leafOf(f.Type())
 		} else {
-			pf.nested, r.nested = true, true
+			fld.nested, r.nested = true, true
 		}
 		col += countLeaves(f)
-		r.fields = append(r.fields, pf)
+		r.fields = append(r.fields, fld)
 	}
 	r.cols = make([][]parquet.Value, col)
 	return r
