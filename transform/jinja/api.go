@@ -20,23 +20,23 @@ type ErrorKind string
 
 // Error kinds. Each is named after the Python/Jinja2 exception it mirrors.
 const (
-	ErrSyntax            ErrorKind = "TemplateSyntaxError"
-	ErrUndefined         ErrorKind = "UndefinedError"
-	ErrType              ErrorKind = "TypeError"
-	ErrValue             ErrorKind = "ValueError"
-	ErrKey               ErrorKind = "KeyError"
-	ErrIndex             ErrorKind = "IndexError"
-	ErrAttribute         ErrorKind = "AttributeError"
-	ErrZeroDivision      ErrorKind = "ZeroDivisionError"
-	ErrOverflow          ErrorKind = "OverflowError"
-	ErrMemory            ErrorKind = "MemoryError"
-	ErrSecurity          ErrorKind = "SecurityError"
-	ErrNotFound          ErrorKind = "TemplateNotFound"
-	ErrTemplateRuntime   ErrorKind = "TemplateRuntimeError"
-	ErrTemplateAssertion ErrorKind = "TemplateAssertionError"
-	ErrFilterArgument    ErrorKind = "FilterArgumentError"
-	ErrRuntime           ErrorKind = "RuntimeError"
-	ErrAssertion         ErrorKind = "AssertionError"
+	ErrSyntax            ErrorKind = "TemplateSyntaxError"    // the template does not parse
+	ErrUndefined         ErrorKind = "UndefinedError"         // an undefined value was used (attribute, call, arithmetic)
+	ErrType              ErrorKind = "TypeError"              // an operation on values of the wrong type
+	ErrValue             ErrorKind = "ValueError"             // a value of the right type but wrong content
+	ErrKey               ErrorKind = "KeyError"               // a missing key (dict.pop, % formatting, str.format)
+	ErrIndex             ErrorKind = "IndexError"             // a missing index (list.pop, str.format)
+	ErrAttribute         ErrorKind = "AttributeError"         // a missing attribute where Python raises it
+	ErrZeroDivision      ErrorKind = "ZeroDivisionError"      // division or modulo by zero
+	ErrOverflow          ErrorKind = "OverflowError"          // a number or range too large
+	ErrMemory            ErrorKind = "MemoryError"            // a value larger than the engine's size bounds
+	ErrSecurity          ErrorKind = "SecurityError"          // access the sandbox forbids
+	ErrNotFound          ErrorKind = "TemplateNotFound"       // the loader has no such template
+	ErrTemplateRuntime   ErrorKind = "TemplateRuntimeError"   // a template-level runtime failure (unknown filter at runtime, …)
+	ErrTemplateAssertion ErrorKind = "TemplateAssertionError" // a compile-time check failed (unknown filter or test, …)
+	ErrFilterArgument    ErrorKind = "FilterArgumentError"    // a filter got an argument it cannot use
+	ErrRuntime           ErrorKind = "RuntimeError"           // recursion or budget limits, host function failures
+	ErrAssertion         ErrorKind = "AssertionError"         // a precondition Jinja2 asserts (e.g. truncate's length)
 )
 
 // ErrTemplateNotFound is matched (errors.Is) by every error a Loader
@@ -46,12 +46,12 @@ var ErrTemplateNotFound = errors.New("template not found")
 // Error is the error every compile or render failure is reported as. It
 // names the template, line and column where the failure happened.
 type Error struct {
-	Kind     ErrorKind
-	Template string
-	Line     int
-	Col      int
-	Msg      string
-	Err      error // the underlying error, if any
+	Kind     ErrorKind // the Python exception class Jinja2 would raise
+	Template string    // the template's name
+	Line     int       // 1-based line, 0 if unknown
+	Col      int       // 1-based column (in characters), 0 if unknown
+	Msg      string    // the message, as Jinja2 words it where practical
+	Err      error     // the underlying error, if any
 }
 
 func newErr(kind ErrorKind, format string, args ...any) *Error {
@@ -517,7 +517,12 @@ func (t *Template) Macros() []string {
 // ---- value conversion ----
 
 // toValue converts a host value into the engine's representation.
-func toValue(v any) any {
+func toValue(v any) any { return toValueD(v, 0) }
+
+func toValueD(v any, d int) any {
+	if d > maxNest {
+		return nil
+	}
 	switch x := v.(type) {
 	case nil, bool, string, int64, float64, *big.Int, Markup, *List, Tuple, *Dict, Undefined, *Macro,
 		Func, ContextFunc, *Namespace, *Module, *Template:
@@ -537,7 +542,7 @@ func toValue(v any) any {
 	case uint32:
 		return int64(x)
 	case uint:
-		return toValue(uint64(x))
+		return toValueD(uint64(x), d)
 	case uint64:
 		if x > math.MaxInt64 {
 			return new(big.Int).SetUint64(x)
@@ -548,7 +553,7 @@ func toValue(v any) any {
 	case []any:
 		l := &List{Items: make([]any, len(x))}
 		for i, e := range x {
-			l.Items[i] = toValue(e)
+			l.Items[i] = toValueD(e, d+1)
 		}
 		return l
 	case []string:
@@ -558,16 +563,16 @@ func toValue(v any) any {
 		}
 		return l
 	case map[string]any:
-		d := NewDict()
+		out := NewDict()
 		keys := make([]string, 0, len(x))
 		for k := range x {
 			keys = append(keys, k)
 		}
 		sort.Strings(keys)
 		for _, k := range keys {
-			d.setStr(k, toValue(x[k]))
+			out.setStr(k, toValueD(x[k], d+1))
 		}
-		return d
+		return out
 	case func(args []any, kwargs map[string]any) (any, error):
 		return Func(x)
 	case Object:
@@ -584,17 +589,17 @@ func toValue(v any) any {
 	case reflect.Slice, reflect.Array:
 		l := &List{Items: make([]any, rv.Len())}
 		for i := range l.Items {
-			l.Items[i] = toValue(rv.Index(i).Interface())
+			l.Items[i] = toValueD(rv.Index(i).Interface(), d+1)
 		}
 		return l
 	case reflect.Map:
-		d := NewDict()
+		out := NewDict()
 		keys := rv.MapKeys()
 		sort.Slice(keys, func(i, j int) bool { return fmt.Sprint(keys[i].Interface()) < fmt.Sprint(keys[j].Interface()) })
 		for _, k := range keys {
-			d.Set(toValue(k.Interface()), toValue(rv.MapIndex(k).Interface()))
+			out.Set(toValueD(k.Interface(), d+1), toValueD(rv.MapIndex(k).Interface(), d+1))
 		}
-		return d
+		return out
 	case reflect.Func:
 		return &reflectFunc{fn: rv}
 	case reflect.Pointer:
@@ -602,11 +607,11 @@ func toValue(v any) any {
 			return nil
 		}
 		if rv.Elem().Kind() == reflect.Struct {
-			return structDict(rv.Elem())
+			return structDict(rv.Elem(), d+1)
 		}
-		return toValue(rv.Elem().Interface())
+		return toValueD(rv.Elem().Interface(), d+1)
 	case reflect.Struct:
-		return structDict(rv)
+		return structDict(rv, d+1)
 	case reflect.String:
 		return rv.String()
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
@@ -619,7 +624,7 @@ func toValue(v any) any {
 	return v
 }
 
-func structDict(rv reflect.Value) *Dict {
+func structDict(rv reflect.Value, depth int) *Dict {
 	d := NewDict()
 	t := rv.Type()
 	for i := 0; i < t.NumField(); i++ {
@@ -637,7 +642,7 @@ func structDict(rv reflect.Value) *Dict {
 				name = n
 			}
 		}
-		d.setStr(name, toValue(rv.Field(i).Interface()))
+		d.setStr(name, toValueD(rv.Field(i).Interface(), depth))
 	}
 	return d
 }
@@ -645,24 +650,29 @@ func structDict(rv reflect.Value) *Dict {
 // ToGo converts an engine value to plain Go: lists and tuples to []any,
 // dicts to map[string]any (keys rendered with str()), Undefined to nil,
 // Markup to string, ints to int64 (or *big.Int), floats to float64.
-func ToGo(v any) any {
+func ToGo(v any) any { return toGoD(v, 0) }
+
+func toGoD(v any, d int) any {
+	if d > maxNest {
+		return nil
+	}
 	switch x := v.(type) {
 	case *List:
 		out := make([]any, len(x.Items))
 		for i, e := range x.Items {
-			out[i] = ToGo(e)
+			out[i] = toGoD(e, d+1)
 		}
 		return out
 	case Tuple:
 		out := make([]any, len(x))
 		for i, e := range x {
-			out[i] = ToGo(e)
+			out[i] = toGoD(e, d+1)
 		}
 		return out
 	case *Dict:
 		out := make(map[string]any, len(x.keys))
 		for i, k := range x.keys {
-			out[toStr(k)] = ToGo(x.vals[i])
+			out[toStr(k)] = toGoD(x.vals[i], d+1)
 		}
 		return out
 	case Undefined:
@@ -670,11 +680,11 @@ func ToGo(v any) any {
 	case Markup:
 		return string(x)
 	case *rangeVal:
-		return ToGo(&List{Items: x.items()})
+		return toGoD(&List{Items: x.items()}, d)
 	case *dictView:
-		return ToGo(&List{Items: x.items()})
+		return toGoD(&List{Items: x.items()}, d)
 	case *genVal:
-		return ToGo(&List{Items: x.drain()})
+		return toGoD(&List{Items: x.drain()}, d)
 	}
 	return v
 }

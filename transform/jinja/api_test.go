@@ -192,12 +192,23 @@ func TestLimits(t *testing.T) {
 		"repeat":    `{{ 'x' * 10 ** 12 }}`,
 		"power":     `{{ 2 ** 100000000 }}`,
 		"range":     `{{ range(10 ** 6)|length }}`,
+		"range64":   `{{ range(-9223372036854775807, 9223372036854775807)|length }}`,
+		"repeat64":  `{{ 'ab' * 9223372036854775807 }}`,
+		"width":     `{{ '%*d' % (1000000000, 1) }}`,
+		"precision": `{{ '{:.999999999f}'.format(1.0) }}`,
+		"lipsum":    `{{ lipsum(100000, false, 1, 100000) }}`,
+		"cycle":     `{% set a = [] %}{% set b = [] %}{% do a.append(a) %}{% do b.append(b) %}{{ a < b }}`,
 	}
 	for name, src := range cases {
 		_, err := mustCompile(t, env, name, src).Render(context.Background(), nil)
 		if err == nil {
 			t.Errorf("%s: rendered without error", name)
 		}
+	}
+	// self-referencing lists compare and render without exhausting the stack
+	out := render(t, mustCompile(t, New(), "self", `{% set a = [] %}{% set b = [] %}{% do a.append(a) %}{% do b.append(b) %}{{ a == b }} {{ (a|string)[:6] }}`), nil)
+	if out != "False [[[[[[" {
+		t.Errorf("self-referencing lists: %q", out)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()

@@ -41,13 +41,23 @@ const maxRange = 100000
 type rangeVal struct{ start, stop, step int64 }
 
 func (r *rangeVal) len() int64 {
-	if r.step > 0 && r.start < r.stop {
-		return (r.stop - r.start + r.step - 1) / r.step
+	var n *big.Int
+	switch {
+	case r.step > 0 && r.start < r.stop:
+		n = new(big.Int).Sub(big.NewInt(r.stop), big.NewInt(r.start))
+		n.Add(n, big.NewInt(r.step-1))
+		n.Quo(n, big.NewInt(r.step))
+	case r.step < 0 && r.start > r.stop:
+		n = new(big.Int).Sub(big.NewInt(r.start), big.NewInt(r.stop))
+		n.Sub(n, big.NewInt(r.step+1))
+		n.Quo(n, new(big.Int).Neg(big.NewInt(r.step)))
+	default:
+		return 0
 	}
-	if r.step < 0 && r.start > r.stop {
-		return (r.start - r.stop - r.step - 1) / (-r.step)
+	if !n.IsInt64() {
+		return math.MaxInt64
 	}
-	return 0
+	return n.Int64()
 }
 
 func (r *rangeVal) items() []any {
@@ -158,6 +168,12 @@ func init() {
 		n, _ := argInt("lipsum", or(p[0], int64(5)))
 		lo, _ := argInt("lipsum", or(p[2], int64(20)))
 		hi, _ := argInt("lipsum", or(p[3], int64(100)))
+		if n > 0 && hi > 0 && (n > 100000 || hi > 100000 || n*hi > 1000000) {
+			return nil, newErr(ErrMemory, "lipsum too large")
+		}
+		if err := st.charge(int(max(n, 0) * max(hi, 0))); err != nil {
+			return nil, err
+		}
 		return lipsum(int(min(n, 1000)), truth(or(p[1], true)), int(lo), int(min(hi, 100000)))
 	})
 	reg("return", func(st *state, a *argv) (any, error) {
@@ -871,6 +887,9 @@ func init() {
 		}
 		if n < 0 || n > maxRepeat {
 			return nil, newErr(ErrValue, "slices must be positive")
+		}
+		if err := st.charge(int(n) * 16); err != nil {
+			return nil, err
 		}
 		items, err := iterSeq(v)
 		if err != nil {

@@ -1051,7 +1051,7 @@ func formatSpec(v any, spec string) (string, error) {
 		width = width*10 + int(spec[i]-'0')
 		i++
 	}
-	if width > maxRepeat {
+	if width > maxRepeat || width < 0 {
 		return "", newErr(ErrValue, "Too many decimal digits in format string")
 	}
 	grouping := byte(0)
@@ -1067,6 +1067,9 @@ func formatSpec(v any, spec string) (string, error) {
 			prec = prec*10 + int(spec[i]-'0')
 			i++
 		}
+	}
+	if prec > 10000 || prec < -1 {
+		return "", newErr(ErrValue, "Too many decimal digits in format string")
 	}
 	typ := byte(0)
 	if i < len(spec) {

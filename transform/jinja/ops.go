@@ -87,6 +87,12 @@ func repeat(seq, n any) (any, error) {
 	if k < 0 {
 		k = 0
 	}
+	if k > maxRepeat {
+		if n, _ := length(seq); n > 0 {
+			return nil, newErr(ErrMemory, "repeated sequence too large")
+		}
+		k = 0
+	}
 	switch x := seq.(type) {
 	case string, Markup:
 		s, _ := strOf(x)
@@ -677,6 +683,9 @@ func printf(st *state, format string, arg any) (any, error) {
 			if spec.width < 0 {
 				spec.minus, spec.width = true, -spec.width
 			}
+			if spec.width > maxRepeat || spec.width < 0 {
+				return nil, newErr(ErrMemory, "width too big")
+			}
 			i++
 		} else {
 			for i < len(format) && format[i] >= '0' && format[i] <= '9' {
@@ -707,6 +716,9 @@ func printf(st *state, format string, arg any) (any, error) {
 		}
 		if i >= len(format) {
 			return nil, newErr(ErrValue, "incomplete format")
+		}
+		if spec.width > maxRepeat || spec.width < 0 || spec.prec > 10000 {
+			return nil, newErr(ErrOverflow, "width or precision too big")
 		}
 		conv := format[i]
 		if conv == '%' {

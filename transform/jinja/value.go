@@ -550,7 +550,16 @@ func strOf(v any) (string, bool) {
 }
 
 // equal is Python ==.
-func equal(a, b any) bool {
+func equal(a, b any) bool { return equalD(a, b, 0) }
+
+// maxNest bounds recursion into nested (possibly self-referencing)
+// containers.
+const maxNest = 200
+
+func equalD(a, b any, d int) bool {
+	if d > maxNest {
+		return false
+	}
 	if isNumber(a) && isNumber(b) {
 		c, ok := numCompare(a, b)
 		return ok && c == 0
@@ -573,10 +582,10 @@ func equal(a, b any) bool {
 		if x == y {
 			return true
 		}
-		return seqEqual(x.Items, y.Items)
+		return seqEqualD(x.Items, y.Items, d+1)
 	case Tuple:
 		y, ok := b.(Tuple)
-		return ok && seqEqual(x, y)
+		return ok && seqEqualD(x, y, d+1)
 	case *Dict:
 		y, ok := b.(*Dict)
 		if !ok || len(x.keys) != len(y.keys) {
@@ -584,7 +593,7 @@ func equal(a, b any) bool {
 		}
 		for i, k := range x.keys {
 			v, ok := y.Get(k)
-			if !ok || !equal(x.vals[i], v) {
+			if !ok || !equalD(x.vals[i], v, d+1) {
 				return false
 			}
 		}
@@ -611,12 +620,14 @@ func equal(a, b any) bool {
 	return ra.Pointer() == rb.Pointer()
 }
 
-func seqEqual(a, b []any) bool {
+func seqEqual(a, b []any) bool { return seqEqualD(a, b, 0) }
+
+func seqEqualD(a, b []any, d int) bool {
 	if len(a) != len(b) {
 		return false
 	}
 	for i := range a {
-		if !equal(a[i], b[i]) {
+		if !equalD(a[i], b[i], d) {
 			return false
 		}
 	}
@@ -698,7 +709,12 @@ func compare(op string, a, b any) (bool, error) {
 var opSymbol = map[string]string{"lt": "<", "lteq": "<=", "gt": ">", "gteq": ">="}
 
 // order returns -1, 0, 1, or 2 for unordered.
-func order(a, b any, op string) (int, error) {
+func order(a, b any, op string) (int, error) { return orderD(a, b, op, 0) }
+
+func orderD(a, b any, op string, d int) (int, error) {
+	if d > maxNest {
+		return 0, newErr(ErrRuntime, "maximum recursion depth exceeded in comparison")
+	}
 	if isNumber(a) && isNumber(b) {
 		c, ok := numCompare(a, b)
 		if !ok {
@@ -724,8 +740,8 @@ func order(a, b any, op string) (int, error) {
 	}
 	if sa != nil || sb != nil {
 		for i := 0; i < len(sa) && i < len(sb); i++ {
-			if !equal(sa[i], sb[i]) {
-				return order(sa[i], sb[i], op)
+			if !equalD(sa[i], sb[i], d+1) {
+				return orderD(sa[i], sb[i], op, d+1)
 			}
 		}
 		return cmpInt(int64(len(sa)), int64(len(sb))), nil
