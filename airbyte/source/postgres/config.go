@@ -27,16 +27,16 @@ const (
 // Config is the parsed source configuration. Its JSON form is described by
 // the spec (Source.Spec); either URL or Host, Database and Username are set.
 type Config struct {
-	URL               string             `json:"url,omitempty"`
-	Host              string             `json:"host,omitempty"`
-	Port              int                `json:"port,omitempty"`
-	Database          string             `json:"database,omitempty"`
-	Schemas           []string           `json:"schemas,omitempty"`
-	Username          string             `json:"username,omitempty"`
-	Password          string             `json:"password,omitempty"`
-	SSLMode           *SSLMode           `json:"ssl_mode,omitempty"`
-	JDBCURLParams     string             `json:"jdbc_url_params,omitempty"`
-	ReplicationMethod *ReplicationMethod `json:"replication_method,omitempty"`
+	URL               string             `json:"url,omitempty"`                // postgres://… (replaces the connection fields below)
+	Host              string             `json:"host,omitempty"`               // server host
+	Port              int                `json:"port,omitempty"`               // server port (5432)
+	Database          string             `json:"database,omitempty"`           // database name
+	Schemas           []string           `json:"schemas,omitempty"`            // schemas to discover and read (["public"])
+	Username          string             `json:"username,omitempty"`           // user name
+	Password          string             `json:"password,omitempty"`           // password (a secret: never logged)
+	SSLMode           *SSLMode           `json:"ssl_mode,omitempty"`           // TLS mode
+	JDBCURLParams     string             `json:"jdbc_url_params,omitempty"`    // extra connection parameters, k=v&k2=v2
+	ReplicationMethod *ReplicationMethod `json:"replication_method,omitempty"` // how incremental streams are read (Standard)
 }
 
 // SSLMode is the ssl_mode config object; Mode is a libpq sslmode.
@@ -46,11 +46,11 @@ type SSLMode struct {
 
 // ReplicationMethod is the replication_method config object.
 type ReplicationMethod struct {
-	Method                string `json:"method"`
-	Plugin                string `json:"plugin,omitempty"`
-	ReplicationSlot       string `json:"replication_slot,omitempty"`
-	Publication           string `json:"publication,omitempty"`
-	InitialWaitingSeconds int    `json:"initial_waiting_seconds,omitempty"`
+	Method                string `json:"method"`                            // MethodStandard, MethodXmin or MethodCDC
+	Plugin                string `json:"plugin,omitempty"`                  // CDC: the output plugin (pgoutput)
+	ReplicationSlot       string `json:"replication_slot,omitempty"`        // CDC: slot name, created if missing
+	Publication           string `json:"publication,omitempty"`             // CDC: publication name, created if missing
+	InitialWaitingSeconds int    `json:"initial_waiting_seconds,omitempty"` // CDC: end a read after this long without data (300)
 }
 
 // ParseConfig validates raw against the spec's JSON schema (with

@@ -104,3 +104,13 @@ func TestMissingStreamIsNamed(t *testing.T) {
 		t.Fatalf("missing cursor column: %v", err)
 	}
 }
+
+func TestRegistered(t *testing.T) {
+	src, err := airbyte.NewSource("postgres")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := src.(*Source); !ok {
+		t.Fatalf("airbyte.NewSource(postgres) = %T", src)
+	}
+}

@@ -98,7 +98,9 @@
 // snapshot (records carry _ab_cdc_lsn = the slot's start LSN), then streams
 // the changes committed after it. If the slot already exists and there is
 // no saved state, the snapshot is taken after reading the slot's position,
-// so changes in between may arrive twice but never not at all. Inserts,
+// so changes in between may arrive twice but never not at all. (Create a
+// publication before a slot you make yourself: on PostgreSQL 15 pgoutput
+// fails on changes older than the publication.) Inserts,
 // updates and deletes become records with _ab_cdc_lsn (the commit LSN of
 // their transaction, as an integer), _ab_cdc_updated_at (its commit time)
 // and _ab_cdc_deleted_at (the commit time for deletes, else null); a delete
@@ -112,7 +114,9 @@
 // stream's snapshot progress. The slot's confirmed_flush_lsn moves only when
 // the consumer calls ReadStream.Ack with such a state (staging does once it
 // has committed the records before it), so nothing unacknowledged is ever
-// released by the server.
+// released by the server. Ack may be called from the loop over Messages or
+// from another goroutine (it waits for the replication connection, at most
+// a fraction of a second), and after Messages has ended, until Close.
 //
 // A CDC read ends when it has caught up with the WAL flushed when streaming
 // started (or the server reports no further WAL to decode), or when no data

@@ -18,6 +18,7 @@ type StreamNotFoundError struct {
 	Stream airbyte.StreamDescriptor
 }
 
+// Error names the stream.
 func (e *StreamNotFoundError) Error() string {
 	return fmt.Sprintf("postgres source: configured stream %s does not exist (or is not readable) in the configured schemas", e.Stream)
 }
@@ -40,6 +41,7 @@ type SlotLostError struct {
 	Reason string // "missing" or "invalidated"
 }
 
+// Error names the slot and says why it cannot be used.
 func (e *SlotLostError) Error() string {
 	return fmt.Sprintf("postgres source: replication slot %q is %s; changes since the saved state are lost (%v)", e.Slot, e.Reason, ErrResyncRequired)
 }
@@ -56,6 +58,7 @@ type LSNBehindSlotError struct {
 	ConfirmedFlush string
 }
 
+// Error gives both positions.
 func (e *LSNBehindSlotError) Error() string {
 	return fmt.Sprintf("postgres source: saved LSN %s is behind replication slot %q (confirmed_flush_lsn %s); changes in between are lost (%v)", e.StateLSN, e.Slot, e.ConfirmedFlush, ErrResyncRequired)
 }
