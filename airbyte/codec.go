@@ -196,7 +196,10 @@ func (m *Message) checkPayload() error {
 	return nil
 }
 
-// Encoder writes Airbyte messages as JSONL, one Write per message.
+// Encoder writes Airbyte messages as JSONL, one Write per message. Raw JSON
+// fields (a record's Data, state blobs) are written as they are: messages
+// that came from a Decoder always hold valid JSON there, and so must
+// messages built by hand.
 type Encoder struct {
 	w   io.Writer
 	buf []byte
