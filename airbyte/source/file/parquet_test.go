@@ -240,3 +240,53 @@ func TestParquetCorrupt(t *testing.T) {
 	}
 	t.Logf("%d of %d damaged copies failed with a ParseError", failures, (len(good)-12)/397+1)
 }
+
+type pqV1 struct {
+	ID int32  `parquet:"id"`
+	A  string `parquet:"a"`
+	X  int32  `parquet:"x"`
+}
+
+type pqV2 struct {
+	ID int64   `parquet:"id"`
+	B  float64 `parquet:"b"`
+	X  string  `parquet:"x"`
+}
+
+func writeGeneric[T any](t *testing.T, rows []T) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	w := parquet.NewGenericWriter[T](&buf)
+	if _, err := w.Write(rows); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// TestParquetSchemaMerge reads two files whose schemas differ: the stream's
+// schema is the merge, and every record has its own file's columns.
+func TestParquetSchemaMerge(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "v1.parquet", writeGeneric(t, []pqV1{{ID: 1, A: "one", X: 5}}), base)
+	writeFile(t, dir, "v2.parquet", writeGeneric(t, []pqV2{{ID: 2, B: 0.5, X: "five"}}), base.Add(time.Hour))
+	src := New()
+	cfg := config(t, dir, map[string]any{"name": "p", "globs": []string{"*.parquet"}, "format": map[string]any{"filetype": "parquet"}})
+	cc := discover(t, src, cfg, airbyte.Incremental)
+	props := schemaProps(t, cc.Streams[0].Stream)
+	for col, want := range map[string]string{"id": "integer", "a": "string", "b": "number", "x": "any"} {
+		if got := typeOf(props[col]); got != want {
+			t.Errorf("column %s: %s, want %s", col, got, want)
+		}
+	}
+	res := read(t, src, cfg, cc, nil)
+	if res.err != nil {
+		t.Fatal(res.err)
+	}
+	if len(res.records) != 2 || res.records[0]["a"] != "one" || res.records[0]["x"] != json.Number("5") ||
+		res.records[1]["b"] != json.Number("0.5") || res.records[1]["x"] != "five" || len(res.states) != 2 {
+		t.Errorf("records %v, %d states", res.records, len(res.states))
+	}
+}

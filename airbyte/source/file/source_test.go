@@ -363,3 +363,52 @@ func TestRegistered(t *testing.T) {
 		t.Errorf("airbyte.NewSource(\"file\") gave %T", src)
 	}
 }
+
+// TestCloseFromAnotherGoroutine closes a read while another goroutine is
+// consuming it.
+func TestCloseFromAnotherGoroutine(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("n\n")
+	for i := 0; i < 10000; i++ {
+		b.WriteString("7\n")
+	}
+	writeFile(t, dir, "a.csv", []byte(b.String()), base)
+	src := New()
+	cfg := config(t, dir, map[string]any{"name": "s", "globs": []string{"a.csv"}, "format": map[string]any{"filetype": "csv"}})
+	rs, err := src.Read(context.Background(), cfg, discover(t, src, cfg, airbyte.FullRefresh), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen, closed := make(chan struct{}), make(chan struct{})
+	type outcome struct {
+		n   int
+		err error
+	}
+	done := make(chan outcome, 1)
+	go func() {
+		n := 0
+		for m, err := range rs.Messages() {
+			if err != nil {
+				done <- outcome{n, err}
+				return
+			}
+			if m.Type == airbyte.TypeRecord {
+				if n++; n == 100 {
+					close(seen)
+					<-closed
+				}
+			}
+		}
+		done <- outcome{n, nil}
+	}()
+	<-seen
+	if err := rs.Close(); err != nil {
+		t.Fatal(err)
+	}
+	close(closed)
+	o := <-done
+	if !errors.Is(o.err, errClosed) || o.n >= 10000 {
+		t.Errorf("consumer saw %d records and error %v; want the read stopped by Close", o.n, o.err)
+	}
+}
