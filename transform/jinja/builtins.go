@@ -753,7 +753,11 @@ func init() {
 	}
 	minmax("min")
 	minmax("max")
-	simple("pprint", nil, 0, func(st *state, v any, p []any) (any, error) { return repr(v), nil })
+	simple("pprint", nil, 0, func(st *state, v any, p []any) (any, error) {
+		var b strings.Builder
+		pformat(&b, v, 0, 0, 0)
+		return b.String(), nil
+	})
 	simple("random", nil, 0, func(st *state, v any, p []any) (any, error) {
 		if _, err := length(v); err != nil {
 			if _, ok := v.(*rangeVal); !ok {
@@ -1240,6 +1244,109 @@ func jinjaTitle(s string) string {
 		b.WriteRune(unicode.ToLower(r))
 	}
 	return b.String()
+}
+
+// pyRepr is repr with dict keys sorted, as pprint prints them.
+func pyRepr(v any, depth int) string {
+	if depth > maxNest {
+		return "..."
+	}
+	switch x := v.(type) {
+	case *Dict:
+		keys := sortedKeys(x)
+		parts := make([]string, len(keys))
+		for i, k := range keys {
+			val, _ := x.Get(k)
+			parts[i] = pyRepr(k, depth+1) + ": " + pyRepr(val, depth+1)
+		}
+		return "{" + strings.Join(parts, ", ") + "}"
+	case *List:
+		parts := make([]string, len(x.Items))
+		for i, e := range x.Items {
+			parts[i] = pyRepr(e, depth+1)
+		}
+		return "[" + strings.Join(parts, ", ") + "]"
+	case Tuple:
+		parts := make([]string, len(x))
+		for i, e := range x {
+			parts[i] = pyRepr(e, depth+1)
+		}
+		if len(x) == 1 {
+			return "(" + parts[0] + ",)"
+		}
+		return "(" + strings.Join(parts, ", ") + ")"
+	}
+	return repr(v)
+}
+
+func sortedKeys(d *Dict) []any {
+	keys := append([]any(nil), d.keys...)
+	sort.SliceStable(keys, func(i, j int) bool {
+		c, err := order(keys[i], keys[j], "lt")
+		if err != nil {
+			return typeName(keys[i]) < typeName(keys[j])
+		}
+		return c < 0
+	})
+	return keys
+}
+
+// pformat writes v as Python's pprint.pformat (width 80) does.
+func pformat(b *strings.Builder, v any, indent, allowance, depth int) {
+	rep := pyRepr(v, depth)
+	if utf8.RuneCountInString(rep) <= 80-indent-allowance || depth > maxNest {
+		b.WriteString(rep)
+		return
+	}
+	switch x := v.(type) {
+	case *List:
+		b.WriteByte('[')
+		pformatItems(b, x.Items, indent, allowance+1, depth)
+		b.WriteByte(']')
+	case Tuple:
+		end := ")"
+		if len(x) == 1 {
+			end = ",)"
+		}
+		b.WriteByte('(')
+		pformatItems(b, x, indent, allowance+len(end), depth)
+		b.WriteString(end)
+	case *Dict:
+		b.WriteByte('{')
+		keys := sortedKeys(x)
+		ind := indent + 1
+		for i, k := range keys {
+			last := i == len(keys)-1
+			kr := pyRepr(k, depth+1)
+			b.WriteString(kr + ": ")
+			val, _ := x.Get(k)
+			al := 1
+			if last {
+				al = allowance + 1
+			}
+			pformat(b, val, ind+utf8.RuneCountInString(kr)+2, al, depth+1)
+			if !last {
+				b.WriteString(",\n" + strings.Repeat(" ", ind))
+			}
+		}
+		b.WriteByte('}')
+	default:
+		b.WriteString(rep)
+	}
+}
+
+func pformatItems(b *strings.Builder, items []any, indent, allowance, depth int) {
+	indent++
+	for i, it := range items {
+		if i > 0 {
+			b.WriteString(",\n" + strings.Repeat(" ", indent))
+		}
+		al := 1
+		if i == len(items)-1 {
+			al = allowance
+		}
+		pformat(b, it, indent, al, depth+1)
+	}
 }
 
 // attrGetter resolves "a.b.0" paths (or integer keys) as Jinja2's

@@ -183,6 +183,11 @@ func (l *lexer) run() error {
 						l.emit(tData, data, dataPos)
 					}
 					body := r + 2
+					if body == len(src) {
+						// Jinja2 accepts a raw tag that ends the template
+						l.pos = body
+						continue
+					}
 					bodyEnd, after, endStrip, lst, ok := l.findEndRaw(body)
 					if !ok {
 						return l.errAt(i, "Missing end of raw directive")

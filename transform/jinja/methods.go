@@ -819,7 +819,16 @@ func capitalize(s string) string {
 	if len(r) == 0 {
 		return s
 	}
-	return string(unicode.ToUpper(r[0])) + strings.ToLower(string(r[1:]))
+	return titleRune(r[0]) + strings.ToLower(string(r[1:]))
+}
+
+// titleRune is the title-case mapping of r, including the multi-letter
+// ones Python applies.
+func titleRune(r rune) string {
+	if r == 'ß' {
+		return "Ss"
+	}
+	return string(unicode.ToTitle(r))
 }
 
 // title is Python's str.title: letters after a non-letter are upper-cased.
@@ -831,7 +840,7 @@ func title(s string) string {
 			if prevCased {
 				b.WriteRune(unicode.ToLower(r))
 			} else {
-				b.WriteRune(unicode.ToTitle(r))
+				b.WriteString(titleRune(r))
 			}
 			prevCased = true
 		} else {

@@ -1596,9 +1596,6 @@ func (p *parser) parseSubscript(x expr) (expr, error) {
 	if _, err := p.expectOp("]"); err != nil {
 		return nil, err
 	}
-	if len(args) == 0 {
-		return nil, p.failAt(p.cur(), "expected subscript expression")
-	}
 	if len(args) == 1 {
 		return &getitemExpr{ps, x, args[0]}, nil
 	}

@@ -1322,6 +1322,81 @@ cases(
 )
 
 
+# ---------------------------------------------------------------- lexer and parser corners, text filters (fourth batch)
+cases(
+    "lexer",
+    "{{ '}}' }} {{ \"%}\" }} {{ '{#' }}",
+    "{# {{ not }} {% a tag %} #}after",
+    "{{\n'multi'\n~\n'line'\n}}",
+    "{%\nif\ntrue\n%}ok{%\nendif\n%}",
+    "{{ 1 }}{{ 2 }}{# x #}{{ 3 }}",
+    "{%- if true -%}{%- if true -%} nested {%- endif -%}{%- endif -%}",
+    "{{ 'a' }}   {#- c #}   {{ 'b' }}",
+    "{{ [1,2,3] | join(',') }} {{ items | length }} {{ name | upper | lower }}",
+    "{{ d [ 'a' ] }} {{ d . a }} {{ items [ 0 ] }}",
+    "{% for x in items %}{{x}}{%endfor%}",
+    "{%if true%}compact{%endif%}",
+    "{{ 1.5e+3 }} {{ 1E3 }} {{ 2.5E-3 }} {{ 0.5 }} {{ 10. if false else 'no trailing dot' }}",
+    "{{ 0 }} {{ 00 }} {{ 0_0 }} {{ 1_2_3 }}",
+    "{{ 'tab\\there' }} {{ 'nul\\x00end'|length }} {{ '\\u263a' }} {{ '\\N{BULLET}' if false else 'skip' }}",
+    "{{ \"it's\" ~ 'say \"hi\"' }}",
+    "{% set x = 'multi\nline' %}{{ x }}",
+    "{{ - 1 }} {{ not not 1 }} {{ + - 1 }}",
+    "{{ x|default('x') }}{{x|default('y')}}",
+    "{{ 'abc'[1] }}{{ 'abc' [2] }}",
+    "{% raw %}{% raw %}{% endraw %}",
+    "{%- raw %}  a  {% endraw -%}  b",
+    "a {%- raw %}b{% endraw %}",
+    "{{ ((1 + 2) * (3 - 1)) ** 2 }}",
+    "{{ {'a': [1, {'b': (2, 3)}]}['a'][1]['b'][1] }}",
+    "{{ items|join(', ')|length }}{{ (items|join(', '))|length }}",
+    "{% if 1 %}{% elif undefined_call() %}{% endif %}short",
+    "{{ 1 if true else undefined_call() }}",
+    "{{ true or undefined_call() }} {{ false and undefined_call() }}",
+    "{% for x in [] %}{{ undefined_call() }}{% endfor %}ok",
+    "{{ ''.join(['a', 'b']) }}{{ ' '.join(words) }}",
+    "{{ 'x' }}\n{# comment at end #}",
+    "{% if true %}a{% endif %}\n{% if true %}b{% endif %}\n",
+)
+for t in ["{{ 1 +* 2 }}", "{{ 'a' 'b }}", "{% if true %}{% endfor %}", "{% for x in y %}", "{{ 1 }", "{{ foo( }}",
+          "{% set x = %}", "{% macro m(1) %}{% endmacro %}", "{% macro m(a.b) %}{% endmacro %}", "{{ d[] }}", "{{ [1,,2] }}",
+          "{{ {1:} }}", "{{ 1 if 2 else }}", "{% with %}", "{% import 'macros.sql' %}", "{% from 'macros.sql' import a as %}",
+          "{% raw %}", "{{ x|default( }}", "{% include %}", "{% endmacro %}", "{% else %}", "{{ not }}", "{{ ** 2 }}",
+          "{% for in items %}{% endfor %}", "{% for x items %}{% endfor %}", "{% call m %}{% endcall %}", "{% filter %}{% endfilter %}",
+          "{{ 1e }}", "{{ 0x }}", "{{ 1.2.3 }}", "{% set a.b.c = 1 %}", "{{ a = 1 }}"]:
+    case("lexer_err", t)
+cases(
+    "textfilters",
+    "{{ 'Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor'|wordwrap(20) }}",
+    "{{ 'a b c d e f g'|wordwrap(3) }}",
+    "{{ 'supercalifragilistic word'|wordwrap(5) }}",
+    "{{ 'supercalifragilistic word'|wordwrap(5, false) }}",
+    "{{ 'one two three'|wordwrap(7, wrapstring='<br>') }}",
+    "{{ 'para one line\\n\\npara two'|wordwrap(8) }}",
+    "{{ 'a-hyphenated-word here'|wordwrap(10) }}",
+    "{{ {'a': 1, 'b': [1, 2, 3]}|pprint }}",
+    "{{ users|pprint }}",
+    "{{ range(30)|list|pprint }}",
+    "{{ 'x'|pprint }} {{ 1.5|pprint }} {{ (1,)|pprint }}",
+    "{{ 'see http://example.com/path?q=1 and https://x.io.'|urlize }}",
+    "{{ 'www.example.org'|urlize }}",
+    "{{ 'mail foo@bar.com now'|urlize }}",
+    "{{ 'http://example.com'|urlize(nofollow=true) }}",
+    "{{ 'http://example.com'|urlize(target='_blank') }}",
+    "{{ '(http://example.com)'|urlize }}",
+    "{{ 'no links here'|urlize }}",
+    "{{ '<script>'|urlize }}",
+    "{{ 'Hello   World'|striptags }} {{ '<p>a</p>\\n<p>b</p>'|striptags }} {{ 'x &lt; y'|striptags }}",
+    "{{ 'café naïve'|title }} {{ 'ÉCOLE'|lower }} {{ 'élan'|capitalize }}",
+    "{{ 'aBc'|swapcase if false else 'aBc'.swapcase() }}",
+    "{{ '  indented\\n  lines'|indent(2) }}",
+    "{{ 'x y'|urlencode }} {{ 'a+b=c&d'|urlencode }} {{ '~-._'|urlencode }}",
+    "{{ 'word'|center(11, ) }}|{{ '  x  '|trim|center(3) }}|",
+    "{{ 'üñí'|length }} {{ 'üñí'|upper }} {{ 'üñí'[1] }} {{ 'üñí'|reverse }} {{ 'üñí'|truncate(3, true, '', 0) }}",
+    "{{ 'ÀÉÎ'|lower }} {{ 'ß'|capitalize }} {{ 'ǆemal'|title }}",
+)
+
+
 def main():
     env = make_env()
     out = []
