@@ -86,7 +86,7 @@ func (p *csvParser) readLine() ([]byte, error) {
 	}
 	if err != nil {
 		if err != io.EOF {
-			err = fmt.Errorf("%s: %w", p.file, err)
+			err = &ParseError{File: p.file, Line: p.line + 1, Err: err}
 		}
 		return nil, err
 	}

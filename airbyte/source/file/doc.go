@@ -55,6 +55,9 @@
 // maps or groups are as precise as a float64). Rows are read one row group
 // and one batch of rows at a time; a file is never loaded whole.
 //
+// CSV and JSONL files whose names end in .gz or .zst are decompressed
+// (gzip, zstandard) as they stream.
+//
 // Every record also carries _ab_source_file_url (the file's path as its
 // glob matched it, slash-separated) and _ab_source_file_last_modified,
 // as Airbyte's file-based sources do.

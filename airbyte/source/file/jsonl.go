@@ -40,7 +40,7 @@ func (l *lineReader) next() ([]byte, error) {
 	}
 	if err != nil {
 		if err != io.EOF {
-			err = fmt.Errorf("%s: %w", l.file, err)
+			err = &ParseError{File: l.file, Line: l.line + 1, Err: err}
 		}
 		return nil, err
 	}

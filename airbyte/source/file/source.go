@@ -207,7 +207,12 @@ func inferFile(ctx context.Context, sc *StreamConfig, fe fileEntry, n int) (*fil
 	defer f.Close()
 	switch sc.Format.FileType {
 	case FileTypeCSV:
-		names, sets, err := csvInfer(newCSVParser(f, fe.url, &sc.Format), &sc.Format, n)
+		rd, release, err := decompressed(f, fe.url)
+		if err != nil {
+			return nil, err
+		}
+		defer release()
+		names, sets, err := csvInfer(newCSVParser(rd, fe.url, &sc.Format), &sc.Format, n)
 		if err != nil {
 			return nil, err
 		}
@@ -217,7 +222,12 @@ func inferFile(ctx context.Context, sc *StreamConfig, fe fileEntry, n int) (*fil
 		}
 		return fi, nil
 	case FileTypeJSONL:
-		cols, err := jsonlInfer(newLineReader(f, fe.url), n)
+		rd, release, err := decompressed(f, fe.url)
+		if err != nil {
+			return nil, err
+		}
+		defer release()
+		cols, err := jsonlInfer(newLineReader(rd, fe.url), n)
 		if err != nil {
 			return nil, err
 		}
@@ -487,13 +497,23 @@ func (r *reader) readFile(p *readPlan, types map[string]colType, fe fileEntry, l
 	var rr recordReader
 	switch p.sc.Format.FileType {
 	case FileTypeCSV:
-		cr, err := newCSVRecords(f, fe, p.sc, types, suffix)
+		rd, release, err := decompressed(f, fe.url)
+		if err != nil {
+			return 0, fmt.Errorf("file source: stream %q: %w", p.sc.Name, err)
+		}
+		defer release()
+		cr, err := newCSVRecords(rd, fe, p.sc, types, suffix)
 		if err != nil {
 			return 0, fmt.Errorf("file source: stream %q: %w", p.sc.Name, err)
 		}
 		rr = cr
 	case FileTypeJSONL:
-		rr = &jsonlRecords{l: newLineReader(f, fe.url), types: types, suffix: suffix, nullOnErr: p.sc.nullOnTypeError()}
+		rd, release, err := decompressed(f, fe.url)
+		if err != nil {
+			return 0, fmt.Errorf("file source: stream %q: %w", p.sc.Name, err)
+		}
+		defer release()
+		rr = &jsonlRecords{l: newLineReader(rd, fe.url), types: types, suffix: suffix, nullOnErr: p.sc.nullOnTypeError()}
 	case FileTypeParquet:
 		pf, err := openParquet(f, fe.url, fe.size)
 		if err != nil {
