@@ -305,6 +305,8 @@ func toStr(v any) string {
 		return formatFloat(x)
 	case Undefined:
 		return ""
+	case *Module:
+		return x.body
 	}
 	return repr(v)
 }

@@ -108,6 +108,9 @@ LOADER = {
     "{% block body %}[{{ super() }}] child {{ name }}{% endblock %}ignored text",
     "grandchild.html": "{% extends 'child.html' %}{% block body %}gc<{{ super() }}>{% endblock %}",
     "dyn.html": "{% extends layout %}{% block body %}dyn{% endblock %}",
+    "ctxmacros.sql": "{% set top = 'module top' %}{% macro show() %}{{ top }}/{{ name }}/{{ kwargs }}{% endmacro %}"
+    "{% macro outer_caller() %}[{{ caller() }}]{% endmacro %}{% macro rec(n) %}{{ n }}{% if n > 0 %}{{ rec(n - 1) }}{% endif %}{% endmacro %}",
+    "imports_other.sql": "{% import 'macros.sql' as inner %}{% macro via() %}{{ inner.shout('x') }}{% endmacro %}",
 }
 
 
@@ -1395,6 +1398,30 @@ cases(
     "{{ 'üñí'|length }} {{ 'üñí'|upper }} {{ 'üñí'[1] }} {{ 'üñí'|reverse }} {{ 'üñí'|truncate(3, true, '', 0) }}",
     "{{ 'ÀÉÎ'|lower }} {{ 'ß'|capitalize }} {{ 'ǆemal'|title }}",
 )
+
+
+# ---------------------------------------------------------------- imports, context and callers (fifth batch)
+cases(
+    "imports",
+    "{% import 'ctxmacros.sql' as c %}{{ c.show() }}|{{ c.show(k=1) }}|{{ c.top }}",
+    "{% import 'ctxmacros.sql' as c with context %}{{ c.show() }}",
+    "{% from 'ctxmacros.sql' import show %}{{ show() }}",
+    "{% from 'ctxmacros.sql' import show with context %}{{ show() }}",
+    "{% from 'ctxmacros.sql' import outer_caller %}{% call outer_caller() %}{{ name }}{% endcall %}",
+    "{% from 'ctxmacros.sql' import rec %}{{ rec(3) }}",
+    "{% import 'imports_other.sql' as o %}{{ o.via() }}",
+    "{% set name = 'overridden' %}{% import 'ctxmacros.sql' as c with context %}{{ c.show() }}",
+    "{% for name in ['loopname'] %}{% import 'ctxmacros.sql' as c with context %}{{ c.show() }}{% endfor %}",
+    "{% import 'ctxmacros.sql' as c %}{% set f = c.show %}{{ f() }}",
+    "{% import 'macros.sql' as m %}{{ m }}",
+    "{% macro local(x) %}<{{ x }}>{% endmacro %}{% from 'caller.sql' import each %}{% call(v) each([1, 2]) %}{{ local(v) }}{% endcall %}",
+    "{% from 'caller.sql' import wrap %}{% macro twice() %}{{ caller() }}{{ caller() }}{% endmacro %}{% call wrap('a') %}{% call twice() %}x{% endcall %}{% endcall %}",
+    "{% import 'macros.sql' as m %}{% set d2 = {'f': m.hello} %}{{ d2.f('dict') }}",
+    "{% include 'ctxmacros.sql' %}{{ show() }}|{{ top }}|",
+)
+for t in ["{% import 'ctxmacros.sql' as c %}{{ c.show(1) }}", "{% import 'macros.sql' as m %}{{ m.hello(1, 2) }}",
+          "{% from 'ctxmacros.sql' import nothere as n %}{{ n() }}", "{% import 'macros.sql' as m %}{% set m.x = 1 %}"]:
+    case("imports_err", t)
 
 
 def main():
