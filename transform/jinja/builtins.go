@@ -1063,6 +1063,9 @@ func init() {
 		return int64(len(wordRe.FindAllString(strArg(v), -1))), nil
 	})
 	simple("wordwrap", []string{"width", "break_long_words", "wrapstring", "break_on_hyphens"}, 0, func(st *state, v any, p []any) (any, error) {
+		if err := st.charge(len(strArg(v))); err != nil {
+			return nil, err
+		}
 		if u, ok := v.(Undefined); ok {
 			return nil, u.err()
 		}
@@ -1073,7 +1076,11 @@ func init() {
 		if w <= 0 {
 			return nil, newErr(ErrValue, "invalid width %d (must be > 0)", w)
 		}
-		return wordwrap(strArg(v), int(w), truth(or(p[1], true)), strArg(or(p[2], "\n"))), nil
+		wrap := or(p[2], nil)
+		if wrap == nil {
+			wrap = "\n"
+		}
+		return wordwrap(strArg(v), int(min(w, maxRepeat)), truth(or(p[1], true)), strArg(wrap), truth(or(p[3], true))), nil
 	})
 	simple("xmlattr", []string{"autospace"}, 0, func(st *state, v any, p []any) (any, error) {
 		if u, ok := v.(Undefined); ok {
@@ -1513,49 +1520,176 @@ func uniqStrings(s []string) []string {
 	return out
 }
 
-// wordwrap approximates Python's textwrap.wrap as Jinja2 uses it.
-func wordwrap(s string, width int, breakLong bool, wrap string) string {
-	var paras []string
-	for _, line := range strings.Split(s, "\n") {
-		words := strings.FieldsFunc(line, isPySpace)
-		var lines []string
-		cur := ""
-		for _, w := range words {
-			for breakLong && utf8.RuneCountInString(w) > width {
-				r := []rune(w)
-				room := width
-				if cur != "" {
-					room = width - utf8.RuneCountInString(cur) - 1
-					if room <= 0 {
-						lines = append(lines, cur)
-						cur = ""
-						room = width
+// wordwrap is Jinja2's wordwrap: Python's textwrap.wrap on every line
+// (no tab expansion, whitespace kept, whitespace dropped at line edges).
+func wordwrap(s string, width int, breakLong bool, wrap string, hyphens bool) string {
+	var out []string
+	for _, line := range splitlines(s, false).Items {
+		out = append(out, strings.Join(textwrap(line.(string), width, breakLong, hyphens), wrap))
+	}
+	return strings.Join(out, wrap)
+}
+
+func isWS(r rune) bool { return r == ' ' || r == '\t' || r == '\n' || r == '\v' || r == '\f' || r == '\r' }
+
+func isLetterPy(r rune) bool { return r == '_' || unicode.IsLetter(r) }
+
+func isWordPy(r rune) bool { return r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r) }
+
+func isWordPunct(r rune) bool { return isWordPy(r) || strings.ContainsRune("!\"'&.,?", r) }
+
+// textwrapChunks splits text as textwrap's wordsep_re (or, without hyphen
+// breaking, wordsep_simple_re) does.
+func textwrapChunks(text []rune, hyphens bool) [][]rune {
+	var chunks [][]rune
+	n := len(text)
+	at := func(i int) rune {
+		if i < 0 || i >= n {
+			return 0
+		}
+		return text[i]
+	}
+	i := 0
+	for i < n {
+		start := i
+		if isWS(text[i]) {
+			for i < n && isWS(text[i]) {
+				i++
+			}
+			chunks = append(chunks, text[start:i])
+			continue
+		}
+		if !hyphens {
+			for i < n && !isWS(text[i]) {
+				i++
+			}
+			chunks = append(chunks, text[start:i])
+			continue
+		}
+		// em-dash between words
+		if text[i] == '-' && i > 0 && isWordPunct(at(i-1)) {
+			j := i
+			for j < n && text[j] == '-' {
+				j++
+			}
+			if j-i >= 2 && j < n && isWordPy(text[j]) {
+				chunks = append(chunks, text[i:j])
+				i = j
+				continue
+			}
+		}
+		// a word, possibly ending at a hyphen
+		k := i + 1
+		for {
+			if k >= n || isWS(text[k]) {
+				break
+			}
+			if text[k] == '-' {
+				behind := (isLetterPy(at(k-2)) && isLetterPy(at(k-1))) ||
+					(isLetterPy(at(k-3)) && at(k-2) == '-' && isLetterPy(at(k-1)))
+				ahead := isLetterPy(at(k+1)) && (isLetterPy(at(k+2)) || (at(k+2) == '-' && isLetterPy(at(k+3))))
+				if behind && ahead {
+					k++
+					break
+				}
+			}
+			if isWordPunct(at(k-1)) && at(k) == '-' && at(k+1) == '-' {
+				j := k
+				for j < n && text[j] == '-' {
+					j++
+				}
+				if j < n && isWordPy(text[j]) {
+					break
+				}
+			}
+			k++
+		}
+		chunks = append(chunks, text[i:k])
+		i = k
+	}
+	return chunks
+}
+
+func isBlank(c []rune) bool {
+	for _, r := range c {
+		if !isPySpace(r) {
+			return false
+		}
+	}
+	return true
+}
+
+// textwrap is Python's textwrap.wrap with Jinja2's settings.
+func textwrap(line string, width int, breakLong, hyphens bool) []string {
+	chunks := textwrapChunks([]rune(line), hyphens)
+	for l, r := 0, len(chunks)-1; l < r; l, r = l+1, r-1 {
+		chunks[l], chunks[r] = chunks[r], chunks[l]
+	}
+	var lines []string
+	for len(chunks) > 0 {
+		var cur [][]rune
+		curLen := 0
+		if isBlank(chunks[len(chunks)-1]) && len(lines) > 0 {
+			chunks = chunks[:len(chunks)-1]
+		}
+		for len(chunks) > 0 {
+			l := len(chunks[len(chunks)-1])
+			if curLen+l <= width {
+				cur = append(cur, chunks[len(chunks)-1])
+				chunks = chunks[:len(chunks)-1]
+				curLen += l
+			} else {
+				break
+			}
+		}
+		if len(chunks) > 0 && len(chunks[len(chunks)-1]) > width {
+			spaceLeft := width - curLen
+			if width < 1 {
+				spaceLeft = 1
+			}
+			chunk := chunks[len(chunks)-1]
+			if breakLong {
+				end := spaceLeft
+				if hyphens && len(chunk) > spaceLeft {
+					hy := -1
+					for x := min(spaceLeft, len(chunk)) - 1; x >= 0; x-- {
+						if chunk[x] == '-' {
+							hy = x
+							break
+						}
+					}
+					if hy > 0 {
+						for _, c := range chunk[:hy] {
+							if c != '-' {
+								end = hy + 1
+								break
+							}
+						}
 					}
 				}
-				if cur != "" {
-					cur += " " + string(r[:room])
-				} else {
-					cur = string(r[:room])
-				}
-				lines = append(lines, cur)
-				cur = ""
-				w = string(r[room:])
+				cur = append(cur, chunk[:end])
+				chunks[len(chunks)-1] = chunk[end:]
+			} else if len(cur) == 0 {
+				cur = append(cur, chunk)
+				chunks = chunks[:len(chunks)-1]
 			}
-			if cur == "" {
-				cur = w
-			} else if utf8.RuneCountInString(cur)+1+utf8.RuneCountInString(w) <= width {
-				cur += " " + w
-			} else {
-				lines = append(lines, cur)
-				cur = w
+			curLen = 0
+			for _, c := range cur {
+				curLen += len(c)
 			}
 		}
-		if cur != "" {
-			lines = append(lines, cur)
+		if len(cur) > 0 && isBlank(cur[len(cur)-1]) {
+			cur = cur[:len(cur)-1]
 		}
-		paras = append(paras, strings.Join(lines, wrap))
+		if len(cur) > 0 {
+			var b strings.Builder
+			for _, c := range cur {
+				b.WriteString(string(c))
+			}
+			lines = append(lines, b.String())
+		}
 	}
-	return strings.Join(paras, wrap)
+	return lines
 }
 
 // pyJSON writes v as Python's json.dumps(v, sort_keys=True) does.

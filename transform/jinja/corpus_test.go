@@ -193,7 +193,6 @@ func runCase(env *Environment, c *corpusFile, cs *corpusCase) (string, error) {
 // reproduce yet, with the reason. They are reported, not hidden: the test
 // logs them and fails if one of them starts passing (so the list shrinks).
 var knownDiffs = map[string]string{
-	"textfilters/007": "wordwrap: textwrap's break_on_hyphens splitting is not implemented",
 }
 
 func TestCorpus(t *testing.T) {

@@ -1424,6 +1424,22 @@ for t in ["{% import 'ctxmacros.sql' as c %}{{ c.show(1) }}", "{% import 'macros
     case("imports_err", t)
 
 
+cases(
+    "wordwrap",
+    "{{ 'well-known self-evident x-ray re-enter co-op'|wordwrap(9) }}",
+    "{{ 'em--dash between--words here'|wordwrap(8) }}",
+    "{{ 'a-b-c-d-e-f-g-h-i-j-k'|wordwrap(4) }}",
+    "{{ 'state-of-the-art thinking'|wordwrap(12, break_on_hyphens=false) }}",
+    "{{ 'averyveryverylongword and more'|wordwrap(6, false) }}",
+    "{{ '   leading spaces and   inner   runs   '|wordwrap(10) }}",
+    "{{ 'tab\there and\tthere'|wordwrap(6) }}",
+    "{{ 'x' * 25|wordwrap(7) if false else ('x' * 25)|wordwrap(7) }}",
+    "{{ 'multi\\nline input that wraps'|wordwrap(9, wrapstring=' / ') }}",
+    "{{ '---dashes--- here'|wordwrap(5) }}",
+    "{{ 'one-two three-four'|wordwrap(1) }}",
+)
+
+
 def main():
     env = make_env()
     out = []
