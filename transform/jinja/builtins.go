@@ -1530,7 +1530,9 @@ func wordwrap(s string, width int, breakLong bool, wrap string, hyphens bool) st
 	return strings.Join(out, wrap)
 }
 
-func isWS(r rune) bool { return r == ' ' || r == '\t' || r == '\n' || r == '\v' || r == '\f' || r == '\r' }
+func isWS(r rune) bool {
+	return r == ' ' || r == '\t' || r == '\n' || r == '\v' || r == '\f' || r == '\r'
+}
 
 func isLetterPy(r rune) bool { return r == '_' || unicode.IsLetter(r) }
 

@@ -192,8 +192,7 @@ func runCase(env *Environment, c *corpusFile, cs *corpusCase) (string, error) {
 // knownDiffs lists corpus cases whose Jinja2 output the engine does not
 // reproduce yet, with the reason. They are reported, not hidden: the test
 // logs them and fails if one of them starts passing (so the list shrinks).
-var knownDiffs = map[string]string{
-}
+var knownDiffs = map[string]string{}
 
 func TestCorpus(t *testing.T) {
 	c := loadCorpus(t)
