@@ -97,11 +97,12 @@ func BenchmarkFullRefresh(b *testing.B) {
 	cat := configured(b, discover(b, src, cfg), airbyte.FullRefresh, nil, "wide")
 	cols := "id, a, c, d, n, s, f, ts, dt, u"
 
-	var srcDur, copyDur, srcCPU time.Duration
+	var srcDur, copyDur, srcCPU, copyCPU time.Duration
 	var peak uint64
 	b.ResetTimer()
 	for range b.N {
 		// Baseline: binary COPY drained to nothing.
+		copyCPU0 := processCPU()
 		start := time.Now()
 		tag, err := db.conn.PgConn().CopyTo(context.Background(), io.Discard,
 			"COPY (SELECT "+cols+" FROM "+db.rel("wide")+") TO STDOUT (FORMAT binary)")
@@ -109,6 +110,7 @@ func BenchmarkFullRefresh(b *testing.B) {
 			b.Fatal(err)
 		}
 		copyDur += time.Since(start)
+		copyCPU += processCPU() - copyCPU0
 		if tag.RowsAffected() != int64(rows) {
 			b.Fatalf("COPY: %d rows", tag.RowsAffected())
 		}
@@ -148,4 +150,5 @@ func BenchmarkFullRefresh(b *testing.B) {
 	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
 	b.ReportMetric(float64(rows), "rows")
 	b.ReportMetric(float64(srcCPU.Nanoseconds())/total, "client-cpu-ns/row")
+	b.ReportMetric(float64(copyCPU.Nanoseconds())/total, "copy-client-cpu-ns/row")
 }

@@ -226,21 +226,23 @@ func (c *cdcReader) stream(emit func(*airbyte.Message) bool) error {
 	}
 	c.rels = map[uint32]*relation{}
 	var (
-		inTx       bool
-		txLSN      pglogrepl.LSN
-		txTime     string
-		txRecords  int
-		lastState  = c.startLSN
-		keepPos    pglogrepl.LSN
-		quietProbe int // keepalives in a row with no data and no progress
-		lastData   = time.Now()
-		nextStatus = time.Now().Add(statusInterval)
-		extra      []byte
-		vals       [][]byte
+		inTx        bool
+		txLSN       pglogrepl.LSN
+		txTime      string
+		txRecords   int
+		lastState   = c.startLSN
+		lastStateAt = time.Now()
+		pending     int // records since the last checkpoint
+		keepPos     pglogrepl.LSN
+		quietProbe  int // keepalives in a row with no data and no progress
+		lastData    = time.Now()
+		nextStatus  = time.Now().Add(statusInterval)
+		extra       []byte
+		vals        [][]byte
 	)
 	waitLimit := time.Duration(c.rm.InitialWaitingSeconds) * time.Second
 	finish := func() error {
-		if !inTx && c.received > lastState {
+		if !inTx && (c.received > lastState || pending > 0) {
 			c.setShared(c.received)
 			if err := rs.checkpoint(nil, emit); err != nil {
 				return err
@@ -350,9 +352,12 @@ func (c *cdcReader) stream(emit func(*airbyte.Message) bool) error {
 				if m.TransactionEndLSN > c.received {
 					c.received = m.TransactionEndLSN
 				}
-				if txRecords > 0 {
+				pending += txRecords
+				// Checkpoint after a transaction once chunk records or a
+				// second have gone by since the last checkpoint.
+				if pending > 0 && (pending >= rs.src.chunkSize || time.Since(lastStateAt) >= time.Second) {
 					c.setShared(m.TransactionEndLSN)
-					lastState = m.TransactionEndLSN
+					lastState, lastStateAt, pending = m.TransactionEndLSN, time.Now(), 0
 					if err := rs.checkpoint(nil, emit); err != nil {
 						return err
 					}

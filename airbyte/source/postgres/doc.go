@@ -109,8 +109,9 @@
 // with a NULLED / SOURCE_RETRIEVAL_ERROR meta change. TRUNCATE is logged,
 // not replicated.
 //
-// States are GLOBAL: shared_state {"lsn": "0/16B3748", …} after every
-// transaction that produced records, and at the end; stream_states hold each
+// States are GLOBAL: shared_state {"lsn": "0/16B3748", …} after the first
+// transaction that ends a second or a chunk of records after the previous
+// state, and at the end; stream_states hold each
 // stream's snapshot progress. The slot's confirmed_flush_lsn moves only when
 // the consumer calls ReadStream.Ack with such a state (staging does once it
 // has committed the records before it), so nothing unacknowledged is ever
