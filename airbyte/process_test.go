@@ -256,6 +256,23 @@ func TestProcessTraceErrorIsTyped(t *testing.T) {
 	}
 }
 
+func TestProcessTraceErrorWithExitZeroStillFails(t *testing.T) {
+	src := fakeSource()
+	rs, err := src.Read(context.Background(), json.RawMessage(`{"api_key":"good","records":1,"trace_error":"transient_error","trace_exit_code":0}`), catalogOf("users"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rs.Close()
+	var last error
+	for _, err := range rs.Messages() {
+		last = err
+	}
+	var ce *ConnectorError
+	if !errors.As(last, &ce) || ce.FailureType != FailureTransient || ce.ExitCode != 0 {
+		t.Fatalf("stream ended with %v, want a transient ConnectorError with exit code 0", last)
+	}
+}
+
 func TestProcessDiesMidStream(t *testing.T) {
 	src := fakeSource()
 	rs, err := src.Read(context.Background(), json.RawMessage(`{"api_key":"good","records":10,"die_after":4}`), catalogOf("users"), nil)

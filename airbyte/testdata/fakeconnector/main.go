@@ -15,6 +15,7 @@
 //	grandchild     start a child process, log its pid, then block forever
 //	block          after the records, block until killed
 //	verb_fail      the verb ("spec", "check", "discover") that exits 2 at once
+//	trace_exit_code exit code after trace_error (default 1)
 //
 // It also has a hidden verb, "sleep", that the grandchild runs.
 package main
@@ -44,7 +45,11 @@ type config struct {
 	Grandchild  bool   `json:"grandchild"`
 	Block       bool   `json:"block"`
 	VerbFail    string `json:"verb_fail"`
+	TraceExit   *int   `json:"trace_exit_code"`
 }
+
+// traceExit is the exit code after a TRACE ERROR (default 1).
+var traceExit = 1
 
 var out = bufio.NewWriterSize(os.Stdout, 64<<10)
 
@@ -70,7 +75,7 @@ const spec = `{"type":"SPEC","spec":{"documentationUrl":"https://example.com/fak
   "malformed":{"type":"boolean"},"stderr_lines":{"type":"integer"},"control":{"type":"boolean"},
   "trace_error":{"type":"string"},"die_after":{"type":"integer"},"exit_code":{"type":"integer"},
   "report_files":{"type":"boolean"},"grandchild":{"type":"boolean"},"block":{"type":"boolean"},
-  "verb_fail":{"type":"string"}}},
+  "verb_fail":{"type":"string"},"trace_exit_code":{"type":"integer"}}},
  "supported_destination_sync_modes":["append","overwrite"],"protocol_version":"0.5.2"}}`
 
 func main() {
@@ -106,6 +111,9 @@ func main() {
 	}
 	if err := json.Unmarshal(raw, &cfg); err != nil {
 		fail("config_error", "config is not JSON: "+err.Error())
+	}
+	if cfg.TraceExit != nil {
+		traceExit = *cfg.TraceExit
 	}
 	if cfg.ReportFiles {
 		for _, p := range []string{*configPath, *catalogPath, *statePath} {
@@ -226,5 +234,5 @@ func fail(failureType, msg string) {
 		"error": map[string]any{"message": msg, "internal_message": "fakeconnector internal", "failure_type": failureType}}})
 	out.Flush()
 	fmt.Fprintln(os.Stderr, "fatal:", msg)
-	os.Exit(1)
+	os.Exit(traceExit)
 }
