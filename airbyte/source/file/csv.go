@@ -267,13 +267,11 @@ type csvRecords struct {
 	bools     *boolWords
 	suffix    []byte // the metadata columns and the closing brace
 	nullOnErr bool
-	pending   bool   // the parser holds a record not yet returned
-	scratch   []byte // the record being built
+	pending   bool // the parser holds a record not yet returned
 }
 
-// next returns the next record's data, valid until the next call, or
-// io.EOF.
-func (r *csvRecords) next() ([]byte, []airbyte.RecordChange, error) {
+// next appends the next record's data to dst, or returns io.EOF.
+func (r *csvRecords) next(dst []byte) ([]byte, []airbyte.RecordChange, error) {
 	p := r.p
 	if r.pending {
 		r.pending = false
@@ -283,7 +281,7 @@ func (r *csvRecords) next() ([]byte, []airbyte.RecordChange, error) {
 	if p.numFields() != len(r.names) {
 		return nil, nil, p.errorf(p.recLine, "the record has %d fields, the header %d", p.numFields(), len(r.names))
 	}
-	data := append(r.scratch[:0], '{')
+	data := append(dst, '{')
 	var changes []airbyte.RecordChange
 	for i := range r.names {
 		if i > 0 {
@@ -307,7 +305,6 @@ func (r *csvRecords) next() ([]byte, []airbyte.RecordChange, error) {
 	}
 	data = append(data, ',')
 	data = append(data, r.suffix...)
-	r.scratch = data
 	return data, changes, nil
 }
 

@@ -217,8 +217,7 @@ type jsonlRecords struct {
 	suffix    []byte
 	nullOnErr bool
 
-	fix     []member // reused when a record must be rebuilt
-	scratch []byte   // the record being built
+	fix []member // reused when a record must be rebuilt
 }
 
 type member struct {
@@ -227,12 +226,12 @@ type member struct {
 	asString bool
 }
 
-// next returns the next record's data, valid until the next call, or
-// io.EOF. Values that break the
+// next appends the next record's data to dst, or returns io.EOF.
+// Values that break the
 // stream's schema fail the read or are nulled; a scalar, object or array
 // in a string column becomes the string of its JSON text, which loses
 // nothing.
-func (r *jsonlRecords) next() ([]byte, []airbyte.RecordChange, error) {
+func (r *jsonlRecords) next(dst []byte) ([]byte, []airbyte.RecordChange, error) {
 	obj, err := r.l.nextObject()
 	if err != nil {
 		return nil, nil, err
@@ -270,15 +269,14 @@ func (r *jsonlRecords) next() ([]byte, []airbyte.RecordChange, error) {
 	}
 	if !rebuild {
 		body := bytes.TrimSpace(obj[1 : len(obj)-1])
-		data := append(r.scratch[:0], '{')
+		data := append(dst, '{')
 		if len(body) > 0 {
 			data = append(data, body...)
 			data = append(data, ',')
 		}
-		r.scratch = append(data, r.suffix...)
-		return r.scratch, changes, nil
+		return append(data, r.suffix...), changes, nil
 	}
-	data := append(r.scratch[:0], '{')
+	data := append(dst, '{')
 	for _, m := range r.fix {
 		data = append(data, m.key...)
 		data = append(data, ':')
@@ -292,8 +290,7 @@ func (r *jsonlRecords) next() ([]byte, []airbyte.RecordChange, error) {
 		}
 		data = append(data, ',')
 	}
-	r.scratch = append(data, r.suffix...)
-	return r.scratch, changes, nil
+	return append(data, r.suffix...), changes, nil
 }
 
 func kindName(k kind) string {

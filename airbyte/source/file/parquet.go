@@ -262,8 +262,7 @@ type parquetRecords struct {
 	n, i    int
 	row     int64 // rows returned so far
 	cols    [][]parquet.Value
-	m       map[string]any
-	scratch []byte // the record being built
+	m    map[string]any
 }
 
 func newParquetRecords(pf *parquet.File, url string, suffix []byte) *parquetRecords {
@@ -293,9 +292,8 @@ func (r *parquetRecords) close() error {
 	return nil
 }
 
-// next returns the next row's data, valid until the next call, or
-// io.EOF.
-func (r *parquetRecords) next() (data []byte, changes []airbyte.RecordChange, err error) {
+// next appends the next row's data to dst, or returns io.EOF.
+func (r *parquetRecords) next(dst []byte) (data []byte, changes []airbyte.RecordChange, err error) {
 	for r.i >= r.n {
 		if r.rows == nil {
 			groups := r.pf.RowGroups()
@@ -344,7 +342,7 @@ func (r *parquetRecords) next() (data []byte, changes []airbyte.RecordChange, er
 			return nil, nil, &ParseError{File: r.url, Row: r.row, Err: err}
 		}
 	}
-	data = append(r.scratch[:0], '{')
+	data = append(dst, '{')
 	for _, f := range r.fields {
 		data = append(data, f.key...)
 		var ok bool
@@ -364,7 +362,6 @@ func (r *parquetRecords) next() (data []byte, changes []airbyte.RecordChange, er
 		data = append(data, ',')
 	}
 	data = append(data, r.suffix...)
-	r.scratch = data
 	return data, changes, nil
 }
 

@@ -443,32 +443,47 @@ func (r *reader) stateMessage(p *readPlan, st *streamState, records int64) *airb
 // errStop means the consumer stopped the loop.
 var errStop = errors.New("stopped by the consumer")
 
-// recordReader yields the record data of one file. The data is valid
-// until the next call.
+// recordReader yields the record data of one file.
 type recordReader interface {
-	next() ([]byte, []airbyte.RecordChange, error)
+	// next appends the next record's data to dst, or returns io.EOF.
+	next(dst []byte) ([]byte, []airbyte.RecordChange, error)
 }
 
-// slab hands out record data: small records are copied into shared 16 KiB
-// blocks, which saves an allocation per record. A block lives as long as
-// any record in it.
-type slab struct{ buf []byte }
+// slab holds the data of records: small records are written straight into
+// shared 16 KiB blocks, which saves an allocation and a copy per record. A
+// block lives as long as any record in it.
+type slab struct {
+	buf  []byte
+	last int // the previous record's length
+}
 
 const (
 	slabSize     = 16 << 10 // under 32 KiB: a small object to the allocator
 	slabMaxShare = 2 << 10  // larger records get their own allocation
 )
 
-func (s *slab) copy(b []byte) []byte {
-	if len(b) > slabMaxShare {
-		return append([]byte(nil), b...)
+// room returns an empty slice to append the next record to: the free end
+// of the current block, or nil for a large record.
+func (s *slab) room() []byte {
+	if s.last > slabMaxShare {
+		return nil
 	}
-	if cap(s.buf)-len(s.buf) < len(b) {
+	if cap(s.buf)-len(s.buf) < 2*s.last+64 {
 		s.buf = make([]byte, 0, slabSize)
 	}
-	start := len(s.buf)
-	s.buf = append(s.buf, b...)
-	return s.buf[start:len(s.buf):len(s.buf)]
+	return s.buf[len(s.buf):len(s.buf)]
+}
+
+// keep takes a record built on room's slice: if it stayed inside the block
+// the block's free part shrinks by its length. It returns the record with
+// its capacity clipped, so appending to it cannot touch its neighbours.
+func (s *slab) keep(data []byte) []byte {
+	s.last = len(data)
+	free := s.buf[len(s.buf):cap(s.buf)]
+	if len(data) > 0 && len(free) >= len(data) && &data[0] == &free[0] {
+		s.buf = s.buf[:len(s.buf)+len(data)]
+	}
+	return data[:len(data):len(data)]
 }
 
 // recordMessage is a RECORD message allocated in one piece.
@@ -537,7 +552,7 @@ func (r *reader) readFile(p *readPlan, types map[string]colType, fe fileEntry, l
 			}
 			emittedAt = r.src.now().UnixMilli()
 		}
-		data, changes, err := rr.next()
+		data, changes, err := rr.next(mem.room())
 		if err == io.EOF {
 			break
 		}
@@ -545,7 +560,7 @@ func (r *reader) readFile(p *readPlan, types map[string]colType, fe fileEntry, l
 			return n, fmt.Errorf("file source: stream %q: %w", p.sc.Name, err)
 		}
 		rm := &recordMessage{}
-		rm.rec = airbyte.RecordMessage{Namespace: p.desc.Namespace, Stream: p.desc.Name, Data: mem.copy(data), EmittedAt: emittedAt}
+		rm.rec = airbyte.RecordMessage{Namespace: p.desc.Namespace, Stream: p.desc.Name, Data: mem.keep(data), EmittedAt: emittedAt}
 		rm.msg = airbyte.Message{Type: airbyte.TypeRecord, Record: &rm.rec}
 		rec := &rm.rec
 		if len(changes) > 0 {

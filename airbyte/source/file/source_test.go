@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -410,5 +411,44 @@ func TestCloseFromAnotherGoroutine(t *testing.T) {
 	o := <-done
 	if !errors.Is(o.err, errClosed) || o.n >= 10000 {
 		t.Errorf("consumer saw %d records and error %v; want the read stopped by Close", o.n, o.err)
+	}
+}
+
+// TestRecordDataIsIndependent keeps every record's raw data until the read
+// has ended: records share memory blocks but never each other's bytes, and
+// appending to one cannot change another.
+func TestRecordDataIsIndependent(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("id,text\n")
+	for i := 0; i < 3000; i++ {
+		fmt.Fprintf(&b, "%d,%s\n", i, strings.Repeat("z", i%3000)) // small and large records
+	}
+	writeFile(t, dir, "a.csv", []byte(b.String()), base)
+	src := New()
+	cfg := config(t, dir, map[string]any{"name": "s", "globs": []string{"a.csv"}, "format": map[string]any{"filetype": "csv"}})
+	rs, err := src.Read(context.Background(), cfg, discover(t, src, cfg, airbyte.FullRefresh), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kept []json.RawMessage
+	for m, err := range rs.Messages() {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Type == airbyte.TypeRecord {
+			kept = append(kept, m.Record.Data)
+		}
+	}
+	rs.Close()
+	if len(kept) != 3000 {
+		t.Fatalf("%d records", len(kept))
+	}
+	_ = append(kept[10], "garbage"...)
+	for i, data := range kept {
+		rec := decodeData(t, data)
+		if rec["id"] != json.Number(fmt.Sprint(i)) || rec["text"] != nil && len(rec["text"].(string)) != i%3000 {
+			t.Fatalf("record %d changed after the read: %.80s", i, data)
+		}
 	}
 }
