@@ -256,12 +256,12 @@ type parquetRecords struct {
 	nested bool
 	suffix []byte
 
-	rg      int
-	rows    parquet.Rows
-	buf     []parquet.Row
-	n, i    int
-	row     int64 // rows returned so far
-	cols    [][]parquet.Value
+	rg   int
+	rows parquet.Rows
+	buf  []parquet.Row
+	n, i int
+	row  int64 // rows returned so far
+	cols [][]parquet.Value
 	m    map[string]any
 }
 
