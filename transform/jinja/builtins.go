@@ -695,7 +695,7 @@ func init() {
 		}
 		return &List{Items: append([]any(nil), items...)}, nil
 	})
-	simple("lower", nil, 0, func(st *state, v any, p []any) (any, error) { return strings.ToLower(strArg(v)), nil })
+	simple("lower", nil, 0, func(st *state, v any, p []any) (any, error) { return pyLower(strArg(v)), nil })
 	simple("upper", nil, 0, func(st *state, v any, p []any) (any, error) { return pyUpper(strArg(v)), nil })
 	simple("title", nil, 0, func(st *state, v any, p []any) (any, error) { return jinjaTitle(strArg(v)), nil })
 	simple("trim", []string{"chars"}, 0, func(st *state, v any, p []any) (any, error) {

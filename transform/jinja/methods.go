@@ -491,9 +491,9 @@ func strMethod(st *state, s, name string, a *argv) (any, error) {
 	case "upper":
 		return pyUpper(s), nil
 	case "lower":
-		return strings.ToLower(s), nil
+		return pyLower(s), nil
 	case "casefold":
-		return strings.ToLower(s), nil
+		return strings.ReplaceAll(pyLower(s), "ß", "ss"), nil
 	case "strip", "lstrip", "rstrip":
 		p, err := a.bind(name, []string{"chars"}, 0)
 		if err != nil {
@@ -769,6 +769,14 @@ func pyUpper(s string) string {
 		u = strings.NewReplacer("ß", "SS", "ﬀ", "FF", "ﬁ", "FI", "ﬂ", "FL", "ﬃ", "FFI", "ﬄ", "FFL", "ﬅ", "ST", "ﬆ", "ST").Replace(u)
 	}
 	return u
+}
+
+// pyLower is str.lower with the one multi-rune mapping Go lacks.
+func pyLower(s string) string {
+	if strings.ContainsRune(s, 'İ') {
+		s = strings.ReplaceAll(s, "İ", "i\u0307")
+	}
+	return strings.ToLower(s)
 }
 
 func allRunes(s string, f func(rune) bool) bool {

@@ -1440,6 +1440,40 @@ cases(
 )
 
 
+cases(
+    "corners",
+    "{{ -0.0 }} {{ 0.0 * -1 }} {{ -7.0 // 2 }} {{ -0.5|round }} {{ (-2.5)|round }} {{ -1.25|round(1) }}",
+    "{{ [0.1, 0.2, 0.3]|sum }} {{ [1, 2.5]|sum }} {{ 1e16 + 1 }} {{ 2 ** 53 + 1.0 }}",
+    "{{ d|sort }} {{ d|unique|list }} {{ d|first }} {{ d|max }} {{ d|join(',') }}",
+    "{{ 'a' in d.keys() }} {{ 1 in d.values() }} {{ ('a', 1) in d.items() }} {{ d.keys()|length }}",
+    "{{ ['b', 'A', 'a', 'B']|sort }} {{ ['b', 'A', 'a', 'B']|sort(case_sensitive=true) }} {{ ['b', 'A', 'a', 'B']|unique|list }}",
+    "{{ '%r' % 1.0 }} {{ '%r' % 'it\\'s' }} {{ '%s' % 1e-7 }} {{ '%r' % [1.5, 'x'] }}",
+    "{{ ['a\\\\b'] }} {{ ('\"',) }} {{ {'k': '\\t'} }}",
+    "{{ 1 == true }} {{ 0 == false }} {{ {1: 'a'}[true] }} {{ [true, 1, 1.0]|unique|list }}",
+    "{{ 10 % 3.5 }} {{ -10 % 3.5 }} {{ 10 // 3.5 }} {{ 2 ** -2 }} {{ (-2) ** -1 }}",
+    "{{ 3 * 'ab' ~ 'c' }} {{ [0] * 3 + [1] }}",
+    "{{ 100000000000000000000 // 3 }} {{ 100000000000000000000 % 7 }} {{ -100000000000000000000 // 7 }} {{ 100000000000000000000 / 4 }}",
+    "{{ 12345678901234567890 > 1.5 }} {{ 12345678901234567890 == 12345678901234567890.0 }} {{ 2 ** 64 == 18446744073709551616 }}",
+    "{{ (2 ** 64)|string|length }} {{ (2 ** 64)|float }} {{ (2 ** 64)|abs }} {{ -(2 ** 64)|abs }}",
+    "{{ 3.0 == 3 }} {{ 3.5|int }} {{ -3.5|int }} {{ 3.999999|round(3) }}",
+    "{{ 'abc'.find('') }} {{ 'abc'.count('') }} {{ ''.split(',') }} {{ ''.split() }} {{ ','.split(',') }}",
+    "{{ 'a,b,c'.split(',', 0) }} {{ 'a b c'.split(None, 1) }} {{ ' a b '.rsplit(None, 1) }} {{ 'a,b,c'.rsplit(',', -1) }}",
+    "{{ 'Hello'.center(10, '-') }} {{ 'Hi'.center(7, '*') }} {{ 'x'.ljust(0) }}",
+    "{{ 'abc'.startswith('') }} {{ 'abc'.endswith(('c', 'z')) }} {{ 'abc'.startswith('b', 1, 2) }}",
+    "{{ 'A1 b2'.title() }} {{ \"they're bill's\".title() }} {{ 'hello world'.capitalize() }}",
+    "{{ '  x '.strip(' x') }}|{{ 'xyzzy'.rstrip('yz') }}|{{ 'www.example.com'.lstrip('cmowz.') }}",
+    "{{ '1,234'.replace(',', '')|int + 1 }} {{ '3.14'|float * 2 }}",
+    "{{ 'ﬁle'.upper() }} {{ 'İ'.lower()|length }}",
+    "{{ [3, 1, 2]|sort(reverse=true)|first }} {{ [[2, 'b'], [1, 'a'], [2, 'a']]|sort }}",
+    "{{ [{'n': 2}, {'n': 1}]|sort(attribute='n')|map(attribute='n')|list }} {{ users|sort(attribute='age', reverse=true)|map(attribute='age')|list }}",
+    "{{ items|batch(2)|map('list')|list }} {{ items|slice(2)|map('length')|list }}",
+    "{{ 'x'|replace('', '-') }} {{ 'aaa'|replace('aa', 'b') }}",
+    "{{ '%s' % (none,) }} {{ '%(a)s %(a)r' % {'a': none} }}",
+    "{{ namespace(a=1).a }} {{ dict(a=1).a }} {{ dict(a=1)['a'] }}",
+    "{{ cycler(1, 2).next() + cycler(3).next() }}",
+)
+
+
 def main():
     env = make_env()
     out = []
