@@ -75,7 +75,8 @@
 // An incremental read skips files whose modification time and size match
 // the state and reads the rest, so new and changed files are read (a
 // changed file is read whole again); files that disappeared drop out of
-// the state. A file that changes while it is being read is read again next
+// the state. An edit that keeps both the modification time and the size is
+// not seen. A file that changes while it is being read is read again next
 // time. States in Airbyte's own form (history of bare timestamps) are
 // accepted: a file is read again when it is newer. Full refresh reads
 // every file. Each stream is framed by STARTED and COMPLETE stream status
@@ -99,5 +100,6 @@
 // them; an invalid config gives an *airbyte.ConfigError listing every failing
 // path.
 //
-// New returns a *Source, which implements airbyte.Source.
+// New returns a *Source, which implements airbyte.Source; importing the
+// package also registers it as "file" (airbyte.NewSource("file")).
 package file

@@ -261,6 +261,9 @@ type readPlan struct {
 // Discover produced it; if it has no properties, the schema is inferred
 // first). Bad input ends the sequence with a *ParseError naming file and
 // line; a stream whose globs match nothing ends it with ErrNoFiles.
+//
+// The data of records up to 2 KiB is written into shared 16 KiB blocks: a
+// consumer that keeps one record keeps its block.
 func (s *Source) Read(ctx context.Context, config json.RawMessage, catalog *airbyte.ConfiguredCatalog, state []airbyte.StateMessage) (airbyte.ReadStream, error) {
 	cfg, err := ParseConfig(config)
 	if err != nil {
