@@ -173,6 +173,13 @@ func TestLoaderErrors(t *testing.T) {
 	if out := render(t, tmpl, map[string]any{"x": 1}); out != "AB1" {
 		t.Errorf("include: %q", out)
 	}
+	var buf strings.Builder
+	if err := tmpl.RenderTo(context.Background(), &buf, map[string]any{"x": 2}); err != nil || buf.String() != "AB2" {
+		t.Errorf("RenderTo: %q, %v", buf.String(), err)
+	}
+	if again, _ := env.GetTemplate(context.Background(), "a.sql"); again != tmpl {
+		t.Error("GetTemplate compiled a cached template again")
+	}
 	_, err = env.GetTemplate(context.Background(), "zzz.sql")
 	if !errors.Is(err, ErrTemplateNotFound) {
 		t.Errorf("missing template: %v", err)
@@ -250,5 +257,45 @@ func TestHostValues(t *testing.T) {
 	}
 	if len(cols) != 1 {
 		t.Errorf("the caller's slice changed: %v", cols)
+	}
+}
+
+// A project's macros, rendered once as a module, are passed to other
+// templates and called from Go, as a dbt runner does with adapter.dispatch.
+func TestModuleMacros(t *testing.T) {
+	env := New()
+	lib := mustCompile(t, env, "macros/utils.sql", `{% set sep = ' || ' %}`+
+		`{% macro default__concat(fields) %}concat({{ fields|join(', ') }}){% endmacro %}`+
+		`{% macro duckdb__concat(fields) %}{{ fields|join(sep) }}{% endmacro %}`+
+		`{% macro columns() %}{{ return(['a', 'b']) }}{% endmacro %}`)
+	mod, err := lib.Module(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(mod.Names(), ","); got != "columns,default__concat,duckdb__concat,sep" {
+		t.Errorf("names %s", got)
+	}
+	dispatch := Func(func(args []any, kwargs map[string]any) (any, error) {
+		if m, ok := mod.Macro(kwargs["adapter"].(string) + "__" + args[0].(string)); ok {
+			return m, nil
+		}
+		m, _ := mod.Macro("default__" + args[0].(string))
+		return m, nil
+	})
+	model := mustCompile(t, env, "models/m.sql", `select {{ dispatch('concat', adapter=a)(columns()) }}`)
+	for adapter, want := range map[string]string{"duckdb": "select a || b", "postgres": "select concat(a, b)"} {
+		cols, _ := mod.Macro("columns")
+		out := render(t, model, map[string]any{"dispatch": dispatch, "a": adapter, "columns": cols})
+		if out != want {
+			t.Errorf("%s: %q, want %q", adapter, out, want)
+		}
+	}
+	m, _ := mod.Macro("duckdb__concat")
+	v, err := m.Call(context.Background(), env, []any{[]string{"x", "y"}}, nil)
+	if err != nil || v != "x || y" {
+		t.Errorf("Call: %v, %v", v, err)
+	}
+	if v, ok := mod.Get("sep"); !ok || v != " || " {
+		t.Errorf("Get(sep) = %v", v)
 	}
 }
