@@ -95,3 +95,18 @@ func pad4(y int) string {
 	}
 	return s
 }
+
+// BenchmarkEmitRow is the client's work per row without the server:
+// encode, carve the record out of the shared blocks, hand it over.
+func BenchmarkEmitRow(b *testing.B) {
+	sp, vals := benchPlan(b)
+	rs := &readStream{}
+	n := 0
+	emit := func(m *airbyte.Message) bool { n += len(m.Record.Data); return true }
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := rs.emitRow(sp, vals, nil, emit); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

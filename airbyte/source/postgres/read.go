@@ -364,8 +364,8 @@ func (rs *readStream) checkpoint(sp *streamPlan, emit func(*airbyte.Message) boo
 // and their messages out of shared arrays, so a row costs no allocation of
 // its own. A block is never written again once a record points into it.
 const (
-	slabSize    = 32 << 10 // a small-object size class: no large allocations for the scavenger to churn
-	slabReserve = 4 << 10  // start a new block when less than this is free
+	slabSize    = 256 << 10
+	slabReserve = 4 << 10 // start a new block when less than this is free
 )
 
 // beginRecord returns the block to encode the next record's data into.
@@ -385,7 +385,7 @@ func (rs *readStream) endRecord(sp *streamPlan, slab []byte) *airbyte.Message {
 	rs.slab = slab
 	d := slab[start:len(slab):len(slab)]
 	if len(rs.boxes) == 0 {
-		rs.boxes = make([]recordBox, 128) // ~20 KiB, a small-object size class
+		rs.boxes = make([]recordBox, 256)
 	}
 	b := &rs.boxes[0]
 	rs.boxes = rs.boxes[1:]
