@@ -210,18 +210,19 @@ func (p *csvParser) field(i int) []byte { return p.buf[p.bounds[2*i]:p.bounds[2*
 // header reads the column names: the file's header row, the configured
 // names, or f0, f1, ... It leaves the parser at the first data record.
 // For a file without a header it parses the first record to count the
-// columns and reports it as pending.
+// columns and reports it as pending. An empty file (nothing after the
+// skipped rows) has no columns and no error.
 func (p *csvParser) header(f *Format) (names []string, pending bool, err error) {
 	if err := p.skipLines(f.SkipRowsBeforeHeader); err != nil {
 		if err == io.EOF {
-			return nil, false, p.errorf(0, "the file ends within the %d rows to skip", f.SkipRowsBeforeHeader)
+			return nil, false, nil // an empty file: no columns, no records
 		}
 		return nil, false, err
 	}
 	if f.header() {
 		if err := p.read(); err != nil {
 			if err == io.EOF {
-				return nil, false, &ParseError{File: p.file, Err: errors.New("empty file: no header row")}
+				return nil, false, nil
 			}
 			return nil, false, err
 		}

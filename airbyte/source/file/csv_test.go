@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dataopskit/dataops/airbyte"
 )
@@ -365,6 +366,29 @@ func TestCSVTypeErrors(t *testing.T) {
 		if i != 3 && m != nil {
 			t.Errorf("record %d has meta %+v", i, m)
 		}
+	}
+}
+
+// TestCSVEmptyFiles reads empty files (a file still being created, a file
+// of only its header) beside a real one: they add no records and no error.
+func TestCSVEmptyFiles(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "a_empty.csv", nil, base)
+	writeFile(t, dir, "b_header.csv", []byte("id,name\n"), base.Add(time.Second))
+	writeFile(t, dir, "c_data.csv", []byte("id,name\n1,x\n"), base.Add(2*time.Second))
+	writeFile(t, dir, "d_blank.csv", []byte("\n\n"), base.Add(3*time.Second))
+	src := New()
+	cfg := config(t, dir, map[string]any{"name": "s", "globs": []string{"*.csv"}, "format": map[string]any{"filetype": "csv"}})
+	cc := discover(t, src, cfg, airbyte.Incremental)
+	if p := schemaProps(t, cc.Streams[0].Stream); typeOf(p["id"]) != "integer" || typeOf(p["name"]) != "string" {
+		t.Errorf("schema %v", p)
+	}
+	res := read(t, src, cfg, cc, nil)
+	if res.err != nil {
+		t.Fatal(res.err)
+	}
+	if len(res.records) != 1 || len(res.states) != 4 || len(res.history(t)) != 4 {
+		t.Errorf("%d records, %d states, history %v", len(res.records), len(res.states), res.history(t))
 	}
 }
 

@@ -32,7 +32,8 @@
 // one-character ASCII delimiter, quote and escape character; doubled quotes;
 // quoted fields spanning lines; \n or \r\n line ends; empty lines skipped;
 // UTF-8 (a byte order mark is skipped) or Latin-1 (ISO-8859-1, decoded to
-// UTF-8). An unquoted empty field and any of null_values read as null; a
+// UTF-8); an empty file adds no columns and no records. An unquoted empty
+// field and any of null_values read as null; a
 // quoted empty field is an empty string. Unless all_strings is set,
 // Discover infers each column's type from the first infer_rows rows of the
 // stream's ten newest files: integer (JSON integer syntax within 64 bits;

@@ -609,8 +609,5 @@ func newCSVRecords(f io.Reader, fe fileEntry, sc *StreamConfig, types map[string
 		}
 		r.types = append(r.types, t)
 	}
-	if len(names) == 0 { // an empty file without header
-		r.names = nil
-	}
 	return r, nil
 }
