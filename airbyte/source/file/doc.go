@@ -94,7 +94,11 @@
 // on_type_error "null" the record is emitted with that field null and a
 // meta change {field, NULLED, SOURCE_SERIALIZATION_ERROR}, the shape
 // Airbyte destinations give typecast failures, and a warning is logged:
-// nothing is dropped silently. In a JSONL string column a number, boolean,
+// nothing is dropped silently. (Airbyte's file-based sources, with their
+// default validation policy, emit such a value unchanged and leave the
+// destination to null it; this source never emits a value that contradicts
+// the schema it declared, so it fails or nulls at the source, where the file
+// and line are known.) In a JSONL string column a number, boolean,
 // object or array becomes the string of its JSON text, which loses
 // nothing. Parquet NaN and infinite floats, which JSON cannot carry, are
 // nulled the same way. Globs that match no file give ErrNoFiles naming
