@@ -290,3 +290,40 @@ func TestParquetSchemaMerge(t *testing.T) {
 		t.Errorf("records %v, %d states", res.records, len(res.states))
 	}
 }
+
+type pqLegacy struct {
+	ID   int64          `parquet:"id"`
+	Nums []int32        `parquet:"nums"` // a bare repeated field, no LIST annotation
+	Opt  *pqLegacyInner `parquet:"opt,optional"`
+}
+
+type pqLegacyInner struct {
+	Day int32 `parquet:"day,date"`
+}
+
+// TestParquetRepeatedAndOptionalGroups covers a bare repeated column and
+// an optional group holding a logical type.
+func TestParquetRepeatedAndOptionalGroups(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "l.parquet", writeGeneric(t, []pqLegacy{
+		{ID: 1, Nums: []int32{3, 4}, Opt: &pqLegacyInner{Day: 1}},
+		{ID: 2},
+	}), base)
+	src := New()
+	cfg := config(t, dir, map[string]any{"name": "p", "globs": []string{"l.parquet"}, "format": map[string]any{"filetype": "parquet"}})
+	cc := discover(t, src, cfg, airbyte.FullRefresh)
+	props := schemaProps(t, cc.Streams[0].Stream)
+	if typeOf(props["nums"]) != "array" || typeOf(props["opt"]) != "object" {
+		t.Errorf("schema nums %v, opt %v", props["nums"], props["opt"])
+	}
+	res := read(t, src, cfg, cc, nil)
+	if res.err != nil {
+		t.Fatal(res.err)
+	}
+	if len(res.records) != 2 ||
+		!reflect.DeepEqual(res.records[0]["nums"], []any{json.Number("3"), json.Number("4")}) ||
+		!reflect.DeepEqual(res.records[0]["opt"], map[string]any{"day": "1970-01-02"}) ||
+		!reflect.DeepEqual(res.records[1]["nums"], []any{}) || res.records[1]["opt"] != nil {
+		t.Errorf("records %v", res.records)
+	}
+}
