@@ -159,3 +159,58 @@ func TestLargeParquetMemoryIsFlat(t *testing.T) {
 		t.Errorf("heap reached %.1f MiB reading a %.1f MiB file; want under %d MiB", float64(maxHeap)/(1<<20), float64(info.Size())/(1<<20), bound>>20)
 	}
 }
+
+// TestLargeJSONLMemoryIsFlat reads a 32 MiB JSONL file and samples the
+// live heap.
+func TestLargeJSONLMemoryIsFlat(t *testing.T) {
+	if testing.Short() {
+		t.Skip("writes and reads a 32 MiB file; skipped with -short")
+	}
+	dir := t.TempDir()
+	f, err := os.Create(filepath.Join(dir, "big.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	rows := 0
+	for written := 0; written < 32<<20; rows++ {
+		n, _ := fmt.Fprintf(w, `{"id":%d,"amount":%d.5,"ok":%v,"tags":["a","b"],"note":"row %d"}`+"\n", rows, rows%1000, rows%2 == 0, rows)
+		written += n
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	runtime.GC()
+	src := New()
+	cfg := config(t, dir, map[string]any{"name": "big", "globs": []string{"big.jsonl"}, "format": map[string]any{"filetype": "jsonl"}})
+	rs, err := src.Read(t.Context(), cfg, discover(t, src, cfg, airbyte.FullRefresh), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rs.Close()
+	var ms runtime.MemStats
+	var maxHeap uint64
+	n := 0
+	for m, err := range rs.Messages() {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Type == airbyte.TypeRecord {
+			if n++; n%50000 == 0 {
+				runtime.GC()
+				runtime.ReadMemStats(&ms)
+				maxHeap = max(maxHeap, ms.HeapAlloc)
+			}
+		}
+	}
+	if n != rows {
+		t.Fatalf("read %d records, wrote %d", n, rows)
+	}
+	t.Logf("%d records from a 32 MiB file; live heap at most %.1f MiB", n, float64(maxHeap)/(1<<20))
+	if maxHeap == 0 || maxHeap > 8<<20 {
+		t.Errorf("live heap reached %.1f MiB reading a 32 MiB file; want under 8 MiB", float64(maxHeap)/(1<<20))
+	}
+}
