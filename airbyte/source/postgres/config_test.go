@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -76,6 +78,22 @@ func TestCheck(t *testing.T) {
 	st, err = src.Check(context.Background(), db.config(t, map[string]any{"schemas": []string{db.schema, "no_such_schema_x"}}))
 	if err != nil || st.Status != airbyte.StatusFailed || !strings.Contains(st.Message, `"no_such_schema_x" does not exist`) {
 		t.Fatalf("check with a missing schema: %+v, %v", st, err)
+	}
+	// The same server through the separate connection fields.
+	u, err := url.Parse(db.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fields := map[string]any{"host": u.Hostname(), "port": 5432, "database": strings.TrimPrefix(u.Path, "/"),
+		"username": u.User.Username(), "schemas": []string{db.schema}, "ssl_mode": map[string]any{"mode": "disable"},
+		"jdbc_url_params": "application_name=dataops_test&connect_timeout=5"}
+	if p, err := strconv.Atoi(u.Port()); err == nil {
+		fields["port"] = p
+	}
+	raw, _ := json.Marshal(fields)
+	st, err = src.Check(context.Background(), raw)
+	if err != nil || st.Status != airbyte.StatusSucceeded {
+		t.Fatalf("check with host/port/database fields: %+v, %v", st, err)
 	}
 	cdc := map[string]any{"method": "CDC", "replication_slot": randName("slot_"), "publication": randName("pub_")}
 	st, err = src.Check(context.Background(), db.config(t, map[string]any{"replication_method": cdc}))
