@@ -650,29 +650,38 @@ func structDict(rv reflect.Value, depth int) *Dict {
 // ToGo converts an engine value to plain Go: lists and tuples to []any,
 // dicts to map[string]any (keys rendered with str()), Undefined to nil,
 // Markup to string, ints to int64 (or *big.Int), floats to float64.
-func ToGo(v any) any { return toGoD(v, 0) }
+func ToGo(v any) any { return toGoS(v, nil) }
 
-func toGoD(v any, d int) any {
-	if d > maxNest {
+// toGoS converts v; stack holds the containers being converted, so a
+// container that contains itself becomes nil where it recurs.
+func toGoS(v any, stack []any) any {
+	if len(stack) > maxNest {
 		return nil
+	}
+	switch x := v.(type) {
+	case *List, *Dict:
+		if onStack(stack, x) {
+			return nil
+		}
+		stack = append(stack, x)
 	}
 	switch x := v.(type) {
 	case *List:
 		out := make([]any, len(x.Items))
 		for i, e := range x.Items {
-			out[i] = toGoD(e, d+1)
+			out[i] = toGoS(e, stack)
 		}
 		return out
 	case Tuple:
 		out := make([]any, len(x))
 		for i, e := range x {
-			out[i] = toGoD(e, d+1)
+			out[i] = toGoS(e, stack)
 		}
 		return out
 	case *Dict:
 		out := make(map[string]any, len(x.keys))
 		for i, k := range x.keys {
-			out[toStr(k)] = toGoD(x.vals[i], d+1)
+			out[toStr(k)] = toGoS(x.vals[i], stack)
 		}
 		return out
 	case Undefined:
@@ -680,11 +689,11 @@ func toGoD(v any, d int) any {
 	case Markup:
 		return string(x)
 	case *rangeVal:
-		return toGoD(&List{Items: x.items()}, d)
+		return toGoS(&List{Items: x.items()}, stack)
 	case *dictView:
-		return toGoD(&List{Items: x.items()}, d)
+		return toGoS(&List{Items: x.items()}, stack)
 	case *genVal:
-		return toGoD(&List{Items: x.drain()}, d)
+		return toGoS(&List{Items: x.drain()}, stack)
 	}
 	return v
 }

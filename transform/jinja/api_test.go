@@ -299,3 +299,30 @@ func TestModuleMacros(t *testing.T) {
 		t.Errorf("Get(sep) = %v", v)
 	}
 }
+
+// Values that contain themselves (twice, so naive recursion would be
+// exponential) print, compare, serialise and convert as Python bounds them.
+func TestSelfReference(t *testing.T) {
+	src := `{% set a = [] %}{% do a.append(a) %}{% do a.append(a) %}{% set d = {} %}{% do d.update({'me': d, 'l': a}) %}` +
+		`{{ a }} {{ d }} {{ a == a }} {{ a|pprint }} {{ [a]|string|length }}`
+	out := render(t, mustCompile(t, New(), "self", src), nil)
+	if out != "[[...], [...]] {'me': {...}, 'l': [[...], [...]]} True [[...], [...]] 16" {
+		t.Errorf("output %q", out)
+	}
+	_, err := mustCompile(t, New(), "json", `{% set a = [] %}{% do a.append(a) %}{{ a|tojson }}`).Render(context.Background(), nil)
+	var je *Error
+	if !errors.As(err, &je) || je.Kind != ErrValue {
+		t.Errorf("tojson of a cycle: %v", err)
+	}
+	var got any
+	env := New(WithGlobals(map[string]any{"keep": Func(func(args []any, kw map[string]any) (any, error) { got = args[0]; return "", nil })}))
+	render(t, mustCompile(t, env, "go", `{% set a = [1] %}{% do a.append(a) %}{% do a.append(a) %}{{ keep(a) }}`), nil)
+	if l, ok := got.([]any); !ok || len(l) != 3 || l[1] != nil {
+		t.Errorf("ToGo of a cycle: %#v", got)
+	}
+	b := []any{}
+	cmp := mustCompile(t, New(), "cmp", `{% set a = [] %}{% set b = [] %}{% for i in range(2) %}{% do a.append(a) %}{% do b.append(b) %}{% endfor %}{{ a == b }}`)
+	if out, err := cmp.Render(context.Background(), map[string]any{"b": b}); err != nil || out != "False" {
+		t.Errorf("comparing cycles: %q %v", out, err)
+	}
+}

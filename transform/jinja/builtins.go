@@ -1254,29 +1254,47 @@ func jinjaTitle(s string) string {
 }
 
 // pyRepr is repr with dict keys sorted, as pprint prints them.
-func pyRepr(v any, depth int) string {
-	if depth > maxNest {
+func pyRepr(v any, depth int) string { return pyReprS(v, nil) }
+
+func pyReprS(v any, stack []any) string {
+	if len(stack) > maxNest {
 		return "..."
 	}
 	switch x := v.(type) {
 	case *Dict:
+		if onStack(stack, x) {
+			return "{...}"
+		}
+		stack = append(stack, x)
 		keys := sortedKeys(x)
 		parts := make([]string, len(keys))
+		n := 0
 		for i, k := range keys {
 			val, _ := x.Get(k)
-			parts[i] = pyRepr(k, depth+1) + ": " + pyRepr(val, depth+1)
+			parts[i] = pyReprS(k, stack) + ": " + pyReprS(val, stack)
+			if n += len(parts[i]); n > maxRepr {
+				return "{...}"
+			}
 		}
 		return "{" + strings.Join(parts, ", ") + "}"
 	case *List:
+		if onStack(stack, x) {
+			return "[...]"
+		}
+		stack = append(stack, x)
 		parts := make([]string, len(x.Items))
+		n := 0
 		for i, e := range x.Items {
-			parts[i] = pyRepr(e, depth+1)
+			parts[i] = pyReprS(e, stack)
+			if n += len(parts[i]); n > maxRepr {
+				return "[...]"
+			}
 		}
 		return "[" + strings.Join(parts, ", ") + "]"
 	case Tuple:
 		parts := make([]string, len(x))
 		for i, e := range x {
-			parts[i] = pyRepr(e, depth+1)
+			parts[i] = pyReprS(e, stack)
 		}
 		if len(x) == 1 {
 			return "(" + parts[0] + ",)"
@@ -1301,7 +1319,7 @@ func sortedKeys(d *Dict) []any {
 // pformat writes v as Python's pprint.pformat (width 80) does.
 func pformat(b *strings.Builder, v any, indent, allowance, depth int) {
 	rep := pyRepr(v, depth)
-	if utf8.RuneCountInString(rep) <= 80-indent-allowance || depth > maxNest {
+	if utf8.RuneCountInString(rep) <= 80-indent-allowance || depth > maxNest/4 || len(rep) > maxRepr {
 		b.WriteString(rep)
 		return
 	}
@@ -1696,8 +1714,19 @@ func textwrap(line string, width int, breakLong, hyphens bool) []string {
 
 // pyJSON writes v as Python's json.dumps(v, sort_keys=True) does.
 func pyJSON(b *strings.Builder, v any, indent string, pretty bool, level int) error {
-	if level > 200 {
+	return pyJSONS(b, v, indent, pretty, level, nil)
+}
+
+func pyJSONS(b *strings.Builder, v any, indent string, pretty bool, level int, stack []any) error {
+	if level > maxNest || b.Len() > maxRepr {
 		return newErr(ErrValue, "Circular reference detected")
+	}
+	switch x := v.(type) {
+	case *List, *Dict:
+		if onStack(stack, x) {
+			return newErr(ErrValue, "Circular reference detected")
+		}
+		stack = append(stack, x)
 	}
 	nl := func(l int) {
 		if pretty {
@@ -1775,7 +1804,7 @@ func pyJSON(b *strings.Builder, v any, indent string, pretty bool, level int) er
 				}
 			}
 			nl(level + 1)
-			if err := pyJSON(b, it, indent, pretty, level+1); err != nil {
+			if err := pyJSONS(b, it, indent, pretty, level+1, stack); err != nil {
 				return err
 			}
 		}
@@ -1824,11 +1853,11 @@ func pyJSON(b *strings.Builder, v any, indent string, pretty bool, level int) er
 			nl(level + 1)
 			js, _ := json.Marshal(e.k)
 			_ = js
-			if err := pyJSON(b, e.k, indent, pretty, level+1); err != nil {
+			if err := pyJSONS(b, e.k, indent, pretty, level+1, stack); err != nil {
 				return err
 			}
 			b.WriteString(": ")
-			if err := pyJSON(b, e.v, indent, pretty, level+1); err != nil {
+			if err := pyJSONS(b, e.v, indent, pretty, level+1, stack); err != nil {
 				return err
 			}
 		}

@@ -314,12 +314,26 @@ func toStr(v any) string {
 // repr is Python's repr().
 func repr(v any) string {
 	var b strings.Builder
-	writeRepr(&b, v, 0)
+	writeRepr(&b, v, nil)
 	return b.String()
 }
 
-func writeRepr(b *strings.Builder, v any, depth int) {
-	if depth > 100 {
+// onStack reports whether container c is being printed already (Python
+// prints such a reference as [...] or {...}).
+func onStack(stack []any, c any) bool {
+	for _, s := range stack {
+		if s == c {
+			return true
+		}
+	}
+	return false
+}
+
+// maxRepr bounds the text repr produces for values with many shared parts.
+const maxRepr = 1 << 25
+
+func writeRepr(b *strings.Builder, v any, stack []any) {
+	if len(stack) > maxNest || b.Len() > maxRepr {
 		b.WriteString("...")
 		return
 	}
@@ -329,12 +343,17 @@ func writeRepr(b *strings.Builder, v any, depth int) {
 	case Markup:
 		b.WriteString("Markup(" + pyQuote(string(x)) + ")")
 	case *List:
+		if onStack(stack, x) {
+			b.WriteString("[...]")
+			return
+		}
+		stack = append(stack, x)
 		b.WriteByte('[')
 		for i, e := range x.Items {
 			if i > 0 {
 				b.WriteString(", ")
 			}
-			writeRepr(b, e, depth+1)
+			writeRepr(b, e, stack)
 		}
 		b.WriteByte(']')
 	case Tuple:
@@ -343,26 +362,31 @@ func writeRepr(b *strings.Builder, v any, depth int) {
 			if i > 0 {
 				b.WriteString(", ")
 			}
-			writeRepr(b, e, depth+1)
+			writeRepr(b, e, stack)
 		}
 		if len(x) == 1 {
 			b.WriteByte(',')
 		}
 		b.WriteByte(')')
 	case *Dict:
+		if onStack(stack, x) {
+			b.WriteString("{...}")
+			return
+		}
+		stack = append(stack, x)
 		b.WriteByte('{')
 		for i := range x.keys {
 			if i > 0 {
 				b.WriteString(", ")
 			}
-			writeRepr(b, x.keys[i], depth+1)
+			writeRepr(b, x.keys[i], stack)
 			b.WriteString(": ")
-			writeRepr(b, x.vals[i], depth+1)
+			writeRepr(b, x.vals[i], stack)
 		}
 		b.WriteByte('}')
 	case *dictView:
 		b.WriteString("dict_" + x.kind + "(")
-		writeRepr(b, &List{Items: x.items()}, depth+1)
+		writeRepr(b, &List{Items: x.items()}, stack)
 		b.WriteByte(')')
 	case Undefined:
 		b.WriteString("Undefined")
@@ -552,14 +576,22 @@ func strOf(v any) (string, bool) {
 }
 
 // equal is Python ==.
-func equal(a, b any) bool { return equalD(a, b, 0) }
+func equal(a, b any) bool {
+	budget := maxCompare
+	return equalD(a, b, 0, &budget)
+}
+
+// maxCompare bounds the element comparisons one == or < may make (values
+// that share or contain themselves could otherwise take exponential time).
+const maxCompare = 1 << 20
 
 // maxNest bounds recursion into nested (possibly self-referencing)
 // containers.
 const maxNest = 200
 
-func equalD(a, b any, d int) bool {
-	if d > maxNest {
+func equalD(a, b any, d int, budget *int) bool {
+	*budget--
+	if d > maxNest || *budget < 0 {
 		return false
 	}
 	if isNumber(a) && isNumber(b) {
@@ -584,10 +616,10 @@ func equalD(a, b any, d int) bool {
 		if x == y {
 			return true
 		}
-		return seqEqualD(x.Items, y.Items, d+1)
+		return seqEqualD(x.Items, y.Items, d+1, budget)
 	case Tuple:
 		y, ok := b.(Tuple)
-		return ok && seqEqualD(x, y, d+1)
+		return ok && seqEqualD(x, y, d+1, budget)
 	case *Dict:
 		y, ok := b.(*Dict)
 		if !ok || len(x.keys) != len(y.keys) {
@@ -595,7 +627,7 @@ func equalD(a, b any, d int) bool {
 		}
 		for i, k := range x.keys {
 			v, ok := y.Get(k)
-			if !ok || !equalD(x.vals[i], v, d+1) {
+			if !ok || !equalD(x.vals[i], v, d+1, budget) {
 				return false
 			}
 		}
@@ -622,14 +654,17 @@ func equalD(a, b any, d int) bool {
 	return ra.Pointer() == rb.Pointer()
 }
 
-func seqEqual(a, b []any) bool { return seqEqualD(a, b, 0) }
+func seqEqual(a, b []any) bool {
+	budget := maxCompare
+	return seqEqualD(a, b, 0, &budget)
+}
 
-func seqEqualD(a, b []any, d int) bool {
+func seqEqualD(a, b []any, d int, budget *int) bool {
 	if len(a) != len(b) {
 		return false
 	}
 	for i := range a {
-		if !equalD(a[i], b[i], d) {
+		if !equalD(a[i], b[i], d, budget) {
 			return false
 		}
 	}
@@ -711,10 +746,14 @@ func compare(op string, a, b any) (bool, error) {
 var opSymbol = map[string]string{"lt": "<", "lteq": "<=", "gt": ">", "gteq": ">="}
 
 // order returns -1, 0, 1, or 2 for unordered.
-func order(a, b any, op string) (int, error) { return orderD(a, b, op, 0) }
+func order(a, b any, op string) (int, error) {
+	budget := maxCompare
+	return orderD(a, b, op, 0, &budget)
+}
 
-func orderD(a, b any, op string, d int) (int, error) {
-	if d > maxNest {
+func orderD(a, b any, op string, d int, budget *int) (int, error) {
+	*budget--
+	if d > maxNest || *budget < 0 {
 		return 0, newErr(ErrRuntime, "maximum recursion depth exceeded in comparison")
 	}
 	if isNumber(a) && isNumber(b) {
@@ -742,8 +781,8 @@ func orderD(a, b any, op string, d int) (int, error) {
 	}
 	if sa != nil || sb != nil {
 		for i := 0; i < len(sa) && i < len(sb); i++ {
-			if !equalD(sa[i], sb[i], d+1) {
-				return orderD(sa[i], sb[i], op, d+1)
+			if !equalD(sa[i], sb[i], d+1, budget) {
+				return orderD(sa[i], sb[i], op, d+1, budget)
 			}
 		}
 		return cmpInt(int64(len(sa)), int64(len(sb))), nil
