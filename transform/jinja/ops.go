@@ -22,6 +22,14 @@ func binop(st *state, op string, l, r any) (any, error) {
 		if isNumber(l) && isNumber(r) {
 			return arith(op, l, r)
 		}
+		if st != nil {
+			if err := st.chargeFor(r); err != nil {
+				return nil, err
+			}
+			if err := st.chargeFor(l); err != nil {
+				return nil, err
+			}
+		}
 		switch x := l.(type) {
 		case string, Markup:
 			ls, _ := strOf(x)

@@ -98,6 +98,26 @@ type returnSignal struct{ value any }
 
 func (r *returnSignal) Error() string { return "return() called outside of a macro" }
 
+// chargeFor charges for work proportional to the size of v (a filter or
+// method that walks a large value).
+func (st *state) chargeFor(v any) error {
+	switch x := v.(type) {
+	case string:
+		return st.charge(len(x))
+	case *List:
+		return st.charge(len(x.Items) * 8)
+	case Tuple:
+		return st.charge(len(x) * 8)
+	case *Dict:
+		return st.charge(len(x.keys) * 8)
+	case *rangeVal:
+		return st.charge(int(min(x.len(), maxRange)) * 8)
+	case *genVal:
+		return st.charge(len(x.items) * 8)
+	}
+	return nil
+}
+
 // charge accounts for work proportional to n (bytes or items produced).
 func (st *state) charge(n int) error {
 	st.steps += n >> 10
@@ -708,6 +728,11 @@ func (st *state) eval(x expr, sc *scope) (any, error) {
 			if err != nil {
 				return nil, err
 			}
+			if o.op == "in" || o.op == "notin" {
+				if err := st.chargeFor(r); err != nil {
+					return nil, err
+				}
+			}
 			ok, err := compareOp(o.op, l, r)
 			if err != nil {
 				return nil, st.locate(err, e.pos)
@@ -833,6 +858,9 @@ func (st *state) applyFilter(e *filterExpr, v any, sc *scope) (any, error) {
 	}
 	a, err := st.evalArgs(&e.callArgs, sc)
 	if err != nil {
+		return nil, err
+	}
+	if err := st.chargeFor(v); err != nil {
 		return nil, err
 	}
 	r, err := f(st, v, a)
@@ -1118,6 +1146,9 @@ func (st *state) call(fn any, a *argv, p pos) (any, error) {
 	case *builtinFunc:
 		return f.fn(st, a)
 	case *boundMethod:
+		if err := st.chargeFor(f.recv); err != nil {
+			return nil, err
+		}
 		return callMethod(st, f, a)
 	case Func:
 		args, kw := a.toGo()
