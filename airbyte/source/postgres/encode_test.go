@@ -4,7 +4,9 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"math"
+	"strconv"
 	"testing"
+	"time"
 
 	"github.com/dataopskit/dataops/airbyte"
 )
@@ -78,24 +80,15 @@ func BenchmarkEncodeRow(b *testing.B) {
 	}
 }
 
-var time2000 = mustTime("2000-01-01")
-
-func mustTime(s string) (t timeT) {
-	t, err := timeParse("2006-01-02", s)
-	if err != nil {
-		panic(err)
-	}
-	return t
-}
+var time2000 = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 
 func pad4(y int) string {
-	s := itoa(y)
+	s := strconv.Itoa(y)
 	for len(s) < 4 {
 		s = "0" + s
 	}
 	return s
 }
-
 // BenchmarkEmitRow is the client's work per row without the server:
 // encode, carve the record out of the shared blocks, hand it over.
 func BenchmarkEmitRow(b *testing.B) {
