@@ -83,6 +83,13 @@
 // every file. Each stream is framed by STARTED and COMPLETE stream status
 // traces.
 //
+// A state lists at most 10,000 files, as Airbyte's file-based sources
+// allow. Past that the oldest entries are dropped and "horizon" records the
+// newest modification time dropped: a file missing from the history counts
+// as read when it is not newer than the horizon. So a file that appears
+// with an old modification time (copied with its time preserved) behind
+// the horizon is not read.
+//
 // # Bad input
 //
 // A malformed CSV record (an unclosed quote, text after a closing quote,

@@ -396,6 +396,8 @@ func (r *reader) readStream(p *readPlan, yield func(*airbyte.Message, error) boo
 	st := &streamState{History: map[string]fileRecord{}}
 	todo := files
 	if p.mode == airbyte.Incremental && p.previous != nil {
+		st.Horizon = p.previous.Horizon
+		horizon, hasHorizon := p.previous.horizon()
 		todo = todo[:0:0]
 		for _, f := range files {
 			rec, known := p.previous.History[f.url]
@@ -403,6 +405,9 @@ func (r *reader) readStream(p *readPlan, yield func(*airbyte.Message, error) boo
 				st.History[f.url] = rec
 				st.Cursor = lastModifiedText(f.modTime) + "_" + f.url
 				continue
+			}
+			if !known && hasHorizon && !f.modTime.After(horizon) {
+				continue // read before its entry was evicted
 			}
 			todo = append(todo, f)
 		}
@@ -426,6 +431,7 @@ func (r *reader) readStream(p *readPlan, yield func(*airbyte.Message, error) boo
 		if c := lastModifiedText(f.modTime) + "_" + f.url; c > st.Cursor {
 			st.Cursor = c
 		}
+		st.evict(maxHistory)
 		if !yield(r.stateMessage(p, st, n), nil) {
 			return false
 		}

@@ -452,3 +452,52 @@ func TestRecordDataIsIndependent(t *testing.T) {
 		}
 	}
 }
+
+// TestHistoryLimit bounds the state: past maxHistory files the oldest
+// entries give way to a horizon, and re-reads still pick up exactly the
+// new and changed files.
+func TestHistoryLimit(t *testing.T) {
+	old := maxHistory
+	maxHistory = 5
+	t.Cleanup(func() { maxHistory = old })
+
+	dir := t.TempDir()
+	for i := range 8 {
+		writeFile(t, dir, fmt.Sprintf("f%d.csv", i), []byte(fmt.Sprintf("n\n%d\n", i)), base.Add(time.Duration(i)*time.Minute))
+	}
+	src := New()
+	cfg := config(t, dir, map[string]any{"name": "s", "globs": []string{"*.csv"}, "format": map[string]any{"filetype": "csv"}})
+	cc := discover(t, src, cfg, airbyte.Incremental)
+	first := read(t, src, cfg, cc, nil)
+	if first.err != nil || len(first.records) != 8 {
+		t.Fatalf("first read: %v, %d records", first.err, len(first.records))
+	}
+	var st streamState
+	if err := json.Unmarshal(first.lastState(t)[0].Stream.StreamState, &st); err != nil {
+		t.Fatal(err)
+	}
+	if len(st.History) > 5 || st.Horizon == "" {
+		t.Fatalf("state keeps %d files, horizon %q", len(st.History), st.Horizon)
+	}
+	horizon, _ := st.horizon()
+	for url, rec := range st.History {
+		if tm, _ := time.Parse(time.RFC3339Nano, rec.LastModified); !tm.After(horizon) {
+			t.Errorf("%s (%s) is kept but not newer than the horizon %s", url, rec.LastModified, st.Horizon)
+		}
+	}
+
+	again := read(t, src, cfg, cc, first.lastState(t))
+	if again.err != nil || len(again.records) != 0 {
+		t.Fatalf("re-read: %v, %d records (%v)", again.err, len(again.records), again.files())
+	}
+
+	// A new file, and an evicted file touched: exactly those two.
+	writeFile(t, dir, "f8.csv", []byte("n\n8\n"), base.Add(time.Hour))
+	if err := os.Chtimes(filepath.Join(dir, "f0.csv"), base.Add(2*time.Hour), base.Add(2*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	next := read(t, src, cfg, cc, again.lastState(t))
+	if next.err != nil || !reflect.DeepEqual(next.files(), []string{"f8.csv", "f0.csv"}) {
+		t.Errorf("after adding and touching: %v, files %v", next.err, next.files())
+	}
+}

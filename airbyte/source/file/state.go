@@ -3,6 +3,7 @@ package file
 import (
 	"encoding/json"
 	"fmt"
+	"sort"
 	"time"
 
 	"github.com/dataopskit/dataops/airbyte"
@@ -17,6 +18,58 @@ import (
 type streamState struct {
 	History map[string]fileRecord `json:"history"`
 	Cursor  string                `json:"_ab_source_file_last_modified,omitempty"`
+	// Horizon is the newest modification time of the files evicted from a
+	// full history: a file not in History whose modification time is not
+	// after it counts as read.
+	Horizon string `json:"horizon,omitempty"`
+}
+
+// maxHistory bounds how many files a state lists (as Airbyte's file-based
+// sources do); beyond it the oldest entries give way to Horizon.
+var maxHistory = 10000
+
+// evict drops the oldest entries of a history longer than max, down to
+// nine tenths of it (so that eviction does not run for every file), and
+// moves Horizon up to the newest time evicted.
+func (s *streamState) evict(max int) {
+	if len(s.History) <= max {
+		return
+	}
+	type entry struct {
+		url string
+		t   time.Time
+	}
+	entries := make([]entry, 0, len(s.History))
+	for url, rec := range s.History {
+		t, err := parseAirbyteTime(rec.LastModified)
+		if err != nil {
+			t = time.Time{} // unreadable: the first to go
+		}
+		entries = append(entries, entry{url, t})
+	}
+	sort.Slice(entries, func(i, j int) bool {
+		if !entries[i].t.Equal(entries[j].t) {
+			return entries[i].t.Before(entries[j].t)
+		}
+		return entries[i].url < entries[j].url
+	})
+	horizon, _ := s.horizon()
+	for _, e := range entries[:len(entries)-max*9/10] {
+		delete(s.History, e.url)
+		if e.t.After(horizon) {
+			horizon = e.t
+		}
+	}
+	s.Horizon = horizon.UTC().Format(time.RFC3339Nano)
+}
+
+// horizon parses Horizon.
+func (s *streamState) horizon() (time.Time, bool) {
+	if s.Horizon == "" {
+		return time.Time{}, false
+	}
+	t, err := time.Parse(time.RFC3339Nano, s.Horizon)
+	return t, err == nil
 }
 
 // fileRecord is what the state remembers of a file.
