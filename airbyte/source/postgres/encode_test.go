@@ -89,6 +89,7 @@ func pad4(y int) string {
 	}
 	return s
 }
+
 // BenchmarkEmitRow is the client's work per row without the server:
 // encode, carve the record out of the shared blocks, hand it over.
 func BenchmarkEmitRow(b *testing.B) {
