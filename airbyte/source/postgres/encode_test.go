@@ -98,9 +98,11 @@ func BenchmarkEmitRow(b *testing.B) {
 	n := 0
 	emit := func(m *airbyte.Message) bool { n += len(m.Record.Data); return true }
 	b.ReportAllocs()
+	cpu0 := processCPU()
 	for b.Loop() {
 		if err := rs.emitRow(sp, vals, nil, emit); err != nil {
 			b.Fatal(err)
 		}
 	}
+	b.ReportMetric(float64((processCPU()-cpu0).Nanoseconds())/float64(b.N), "cpu-ns/op")
 }
