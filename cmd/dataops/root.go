@@ -41,6 +41,7 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(newVersionCmd(), newDebugCmd(logger))
 	root.AddCommand(newAirbyteCmd(logger))
 	root.AddCommand(newSourceCmd(logger))
+	root.AddCommand(newSyncCmd(logger))
 	return root
 }
 
