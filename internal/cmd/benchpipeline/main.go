@@ -1,0 +1,194 @@
+// Benchpipeline times the whole extract-and-stage pipeline — the native
+// PostgreSQL source read by full refresh and landed exactly once in an
+// embedded DuckDB file — against the physical baselines in the same run:
+//
+//   - drain: COPY (SELECT …) TO STDOUT (FORMAT binary) from PostgreSQL,
+//     read to nothing: the fastest the rows can leave the server;
+//   - native: DuckDB loading the same rows from a local Parquet file with
+//     its own reader: the fastest they can land.
+//
+// The goal is pipeline ≤ 1.25 × max(drain, native). It prints the peak RSS
+// of the process too (Linux VmHWM). Usage:
+//
+//	go run ./internal/cmd/benchpipeline -rows 1000000
+//	go run ./internal/cmd/benchpipeline -rows 10000000 -pg postgres://postgres@127.0.0.1:5432/test?sslmode=disable
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime/pprof"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/dataopskit/dataops/airbyte/source/postgres"
+	"github.com/dataopskit/dataops/staging"
+	"github.com/dataopskit/dataops/warehouse"
+	_ "github.com/dataopskit/dataops/warehouse/duckdb"
+	_ "github.com/dataopskit/dataops/warehouse/postgres"
+)
+
+func main() {
+	rows := flag.Int("rows", 1_000_000, "rows of the 10-column source table")
+	pgURL := flag.String("pg", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable", "PostgreSQL URL")
+	dir := flag.String("dir", "", "work directory (default: a new temporary directory)")
+	memLimit := flag.String("duckdb-memory", "256MB", "DuckDB memory_limit for the pipeline's warehouse")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the pipeline to this file")
+	flag.Parse()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "benchpipeline:", err)
+			os.Exit(1)
+		}
+		_ = pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
+	}
+	if err := run(context.Background(), *pgURL, *rows, *dir, *memLimit); err != nil {
+		pprof.StopCPUProfile()
+		fmt.Fprintln(os.Stderr, "benchpipeline:", err)
+		os.Exit(1)
+	}
+}
+
+const schema = "bench_pipeline"
+
+func run(ctx context.Context, pgURL string, rows int, dir, memLimit string) error {
+	if dir == "" {
+		var err error
+		if dir, err = os.MkdirTemp("", "benchpipeline-"); err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+	}
+	table := fmt.Sprintf("t%d", rows)
+	if err := prepareSource(ctx, pgURL, table, rows); err != nil {
+		return err
+	}
+
+	// Baseline 1: drain binary COPY.
+	drain, err := timeDrain(ctx, pgURL, table)
+	if err != nil {
+		return err
+	}
+
+	// The pipeline: native source → staging → DuckDB.
+	dbPath := filepath.Join(dir, "wh.duckdb")
+	w, err := warehouse.Open(ctx, "duckdb:"+dbPath+"?memory_limit="+memLimit)
+	if err != nil {
+		return err
+	}
+	cfg, _ := json.Marshal(map[string]any{"url": pgURL, "schemas": []string{schema}})
+	start := time.Now()
+	res, err := staging.Sync(ctx, postgres.New(), w, staging.SyncOptions{
+		Config:  cfg,
+		Streams: []string{schema + "." + table},
+		Options: staging.Options{Schema: "raw", BatchRows: 50_000, Logger: slog.New(slog.DiscardHandler)},
+	})
+	if err != nil {
+		w.Close()
+		return err
+	}
+	pipeline := time.Since(start)
+	staged := res.Streams[0].Records
+	rss := peakRSS()
+
+	// Baseline 2: DuckDB loading the same rows from Parquet natively.
+	parquet := filepath.Join(dir, "rows.parquet")
+	d := w.Dialect()
+	src := d.QuoteRelation(warehouse.Rel("raw", table))
+	if _, err := w.Exec(ctx, "COPY (SELECT * EXCLUDE (_airbyte_raw_id, _airbyte_extracted_at, _airbyte_meta, _airbyte_generation_id) FROM "+src+") TO '"+strings.ReplaceAll(parquet, "'", "''")+"' (FORMAT parquet)"); err != nil {
+		w.Close()
+		return err
+	}
+	start = time.Now()
+	if _, err := w.Exec(ctx, "CREATE TABLE native_copy AS SELECT * FROM read_parquet('"+strings.ReplaceAll(parquet, "'", "''")+"')"); err != nil {
+		w.Close()
+		return err
+	}
+	native := time.Since(start)
+	w.Close()
+
+	base := max(drain, native)
+	fmt.Printf("rows                 %d (staged %d)\n", rows, staged)
+	fmt.Printf("drain binary COPY    %8.2fs  %10.0f rows/s\n", drain.Seconds(), float64(rows)/drain.Seconds())
+	fmt.Printf("duckdb from parquet  %8.2fs  %10.0f rows/s\n", native.Seconds(), float64(rows)/native.Seconds())
+	fmt.Printf("pipeline             %8.2fs  %10.0f rows/s\n", pipeline.Seconds(), float64(rows)/pipeline.Seconds())
+	fmt.Printf("pipeline / max(baselines) = %.2f (goal ≤ 1.25)\n", pipeline.Seconds()/base.Seconds())
+	fmt.Printf("peak RSS             %d MiB\n", rss>>20)
+	if staged != int64(rows) {
+		return fmt.Errorf("staged %d rows, want %d", staged, rows)
+	}
+	return nil
+}
+
+// prepareSource creates the 10-column table with rows rows, once.
+func prepareSource(ctx context.Context, pgURL, table string, rows int) error {
+	w, err := warehouse.Open(ctx, pgURL)
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	rel := warehouse.Rel(schema, table)
+	var n int64
+	if err := w.Get(ctx, &n, "SELECT count(*) FROM "+w.Dialect().QuoteRelation(rel)); err == nil && n == int64(rows) {
+		return nil
+	}
+	if err := w.CreateSchema(ctx, schema); err != nil {
+		return err
+	}
+	if err := w.Drop(ctx, rel); err != nil {
+		return err
+	}
+	q := w.Dialect().QuoteRelation(rel)
+	_, err = w.Exec(ctx, `CREATE TABLE `+q+` AS SELECT
+		i::bigint AS id, (i % 997)::int AS customer_id,
+		(ARRAY['placed','shipped','completed','returned'])[1 + i % 4] AS status,
+		(i % 100000)::numeric(12,2) / 100 AS amount, (i % 7)::int AS quantity,
+		timestamptz '2024-01-01' + i * interval '1 second' AS created_at,
+		timestamptz '2024-06-01' + i * interval '1 second' AS updated_at,
+		'note ' || i AS note, i % 2 = 0 AS flag, i * 0.5::float8 AS score
+		FROM generate_series(1, $1::bigint) AS s(i)`, rows)
+	if err != nil {
+		return err
+	}
+	_, err = w.Exec(ctx, "ALTER TABLE "+q+" ADD PRIMARY KEY (id)")
+	return err
+}
+
+func timeDrain(ctx context.Context, pgURL, table string) (time.Duration, error) {
+	conn, err := pgconn.Connect(ctx, pgURL)
+	if err != nil {
+		return 0, err
+	}
+	defer conn.Close(ctx)
+	start := time.Now()
+	_, err = conn.CopyTo(ctx, io.Discard, `COPY (SELECT * FROM "`+schema+`"."`+table+`") TO STDOUT (FORMAT binary)`)
+	return time.Since(start), err
+}
+
+// peakRSS returns the process's peak resident set (VmHWM), or 0.
+func peakRSS() int64 {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		var kb int64
+		if _, err := fmt.Sscanf(sc.Text(), "VmHWM: %d kB", &kb); err == nil {
+			return kb << 10
+		}
+	}
+	return 0
+}
