@@ -1150,6 +1150,9 @@ func formatSpec(v any, spec string) (string, error) {
 				body = "-" + body
 			}
 		case t == 'c':
+			if isF {
+				return "", newErr(ErrValue, "Unknown format code 'c' for object of type 'float'")
+			}
 			body = string(rune(toBig(x).Int64()))
 		case t == 0 && isF:
 			f := x.(float64)

@@ -710,7 +710,10 @@ func printf(st *state, format string, arg any) (any, error) {
 				if err != nil {
 					return nil, err
 				}
-				spec.prec = int(toBig(w).Int64())
+				if !isInt(w) {
+					return nil, newErr(ErrType, "* wants int")
+				}
+				spec.prec = int(max(min(toBig(w).Int64(), 1<<20), 0))
 				i++
 			} else {
 				for i < len(format) && format[i] >= '0' && format[i] <= '9' {
