@@ -19,6 +19,8 @@ type corpusCase struct {
 	Context  json.RawMessage `json:"context"`
 	Output   *string         `json:"output"`
 	Error    string          `json:"error"`
+
+	vars map[string]any // Context, decoded once
 }
 
 type corpusFile struct {
@@ -26,6 +28,8 @@ type corpusFile struct {
 	Context   json.RawMessage   `json:"context"`
 	Templates map[string]string `json:"templates"`
 	Cases     []corpusCase      `json:"cases"`
+
+	vars map[string]any // Context, decoded once
 }
 
 // decodeOrdered decodes JSON as Python's json module does: objects keep
@@ -110,6 +114,14 @@ func loadCorpus(t testing.TB) *corpusFile {
 	if err := dec.Decode(&c); err != nil {
 		t.Fatalf("decode corpus: %v", err)
 	}
+	if c.vars, err = decodeVars(c.Context); err != nil {
+		t.Fatalf("corpus context: %v", err)
+	}
+	for i := range c.Cases {
+		if c.Cases[i].vars, err = decodeVars(c.Cases[i].Context); err != nil {
+			t.Fatalf("%s: context: %v", c.Cases[i].Name, err)
+		}
+	}
 	return &c
 }
 
@@ -136,20 +148,35 @@ func corpusEnv(c *corpusFile) *Environment {
 	return New(append(dbtTags(), WithLoader(MapLoader(c.Templates)))...)
 }
 
-// corpusVars builds a fresh context for a case: templates may mutate it.
+// corpusVars builds a fresh context for a case (templates may mutate it),
+// as gen.py and bench.py do with a JSON round trip.
 func corpusVars(c *corpusFile, cs *corpusCase) map[string]any {
-	vars, err := decodeVars(c.Context)
-	if err != nil {
-		panic(err)
+	vars := make(map[string]any, len(c.vars)+len(cs.vars))
+	for k, v := range c.vars {
+		vars[k] = deepCopy(v)
 	}
-	extra, err := decodeVars(cs.Context)
-	if err != nil {
-		panic(err)
-	}
-	for k, v := range extra {
-		vars[k] = v
+	for k, v := range cs.vars {
+		vars[k] = deepCopy(v)
 	}
 	return vars
+}
+
+func deepCopy(v any) any {
+	switch x := v.(type) {
+	case *List:
+		l := &List{Items: make([]any, len(x.Items))}
+		for i, e := range x.Items {
+			l.Items[i] = deepCopy(e)
+		}
+		return l
+	case *Dict:
+		d := NewDict()
+		for i, k := range x.keys {
+			d.setStr(k.(string), deepCopy(x.vals[i]))
+		}
+		return d
+	}
+	return v
 }
 
 // errorClass names an error the way the corpus does (Python's class name).
