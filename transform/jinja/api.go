@@ -234,9 +234,11 @@ type Environment struct {
 type filterFn func(st *state, v any, a *argv) (any, error)
 type testFn func(st *state, v any, a *argv) (bool, error)
 
-// New returns an Environment configured as dbt configures Jinja2: the do and
-// loopcontrols extensions, no trim_blocks or lstrip_blocks, the default
-// Undefined, sandboxed attribute access, and a return() global.
+// New returns an Environment configured as dbt configures Jinja2 for text
+// rendering: the do and loopcontrols extensions, no trim_blocks or
+// lstrip_blocks, the default Undefined, sandboxed attribute access, dbt's
+// as_text / as_bool / as_native / as_number (identities in text mode) and
+// is_list filters, and a return() global.
 func New(opts ...Option) *Environment {
 	e := &Environment{
 		globals:  map[string]any{},

@@ -376,6 +376,12 @@ func init() {
 		}
 		return newGen("generator", out.Items), nil
 	})
+	// dbt registers these in its (non-native) environment: the as_* markers
+	// are identities there, is_list tests for a list.
+	for _, name := range []string{"as_text", "as_bool", "as_native", "as_number"} {
+		simple(name, nil, 0, func(st *state, v any, p []any) (any, error) { return v, nil })
+	}
+	simple("is_list", nil, 0, func(st *state, v any, p []any) (any, error) { _, ok := v.(*List); return ok, nil })
 	simple("capitalize", nil, 0, func(st *state, v any, p []any) (any, error) { return capitalize(strArg(v)), nil })
 	simple("center", []string{"width"}, 0, func(st *state, v any, p []any) (any, error) {
 		w, err := argInt("center", or(p[0], int64(80)))

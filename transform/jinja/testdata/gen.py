@@ -120,6 +120,10 @@ def make_env():
         loader=jinja2.DictLoader(LOADER),
     )
     env.globals["return"] = _return
+    # dbt's text-mode filters: the native markers are identities, is_list a type check
+    for name in ("as_text", "as_bool", "as_native", "as_number"):
+        env.filters[name] = lambda value: value
+    env.filters["is_list"] = lambda value: isinstance(value, list)
     return env
 
 
@@ -1478,6 +1482,13 @@ cases(
 cases("fuzzfound", "{{ '%.*f' % (2, 3.14159) }} {{ '%*.*f|' % (8, 3, 2.5) }}")
 for t in ["{{'%.*'%''}}", "{{ '%.*f' % ('a', 1.0) }}", "{{ '{:c}'.format(1.5) }}"]:
     case("fuzzfound_err", t)
+
+
+cases(
+    "dbt_filters",
+    "{{ '1'|as_number }} {{ 'true'|as_bool }} {{ [1]|as_native }} {{ 5|as_text }} {{ ('x'|as_text) ~ 'y' }}",
+    "{{ [1]|is_list }} {{ (1,)|is_list }} {{ 'ab'|is_list }} {{ d|is_list }} {{ undefined_x|is_list }}",
+)
 
 
 def main():
