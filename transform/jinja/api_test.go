@@ -326,3 +326,35 @@ func TestSelfReference(t *testing.T) {
 		t.Errorf("comparing cycles: %q %v", out, err)
 	}
 }
+
+// RenderNative gives dbt's YAML-value semantics: a single dynamic
+// expression keeps its type, constants and mixed output are text, and the
+// as_* markers convert.
+func TestRenderNative(t *testing.T) {
+	env := New()
+	vars := map[string]any{"n": 3, "flag": true, "cols": []string{"a"}}
+	for src, want := range map[string]any{
+		"{{ n }}":                      int64(3),
+		"{{ flag }}":                   true,
+		"{{ cols }}":                   []any{"a"},
+		"{{ 1 }}":                      "1",
+		"{{ n }} rows":                 "3 rows",
+		"{{ '42'|as_number }}":         int64(42),
+		"{{ 'False'|as_bool }}":        false,
+		"{{ \"['x', 1]\"|as_native }}": []any{"x", int64(1)},
+		"{{ '0123'|as_text }}":         "0123",
+		"":                             "",
+	} {
+		got, err := mustCompile(t, env, "v.yml", src).RenderNative(context.Background(), vars)
+		if err != nil || fmt.Sprintf("%#v", got) != fmt.Sprintf("%#v", want) {
+			t.Errorf("%q: got %#v, %v; want %#v", src, got, err, want)
+		}
+	}
+	if _, err := mustCompile(t, env, "v.yml", "{{ 'yes'|as_bool }}").RenderNative(context.Background(), nil); err == nil {
+		t.Error("as_bool of 'yes' succeeded")
+	}
+	// in text mode the markers are identities
+	if out := render(t, mustCompile(t, env, "t.sql", "{{ '42'|as_number + '1' }}"), nil); out != "421" {
+		t.Errorf("text mode as_number: %q", out)
+	}
+}

@@ -378,8 +378,13 @@ func init() {
 	})
 	// dbt registers these in its (non-native) environment: the as_* markers
 	// are identities there, is_list tests for a list.
-	for _, name := range []string{"as_text", "as_bool", "as_native", "as_number"} {
-		simple(name, nil, 0, func(st *state, v any, p []any) (any, error) { return v, nil })
+	for name, kind := range map[string]byte{"as_text": 't', "as_bool": 'b', "as_native": 'n', "as_number": 'i'} {
+		simple(name, nil, 0, func(st *state, v any, p []any) (any, error) {
+			if st.native {
+				return nativeStr{s: toStr(v), kind: kind}, nil
+			}
+			return v, nil
+		})
 	}
 	simple("is_list", nil, 0, func(st *state, v any, p []any) (any, error) { _, ok := v.(*List); return ok, nil })
 	simple("capitalize", nil, 0, func(st *state, v any, p []any) (any, error) { return capitalize(strArg(v)), nil })

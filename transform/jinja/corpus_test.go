@@ -19,6 +19,9 @@ type corpusCase struct {
 	Context  json.RawMessage `json:"context"`
 	Output   *string         `json:"output"`
 	Error    string          `json:"error"`
+	Native   bool            `json:"native"` // rendered with RenderNative
+	Value    string          `json:"value"`  // native: repr() of the result
+	Type     string          `json:"type"`   // native: the result's Python type
 
 	vars map[string]any // Context, decoded once
 }
@@ -213,6 +216,13 @@ func runCase(env *Environment, c *corpusFile, cs *corpusCase) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	if cs.Native {
+		v, err := tmpl.renderNative(context.Background(), corpusVars(c, cs))
+		if err != nil {
+			return "", err
+		}
+		return typeName(v) + " " + repr(v), nil
+	}
 	return tmpl.Render(context.Background(), corpusVars(c, cs))
 }
 
@@ -230,6 +240,8 @@ func TestCorpus(t *testing.T) {
 		got, err := runCase(env, c, cs)
 		ok := false
 		switch {
+		case cs.Native && cs.Error == "" && err == nil:
+			ok = got == cs.Type+" "+cs.Value
 		case cs.Output != nil && err == nil:
 			ok = got == *cs.Output
 		case cs.Error != "" && err != nil:
@@ -248,6 +260,9 @@ func TestCorpus(t *testing.T) {
 			continue
 		}
 		want := cs.Error
+		if cs.Native && cs.Error == "" {
+			want = cs.Type + " " + cs.Value
+		}
 		if cs.Output != nil {
 			want = fmt.Sprintf("%q", *cs.Output)
 		}

@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// FuzzRender parses and renders arbitrary templates (seeded with the
+// FuzzRender parses and renders (as text and natively) arbitrary templates (seeded with the
 // differential corpus) with the corpus context. It fails on a panic (the
 // engine turns those into "internal error" errors) and on a render that
 // outlives its deadline despite the step and output budgets.
@@ -36,6 +36,13 @@ func FuzzRender(f *testing.F) {
 		}
 		if errors.Is(err, context.DeadlineExceeded) {
 			t.Fatalf("render %q did not finish in 5s", src)
+		}
+		_, err = tmpl.RenderNative(ctx, corpusVars(c, base))
+		if err != nil && strings.Contains(err.Error(), "internal error") {
+			t.Fatalf("native render %q: %v", src, err)
+		}
+		if errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("native render %q did not finish in 5s", src)
 		}
 	})
 }

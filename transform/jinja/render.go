@@ -36,7 +36,9 @@ type state struct {
 	globals    *scope
 	blocks     map[string][]*blockStmt
 	extends    *Template
-	autoescape bool // inside {% autoescape true %}
+	autoescape bool   // inside {% autoescape true %}
+	nodes      *[]any // output nodes, while rendering natively (RenderNative)
+	native     bool   // RenderNative: dbt's as_* filters produce markers
 }
 
 // runTemplate executes t's body in sc, following {% extends %} chains.
@@ -161,6 +163,9 @@ func (st *state) locate(err error, p pos) error {
 }
 
 func (st *state) execBody(body []stmt, sc *scope) (ctl, error) {
+	if st.nodes != nil {
+		return st.execBodyNative(body, sc)
+	}
 	for _, s := range body {
 		c, err := st.exec(s, sc)
 		if err != nil || c != ctlNone {
@@ -360,21 +365,21 @@ func (st *state) locate0(err error, p pos) error {
 }
 
 func (st *state) captureFn(f func() error) (string, error) {
-	saved := st.out
+	saved, savedNodes := st.out, st.nodes
 	var b strings.Builder
-	st.out = &b
+	st.out, st.nodes = &b, nil
 	err := f()
-	st.out = saved
+	st.out, st.nodes = saved, savedNodes
 	return b.String(), err
 }
 
 // capture renders body into a string.
 func (st *state) capture(body []stmt, sc *scope) (string, error) {
-	saved := st.out
+	saved, savedNodes := st.out, st.nodes
 	var b strings.Builder
-	st.out = &b
+	st.out, st.nodes = &b, nil
 	_, err := st.execBody(body, sc)
-	st.out = saved
+	st.out, st.nodes = saved, savedNodes
 	return b.String(), err
 }
 
@@ -526,11 +531,11 @@ func (st *state) runLoop(n *forStmt, it any, sc *scope, depth0 int) error {
 }
 
 func (st *state) captureLoop(n *forStmt, it any, sc *scope, depth0 int) (string, error) {
-	saved := st.out
+	saved, savedNodes := st.out, st.nodes
 	var b strings.Builder
-	st.out = &b
+	st.out, st.nodes = &b, nil
 	err := st.runLoop(n, it, sc, depth0)
-	st.out = saved
+	st.out, st.nodes = saved, savedNodes
 	return b.String(), err
 }
 

@@ -237,6 +237,8 @@ func typeName(v any) string {
 		return "dict"
 	case Undefined:
 		return "Undefined"
+	case nativeStr:
+		return "str"
 	case *Macro:
 		return "Macro"
 	case *dictView:
@@ -267,6 +269,8 @@ func truth(v any) bool {
 		return x != ""
 	case Markup:
 		return x != ""
+	case nativeStr:
+		return x.s != ""
 	case *List:
 		return len(x.Items) > 0
 	case Tuple:
@@ -307,6 +311,8 @@ func toStr(v any) string {
 		return ""
 	case *Module:
 		return x.body
+	case nativeStr:
+		return x.s
 	}
 	return repr(v)
 }
@@ -342,6 +348,8 @@ func writeRepr(b *strings.Builder, v any, stack []any) {
 		b.WriteString(pyQuote(x))
 	case Markup:
 		b.WriteString("Markup(" + pyQuote(string(x)) + ")")
+	case nativeStr:
+		b.WriteString(pyQuote(x.s))
 	case *List:
 		if onStack(stack, x) {
 			b.WriteString("[...]")
@@ -559,7 +567,7 @@ func toFloat(v any) float64 {
 
 func isString(v any) bool {
 	switch v.(type) {
-	case string, Markup:
+	case string, Markup, nativeStr:
 		return true
 	}
 	return false
@@ -571,6 +579,8 @@ func strOf(v any) (string, bool) {
 		return x, true
 	case Markup:
 		return string(x), true
+	case nativeStr:
+		return x.s, true
 	}
 	return "", false
 }

@@ -10,11 +10,14 @@ call returns, and block tags (docs, test, materialization) that define macros.
 Run:  python3 testdata/gen.py   (writes testdata/corpus.json)
 The Go tests read only corpus.json; Python is not needed to run them.
 """
+import ast
+import itertools
 import json
 import os
 import sys
 
 import jinja2
+import jinja2.nativetypes
 import jinja2.nodes
 import jinja2.runtime
 from jinja2.ext import Extension
@@ -112,6 +115,71 @@ LOADER = {
     "{% macro outer_caller() %}[{{ caller() }}]{% endmacro %}{% macro rec(n) %}{{ n }}{% if n > 0 %}{{ rec(n - 1) }}{% endif %}{% endmacro %}",
     "imports_other.sql": "{% import 'macros.sql' as inner %}{% macro via() %}{{ inner.shout('x') }}{% endmacro %}",
 }
+
+
+class TextMark(str):
+    """as_text in native mode: keep as text."""
+
+
+class NativeMark(str):
+    """as_native in native mode: read as a Python literal."""
+
+
+class BoolMark(NativeMark):
+    """as_bool: a literal that must be a bool."""
+
+
+class NumberMark(NativeMark):
+    """as_number: a literal that must be a number."""
+
+
+def dbt_native_concat(nodes):
+    """dbt's concatenation of native output nodes (dbt-common's
+    quoted_native_concat), written out for this corpus."""
+    head = list(itertools.islice(nodes, 2))
+    if not head:
+        return ""
+    if len(head) > 1:
+        return "".join(str(v) for v in itertools.chain(head, nodes))
+    raw = head[0]
+    if isinstance(raw, TextMark):
+        return str(raw)
+    if not isinstance(raw, NativeMark):
+        return raw
+    try:
+        result = ast.literal_eval(raw)
+    except (ValueError, SyntaxError, MemoryError):
+        result = raw
+    if isinstance(raw, BoolMark) and not isinstance(result, bool):
+        raise ValueError("Could not convert value %r into type 'bool'" % str(raw))
+    if isinstance(raw, NumberMark) and (isinstance(result, bool) or not isinstance(result, (int, float))):
+        raise ValueError("Could not convert value %r into type 'number'" % str(raw))
+    return result
+
+
+class NativeEnv(SandboxedEnvironment):
+    """dbt's native environment: Jinja2's native code generator."""
+
+    code_generator_class = jinja2.nativetypes.NativeCodeGenerator
+
+
+class NativeTmpl(jinja2.Template):
+    def render(self, ctx):  # noqa: D102
+        return dbt_native_concat(self.root_render_func(self.new_context(ctx)))
+
+
+NativeEnv.template_class = NativeTmpl
+
+
+def make_native_env():
+    env = NativeEnv(
+        extensions=["jinja2.ext.do", "jinja2.ext.loopcontrols", DocsExt, TestExt, MatExt],
+        loader=jinja2.DictLoader(LOADER),
+    )
+    env.globals["return"] = _return
+    env.filters.update({"as_text": TextMark, "as_bool": BoolMark, "as_native": NativeMark, "as_number": NumberMark,
+                        "is_list": lambda value: isinstance(value, list)})
+    return env
 
 
 def make_env():
@@ -1491,6 +1559,25 @@ cases(
 )
 
 
+# ---------------------------------------------------------------- native rendering (dbt's YAML values)
+NATIVE = [
+    "{{ n }}", "{{ f }}", "{{ t }}", "{{ none }}", "{{ items }}", "{{ d }}", "{{ name }}",
+    "{{ 1 }}", "{{ 1.5 }}", "{{ true }}", "{{ [1, 2] }}", "{{ {'a': 1} }}", "{{ 'x' }}", "{{ 1 + 1 }}", "{{ 'a' ~ 'b' }}",
+    "{{ n + 1 }}", "{{ n > 5 }}", "{{ items|length }}", "{{ items|first }}", "{{ 'abc'|upper }}", "{{ [3, 1]|sort }}",
+    "{{ n }} ", " {{ n }}", "{{ n }}{{ n }}", "text", "", "{{ '' }}",
+    "{{ '1'|as_number }}", "{{ '1.5'|as_number }}", "{{ 'true'|as_bool }}", "{{ 'True'|as_bool }}", "{{ '[1, 2]'|as_native }}",
+    "{{ \"{'a': (1, 2)}\"|as_native }}", "{{ 'not a literal'|as_native }}", "{{ '007'|as_text }}", "{{ n|as_text }}",
+    "{{ n|as_number }}", "{{ t|as_bool }}", "{{ ' 42'|as_number }}", "{{ '-3'|as_number }}", "{{ 'None'|as_native }}",
+    "{{ ('x' ~ n)|as_text }}", "{{ '1'|as_number }} ", "{{ '1e3'|as_number }}", "{{ '0x10'|as_number }}",
+    "{% if t %}{{ n }}{% endif %}", "{% if t %}yes{% endif %}", "{% for i in items %}{{ i }}{% endfor %}",
+    "{% set x = n * 2 %}{{ x }}", "{% macro m() %}{{ return([1]) }}{% endmacro %}{{ m() }}",
+    "{% macro m() %}text{% endmacro %}{{ m() }}", "{{ items|map('string')|list }}", "{{ d.a }}", "{{ nested.x.y[0] }}",
+    "{{ none|default(n) }}", "{{ range(3)|list }}", "{{ (1, 2) }}", "{{ [n] }}", "{{ n if t else 'no' }}", "{{ '5' }}",
+    "{{ 'True' }}", "{{ [1, n] }}", "{{ -n }}", "{{ n|string }}", "{{ d|dictsort }}",
+]
+NATIVE_ERR = ["{{ 'x'|as_bool }}", "{{ 'abc'|as_number }}", "{{ 'True'|as_number }}", "{{ '1'|as_bool }}", "{{ undefined_x.y }}"]
+
+
 def main():
     env = make_env()
     out = []
@@ -1508,6 +1595,18 @@ def main():
         if extra:
             rec["context"] = extra
         out.append(rec)
+    nenv = make_native_env()
+    for kind, templates in (("native", NATIVE), ("native_err", NATIVE_ERR)):
+        for i, template in enumerate(templates, 1):
+            rec = {"name": "%s/%03d" % (kind, i), "template": template, "native": True}
+            try:
+                v = nenv.from_string(template).render(json.loads(json.dumps(CTX)))
+                if isinstance(v, str):  # marker subclasses are strings
+                    v = str(v)
+                rec["value"], rec["type"] = repr(v), type(v).__name__
+            except Exception as e:  # noqa: BLE001
+                rec["error"] = type(e).__name__
+            out.append(rec)
     doc = {
         "generator": "testdata/gen.py",
         "jinja2": jinja2.__version__,
