@@ -17,9 +17,11 @@
 // A compiled Template is immutable: render it from any number of goroutines
 // with different contexts. Go functions join the context as Func (positional
 // and keyword arguments) or as plain Go funcs; macros can be called from Go
-// with Template.CallMacro; include and import load templates through a
-// Loader. Every error is an *Error naming the template, line, column and the
-// Python exception class Jinja2 would have raised.
+// with Template.CallMacro, or shared with other renders through
+// Template.Module; include and import load templates through a Loader.
+// Template.RenderNative renders as dbt renders values in YAML files (its
+// native environment). Every error is an *Error naming the template, line,
+// column and the Python exception class Jinja2 would have raised.
 //
 // Deliberate limits, so a template cannot take down its host: macro and
 // include nesting is bounded (WithMaxDepth), range() is bounded as Jinja2's
