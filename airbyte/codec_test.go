@@ -191,7 +191,7 @@ func TestEncoderWritesOneLinePerMessage(t *testing.T) {
 
 func TestAppendStringMatchesEncodingJSON(t *testing.T) {
 	for _, s := range []string{"", "plain", "quote\"back\\slash", "\x00\x1f\t\r\n", "é\u2028\u2029", "bad\xffutf8", "<>&"} {
-		got := appendString(nil, s)
+		got := AppendJSONString(nil, s)
 		var back string
 		if err := json.Unmarshal(got, &back); err != nil {
 			t.Fatalf("%q encodes to invalid JSON %s: %v", s, got, err)

@@ -358,11 +358,12 @@ func truncateForError(v []byte) string {
 	return string(v)
 }
 
-// appendString appends s as a JSON string. It escapes what JSON requires
+// AppendJSONString appends s to dst as a JSON string, for sources that
+// build record data by hand. It escapes what JSON requires
 // (quotes, backslashes, control characters), U+2028 and U+2029, and replaces
 // invalid UTF-8 with U+FFFD, as encoding/json does; it leaves <, > and &
 // alone.
-func appendString(dst []byte, s string) []byte {
+func AppendJSONString(dst []byte, s string) []byte {
 	const hex = "0123456789abcdef"
 	dst = append(dst, '"')
 	start := 0
@@ -419,7 +420,7 @@ func (e *extraBuilder) add(key string, value []byte) {
 	if len(e.b) > 0 {
 		e.b = append(e.b, ',')
 	}
-	e.b = appendString(e.b, key)
+	e.b = AppendJSONString(e.b, key)
 	e.b = append(e.b, ':')
 	e.b = append(e.b, bytes.TrimSpace(value)...)
 }
@@ -429,7 +430,7 @@ func (e *extraBuilder) addBytes(key []byte, value []byte) {
 	if len(e.b) > 0 {
 		e.b = append(e.b, ',')
 	}
-	e.b = appendString(e.b, string(key))
+	e.b = AppendJSONString(e.b, string(key))
 	e.b = append(e.b, ':')
 	e.b = append(e.b, bytes.TrimSpace(value)...)
 }

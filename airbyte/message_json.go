@@ -19,7 +19,7 @@ func (m Message) MarshalJSON() ([]byte, error) {
 
 func (m *Message) appendJSON(dst []byte) ([]byte, error) {
 	dst = append(dst, `{"type":`...)
-	dst = appendString(dst, string(m.Type))
+	dst = AppendJSONString(dst, string(m.Type))
 	var err error
 	if m.Record != nil {
 		dst = append(dst, `,"record":`...)
@@ -214,11 +214,11 @@ func (r *RecordMessage) appendJSON(dst []byte) ([]byte, error) {
 	dst = append(dst, '{')
 	if r.Namespace != "" {
 		dst = append(dst, `"namespace":`...)
-		dst = appendString(dst, r.Namespace)
+		dst = AppendJSONString(dst, r.Namespace)
 		dst = append(dst, ',')
 	}
 	dst = append(dst, `"stream":`...)
-	dst = appendString(dst, r.Stream)
+	dst = AppendJSONString(dst, r.Stream)
 	dst = append(dst, `,"data":`...)
 	if len(r.Data) == 0 {
 		dst = append(dst, "{}"...)

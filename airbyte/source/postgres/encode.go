@@ -6,7 +6,8 @@ import (
 	"encoding/hex"
 	"math"
 	"strconv"
-	"unicode/utf8"
+
+	"github.com/dataopskit/dataops/airbyte"
 )
 
 // An encoder appends one non-null PostgreSQL value, in binary or text
@@ -407,49 +408,8 @@ func (c *dateCache) append(dst []byte, days int64) ([]byte, bool) {
 	return append(dst, c.text[:c.n]...), c.bc
 }
 
-const hexDigits = "0123456789abcdef"
-
 // appendJSONString appends s as a JSON string; invalid UTF-8 becomes U+FFFD.
-func appendJSONString(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				dst = append(dst, '\\', c)
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-			i++
-			start = i
-			continue
-		}
-		i += size
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
-}
+func appendJSONString(dst []byte, s string) []byte { return airbyte.AppendJSONString(dst, s) }
 
 // appendJSONBytes is appendJSONString for a byte slice.
 func appendJSONBytes(dst, b []byte) []byte {
