@@ -212,7 +212,7 @@ type loadRun struct {
 func (r *loadRun) consume() error {
 	r.ids = newRawIDs()
 	r.lastFlush = time.Now()
-	for msg, err := range r.rs.Messages() {
+	for msg, err := range r.messages() {
 		if err != nil {
 			return fmt.Errorf("staging: source: %w", err)
 		}
@@ -251,6 +251,42 @@ func (r *loadRun) consume() error {
 		s.complete = true
 	}
 	return r.commit(nil, true)
+}
+
+// messages runs the source in a goroutine of its own, a bounded buffer ahead
+// of the loader, so that producing messages (querying, encoding, decoding a
+// connector's output) overlaps converting and writing them. Order is kept;
+// commits and acknowledgements stay on the loader's goroutine. When the
+// loader stops early, the source is closed so that its goroutine ends.
+func (r *loadRun) messages() func(func(*airbyte.Message, error) bool) {
+	return func(yield func(*airbyte.Message, error) bool) {
+		type item struct {
+			msg *airbyte.Message
+			err error
+		}
+		ch := make(chan item, 256)
+		stop := make(chan struct{})
+		go func() {
+			defer close(ch)
+			for msg, err := range r.rs.Messages() {
+				select {
+				case ch <- item{msg, err}:
+				case <-stop:
+					return
+				}
+				if err != nil {
+					return
+				}
+			}
+		}()
+		for it := range ch {
+			if !yield(it.msg, it.err) {
+				close(stop)
+				_ = r.rs.Close()
+				return
+			}
+		}
+	}
 }
 
 func (r *loadRun) trace(t *airbyte.TraceMessage) {
