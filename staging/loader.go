@@ -161,7 +161,9 @@ func (r *Result) Stream(name string) *StreamResult {
 
 // Load consumes rs until it ends, landing the records of the streams of
 // catalog. It returns the per-stream results; on error, everything after the
-// last committed state is rolled back, and the error names the stream.
+// last committed state is rolled back, the error names the stream, and rs is
+// closed (the source runs in a goroutine of its own, a bounded buffer ahead
+// of the loader; Ack is called from Load's goroutine).
 func (l *Loader) Load(ctx context.Context, catalog *airbyte.ConfiguredCatalog, rs airbyte.ReadStream) (*Result, error) {
 	start := time.Now()
 	if catalog == nil || len(catalog.Streams) == 0 {
