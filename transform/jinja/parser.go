@@ -538,37 +538,11 @@ func (p *parser) parseIf() (stmt, error) {
 	saved := p.soft
 	p.soft = true
 	defer func() { p.soft = saved }()
-	ps := posOf(p.next())
-	test, err := p.parseTuple(false, false, nil, false)
-	if err != nil {
-		return nil, err
-	}
-	node := &ifStmt{pos: ps, test: test}
-	node.body, err = p.parseStatements([]string{"elif", "else", "endif"}, false)
-	if err != nil {
-		return nil, err
-	}
-	t := p.next()
-	switch t.val {
-	case "elif":
-		sub, err := p.parseIfTail(posOf(t))
-		if err != nil {
-			return nil, err
-		}
-		node.els = []stmt{sub}
-	case "else":
-		node.els, err = p.parseStatements([]string{"endif"}, true)
-		if err != nil {
-			return nil, err
-		}
-	default:
-		if _, err := p.expectKind(tBlockEnd); err != nil {
-			return nil, err
-		}
-	}
-	return node, nil
+	return p.parseIfTail(posOf(p.next()))
 }
 
+// parseIfTail parses an if or elif test, its body and what follows it (an
+// elif chain, an else, or the endif).
 func (p *parser) parseIfTail(ps pos) (stmt, error) {
 	test, err := p.parseTuple(false, false, nil, false)
 	if err != nil {

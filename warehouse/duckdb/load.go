@@ -490,16 +490,17 @@ func convDate(v any) (any, error) {
 
 // convTime keeps the value's clock; the appender reads it in the value's
 // own location.
-func convTime(v any) (any, error) {
-	switch x := v.(type) {
-	case time.Time:
-		return v, nil
-	case *time.Time:
-		if x != nil {
-			return *x, nil
-		}
+func convTime(v any) (any, error) { return timeValue(v, "a time of day (time.Time)") }
+
+// timeValue passes a time.Time (or a non-nil *time.Time) through unchanged.
+func timeValue(v any, want string) (any, error) {
+	if _, isT := v.(time.Time); isT {
+		return v, nil // already boxed: no new allocation
 	}
-	return nil, typeErr(v, "a time of day (time.Time)")
+	if t, ok := asTime(v); ok {
+		return t, nil
+	}
+	return nil, typeErr(v, want)
 }
 
 // convTimestamp stores the value's wall clock: the appender stores the
@@ -520,15 +521,7 @@ func convTimestamp(v any) (any, error) {
 }
 
 func convTimestampTZ(v any) (any, error) {
-	switch x := v.(type) {
-	case time.Time:
-		return v, nil
-	case *time.Time:
-		if x != nil {
-			return *x, nil
-		}
-	}
-	return nil, typeErr(v, "a timestamp with time zone (time.Time)")
+	return timeValue(v, "a timestamp with time zone (time.Time)")
 }
 
 func convJSON(v any) (any, error) {
