@@ -42,8 +42,16 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(newAirbyteCmd(logger))
 	root.AddCommand(newSourceCmd(logger))
 	root.AddCommand(newSyncCmd(logger))
+	for _, f := range extraCommands {
+		root.AddCommand(f(logger))
+	}
 	return root
 }
+
+// extraCommands holds constructors of command groups that live in their own
+// files (backup, the dbt verbs, …); each such file appends to it from an init
+// function, so adding a group never touches this file.
+var extraCommands []func(logger func(*cobra.Command) *slog.Logger) *cobra.Command
 
 func newVersionCmd() *cobra.Command {
 	return &cobra.Command{
