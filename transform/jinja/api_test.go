@@ -358,3 +358,28 @@ func TestRenderNative(t *testing.T) {
 		t.Errorf("text mode as_number: %q", out)
 	}
 }
+
+type callableCfg struct{ got map[string]any }
+
+func (c *callableCfg) GetAttr(name string) (any, bool) {
+	if name == "get" {
+		return Func(func(args []any, _ map[string]any) (any, error) { return c.got[args[0].(string)], nil }), true
+	}
+	return nil, false
+}
+
+func (c *callableCfg) Call(_ context.Context, _ []any, kwargs map[string]any) (any, error) {
+	for k, v := range kwargs {
+		c.got[k] = v
+	}
+	return "", nil
+}
+
+func TestCallableObject(t *testing.T) {
+	env := New()
+	tmpl := mustCompile(t, env, "m.sql", "{{ config(materialized='table') }}{{ config.get('materialized') }}|{{ config is callable }}")
+	cfg := &callableCfg{got: map[string]any{}}
+	if got := render(t, tmpl, map[string]any{"config": cfg}); got != "table|True" {
+		t.Fatalf("got %q", got)
+	}
+}

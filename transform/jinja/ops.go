@@ -1,6 +1,7 @@
 package jinja
 
 import (
+	"context"
 	"math"
 	"math/big"
 	"strconv"
@@ -302,6 +303,15 @@ type boundMethod struct {
 type Object interface {
 	// GetAttr returns the attribute called name, or false if there is none.
 	GetAttr(name string) (any, bool)
+}
+
+// CallableObject is an Object that templates can also call, as dbt's
+// config is both called (config(materialized='table')) and read
+// (config.get('materialized')). Call receives the render's context and the
+// arguments as plain Go values (see ToGo).
+type CallableObject interface {
+	Object
+	Call(ctx context.Context, args []any, kwargs map[string]any) (any, error)
 }
 
 func getattr(st *state, obj any, name string) (any, error) {

@@ -1135,7 +1135,7 @@ func (m *Macro) invoke(st *state, a *argv) (any, error) {
 
 func isCallable(v any) bool {
 	switch v.(type) {
-	case *Macro, *builtinFunc, *boundMethod, Func, ContextFunc, *loopObj, *superFunc, *reflectFunc:
+	case *Macro, *builtinFunc, *boundMethod, Func, ContextFunc, *loopObj, *superFunc, *reflectFunc, CallableObject:
 		return true
 	}
 	return false
@@ -1188,6 +1188,13 @@ func (st *state) call(fn any, a *argv, p pos) (any, error) {
 		return Markup(s), err
 	case Undefined:
 		return nil, f.err()
+	case CallableObject:
+		args, kw := a.toGo()
+		v, err := f.Call(st.ctx, args, kw)
+		if err != nil {
+			return nil, hostErr(err)
+		}
+		return toValue(v), nil
 	}
 	return nil, newErr(ErrType, "'%s' object is not callable", typeName(fn))
 }
