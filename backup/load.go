@@ -8,7 +8,6 @@ import (
 	"github.com/dataopskit/dataops/warehouse"
 )
 
-
 // loadParquetFiles appends the rows of Parquet files to rel on DuckDB, with
 // DuckDB's own reader: INSERT … SELECT … FROM read_parquet(files). Columns
 // are matched by name, so the order of columns in the files does not matter.

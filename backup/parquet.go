@@ -402,4 +402,3 @@ func (p *partWriter) Abort() {
 		p.f, p.w = nil, nil
 	}
 }
-
