@@ -3,9 +3,10 @@
 //
 // Airbyte destinations deliver at least once. A Loader does better: records
 // are written through the warehouse's bulk path into an open transaction as
-// they arrive, and every STATE message commits that transaction together
-// with the state, in a state table of the same warehouse. Only then is the
-// state acknowledged to the source (a CDC source confirms its LSN then). A
+// they arrive, and a STATE message commits that transaction together with
+// the state, in a state table of the same warehouse (states that arrive close
+// together share one commit: Options.CommitRows). Only then is the state
+// acknowledged to the source (a CDC source confirms its LSN then). A
 // crash at any instant leaves the last committed state with exactly the rows
 // it covers, and the next Load resumes from it:
 //

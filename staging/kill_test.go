@@ -70,7 +70,7 @@ func TestKillChild(t *testing.T) {
 	defer w.Close()
 	out := bufio.NewWriter(os.Stdout)
 	src := killSource(killRows(), mode, func(n int) { fmt.Fprintf(out, "progress %d\n", n); out.Flush() })
-	l := staging.NewLoader(w, staging.Options{Schema: schema, StateSchema: schema + "_state", BatchRows: 2000, Logger: slog.New(slog.DiscardHandler)})
+	l := staging.NewLoader(w, staging.Options{Schema: schema, StateSchema: schema + "_state", BatchRows: 2000, CommitRows: 5000, Logger: slog.New(slog.DiscardHandler)})
 	state, err := l.State(ctx)
 	if err != nil {
 		t.Fatal(err)

@@ -49,6 +49,22 @@ type Options struct {
 	BatchRows     int
 	BatchBytes    int
 	FlushInterval time.Duration
+	// CommitRows, CommitBytes and CommitInterval let states that arrive
+	// close together share one commit: at a STATE message the loader
+	// commits only once at least CommitRows records or CommitBytes bytes of
+	// record data have arrived since the last commit, or CommitInterval has
+	// passed; until then the state waits, and the commit that follows saves
+	// each stream's latest state (or the latest GLOBAL state) with the data
+	// it covers and acknowledges it to the source. Exactly-once holds as
+	// with a commit per state — a crash loses only uncommitted work, which
+	// the next run reads again from the last committed state — while
+	// analytic engines get fewer, larger transactions (DuckDB writes whole
+	// row groups instead of logging rows). The end of the read always
+	// commits. Defaults 250,000 records, 64 MiB, 10 s; CommitRows 1 commits
+	// at every state.
+	CommitRows     int
+	CommitBytes    int
+	CommitInterval time.Duration
 	// SchemaPolicy says what to do when a stream's schema needs a wider
 	// column than its table has: Widen (default) or Fail.
 	SchemaPolicy SchemaPolicy
@@ -81,6 +97,15 @@ func (o Options) withDefaults() Options {
 	if o.FlushInterval <= 0 {
 		o.FlushInterval = 5 * time.Second
 	}
+	if o.CommitRows <= 0 {
+		o.CommitRows = 250_000
+	}
+	if o.CommitBytes <= 0 {
+		o.CommitBytes = 64 << 20
+	}
+	if o.CommitInterval <= 0 {
+		o.CommitInterval = 10 * time.Second
+	}
 	if o.Layout == "" {
 		o.Layout = LayoutDirect
 	}
@@ -97,9 +122,10 @@ func (o Options) withDefaults() Options {
 }
 
 // Loader lands Airbyte message streams in a warehouse, exactly once: rows are
-// written into an open transaction as they come, and each STATE message
-// commits that transaction together with the state, which is then
-// acknowledged to the source. A crash at any instant leaves the last
+// written into an open transaction as they come, and a STATE message commits
+// that transaction together with the state (or, when states come close
+// together, the next one that is due does: see Options.CommitRows), which is
+// then acknowledged to the source. A crash at any instant leaves the last
 // committed state with exactly the rows it covers; the next Load resumes
 // from it (see State).
 type Loader struct {
@@ -137,14 +163,16 @@ type StreamResult struct {
 	Records         int64 // records received and staged
 	Bytes           int64 // bytes of record data received
 	ValuesNulled    int64 // values that did not fit their column and were stored as NULL
-	StatesCommitted int64 // commits that included rows of this stream
+	StatesCommitted int64 // commits that saved states and included rows of this stream
 	ColumnsAdded    []string
 	ColumnsWidened  []string
 }
 
 // Result is what a Load did.
 type Result struct {
-	Streams         []*StreamResult
+	Streams []*StreamResult
+	// StatesCommitted counts the commits that saved states (one commit may
+	// save several states that arrived close together).
 	StatesCommitted int64
 	Duration        time.Duration
 }
@@ -209,11 +237,19 @@ type loadRun struct {
 	res       *Result
 	ids       *rawIDs
 	lastFlush time.Time
+
+	// States received but not committed yet (each stream's latest, or the
+	// latest GLOBAL/LEGACY one), and what arrived since the last commit.
+	pending    []*airbyte.StateMessage
+	sinceRows  int
+	sinceBytes int
+	lastCommit time.Time
 }
 
 func (r *loadRun) consume() error {
 	r.ids = newRawIDs()
 	r.lastFlush = time.Now()
+	r.lastCommit = r.lastFlush
 	for msg, err := range r.messages() {
 		if err != nil {
 			return fmt.Errorf("staging: source: %w", err)
@@ -233,8 +269,11 @@ func (r *loadRun) consume() error {
 			if msg.State == nil {
 				return errors.New("staging: STATE message without a state")
 			}
-			if err := r.commit(msg.State, false); err != nil {
-				return err
+			r.hold(msg.State)
+			if r.dueCommit() {
+				if err := r.commit(false); err != nil {
+					return err
+				}
 			}
 		case airbyte.TypeTrace:
 			r.trace(msg.Trace)
@@ -252,7 +291,30 @@ func (r *loadRun) consume() error {
 	for _, s := range r.streams {
 		s.complete = true
 	}
-	return r.commit(nil, true)
+	return r.commit(true)
+}
+
+// hold keeps a state for the next commit, replacing the pending states it
+// supersedes: a STREAM state replaces its stream's, a GLOBAL or LEGACY state
+// replaces all.
+func (r *loadRun) hold(st *airbyte.StateMessage) {
+	if st.Type == airbyte.StateStream && st.Stream != nil {
+		d := st.Stream.StreamDescriptor
+		r.pending = slices.DeleteFunc(r.pending, func(p *airbyte.StateMessage) bool {
+			return p.Type == airbyte.StateStream && p.Stream != nil && p.Stream.StreamDescriptor == d
+		})
+	} else {
+		clear(r.pending)
+		r.pending = r.pending[:0]
+	}
+	r.pending = append(r.pending, st)
+}
+
+// dueCommit reports whether enough has arrived since the last commit to
+// commit the pending states now.
+func (r *loadRun) dueCommit() bool {
+	o := &r.l.opts
+	return r.sinceRows >= o.CommitRows || r.sinceBytes >= o.CommitBytes || time.Since(r.lastCommit) >= o.CommitInterval
 }
 
 // messages runs the source in a goroutine of its own, a bounded buffer ahead
@@ -334,6 +396,8 @@ func (r *loadRun) record(rec *airbyte.RecordMessage) error {
 	s.batchBytes += len(rec.Data)
 	s.res.Records++
 	s.res.Bytes += int64(len(rec.Data))
+	r.sinceRows++
+	r.sinceBytes += len(rec.Data)
 	if len(s.batch) >= r.l.opts.BatchRows || s.batchBytes >= r.l.opts.BatchBytes || time.Since(r.lastFlush) > r.l.opts.FlushInterval {
 		return r.flush(s)
 	}
@@ -379,9 +443,10 @@ func (r *loadRun) flush(s *streamLoad) error {
 	return nil
 }
 
-// commit makes everything received so far durable together with state (nil
-// at the end of the read), then acknowledges state to the source.
-func (r *loadRun) commit(state *airbyte.StateMessage, final bool) error {
+// commit makes everything received so far durable together with the
+// pending states, then acknowledges them to the source.
+func (r *loadRun) commit(final bool) error {
+	states := r.pending
 	if err := r.begin(); err != nil {
 		return err
 	}
@@ -395,7 +460,7 @@ func (r *loadRun) commit(state *airbyte.StateMessage, final bool) error {
 			}
 		}
 	}
-	if state != nil {
+	for _, state := range states {
 		if err := r.l.state.save(r.ctx, r.tx, r.l.w, state); err != nil {
 			return err
 		}
@@ -416,16 +481,18 @@ func (r *loadRun) commit(state *airbyte.StateMessage, final bool) error {
 		return fmt.Errorf("staging: commit: %w", err)
 	}
 	r.tx = nil
-	if state != nil {
+	r.pending = nil
+	r.sinceRows, r.sinceBytes, r.lastCommit = 0, 0, time.Now()
+	if len(states) > 0 {
 		r.res.StatesCommitted++
 	}
 	for _, s := range r.streams {
-		if s.dirty && state != nil {
+		if s.dirty && len(states) > 0 {
 			s.res.StatesCommitted++
 		}
 		s.dirty = false
 	}
-	if state != nil {
+	for _, state := range states {
 		if err := r.rs.Ack(r.ctx, state); err != nil {
 			return fmt.Errorf("staging: acknowledge state: %w", err)
 		}

@@ -15,7 +15,7 @@ import (
 )
 
 func opts(schema string) staging.Options {
-	return staging.Options{Schema: schema, StateSchema: schema + "_state", BatchRows: 64, Logger: slog.New(slog.DiscardHandler)}
+	return staging.Options{Schema: schema, StateSchema: schema + "_state", BatchRows: 64, CommitRows: 1, Logger: slog.New(slog.DiscardHandler)}
 }
 
 // load runs one Load from the committed state.
