@@ -25,7 +25,7 @@ func shop() []Node {
 		&Info{ID: "model.shop.stg_orders", Type: Model, NodeName: "stg_orders", Package: "shop", FullName: []string{"shop", "staging", "stg_orders"}, Path: "models/staging/stg_orders.sql",
 			TagList: []string{"staging", "nightly"}, Conf: map[string]any{"materialized": "view"}, Parents: []string{"source.shop.raw.orders"}, Sum: "b"},
 		&Info{ID: "model.shop.customers", Type: Model, NodeName: "customers", Package: "shop", FullName: []string{"shop", "marts", "customers"}, Path: "models/marts/customers.sql",
-			Conf: map[string]any{"materialized": "table", "meta": map[string]any{"owner": "ann", "pii": true}, "unique_key": []any{"id", "x"}, "group": "finance", "access": "public"},
+			Conf:    map[string]any{"materialized": "table", "meta": map[string]any{"owner": "ann", "pii": true}, "unique_key": []any{"id", "x"}, "group": "finance", "access": "public"},
 			Parents: []string{"model.shop.stg_customers", "model.shop.stg_orders"}, Sum: "c", Macros: []string{"macro.shop.cents"}},
 		&Info{ID: "model.shop.orders", Type: Model, NodeName: "orders", Package: "shop", FullName: []string{"shop", "marts", "orders"}, Path: "models/marts/orders.sql",
 			TagList: []string{"nightly"}, Conf: map[string]any{"materialized": "incremental", "schema": "marts"}, Parents: []string{"model.shop.stg_orders"}, Sum: "d"},
