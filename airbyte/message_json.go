@@ -220,7 +220,9 @@ func (r *RecordMessage) appendJSON(dst []byte) ([]byte, error) {
 	dst = append(dst, `"stream":`...)
 	dst = AppendJSONString(dst, r.Stream)
 	dst = append(dst, `,"data":`...)
-	if len(r.Data) == 0 {
+	if len(r.Data) == 0 && r.Values != nil {
+		dst = r.Values.AppendJSON(dst)
+	} else if len(r.Data) == 0 {
 		dst = append(dst, "{}"...)
 	} else {
 		dst = append(dst, r.Data...)
@@ -328,7 +330,7 @@ func (r *RecordMessage) parse(data []byte, i, depth int, st *decodeState) (int, 
 // DecodeData decodes the record's data into v (typically a struct or
 // map[string]any), as json.Unmarshal does.
 func (r *RecordMessage) DecodeData(v any) error {
-	if err := json.Unmarshal(r.Data, v); err != nil {
+	if err := json.Unmarshal(r.DataJSON(), v); err != nil {
 		return fmt.Errorf("airbyte: data of stream %s: %w", StreamDescriptor{Name: r.Stream, Namespace: r.Namespace}, err)
 	}
 	return nil

@@ -47,6 +47,10 @@ type RecordMessage struct {
 	Meta      *RecordMeta     `json:"meta,omitempty"`
 	// FileReference points at the file a file-based record describes.
 	FileReference *RecordFileReference `json:"file_reference,omitempty"`
+	// Values is the data in typed form, set instead of Data only for
+	// consumers that asked for typed records (see TypedReadStream);
+	// DataJSON gives the JSON form either way.
+	Values RecordValues `json:"-"`
 
 	extra string // unknown members, raw `"k":v,...`, kept for round trips
 }

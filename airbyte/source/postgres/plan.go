@@ -28,6 +28,32 @@ type colPlan struct {
 	text   encoder // encoder for the text format (CDC)
 	array  bool
 	oid    uint32 // declared type OID
+	kind   kind
+}
+
+// columnTextEncoder returns a new encoder of c's text output.
+func columnTextEncoder(c column) encoder {
+	text := textEncoder(c.Kind)
+	if c.Array {
+		elem := text
+		return func(dst, src []byte) ([]byte, bool) { return encodeTextArray(dst, src, elem) }
+	}
+	return text
+}
+
+// snapshotEncoder returns a new encoder of c as a snapshot read selects it,
+// and that format. Encoders keep caches: each goroutine needs its own.
+func snapshotEncoder(c column) (encoder, int16) {
+	switch {
+	case c.Array:
+		return columnTextEncoder(c), 0
+	case c.Kind == kMoney:
+		return encNumberText, 0 // selected as numeric
+	}
+	if be := binaryEncoder(c.Kind); be != nil {
+		return be, 1
+	}
+	return textEncoder(c.Kind), 0
 }
 
 // streamPlan is everything needed to read one configured stream.
@@ -43,7 +69,9 @@ type streamPlan struct {
 	pk      []int  // indexes in cols of the primary key columns (key order)
 	cursor  int    // index in cols of the cursor column (modeCursor)
 	state   streamState
-	records int64 // records emitted since the last state
+	records int64    // records emitted since the last state
+	fields  []string // column names, the Fields of typed records
+	typed   *typedPlan
 }
 
 func quoteIdent(s string) string { return pgx.Identifier{s}.Sanitize() }
@@ -82,23 +110,14 @@ func newPlan(cs airbyte.ConfiguredStream, t *table, method string) (*streamPlan,
 			key = append([]byte{','}, key...)
 		}
 		cp.key = append(key, ':')
-		cp.text = textEncoder(c.Kind)
-		switch {
-		case c.Array:
-			elem := cp.text
-			cp.text = func(dst, src []byte) ([]byte, bool) { return encodeTextArray(dst, src, elem) }
-			cp.enc = cp.text
-		case c.Kind == kMoney:
+		cp.text = columnTextEncoder(c)
+		cp.enc, cp.format = snapshotEncoder(c)
+		if c.Kind == kMoney && !c.Array {
 			// money's text output depends on lc_monetary: read it as numeric.
 			cp.expr += "::pg_catalog.numeric"
-			cp.enc = encNumberText
-		default:
-			if be := binaryEncoder(c.Kind); be != nil {
-				cp.enc, cp.format = be, 1
-			} else {
-				cp.enc = cp.text
-			}
 		}
+		cp.kind = c.Kind
+		sp.fields = append(sp.fields, c.Name)
 		if i > 0 {
 			list.WriteString(", ")
 		}

@@ -94,11 +94,16 @@ type readStream struct {
 	boxes []recordBox
 	now   int64
 	nowN  int
+
+	typed bool     // send typed records (EnableTypedRecords)
+	tslab []byte   // typed records' values
+	tvals [][]byte // typed records' rows
 }
 
 type recordBox struct {
 	m airbyte.Message
 	r airbyte.RecordMessage
+	v pgValues
 }
 
 var snapshotIDPattern = regexp.MustCompile(`^[0-9A-Fa-f]+-[0-9A-Fa-f]+(-[0-9]+)?$`)
@@ -383,7 +388,14 @@ func (rs *readStream) endRecord(sp *streamPlan, slab []byte) *airbyte.Message {
 	// same offset of the new array, which becomes the block.
 	start := len(rs.slab)
 	rs.slab = slab
-	d := slab[start:len(slab):len(slab)]
+	b := rs.nextBox(sp)
+	b.r.Data = slab[start:len(slab):len(slab)]
+	return &b.m
+}
+
+// nextBox returns a RECORD message of sp's stream, without data, carved out
+// of a shared array.
+func (rs *readStream) nextBox(sp *streamPlan) *recordBox {
 	if len(rs.boxes) == 0 {
 		rs.boxes = make([]recordBox, 256)
 	}
@@ -394,10 +406,10 @@ func (rs *readStream) endRecord(sp *streamPlan, slab []byte) *airbyte.Message {
 		rs.nowN = 1024
 	}
 	rs.nowN--
-	b.r = airbyte.RecordMessage{Namespace: sp.desc.Namespace, Stream: sp.desc.Name, Data: d, EmittedAt: rs.now}
+	b.r = airbyte.RecordMessage{Namespace: sp.desc.Namespace, Stream: sp.desc.Name, EmittedAt: rs.now}
 	b.m = airbyte.Message{Type: airbyte.TypeRecord, Record: &b.r}
 	sp.records++
-	return &b.m
+	return b
 }
 
 // encodeRow writes a row's values as a JSON object; extra (CDC fields,
@@ -451,6 +463,11 @@ func (rs *readStream) query(sp *streamPlan, sql string, params [][]byte, oids []
 
 // emitRow encodes vals and emits the record.
 func (rs *readStream) emitRow(sp *streamPlan, vals [][]byte, extra []byte, emit func(*airbyte.Message) bool) error {
+	if rs.typed && extra == nil {
+		if sent, err := rs.emitTyped(sp, vals, emit); sent || err != nil {
+			return err
+		}
+	}
 	var changes []airbyte.RecordChange
 	m := rs.endRecord(sp, sp.encodeRow(rs.beginRecord(), vals, false, extra, &changes))
 	if len(changes) > 0 {

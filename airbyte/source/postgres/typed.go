@@ -1,0 +1,321 @@
+package postgres
+
+import (
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"math"
+	"strconv"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/dataopskit/dataops/airbyte"
+)
+
+// Typed records (airbyte.TypedReadStream): the source goroutine only checks
+// a row and copies its values, as PostgreSQL sent them, into shared blocks;
+// the consumer decodes them into Go values (AppendValues) or JSON
+// (AppendJSON) on its own goroutine. A row that has a value without a JSON
+// form (NaN, infinite dates, …) is sent as a JSON record instead, with its
+// meta change, exactly as without typed records.
+
+// EnableTypedRecords switches the read to typed records for full refresh,
+// cursor and xmin reads (CDC sends JSON records); see
+// airbyte.TypedReadStream. It must be called before Messages.
+func (rs *readStream) EnableTypedRecords() bool {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	if rs.used || rs.closed {
+		return false
+	}
+	rs.typed = true
+	return true
+}
+
+var _ airbyte.TypedReadStream = (*readStream)(nil)
+
+// typedPlan is a stream's typed form: per column, a check the source runs
+// and a decoder the consumer runs.
+type typedPlan struct {
+	sp     *streamPlan
+	checks []func(src []byte) bool // nil: every value has a JSON form
+	decode []func(t *typedPlan, i int, src []byte) any
+
+	// The consumer's own encoders (encoders keep caches), built on first
+	// use; mu serialises consumers that decode records concurrently.
+	mu   sync.Mutex
+	encs []encoder
+}
+
+// pgEpochMicros is 2000-01-01 (PostgreSQL's epoch) in Unix microseconds.
+const pgEpochMicros = 946684800000000
+
+var (
+	minTimeMicros = time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC).UnixMicro()
+	maxTimeMicros = time.Date(9999, 12, 31, 23, 59, 59, 999999000, time.UTC).UnixMicro()
+)
+
+func newTypedPlan(sp *streamPlan) *typedPlan {
+	tp := &typedPlan{sp: sp, checks: make([]func([]byte) bool, len(sp.cols)), decode: make([]func(*typedPlan, int, []byte) any, len(sp.cols))}
+	for i := range sp.cols {
+		c := &sp.cols[i]
+		tp.decode[i] = decodeJSON
+		if c.array {
+			tp.checks[i] = encodes(c.text)
+			continue
+		}
+		if c.format == 1 {
+			switch c.kind {
+			case kInt16, kInt32, kInt64:
+				tp.decode[i] = decodeInt
+				tp.checks[i] = func(src []byte) bool { return len(src) == 2 || len(src) == 4 || len(src) == 8 }
+			case kFloat32:
+				tp.decode[i] = decodeFloat32
+				tp.checks[i] = func(src []byte) bool {
+					if len(src) != 4 {
+						return false
+					}
+					f := float64(math.Float32frombits(binary.BigEndian.Uint32(src)))
+					return !math.IsNaN(f) && !math.IsInf(f, 0)
+				}
+			case kFloat64:
+				tp.decode[i] = decodeFloat64
+				tp.checks[i] = func(src []byte) bool {
+					if len(src) != 8 {
+						return false
+					}
+					f := math.Float64frombits(binary.BigEndian.Uint64(src))
+					return !math.IsNaN(f) && !math.IsInf(f, 0)
+				}
+			case kBool:
+				tp.decode[i] = func(_ *typedPlan, _ int, src []byte) any { return src[0] != 0 }
+				tp.checks[i] = func(src []byte) bool { return len(src) == 1 }
+			case kDate:
+				tp.decode[i] = decodeDate
+				tp.checks[i] = func(src []byte) bool {
+					if len(src) != 4 {
+						return false
+					}
+					d := int32(binary.BigEndian.Uint32(src))
+					return d != math.MaxInt32 && d != math.MinInt32
+				}
+			case kTimestamp, kTimestampTZ:
+				tp.decode[i] = decodeTimestamp
+				tp.checks[i] = func(src []byte) bool {
+					if len(src) != 8 {
+						return false
+					}
+					us := int64(binary.BigEndian.Uint64(src))
+					return us != math.MaxInt64 && us != math.MinInt64
+				}
+			case kUUID:
+				tp.decode[i] = decodeUUID
+				tp.checks[i] = func(src []byte) bool { return len(src) == 16 }
+			default:
+				tp.checks[i] = encodes(c.enc)
+			}
+			continue
+		}
+		switch c.kind {
+		case kString:
+			tp.decode[i] = decodeString
+		case kNumeric, kMoney: // numeric text (money is selected as numeric)
+			tp.decode[i] = func(_ *typedPlan, _ int, src []byte) any { return json.RawMessage(src) }
+			tp.checks[i] = func(src []byte) bool { _, ok := encNumberText(nil, src); return ok }
+		default:
+			tp.checks[i] = encodes(c.enc)
+		}
+	}
+	return tp
+}
+
+// encodes returns a check that runs a column's encoder (with a scratch
+// buffer of its own: checks run on the source's goroutine only).
+func encodes(enc encoder) func([]byte) bool {
+	var scratch []byte
+	return func(src []byte) bool {
+		var ok bool
+		scratch, ok = enc(scratch[:0], src)
+		return ok
+	}
+}
+
+// ok reports whether every value of a row has a JSON form.
+func (tp *typedPlan) ok(vals [][]byte) bool {
+	for i, check := range tp.checks {
+		if v := vals[i]; v != nil && check != nil && !check(v) {
+			return false
+		}
+	}
+	return true
+}
+
+func decodeInt(_ *typedPlan, _ int, src []byte) any {
+	switch len(src) {
+	case 2:
+		return int64(int16(binary.BigEndian.Uint16(src)))
+	case 4:
+		return int64(int32(binary.BigEndian.Uint32(src)))
+	}
+	return int64(binary.BigEndian.Uint64(src))
+}
+
+func decodeFloat32(_ *typedPlan, _ int, src []byte) any {
+	// The JSON form is the shortest text of the float4; its float64 is the
+	// value a JSON reader gets.
+	f := math.Float32frombits(binary.BigEndian.Uint32(src))
+	v, _ := strconv.ParseFloat(strconv.FormatFloat(float64(f), 'g', -1, 32), 64)
+	return v
+}
+
+func decodeFloat64(_ *typedPlan, _ int, src []byte) any {
+	return math.Float64frombits(binary.BigEndian.Uint64(src))
+}
+
+func decodeDate(tp *typedPlan, i int, src []byte) any {
+	us := int64(int32(binary.BigEndian.Uint32(src)))*86400000000 + pgEpochMicros
+	if us < minTimeMicros || us > maxTimeMicros {
+		return decodeJSON(tp, i, src) // BC or beyond 9999: the source's text
+	}
+	return time.UnixMicro(us).UTC()
+}
+
+func decodeTimestamp(tp *typedPlan, i int, src []byte) any {
+	us := int64(binary.BigEndian.Uint64(src))
+	if us > maxTimeMicros-pgEpochMicros || us < minTimeMicros-pgEpochMicros {
+		return decodeJSON(tp, i, src)
+	}
+	return time.UnixMicro(us + pgEpochMicros).UTC()
+}
+
+func decodeUUID(_ *typedPlan, _ int, src []byte) any {
+	var b [36]byte
+	hex.Encode(b[0:8], src[0:4])
+	b[8] = '-'
+	hex.Encode(b[9:13], src[4:6])
+	b[13] = '-'
+	hex.Encode(b[14:18], src[6:8])
+	b[18] = '-'
+	hex.Encode(b[19:23], src[8:10])
+	b[23] = '-'
+	hex.Encode(b[24:36], src[10:16])
+	return string(b[:])
+}
+
+func decodeString(tp *typedPlan, i int, src []byte) any {
+	if !utf8.Valid(src) {
+		return decodeJSON(tp, i, src) // the JSON form replaces bad bytes
+	}
+	return unsafeString(src) // src is the record's own copy, never rewritten
+}
+
+// decodeJSON returns the value's JSON form, through the consumer's encoder.
+func decodeJSON(tp *typedPlan, i int, src []byte) any {
+	tp.mu.Lock()
+	defer tp.mu.Unlock()
+	v, _ := tp.encoders()[i](nil, src)
+	return json.RawMessage(v)
+}
+
+// encoders returns the consumer's encoders; tp.mu must be held.
+func (tp *typedPlan) encoders() []encoder {
+	if tp.encs == nil {
+		for _, c := range tp.sp.t.Columns {
+			enc, _ := snapshotEncoder(c)
+			tp.encs = append(tp.encs, enc)
+		}
+	}
+	return tp.encs
+}
+
+// pgValues is one typed record: its row as PostgreSQL sent it.
+type pgValues struct {
+	tp   *typedPlan
+	vals [][]byte
+	size int
+}
+
+var _ airbyte.RecordValues = (*pgValues)(nil)
+
+// Fields names the columns; see airbyte.RecordValues.
+func (v *pgValues) Fields() []string { return v.tp.sp.fields }
+
+// Size is the row's size as PostgreSQL sent it.
+func (v *pgValues) Size() int { return v.size }
+
+// AppendValues decodes the row; see airbyte.RecordValues.
+func (v *pgValues) AppendValues(dst []any) []any {
+	for i, src := range v.vals {
+		if src == nil {
+			dst = append(dst, nil)
+			continue
+		}
+		dst = append(dst, v.tp.decode[i](v.tp, i, src))
+	}
+	return dst
+}
+
+// AppendJSON encodes the row as the JSON record would hold it.
+func (v *pgValues) AppendJSON(dst []byte) []byte {
+	tp := v.tp
+	tp.mu.Lock()
+	defer tp.mu.Unlock()
+	encs := tp.encoders()
+	dst = append(dst, '{')
+	for i := range tp.sp.cols {
+		dst = append(dst, tp.sp.cols[i].key...)
+		src := v.vals[i]
+		if src == nil {
+			dst = append(dst, "null"...)
+			continue
+		}
+		var ok bool
+		if dst, ok = encs[i](dst, src); !ok {
+			dst = append(dst, "null"...) // not reached: such rows are sent as JSON
+		}
+	}
+	return append(dst, '}')
+}
+
+// Rows of typed records are copied into blocks of this size.
+const typedSlabSize = 256 << 10
+
+// emitTyped sends a row as a typed record; it reports false when the row
+// must go as JSON.
+func (rs *readStream) emitTyped(sp *streamPlan, vals [][]byte, emit func(*airbyte.Message) bool) (sent bool, err error) {
+	if sp.typed == nil {
+		sp.typed = newTypedPlan(sp)
+	}
+	tp := sp.typed
+	if !tp.ok(vals) {
+		return false, nil
+	}
+	size := 0
+	for _, v := range vals {
+		size += len(v)
+	}
+	if cap(rs.tslab)-len(rs.tslab) < size {
+		rs.tslab = make([]byte, 0, max(typedSlabSize, size))
+	}
+	if cap(rs.tvals)-len(rs.tvals) < len(vals) {
+		rs.tvals = make([][]byte, 0, max(4096, len(vals)))
+	}
+	start := len(rs.tvals)
+	for _, v := range vals {
+		if v == nil {
+			rs.tvals = append(rs.tvals, nil)
+			continue
+		}
+		at := len(rs.tslab)
+		rs.tslab = append(rs.tslab, v...)
+		rs.tvals = append(rs.tvals, rs.tslab[at:len(rs.tslab):len(rs.tslab)])
+	}
+	b := rs.nextBox(sp)
+	b.v = pgValues{tp: tp, vals: rs.tvals[start:len(rs.tvals):len(rs.tvals)], size: size}
+	b.r.Values = &b.v
+	if !emit(&b.m) {
+		return true, errStopped
+	}
+	return true, nil
+}

@@ -1,0 +1,79 @@
+package airbyte
+
+import "encoding/json"
+
+// RecordValues is the typed form of a record's data, which in-process
+// sources can hand to in-process consumers instead of JSON (see
+// TypedReadStream): the consumer takes Go values, and nobody encodes or
+// parses JSON on the way. The JSON form stays available through AppendJSON,
+// so a typed record means exactly what its JSON form means.
+//
+// AppendValues appends one value per name of Fields, in that order, each
+// one of:
+//
+//   - nil (JSON null);
+//   - bool, int64, float64 (finite) or string (valid UTF-8): the JSON
+//     boolean, number or string of the same value;
+//   - time.Time, in UTC: a date (at midnight), a timestamp with or without
+//     zone (a timestamp without zone as its wall clock) — the JSON form is the
+//     source's string for it (see the stream's JSON schema);
+//   - json.RawMessage: anything else, as the JSON value itself.
+//
+// A RecordValues must not change once its record is yielded; consumers may
+// keep it (and the values it appends) for as long as they keep the record.
+type RecordValues interface {
+	// Fields names the values, in order. Records of one stream in one read
+	// share the same slice, so that consumers can map it to their columns
+	// once (compare with SameFields); it must not be modified.
+	Fields() []string
+	// AppendValues appends the values to dst and returns the extended slice.
+	AppendValues(dst []any) []any
+	// AppendJSON appends the data as the JSON object Data would hold.
+	AppendJSON(dst []byte) []byte
+	// Size estimates the data's size in bytes, for batching.
+	Size() int
+}
+
+// TypedReadStream is implemented by the read streams of in-process sources
+// that can hand records over as RecordValues. A consumer that wants them
+// calls EnableTypedRecords before Messages; other consumers (connector
+// processes, encoders, validation) never see typed records.
+type TypedReadStream interface {
+	ReadStream
+	// EnableTypedRecords asks for typed records: RECORD messages may then
+	// carry Values and no Data (records that have no typed form still come
+	// with Data). It reports whether the stream will send typed records; it
+	// must be called before Messages.
+	EnableTypedRecords() bool
+}
+
+// EnableTypedRecords asks rs for typed records if it can send them (see
+// TypedReadStream) and reports whether it will.
+func EnableTypedRecords(rs ReadStream) bool {
+	t, ok := rs.(TypedReadStream)
+	return ok && t.EnableTypedRecords()
+}
+
+// DataJSON returns the record's data as JSON: Data, or Values rendered.
+func (r *RecordMessage) DataJSON() json.RawMessage {
+	if len(r.Data) == 0 && r.Values != nil {
+		return r.Values.AppendJSON(make([]byte, 0, r.Values.Size()*2+16))
+	}
+	return r.Data
+}
+
+// Materialize gives a typed record its JSON form: Data is rendered from
+// Values, and Values is dropped. Records with Data are left as they are.
+func (r *RecordMessage) Materialize() {
+	if r.Values != nil {
+		r.Data = r.DataJSON()
+		r.Values = nil
+	}
+}
+
+// SameFields reports whether a and b are the same field list (the same
+// backing array and length), the cheap check consumers make per record
+// before reusing a mapping computed for a.
+func SameFields(a, b []string) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
+}
