@@ -176,7 +176,9 @@ func typeName(v any) string {
 
 // sameAsJSON compares a typed value with its JSON form; "" means equal.
 func sameAsJSON(v any, raw json.RawMessage) string {
-	bad := func() string { return "typed " + typeName(v) + " " + strconv.Quote(strings.TrimSpace(fmtAny(v))) + " but JSON " + string(raw) }
+	bad := func() string {
+		return "typed " + typeName(v) + " " + strconv.Quote(strings.TrimSpace(fmtAny(v))) + " but JSON " + string(raw)
+	}
 	switch x := v.(type) {
 	case nil:
 		if string(raw) != "null" {
