@@ -1,0 +1,246 @@
+package transform
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/dataopskit/dataops/warehouse"
+)
+
+// CompileOptions configures Project.Compile.
+type CompileOptions struct {
+	// Nodes lists the unique ids to compile; nil compiles every model,
+	// snapshot, test and analysis.
+	Nodes []string
+	// TargetPath overrides the project's target-path for the compiled
+	// files; "-" writes no files.
+	TargetPath string
+	// FullRefresh makes is_incremental() false, as dbt's --full-refresh.
+	FullRefresh bool
+}
+
+// compiler renders nodes with execute=true, once each, injecting
+// ephemeral models as CTEs.
+type compiler struct {
+	p    *Project
+	w    *warehouse.Warehouse
+	full bool
+	dir  string // target path (absolute) or "" for no files
+
+	mu   sync.Mutex
+	done map[string]*compiled
+}
+
+type compiled struct {
+	once sync.Once
+	sql  string
+	err  error
+}
+
+func (p *Project) newCompiler(w *warehouse.Warehouse, targetPath string, full bool) *compiler {
+	c := &compiler{p: p, w: w, full: full, done: map[string]*compiled{}}
+	switch targetPath {
+	case "-":
+	case "":
+		c.dir = p.targetDir()
+	default:
+		c.dir = targetPath
+		if !filepath.IsAbs(c.dir) {
+			c.dir = filepath.Join(p.Dir, c.dir)
+		}
+	}
+	return c
+}
+
+func (p *Project) targetDir() string {
+	if filepath.IsAbs(p.TargetPath) {
+		return p.TargetPath
+	}
+	return filepath.Join(p.Dir, p.TargetPath)
+}
+
+// Compile renders the SQL of the given nodes (all when opts.Nodes is nil)
+// with execute=true and writes it under target/compiled/<package>/<path>.
+// With a warehouse, introspective macros (run_query, adapter.get_relation,
+// is_incremental) query it; with w nil they see an empty warehouse. It
+// returns the compiled SQL by unique id.
+func (p *Project) Compile(ctx context.Context, w *warehouse.Warehouse, opts CompileOptions) (map[string]string, error) {
+	c := p.newCompiler(w, opts.TargetPath, opts.FullRefresh)
+	ids := opts.Nodes
+	if ids == nil {
+		for _, n := range p.NodesOf(ResourceModel, ResourceSnapshot, ResourceTest, ResourceAnalysis) {
+			ids = append(ids, n.UniqueID)
+		}
+	}
+	out := map[string]string{}
+	for _, id := range ids {
+		n, ok := p.Nodes[id]
+		if !ok {
+			return nil, fmt.Errorf("compile: no node %q", id)
+		}
+		if n.ResourceType == ResourceSeed {
+			continue
+		}
+		sql, err := c.compile(ctx, n)
+		if err != nil {
+			return nil, err
+		}
+		out[id] = sql
+	}
+	return out, nil
+}
+
+// compile renders n (once per compiler).
+func (c *compiler) compile(ctx context.Context, n *Node) (string, error) {
+	c.mu.Lock()
+	e := c.done[n.UniqueID]
+	if e == nil {
+		e = &compiled{}
+		c.done[n.UniqueID] = e
+	}
+	c.mu.Unlock()
+	e.once.Do(func() {
+		e.sql, e.err = c.render(ctx, n)
+		if e.err == nil && c.dir != "" {
+			e.err = c.write("compiled", n, e.sql)
+		}
+	})
+	return e.sql, e.err
+}
+
+func (c *compiler) render(ctx context.Context, n *Node) (string, error) {
+	p := c.p
+	t, err := p.compileTemplate(n)
+	if err != nil {
+		return "", err
+	}
+	var ephemerals []*Node
+	st := &renderState{p: p, node: n, results: map[string]any{}, w: c.w, fullRef: c.full || (n.Config.FullRefresh != nil && *n.Config.FullRefresh)}
+	if n.Config.FullRefresh != nil && !*n.Config.FullRefresh {
+		st.fullRef = false
+	}
+	st.refRel = func(t *Node) (Relation, error) {
+		if t.Config.Materialized == "ephemeral" {
+			seen := false
+			for _, e := range ephemerals {
+				seen = seen || e == t
+			}
+			if !seen {
+				ephemerals = append(ephemerals, t)
+			}
+		}
+		return p.nodeRelation(t), nil
+	}
+	rctx := context.WithValue(ctx, stateKey{}, st)
+	vars := p.nodeVars(n)
+	if n.Test != nil {
+		kw, err := p.testKwargs(rctx, n)
+		if err != nil {
+			return "", err
+		}
+		vars["_dbt_generic_test_kwargs"] = kw
+	}
+	sql, err := t.Render(rctx, vars)
+	if err != nil {
+		return "", err
+	}
+	if n.Test != nil {
+		sql = strings.TrimSpace(sql)
+	}
+	if len(ephemerals) == 0 {
+		return sql, nil
+	}
+	var ctes []string
+	for _, e := range ephemerals {
+		esql, err := c.compile(ctx, e)
+		if err != nil {
+			return "", fmt.Errorf("ephemeral model %s (needed by %s): %w", e.Name, n.Name, err)
+		}
+		ctes = append(ctes, "__dbt__cte__"+e.Name+" as (\n"+esql+"\n)")
+	}
+	return injectCTEs(sql, ctes), nil
+}
+
+// injectCTEs puts ctes in front of sql, joining an existing leading WITH.
+func injectCTEs(sql string, ctes []string) string {
+	joined := strings.Join(ctes, ", ")
+	i := skipSpaceAndComments(sql)
+	rest := sql[i:]
+	if len(rest) > 4 && strings.EqualFold(rest[:4], "with") && isSpace(rest[4]) {
+		rest2 := strings.TrimLeft(rest[4:], " \t\r\n")
+		if !strings.HasPrefix(strings.ToLower(rest2), "recursive") {
+			return sql[:i] + "with " + joined + ",\n" + rest2
+		}
+	}
+	return "with " + joined + "\n" + sql
+}
+
+func isSpace(b byte) bool { return b == ' ' || b == '\n' || b == '\t' || b == '\r' }
+
+func skipSpaceAndComments(s string) int {
+	i := 0
+	for i < len(s) {
+		switch {
+		case isSpace(s[i]):
+			i++
+		case strings.HasPrefix(s[i:], "--"):
+			j := strings.IndexByte(s[i:], '\n')
+			if j < 0 {
+				return len(s)
+			}
+			i += j + 1
+		case strings.HasPrefix(s[i:], "/*"):
+			j := strings.Index(s[i:], "*/")
+			if j < 0 {
+				return len(s)
+			}
+			i += j + 2
+		default:
+			return i
+		}
+	}
+	return i
+}
+
+// filePath is where a node's compiled or run SQL goes under target/.
+func (c *compiler) filePath(kind string, n *Node) string {
+	p := n.OriginalFilePath
+	if n.Test != nil {
+		p = filepath.Join(n.OriginalFilePath, n.Path)
+	}
+	return filepath.Join(c.dir, kind, n.Package, p)
+}
+
+func (c *compiler) write(kind string, n *Node, sql string) error {
+	path := c.filePath(kind, n)
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(path, []byte(sql), 0o644)
+}
+
+// renderSQL renders a hook or operation with the project context (and a
+// node, if any), execute=true.
+func (c *compiler) renderSQL(ctx context.Context, n *Node, name, src string) (string, error) {
+	if !strings.Contains(src, "{") {
+		return src, nil
+	}
+	t, err := c.p.cachedTemplate(src)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", name, err)
+	}
+	st := &renderState{p: c.p, node: n, results: map[string]any{}, w: c.w}
+	var vars map[string]any
+	if n != nil {
+		vars = c.p.nodeVars(n)
+	}
+	out, err := t.Render(context.WithValue(ctx, stateKey{}, st), vars)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", name, err)
+	}
+	return out, nil
+}

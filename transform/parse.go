@@ -1,0 +1,662 @@
+package transform
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/dataopskit/dataops/transform/jinja"
+)
+
+// ErrCycle is matched by the error Load returns for a cycle in the DAG.
+var ErrCycle = errors.New("dependency cycle")
+
+// ErrMissingRef is matched by the error for a ref() or source() that names
+// nothing.
+var ErrMissingRef = errors.New("reference to a missing node")
+
+// parse runs the parse render of every node, resolves configs and names,
+// and builds the DAG.
+func (p *Project) parse(ctx context.Context, l *loader) error {
+	p.publishMacros()
+	p.addGlobals(map[string]any{"project_name": p.Name, "get_where_subquery": jinja.ContextFunc(p.jinjaWhereSubquery)})
+	nodes := p.NodesOf()
+	// Base configs (project trees) and YAML configs, sequentially: they
+	// may warn.
+	for _, n := range nodes {
+		cfg := l.baseConfig(n)
+		for _, k := range sortedKeys(n.parsed) {
+			if !knownConfigs[k] {
+				l.warnOnce("cfg:"+k, fmt.Sprintf("%s: unknown config key %q (ignored by the runner)", n.OriginalFilePath, k))
+			}
+			mergeConfig(cfg, k, n.parsed[k])
+		}
+		n.Config.Raw = cfg
+	}
+	// Parse renders, in parallel.
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	var mu sync.Mutex
+	var unknown []string
+	for _, n := range nodes {
+		if n.ResourceType == ResourceSeed {
+			continue
+		}
+		g.Go(func() error {
+			if err := p.parseNode(gctx, n); err != nil {
+				return err
+			}
+			for k := range n.ucfg {
+				if !knownConfigs[k] {
+					mu.Lock()
+					unknown = append(unknown, n.OriginalFilePath+"\x00"+k)
+					mu.Unlock()
+				}
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	sort.Strings(unknown)
+	for _, u := range unknown {
+		f, k, _ := strings.Cut(u, "\x00")
+		l.warnOnce("cfg:"+k, fmt.Sprintf("%s: unknown config key %q (ignored by the runner)", f, k))
+	}
+	// Final configs; drop disabled nodes.
+	for _, n := range nodes {
+		for _, k := range sortedKeys(n.ucfg) {
+			mergeConfig(n.Config.Raw, k, n.ucfg[k])
+		}
+		n.Config = typedConfig(n.Config.Raw)
+		n.Tags = n.Config.Tags
+		if !n.Config.Enabled {
+			delete(p.Nodes, n.UniqueID)
+		}
+	}
+	// Tests attached to disabled nodes go too.
+	for id, n := range p.Nodes {
+		if n.AttachedNode != "" && strings.HasPrefix(n.AttachedNode, "model.") {
+			if _, ok := p.Nodes[n.AttachedNode]; !ok {
+				delete(p.Nodes, id)
+			}
+		}
+	}
+	if err := p.resolveNames(ctx); err != nil {
+		return err
+	}
+	if err := p.resolveDeps(); err != nil {
+		return err
+	}
+	for _, e := range p.Exposures {
+		deps := map[string]bool{}
+		for _, r := range e.Refs {
+			t, err := p.resolveRef(nil, refPkg(r), r[len(r)-1])
+			if err != nil {
+				return fmt.Errorf("exposure %s (%s): %w", e.Name, e.OriginalFilePath, err)
+			}
+			deps[t.UniqueID] = true
+		}
+		for _, s := range e.SourceRefs {
+			src, err := p.resolveSource(nil, s[0], s[1])
+			if err != nil {
+				return fmt.Errorf("exposure %s (%s): %w", e.Name, e.OriginalFilePath, err)
+			}
+			deps[src.UniqueID] = true
+		}
+		e.DependsOn = sortedIDs(deps)
+	}
+	p.buildChildren()
+	if err := p.checkCycles(); err != nil {
+		return err
+	}
+	p.addGlobals(map[string]any{"execute": true})
+	p.state.execute = true
+	return nil
+}
+
+func refPkg(r []string) string {
+	if len(r) == 2 {
+		return r[0]
+	}
+	return ""
+}
+
+// compileTemplate compiles the node's raw code once.
+func (p *Project) compileTemplate(n *Node) (*jinja.Template, error) {
+	if n.tmpl != nil {
+		return n.tmpl, nil
+	}
+	name := n.Package + "/" + n.OriginalFilePath
+	if n.Test != nil {
+		name = n.OriginalFilePath + " (test " + n.Name + ")"
+	}
+	src := n.RawCode
+	if n.Line > 1 && n.ResourceType == ResourceSnapshot {
+		// Keep line numbers of snapshot blocks right in errors.
+		src = strings.Repeat("\n", n.Line-1) + src
+	}
+	t, err := p.jenv.Compile(name, src)
+	if err != nil {
+		return nil, err
+	}
+	n.tmpl = t
+	return t, nil
+}
+
+func (p *Project) parseNode(ctx context.Context, n *Node) error {
+	t, err := p.compileTemplate(n)
+	if err != nil {
+		return err
+	}
+	st := &renderState{p: p, node: n, parse: true, cfg: map[string]any{}, results: map[string]any{}}
+	rctx := context.WithValue(ctx, stateKey{}, st)
+	vars := p.nodeVars(n)
+	if n.Test != nil {
+		kw, err := p.testKwargs(rctx, n)
+		if err != nil {
+			return err
+		}
+		vars["_dbt_generic_test_kwargs"] = kw
+	}
+	if _, err := t.Render(rctx, vars); err != nil {
+		return err
+	}
+	n.Refs = st.refs
+	n.SourceRefs = st.srcs
+	n.ucfg = st.cfg
+	if n.Test != nil {
+		n.DependsOnMacros = []string{"macro.dbt.test_" + n.Test.Name}
+		if n.Test.Namespace != "" {
+			n.DependsOnMacros = []string{"macro." + n.Test.Namespace + ".test_" + n.Test.Name}
+		}
+	}
+	return nil
+}
+
+// nodeVars are the per-node names of a render: this, model, and the node's
+// own package name for macros.
+func (p *Project) nodeVars(n *Node) map[string]any {
+	vars := map[string]any{
+		"model": p.modelDict(n),
+	}
+	if n.Alias != "" {
+		vars["this"] = p.nodeRelation(n)
+	} else {
+		vars["this"] = p.relation(p.Target.Database, p.Target.Schema, n.Name, "table")
+	}
+	return vars
+}
+
+func (p *Project) modelDict(n *Node) map[string]any {
+	cols := map[string]any{}
+	for _, c := range n.Columns {
+		cols[c.Name] = map[string]any{"name": c.Name, "description": c.Description, "data_type": c.DataType, "meta": c.Meta}
+	}
+	m := map[string]any{
+		"unique_id": n.UniqueID, "name": n.Name, "resource_type": string(n.ResourceType),
+		"package_name": n.Package, "path": n.Path, "original_file_path": n.OriginalFilePath,
+		"fqn": n.FQN, "config": n.Config.Raw, "tags": n.Tags, "alias": n.Alias, "schema": n.Schema,
+		"database": n.Database, "raw_code": n.RawCode, "raw_sql": n.RawCode, "columns": cols,
+		"meta": n.Meta, "description": n.Description, "refs": n.Refs,
+	}
+	if n.Test != nil {
+		m["test_metadata"] = map[string]any{"name": n.Test.Name, "namespace": n.Test.Namespace, "kwargs": n.Test.Kwargs}
+		m["column_name"] = n.ColumnName
+		m["attached_node"] = n.AttachedNode
+	}
+	return m
+}
+
+var looksLikeFunc = regexp.MustCompile(`^\s*(env_var|ref|var|source|doc)\s*\(.+\)\s*$`)
+
+// testKwargs renders a generic test's arguments as dbt does: strings that
+// look like a ref/source/var/env_var/doc call are evaluated, other strings
+// are rendered natively (so "{{ … }}" works), column_name stays as is.
+func (p *Project) testKwargs(ctx context.Context, n *Node) (map[string]any, error) {
+	out := map[string]any{}
+	for k, v := range n.Test.Kwargs {
+		if k == "column_name" {
+			out[k] = v
+			continue
+		}
+		r, err := p.renderKwarg(ctx, n, v)
+		if err != nil {
+			return nil, fmt.Errorf("%s: test %s argument %s: %w", n.OriginalFilePath, n.Name, k, err)
+		}
+		out[k] = r
+	}
+	return out, nil
+}
+
+func (p *Project) renderKwarg(ctx context.Context, n *Node, v any) (any, error) {
+	switch x := v.(type) {
+	case string:
+		s := x
+		if looksLikeFunc.MatchString(s) {
+			s = "{{ " + s + " }}"
+		}
+		if !strings.Contains(s, "{") {
+			return x, nil
+		}
+		t, err := p.cachedTemplate(s)
+		if err != nil {
+			return nil, err
+		}
+		return t.RenderNative(ctx, nil)
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			r, err := p.renderKwarg(ctx, n, e)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = r
+		}
+		return out, nil
+	case map[string]any:
+		out := map[string]any{}
+		for k, e := range x {
+			r, err := p.renderKwarg(ctx, n, e)
+			if err != nil {
+				return nil, err
+			}
+			out[k] = r
+		}
+		return out, nil
+	}
+	return v, nil
+}
+
+func (p *Project) cachedTemplate(src string) (*jinja.Template, error) {
+	if t, ok := p.state.tmpls.Load(src); ok {
+		return t.(*jinja.Template), nil
+	}
+	t, err := p.jenv.Compile("<test argument>", src)
+	if err != nil {
+		return nil, err
+	}
+	p.state.tmpls.Store(src, t)
+	return t, nil
+}
+
+// jinjaWhereSubquery is dbt's get_where_subquery: a test's model wrapped in
+// a subquery when the test has a `where` config.
+func (p *Project) jinjaWhereSubquery(ctx context.Context, args []any, kw map[string]any) (any, error) {
+	rel := firstArg(args)
+	st := stateOf(ctx)
+	if st == nil || st.node == nil || st.parse {
+		return rel, nil
+	}
+	where := asString(st.node.Config.Raw["where"])
+	if where == "" {
+		return rel, nil
+	}
+	return fmt.Sprintf("(select * from %v where %s) dbt_subquery", rel, where), nil
+}
+
+// ---- names: database, schema, alias ----
+
+func (p *Project) overridden(name string) bool {
+	for pkg, ms := range p.state.macros {
+		if pkg == "dbt" {
+			continue
+		}
+		if _, ok := ms[name]; ok {
+			return true
+		}
+		for _, pre := range []string{"default__", p.Target.Type + "__"} {
+			if _, ok := ms[pre+name]; ok {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (p *Project) resolveNames(ctx context.Context) error {
+	fast := map[string]bool{}
+	for _, m := range []string{"generate_schema_name", "generate_alias_name", "generate_database_name"} {
+		fast[m] = !p.overridden(m)
+	}
+	call := func(n *Node, macro string, custom any) (string, error) {
+		st := &renderState{p: p, node: n, results: map[string]any{}}
+		rctx := context.WithValue(ctx, stateKey{}, st)
+		m := p.state.macros[p.Name][macro]
+		if m == nil {
+			for i := len(p.Packages) - 1; i >= 0 && m == nil; i-- {
+				m = p.state.macros[p.Packages[i].Name][macro]
+			}
+		}
+		if m == nil {
+			m = p.state.macros["dbt"][macro]
+		}
+		v, err := m.Call(rctx, p.jenv, []any{custom, p.modelDict(n)}, nil)
+		if err != nil {
+			return "", fmt.Errorf("%s: %s: %w", n.OriginalFilePath, macro, err)
+		}
+		return strings.TrimSpace(asString(v)), nil
+	}
+	for _, n := range p.NodesOf() {
+		c := n.Config
+		var custom any
+		// Schema.
+		if n.ResourceType == ResourceSnapshot && c.TargetSchema != "" {
+			n.Schema = c.TargetSchema
+		} else {
+			custom = nil
+			if c.Schema != "" {
+				custom = c.Schema
+			}
+			if n.ResourceType == ResourceTest && custom == nil {
+				custom = "dbt_test__audit"
+			}
+			if fast["generate_schema_name"] {
+				if custom == nil {
+					n.Schema = p.Target.Schema
+				} else {
+					n.Schema = p.Target.Schema + "_" + strings.TrimSpace(asString(custom))
+				}
+			} else {
+				s, err := call(n, "generate_schema_name", custom)
+				if err != nil {
+					return err
+				}
+				n.Schema = s
+			}
+		}
+		// Database.
+		custom = nil
+		if c.Database != "" {
+			custom = c.Database
+		} else if td := asString(c.Raw["target_database"]); td != "" && n.ResourceType == ResourceSnapshot {
+			custom = td
+		}
+		if fast["generate_database_name"] {
+			if custom == nil {
+				n.Database = p.Target.Database
+			} else {
+				n.Database = strings.TrimSpace(asString(custom))
+			}
+		} else {
+			s, err := call(n, "generate_database_name", custom)
+			if err != nil {
+				return err
+			}
+			n.Database = s
+		}
+		// Alias.
+		custom = nil
+		if c.Alias != "" {
+			custom = c.Alias
+		}
+		if fast["generate_alias_name"] {
+			if custom == nil {
+				n.Alias = n.Name
+			} else {
+				n.Alias = strings.TrimSpace(asString(custom))
+			}
+		} else {
+			s, err := call(n, "generate_alias_name", custom)
+			if err != nil {
+				return err
+			}
+			n.Alias = s
+		}
+	}
+	return nil
+}
+
+// ---- references and the DAG ----
+
+func (p *Project) resolveRef(from *Node, pkg, name string) (*Node, error) {
+	var cands []*Node
+	for _, t := range []ResourceType{ResourceModel, ResourceSeed, ResourceSnapshot} {
+		if pkg != "" {
+			if n, ok := p.Nodes[string(t)+"."+pkg+"."+name]; ok {
+				return n, nil
+			}
+			continue
+		}
+		if from != nil {
+			if n, ok := p.Nodes[string(t)+"."+from.Package+"."+name]; ok {
+				return n, nil
+			}
+		}
+		if n, ok := p.Nodes[string(t)+"."+p.Name+"."+name]; ok {
+			cands = append(cands, n)
+		}
+	}
+	if len(cands) > 0 {
+		return cands[0], nil
+	}
+	if pkg == "" {
+		for _, pk := range p.Packages {
+			for _, t := range []ResourceType{ResourceModel, ResourceSeed, ResourceSnapshot} {
+				if n, ok := p.Nodes[string(t)+"."+pk.Name+"."+name]; ok {
+					return n, nil
+				}
+			}
+		}
+	}
+	var names []string
+	for _, n := range p.Nodes {
+		if n.ResourceType == ResourceModel || n.ResourceType == ResourceSeed || n.ResourceType == ResourceSnapshot {
+			names = append(names, n.Name)
+		}
+	}
+	what := name
+	if pkg != "" {
+		what = pkg + "." + name
+	}
+	msg := fmt.Sprintf("ref(%q) names a node that does not exist (or is disabled)", what)
+	if s := closest(name, names); len(s) > 0 {
+		msg += "; did you mean " + strings.Join(quoteAll(s), " or ") + "?"
+	}
+	return nil, p.refError(from, "ref", name, msg)
+}
+
+func (p *Project) refError(from *Node, fn, name, msg string) error {
+	ce := &CompilerError{Msg: msg}
+	if from != nil {
+		ce.Node = from.UniqueID
+		ce.File = from.OriginalFilePath
+		if from.Test == nil {
+			ce.Line = findLine(from.RawCode, fn, name) + from.Line - 1
+		}
+	}
+	return fmt.Errorf("%w: %w", ErrMissingRef, ce)
+}
+
+func findLine(src, fn, name string) int {
+	re := regexp.MustCompile(fn + `\s*\([^)]*['"]` + regexp.QuoteMeta(name) + `['"]`)
+	loc := re.FindStringIndex(src)
+	if loc == nil {
+		return 0
+	}
+	return 1 + strings.Count(src[:loc[0]], "\n")
+}
+
+func quoteAll(ss []string) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = fmt.Sprintf("%q", s)
+	}
+	return out
+}
+
+func (p *Project) resolveSource(from *Node, sname, tname string) (*Source, error) {
+	pkgs := []string{}
+	if from != nil {
+		pkgs = append(pkgs, from.Package)
+	}
+	pkgs = append(pkgs, p.Name)
+	for _, pk := range p.Packages {
+		pkgs = append(pkgs, pk.Name)
+	}
+	for _, pk := range pkgs {
+		if s, ok := p.Sources["source."+pk+"."+sname+"."+tname]; ok {
+			return s, nil
+		}
+	}
+	var names []string
+	for _, s := range p.Sources {
+		names = append(names, s.SourceName+"."+s.Name)
+	}
+	msg := fmt.Sprintf("source(%q, %q) names a source table that does not exist", sname, tname)
+	if s := closest(sname+"."+tname, names); len(s) > 0 {
+		msg += "; did you mean " + strings.Join(quoteAll(s), " or ") + "?"
+	}
+	return nil, p.refError(from, "source", tname, msg)
+}
+
+func (p *Project) resolveDeps() error {
+	for _, n := range p.NodesOf() {
+		deps := map[string]bool{}
+		for _, r := range n.Refs {
+			t, err := p.resolveRef(n, refPkg(r), r[len(r)-1])
+			if err != nil {
+				return err
+			}
+			deps[t.UniqueID] = true
+		}
+		for _, s := range n.SourceRefs {
+			src, err := p.resolveSource(n, s[0], s[1])
+			if err != nil {
+				return err
+			}
+			deps[src.UniqueID] = true
+		}
+		n.DependsOn = sortedIDs(deps)
+		if n.Test != nil && n.AttachedNode == "" && len(n.DependsOn) > 0 {
+			n.AttachedNode = n.DependsOn[0]
+		}
+	}
+	return nil
+}
+
+func (p *Project) buildChildren() {
+	ch := map[string][]string{}
+	for _, n := range p.NodesOf() {
+		for _, d := range n.DependsOn {
+			ch[d] = append(ch[d], n.UniqueID)
+		}
+	}
+	for _, e := range p.Exposures {
+		for _, d := range e.DependsOn {
+			ch[d] = append(ch[d], e.UniqueID)
+		}
+	}
+	for k := range ch {
+		sort.Strings(ch[k])
+	}
+	p.state.children = ch
+}
+
+// checkCycles reports a cycle with its path spelled out.
+func (p *Project) checkCycles() error {
+	const (
+		white = iota
+		grey
+		black
+	)
+	color := map[string]int{}
+	var stack []string
+	var visit func(id string) error
+	visit = func(id string) error {
+		color[id] = grey
+		stack = append(stack, id)
+		for _, d := range p.Parents(id) {
+			if _, ok := p.Nodes[d]; !ok {
+				continue
+			}
+			switch color[d] {
+			case grey:
+				i := len(stack) - 1
+				for stack[i] != d {
+					i--
+				}
+				cyc := append(append([]string{}, stack[i:]...), d)
+				// Present it in dependency order: a depends on b → "b → a".
+				for l, r := 0, len(cyc)-1; l < r; l, r = l+1, r-1 {
+					cyc[l], cyc[r] = cyc[r], cyc[l]
+				}
+				return fmt.Errorf("%w: %s", ErrCycle, strings.Join(cyc, " → "))
+			case white:
+				if err := visit(d); err != nil {
+					return err
+				}
+			}
+		}
+		stack = stack[:len(stack)-1]
+		color[id] = black
+		return nil
+	}
+	for _, n := range p.NodesOf() {
+		if color[n.UniqueID] == white {
+			if err := visit(n.UniqueID); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// closest returns up to two names nearest to want by edit distance.
+func closest(want string, names []string) []string {
+	type c struct {
+		s string
+		d int
+	}
+	var cs []c
+	seen := map[string]bool{}
+	for _, n := range names {
+		if seen[n] {
+			continue
+		}
+		seen[n] = true
+		d := editDistance(want, n)
+		if d <= max(2, len(want)/3) {
+			cs = append(cs, c{n, d})
+		}
+	}
+	sort.Slice(cs, func(i, j int) bool {
+		if cs[i].d != cs[j].d {
+			return cs[i].d < cs[j].d
+		}
+		return cs[i].s < cs[j].s
+	})
+	var out []string
+	for i := 0; i < len(cs) && i < 2; i++ {
+		out = append(out, cs[i].s)
+	}
+	return out
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}

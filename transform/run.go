@@ -1,0 +1,666 @@
+package transform
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/dataopskit/dataops/warehouse"
+)
+
+// Command is the dbt verb a Run performs.
+type Command string
+
+// Commands. Each runs the resource types dbt's verb of the same name runs.
+const (
+	CommandRun      Command = "run"      // models
+	CommandTest     Command = "test"     // data tests
+	CommandBuild    Command = "build"    // seeds, models, snapshots and their tests, in DAG order
+	CommandSeed     Command = "seed"     // seeds
+	CommandSnapshot Command = "snapshot" // snapshots
+	CommandCompile  Command = "compile"  // compile models, snapshots, tests, analyses; execute nothing
+)
+
+// Status is a node's outcome, spelled as run_results.json spells it.
+type Status string
+
+// Statuses.
+const (
+	StatusSuccess Status = "success" // a model, seed or snapshot was built
+	StatusError   Status = "error"   // it failed (or a test could not run)
+	StatusSkipped Status = "skipped" // an upstream node failed, or fail-fast stopped the run
+	StatusPass    Status = "pass"    // a test found no failures
+	StatusFail    Status = "fail"    // a test failed at severity error
+	StatusWarn    Status = "warn"    // a test failed at severity warn
+)
+
+// RunOptions configures Project.Run.
+type RunOptions struct {
+	// Command picks what runs (CommandRun when empty).
+	Command Command
+	// Nodes, when non-nil, is the exact set of unique ids to run (as a
+	// selector computed it); nodes of kinds the command does not run are
+	// left out.
+	Nodes []string
+	// Select and Exclude are dbt selection expressions. Until the
+	// selector package is wired in, only bare names, unique ids, fqn
+	// prefixes, "tag:x", "path:x" and a leading/trailing "+" are understood.
+	Select, Exclude []string
+	// Threads bounds parallel nodes (the profile's threads when 0).
+	Threads int
+	// FullRefresh rebuilds incremental models and seeds from scratch.
+	FullRefresh bool
+	// FailFast stops at the first failure; the rest is skipped.
+	FailFast bool
+	// TargetPath overrides the project's target-path for compiled and run
+	// SQL ("-" writes none).
+	TargetPath string
+	// OnEvent, when set, receives progress events (from several
+	// goroutines, one at a time).
+	OnEvent func(Event)
+}
+
+// EventKind says what an Event reports.
+type EventKind string
+
+// Event kinds.
+const (
+	EventRunStart  EventKind = "run_start"  // the run begins (Total set)
+	EventHook      EventKind = "hook"       // an on-run-start/end hook ran (Description holds it)
+	EventNodeStart EventKind = "node_start" // a node starts ("1 of 5 START sql table model main.x")
+	EventNodeDone  EventKind = "node_done"  // a node finished (Result set; skipped nodes too)
+	EventRunEnd    EventKind = "run_end"    // the run ends
+)
+
+// Event is one progress event of a Run, for consoles and logs.
+type Event struct {
+	Kind EventKind
+	// Index is the node's 1-based position among Total nodes.
+	Index, Total int
+	// Node is the node concerned (nil for run and hook events).
+	Node *Node
+	// Description is dbt's wording of what runs: "sql table model
+	// main.customers", "seed file main.raw_orders", "test not_null_x".
+	Description string
+	// Result is set on EventNodeDone.
+	Result *NodeResult
+	// Time is when the event happened.
+	Time time.Time
+}
+
+// Timing is one phase of a node's execution (compile, execute).
+type Timing struct {
+	Name        string
+	StartedAt   time.Time
+	CompletedAt time.Time
+}
+
+// NodeResult is the outcome of one node, as in run_results.json.
+type NodeResult struct {
+	UniqueID string
+	Node     *Node
+	Status   Status
+	// Message is dbt's short message ("OK", "CREATE TABLE (100 rows)",
+	// "Got 3 results, configured to fail if != 0") or the error text.
+	Message string
+	// Err is the error for StatusError (nil otherwise).
+	Err           error
+	Timing        []Timing
+	ExecutionTime time.Duration
+	// RowsAffected is the adapter's rows count (-1 when unknown).
+	RowsAffected int64
+	// Failures is a test's failing row count (nil for non-tests).
+	Failures *int64
+	// CompiledCode is the SQL that ran (compiled, CTEs injected).
+	CompiledCode string
+	// RelationName is the quoted relation the node built, if any.
+	RelationName string
+	// ThreadID names the worker ("Thread-1").
+	ThreadID string
+}
+
+// RunResults is what a Run produced, as data.
+type RunResults struct {
+	InvocationID string
+	Command      Command
+	StartedAt    time.Time
+	Elapsed      time.Duration
+	Results      []NodeResult
+}
+
+// Counts tallies results by status.
+func (r *RunResults) Counts() map[Status]int {
+	m := map[Status]int{}
+	for _, x := range r.Results {
+		m[x.Status]++
+	}
+	return m
+}
+
+// Failed reports whether any node errored or a test failed (dbt's exit
+// code 1).
+func (r *RunResults) Failed() bool {
+	for _, x := range r.Results {
+		if x.Status == StatusError || x.Status == StatusFail {
+			return true
+		}
+	}
+	return false
+}
+
+// kinds a command runs.
+func (c Command) kinds() []ResourceType {
+	switch c {
+	case CommandTest:
+		return []ResourceType{ResourceTest}
+	case CommandBuild:
+		return []ResourceType{ResourceSeed, ResourceModel, ResourceSnapshot, ResourceTest}
+	case CommandSeed:
+		return []ResourceType{ResourceSeed}
+	case CommandSnapshot:
+		return []ResourceType{ResourceSnapshot}
+	case CommandCompile:
+		return []ResourceType{ResourceModel, ResourceSnapshot, ResourceTest, ResourceAnalysis}
+	}
+	return []ResourceType{ResourceModel}
+}
+
+// SelectNodes returns the unique ids a command would run with these
+// options, sorted.
+func (p *Project) SelectNodes(opts RunOptions) []string {
+	cmd := opts.Command
+	if cmd == "" {
+		cmd = CommandRun
+	}
+	kinds := cmd.kinds()
+	var cands map[string]bool
+	if opts.Nodes != nil {
+		cands = map[string]bool{}
+		for _, id := range opts.Nodes {
+			cands[id] = true
+		}
+	} else {
+		cands = p.simpleSelect(opts.Select, opts.Exclude)
+	}
+	var out []string
+	for id := range cands {
+		n, ok := p.Nodes[id]
+		if !ok || !containsType(kinds, n.ResourceType) {
+			continue
+		}
+		if n.ResourceType == ResourceModel && n.Config.Materialized == "ephemeral" && cmd != CommandCompile {
+			continue
+		}
+		out = append(out, id)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// simpleSelect implements the selection forms RunOptions documents.
+func (p *Project) simpleSelect(sel, excl []string) map[string]bool {
+	match := func(exprs []string) map[string]bool {
+		out := map[string]bool{}
+		for _, e := range exprs {
+			for _, term := range strings.Fields(e) {
+				up, down := strings.HasPrefix(term, "+"), strings.HasSuffix(term, "+")
+				t := strings.TrimSuffix(strings.TrimPrefix(term, "+"), "+")
+				base := map[string]bool{}
+				for id, n := range p.Nodes {
+					if p.termMatches(n, t) {
+						base[id] = true
+					}
+				}
+				for id := range base {
+					out[id] = true
+					if up {
+						p.walk(id, p.Parents, out)
+					}
+					if down {
+						p.walk(id, p.Children, out)
+					}
+				}
+			}
+		}
+		return out
+	}
+	var out map[string]bool
+	if len(sel) == 0 {
+		out = map[string]bool{}
+		for id := range p.Nodes {
+			out[id] = true
+		}
+	} else {
+		out = match(sel)
+		// Tests of selected nodes come along (dbt's indirect selection).
+		for id, n := range p.Nodes {
+			if n.ResourceType != ResourceTest || out[id] {
+				continue
+			}
+			all := len(n.DependsOn) > 0
+			for _, d := range n.DependsOn {
+				if !out[d] && !strings.HasPrefix(d, "source.") {
+					all = false
+				}
+			}
+			if all {
+				out[id] = true
+			}
+		}
+	}
+	for id := range match(excl) {
+		delete(out, id)
+	}
+	return out
+}
+
+func (p *Project) walk(id string, next func(string) []string, out map[string]bool) {
+	for _, x := range next(id) {
+		if !out[x] {
+			out[x] = true
+			p.walk(x, next, out)
+		}
+	}
+}
+
+func (p *Project) termMatches(n *Node, t string) bool {
+	switch {
+	case t == "*":
+		return true
+	case strings.HasPrefix(t, "tag:"):
+		for _, tag := range n.Tags {
+			if tag == t[4:] {
+				return true
+			}
+		}
+		return false
+	case strings.HasPrefix(t, "path:"):
+		return strings.HasPrefix(n.OriginalFilePath, strings.TrimSuffix(t[5:], "/"))
+	case strings.HasPrefix(t, "resource_type:"):
+		return string(n.ResourceType) == t[14:]
+	}
+	if n.UniqueID == t || n.Name == t {
+		return true
+	}
+	parts := strings.Split(t, ".")
+	if len(parts) <= len(n.FQN) {
+		ok := true
+		for i, s := range parts {
+			if n.FQN[i] != s {
+				ok = false
+				break
+			}
+		}
+		if ok && len(parts) > 1 {
+			return true
+		}
+	}
+	return false
+}
+
+// Run executes a command over the selected nodes on w: seeds load, models
+// and snapshots build, tests run — in DAG order, Threads at a time. A node
+// whose upstream failed is skipped; with FailFast the first failure stops
+// the run. The project's on-run-start hooks run first and on-run-end last.
+// Results come back as data; the returned error is for failures of the run
+// itself (cancellation, a failing on-run-start hook), not of nodes.
+func (p *Project) Run(ctx context.Context, w *warehouse.Warehouse, opts RunOptions) (*RunResults, error) {
+	if opts.Command == "" {
+		opts.Command = CommandRun
+	}
+	threads := opts.Threads
+	if threads <= 0 {
+		threads = p.Target.Threads
+	}
+	if threads <= 0 {
+		threads = 1
+	}
+	start := time.Now()
+	res := &RunResults{InvocationID: p.state.invocation, Command: opts.Command, StartedAt: start.UTC()}
+	ids := p.SelectNodes(opts)
+	c := p.newCompiler(w, opts.TargetPath, opts.FullRefresh)
+	emit := func(e Event) {
+		if opts.OnEvent != nil {
+			e.Time = time.Now()
+			opts.OnEvent(e)
+		}
+	}
+	emit(Event{Kind: EventRunStart, Total: len(ids)})
+	if opts.Command != CommandCompile {
+		if err := c.runHooks(ctx, "on-run-start", p.OnRunStart, emit); err != nil {
+			return res, err
+		}
+	}
+	r := &runner{p: p, c: c, w: w, opts: opts, emit: emit, total: len(ids), schemas: map[string]bool{}}
+	results, err := r.schedule(ctx, ids, threads)
+	res.Results = results
+	if err == nil && opts.Command != CommandCompile {
+		err = c.runHooks(ctx, "on-run-end", p.OnRunEnd, emit)
+	}
+	res.Elapsed = time.Since(start)
+	emit(Event{Kind: EventRunEnd, Total: len(ids)})
+	return res, err
+}
+
+func (c *compiler) runHooks(ctx context.Context, name string, hooks []string, emit func(Event)) error {
+	if c.w == nil {
+		return nil
+	}
+	for i, h := range hooks {
+		sql, err := c.renderSQL(ctx, nil, fmt.Sprintf("dbt_project.yml %s hook %d", name, i+1), h)
+		if err != nil {
+			return err
+		}
+		if strings.TrimSpace(sql) == "" {
+			continue
+		}
+		if _, err := c.w.Exec(ctx, sql); err != nil {
+			return fmt.Errorf("dbt_project.yml %s hook %d: %w", name, i+1, err)
+		}
+		emit(Event{Kind: EventHook, Index: i + 1, Total: len(hooks), Description: name + " hook " + strconv.Itoa(i+1)})
+	}
+	return nil
+}
+
+type runner struct {
+	p     *Project
+	c     *compiler
+	w     *warehouse.Warehouse
+	opts  RunOptions
+	emit  func(Event)
+	total int
+
+	mu      sync.Mutex
+	index   int
+	schemas map[string]bool
+}
+
+// schedule runs ids along the DAG.
+func (r *runner) schedule(ctx context.Context, ids []string, threads int) ([]NodeResult, error) {
+	p := r.p
+	in := map[string]bool{}
+	for _, id := range ids {
+		in[id] = true
+	}
+	// Edges within the run: a node waits for its selected parents, and
+	// (build) for the tests of those parents that do not test it too.
+	waits := map[string]map[string]bool{}
+	testsOf := map[string][]string{}
+	for _, id := range ids {
+		n := p.Nodes[id]
+		if n.ResourceType == ResourceTest {
+			for _, d := range n.DependsOn {
+				testsOf[d] = append(testsOf[d], id)
+			}
+		}
+	}
+	for _, id := range ids {
+		n := p.Nodes[id]
+		w := map[string]bool{}
+		for _, d := range r.upstream(n, in) {
+			w[d] = true
+			if n.ResourceType == ResourceTest {
+				continue
+			}
+			for _, t := range testsOf[d] {
+				if !containsStr(p.Nodes[t].DependsOn, id) && !r.reaches(id, t, in) {
+					w[t] = true
+				}
+			}
+		}
+		waits[id] = w
+	}
+	dependants := map[string][]string{}
+	pending := map[string]int{}
+	for id, w := range waits {
+		pending[id] = len(w)
+		for d := range w {
+			dependants[d] = append(dependants[d], id)
+		}
+	}
+	for _, d := range dependants {
+		sort.Strings(d)
+	}
+	results := make([]NodeResult, 0, len(ids))
+	bad := map[string]string{} // id → why dependants skip
+	done := make(chan NodeResult, len(ids))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(threads)
+	runCtx, cancel := context.WithCancel(gctx)
+	defer cancel()
+	var ready []string
+	for _, id := range ids {
+		if pending[id] == 0 {
+			ready = append(ready, id)
+		}
+	}
+	stopped := false
+	thread := make(chan int, threads)
+	for i := 1; i <= threads; i++ {
+		thread <- i
+	}
+	remaining := len(ids)
+	running := 0
+	finish := func(nr NodeResult) {
+		results = append(results, nr)
+		remaining--
+		failed := nr.Status == StatusError || nr.Status == StatusFail || nr.Status == StatusSkipped
+		if failed {
+			why := nr.UniqueID
+			if nr.Status == StatusSkipped {
+				why = bad[nr.UniqueID]
+			}
+			if why == "" {
+				why = nr.UniqueID
+			}
+			for _, d := range dependants[nr.UniqueID] {
+				if _, ok := bad[d]; !ok {
+					bad[d] = why
+				}
+			}
+			if r.opts.FailFast && (nr.Status == StatusError || nr.Status == StatusFail) && !stopped {
+				stopped = true
+				cancel()
+			}
+		}
+		for _, d := range dependants[nr.UniqueID] {
+			pending[d]--
+			if pending[d] == 0 {
+				ready = append(ready, d)
+			}
+		}
+	}
+	for remaining > 0 {
+		sort.Strings(ready)
+		for len(ready) > 0 {
+			id := ready[0]
+			ready = ready[1:]
+			n := p.Nodes[id]
+			if why, ok := bad[id]; ok || stopped || ctx.Err() != nil {
+				msg := "skipped: upstream " + why + " failed"
+				if !ok {
+					msg = "skipped: the run was stopped"
+					if ctx.Err() != nil {
+						msg = "skipped: " + ctx.Err().Error()
+					}
+				}
+				nr := NodeResult{UniqueID: id, Node: n, Status: StatusSkipped, Message: msg, RowsAffected: -1}
+				r.emit(Event{Kind: EventNodeDone, Index: r.next(), Total: r.total, Node: n, Description: describe(n), Result: &nr})
+				finish(nr)
+				continue
+			}
+			running++
+			g.Go(func() error {
+				tid := <-thread
+				defer func() { thread <- tid }()
+				nr := r.runNode(runCtx, n, tid)
+				done <- nr
+				return nil
+			})
+		}
+		if remaining == 0 {
+			break
+		}
+		if running == 0 {
+			// Nothing runs and nothing is ready: only a cycle within the
+			// run could cause it; Load rejects cycles, so report it.
+			return results, fmt.Errorf("%w: %d nodes could not be scheduled", ErrCycle, remaining)
+		}
+		nr := <-done
+		running--
+		finish(nr)
+	}
+	_ = g.Wait()
+	sort.SliceStable(results, func(i, j int) bool { return false })
+	if ctx.Err() != nil {
+		return results, ctx.Err()
+	}
+	return results, nil
+}
+
+// upstream returns the run's nodes n depends on, looking through nodes
+// outside the run (ephemeral models, unselected nodes) transitively only
+// for ephemeral models.
+func (r *runner) upstream(n *Node, in map[string]bool) []string {
+	var out []string
+	seen := map[string]bool{}
+	var visit func(ids []string)
+	visit = func(ids []string) {
+		for _, d := range ids {
+			if seen[d] {
+				continue
+			}
+			seen[d] = true
+			if in[d] {
+				out = append(out, d)
+				continue
+			}
+			if dn, ok := r.p.Nodes[d]; ok && dn.Config.Materialized == "ephemeral" {
+				visit(dn.DependsOn)
+			}
+		}
+	}
+	visit(n.DependsOn)
+	return out
+}
+
+// reaches reports whether test t depends (transitively, within the run)
+// on id — waiting for t from id would deadlock.
+func (r *runner) reaches(id, t string, in map[string]bool) bool {
+	seen := map[string]bool{}
+	var visit func(x string) bool
+	visit = func(x string) bool {
+		if x == id {
+			return true
+		}
+		if seen[x] {
+			return false
+		}
+		seen[x] = true
+		n, ok := r.p.Nodes[x]
+		if !ok {
+			return false
+		}
+		for _, d := range n.DependsOn {
+			if visit(d) {
+				return true
+			}
+		}
+		return false
+	}
+	n := r.p.Nodes[t]
+	for _, d := range n.DependsOn {
+		if d != id && visit(d) {
+			return true
+		}
+	}
+	return false
+}
+
+func containsStr(ss []string, s string) bool {
+	for _, x := range ss {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func (r *runner) next() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.index++
+	return r.index
+}
+
+// describe words a node as dbt's console does.
+func describe(n *Node) string {
+	rel := n.Schema + "." + n.Alias
+	switch n.ResourceType {
+	case ResourceSeed:
+		return "seed file " + rel
+	case ResourceSnapshot:
+		return "snapshot " + rel
+	case ResourceTest:
+		return "test " + n.Name
+	case ResourceAnalysis:
+		return "analysis " + n.Name
+	}
+	return "sql " + n.Config.Materialized + " model " + rel
+}
+
+// runNode compiles and executes one node.
+func (r *runner) runNode(ctx context.Context, n *Node, tid int) (nr NodeResult) {
+	idx := r.next()
+	r.emit(Event{Kind: EventNodeStart, Index: idx, Total: r.total, Node: n, Description: describe(n)})
+	nr = NodeResult{UniqueID: n.UniqueID, Node: n, RowsAffected: -1, ThreadID: "Thread-" + strconv.Itoa(tid)}
+	start := time.Now()
+	defer func() {
+		if rec := recover(); rec != nil {
+			nr.Status, nr.Err = StatusError, fmt.Errorf("%s: internal error: %v", n.UniqueID, rec)
+			nr.Message = nr.Err.Error()
+		}
+		nr.ExecutionTime = time.Since(start)
+		r.emit(Event{Kind: EventNodeDone, Index: idx, Total: r.total, Node: n, Description: describe(n), Result: &nr})
+	}()
+	cstart := time.Now()
+	var sql string
+	if n.ResourceType != ResourceSeed {
+		var err error
+		sql, err = r.c.compile(ctx, n)
+		if err != nil {
+			nr.Status, nr.Err, nr.Message = StatusError, fmt.Errorf("%s (%s): %w", n.Name, n.OriginalFilePath, err), ""
+			nr.Message = nr.Err.Error()
+			return nr
+		}
+	}
+	nr.CompiledCode = sql
+	nr.Timing = append(nr.Timing, Timing{Name: "compile", StartedAt: cstart.UTC(), CompletedAt: time.Now().UTC()})
+	if r.opts.Command == CommandCompile || n.ResourceType == ResourceAnalysis {
+		nr.Status, nr.Message = StatusSuccess, "compiled"
+		return nr
+	}
+	estart := time.Now()
+	err := r.execute(ctx, n, sql, &nr)
+	nr.Timing = append(nr.Timing, Timing{Name: "execute", StartedAt: estart.UTC(), CompletedAt: time.Now().UTC()})
+	if err != nil {
+		nr.Status = StatusError
+		where := ""
+		if n.ResourceType != ResourceSeed && r.c.dir != "" {
+			where = " (compiled SQL: " + r.c.filePath("compiled", n) + ")"
+		}
+		nr.Err = fmt.Errorf("%s %s%s: %w", n.ResourceType, n.Name, where, err)
+		nr.Message = nr.Err.Error()
+		if errors.Is(err, context.Canceled) {
+			nr.Status, nr.Message = StatusSkipped, "skipped: "+err.Error()
+		}
+	}
+	return nr
+}
