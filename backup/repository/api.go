@@ -366,7 +366,8 @@ type CopyOptions struct {
 
 // CopyResult reports a copy.
 type CopyResult struct {
-	Snapshots []string // ids copied (ids are equal in both repositories)
+	Snapshots []string          // source ids requested
+	Mapping   map[string]string // source snapshot id → id in the destination (ids differ when keys differ), bases included
 	Objects   int      // data objects uploaded to the destination
 	Bytes     int64    // plaintext bytes uploaded
 	Deleted   []string // originals deleted (Move)
