@@ -146,6 +146,13 @@ func withoutKeys(m map[string]any, keys ...string) map[string]any {
 	for k, v := range m {
 		out[k] = v
 	}
+	// Hooks compare by their SQL, whether given as strings or as the
+	// Hook objects a manifest holds.
+	for _, k := range []string{"pre-hook", "post-hook"} {
+		if v, ok := out[k]; ok {
+			out[k] = hookSQL(v)
+		}
+	}
 	for _, k := range keys {
 		delete(out, k)
 	}
@@ -166,4 +173,27 @@ func normalizeEmpty(v any) any {
 		return nil
 	}
 	return v
+}
+
+func hookSQL(v any) []string {
+	var out []string
+	var add func(x any)
+	add = func(x any) {
+		switch x := x.(type) {
+		case string:
+			out = append(out, x)
+		case []string:
+			out = append(out, x...)
+		case []any:
+			for _, el := range x {
+				add(el)
+			}
+		case map[string]any:
+			if s, ok := x["sql"].(string); ok {
+				out = append(out, s)
+			}
+		}
+	}
+	add(v)
+	return out
 }
