@@ -368,9 +368,9 @@ type CopyOptions struct {
 type CopyResult struct {
 	Snapshots []string          // source ids requested
 	Mapping   map[string]string // source snapshot id → id in the destination (ids differ when keys differ), bases included
-	Objects   int      // data objects uploaded to the destination
-	Bytes     int64    // plaintext bytes uploaded
-	Deleted   []string // originals deleted (Move)
+	Objects   int               // data objects uploaded to the destination
+	Bytes     int64             // plaintext bytes uploaded
+	Deleted   []string          // originals deleted (Move)
 }
 
 // VerifyOptions choose the checks of Verify.

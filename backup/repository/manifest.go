@@ -397,12 +397,16 @@ func (s *Session) commitInner(ctx context.Context, m *Manifest) (string, int, er
 	if err := r.writeIndex(ctx, index); err != nil {
 		return "", 0, fmt.Errorf("commit: index: %w", err)
 	}
-	stored, err := sealBytes(r.keys, kindSnapshot, snapName(id), raw)
-	if err != nil {
-		return "", 0, err
-	}
-	if err := r.b.WriteAll(ctx, r.key(snapName(id)), stored, nil); err != nil {
-		return "", 0, fmt.Errorf("commit: manifest %s: %w", id, err)
+	if ok, err := r.b.Exists(ctx, r.key(snapName(id))); err != nil {
+		return "", 0, fmt.Errorf("commit: %w", err)
+	} else if !ok { // an identical manifest is already committed otherwise
+		stored, err := sealBytes(r.keys, kindSnapshot, snapName(id), raw)
+		if err != nil {
+			return "", 0, err
+		}
+		if err := r.b.WriteAll(ctx, r.key(snapName(id)), stored, nil); err != nil {
+			return "", 0, fmt.Errorf("commit: manifest %s: %w", id, err)
+		}
 	}
 	lk.release()
 	if !mm.Retention.LockUntil.IsZero() && mm.Retention.LockUntil.After(r.now()) {
