@@ -12,8 +12,8 @@ import (
 )
 
 // RowHashColumn is the column that every data part carries after the table's
-// own columns: the row's hash (FORMAT.md §5, §7), as an unsigned 64-bit
-// integer. Incremental backups read it from the parent's parts instead of
+// own columns: the row's hash (FORMAT.md §5, §7) stored as a signed 64-bit
+// integer with the same bits. Incremental backups read it from the parent's parts instead of
 // rehashing the parent's rows.
 const RowHashColumn = "_dataops_row_hash"
 
@@ -39,7 +39,7 @@ func newPartSchema(cols []warehouse.Column, withHash bool) (*partSchema, error) 
 		g[c.Name] = parquet.Optional(n)
 	}
 	if withHash {
-		g[RowHashColumn] = parquet.Uint(64)
+		g[RowHashColumn] = parquet.Int(64)
 	}
 	s := &partSchema{cols: cols, schema: parquet.NewSchema("table", g)}
 	for _, c := range cols {

@@ -1,0 +1,347 @@
+package backup
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/dataopskit/dataops/backup/repository"
+	"github.com/dataopskit/dataops/warehouse"
+)
+
+// RestoreOptions choose what Restore brings back and where.
+type RestoreOptions struct {
+	// Snapshot is the snapshot id or a unique prefix. Empty means the
+	// latest snapshot, or the latest at or before AsOf when that is set.
+	Snapshot string
+	// AsOf picks the latest snapshot taken at or before this time.
+	AsOf time.Time
+	// Tables selects "schema.table" or "schema" entries; empty means all.
+	Tables []string
+	// Schema restores side by side: every table goes into this schema
+	// (for drills), leaving the originals alone. Empty restores over the
+	// originals.
+	Schema string
+	// Overwrite lets a side-by-side restore replace tables that exist.
+	Overwrite bool
+	// Concurrency bounds tables restored at once; 0 means 2.
+	Concurrency int
+	// TempDir holds fetched parts; "" means os.TempDir().
+	TempDir string
+	// Logger receives logs; nil discards them.
+	Logger *slog.Logger
+	// Events receives start, progress, finish and error events.
+	Events func(Event)
+}
+
+// RestoredTable reports one restored table.
+type RestoredTable struct {
+	Source      warehouse.Relation // as in the snapshot
+	Target      warehouse.Relation // where it was restored
+	Rows        int64
+	Fingerprint Fingerprint // checked equal to the manifest's
+}
+
+// RestoreResult reports a restore.
+type RestoreResult struct {
+	Snapshot string
+	Time     time.Time // the snapshot's time
+	Tables   []RestoredTable
+	Rows     int64
+	Duration time.Duration
+}
+
+// ErrTargetExists: a side-by-side restore would replace an existing table
+// and Overwrite was not asked.
+var ErrTargetExists = errors.New("restore target exists")
+
+// ErrMismatch: restored data does not match the manifest's row count or
+// fingerprint.
+var ErrMismatch = errors.New("restored data does not match the snapshot")
+
+// ErrNoSnapshot: no snapshot matches (an empty repository, or none at or
+// before the time asked).
+var ErrNoSnapshot = errors.New("no snapshot")
+
+// FindSnapshot resolves a snapshot: by id or prefix, else the latest at or
+// before asOf (when not zero), else the latest.
+func FindSnapshot(ctx context.Context, repo *repository.Repository, id string, asOf time.Time) (string, error) {
+	if id != "" {
+		full, err := repo.ResolveID(ctx, id)
+		if err != nil {
+			return "", fmt.Errorf("backup: snapshot %s: %w", id, err)
+		}
+		return full, nil
+	}
+	list, err := repo.List(ctx)
+	if err != nil {
+		return "", fmt.Errorf("backup: list snapshots: %w", err)
+	}
+	best := ""
+	var bestTime time.Time
+	for _, s := range list {
+		if !asOf.IsZero() && s.Time.After(asOf) {
+			continue
+		}
+		if best == "" || !s.Time.Before(bestTime) {
+			best, bestTime = s.ID, s.Time
+		}
+	}
+	if best == "" {
+		if asOf.IsZero() {
+			return "", fmt.Errorf("backup: the repository has %w", ErrNoSnapshot)
+		}
+		return "", fmt.Errorf("backup: %w at or before %s", ErrNoSnapshot, asOf.UTC().Format(time.RFC3339))
+	}
+	return best, nil
+}
+
+// selectEntries returns the entries of s that sel names (all when empty).
+func selectEntries(s *Snapshot, sel []string) ([]*Table, error) {
+	var out []*Table
+	if len(sel) == 0 {
+		for i := range s.Tables {
+			out = append(out, &s.Tables[i])
+		}
+		return out, nil
+	}
+	for _, x := range sel {
+		schema, name, ok := strings.Cut(x, ".")
+		found := false
+		for i := range s.Tables {
+			t := &s.Tables[i]
+			if t.Schema == schema && (!ok || name == "*" || t.Name == name) {
+				out = append(out, t)
+				found = true
+			}
+		}
+		if !found {
+			return nil, fmt.Errorf("backup: snapshot %s has no table %s: %w", short(s.ID), x, repository.ErrNotFound)
+		}
+	}
+	return out, nil
+}
+
+// Restore brings back a snapshot, or some of its tables, into w: over the
+// originals, or side by side into another schema (RestoreOptions.Schema).
+// Each table is loaded aside under a scratch name, checked against the
+// manifest (row count and fingerprint; a mismatch is ErrMismatch naming the
+// table), and only then are all tables swapped in, in one transaction. A
+// failed restore changes nothing.
+func Restore(ctx context.Context, repo *repository.Repository, w *warehouse.Warehouse, opts RestoreOptions) (*RestoreResult, error) {
+	em := newEmitter(opts.Events, opts.Logger, "restore")
+	em.startEv(opts.Snapshot, "restore started")
+	res, err := runRestore(ctx, repo, w, opts, em)
+	if err != nil {
+		return nil, em.fail(opts.Snapshot, err)
+	}
+	em.finish(res.Snapshot, res.Rows, 0, fmt.Sprintf("restored %d tables of %s", len(res.Tables), short(res.Snapshot)))
+	return res, nil
+}
+
+type restoreJob struct {
+	entry   *Table
+	target  warehouse.Relation
+	staging warehouse.Relation
+	fp      Fingerprint
+}
+
+func runRestore(ctx context.Context, repo *repository.Repository, w *warehouse.Warehouse, opts RestoreOptions, em *emitter) (*RestoreResult, error) {
+	start := time.Now()
+	id, err := FindSnapshot(ctx, repo, opts.Snapshot, opts.AsOf)
+	if err != nil {
+		return nil, err
+	}
+	cache := newSnapshotCache(repo)
+	snap, err := cache.get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	entries, err := selectEntries(snap, opts.Tables)
+	if err != nil {
+		return nil, err
+	}
+	d := w.Dialect()
+	jobs := make([]*restoreJob, len(entries))
+	for i, e := range entries {
+		target := e.Relation()
+		if opts.Schema != "" {
+			target.Schema = opts.Schema
+			if _, err := w.Relation(ctx, target); err == nil && !opts.Overwrite {
+				return nil, fmt.Errorf("backup: restore %s into %s: %w (ask to overwrite)", e, target, ErrTargetExists)
+			} else if err != nil && !errors.Is(err, warehouse.ErrNotFound) {
+				return nil, fmt.Errorf("backup: restore %s: %w", e, err)
+			}
+		}
+		staging := warehouse.Rel(target.Schema, stagingName(d, target.Name))
+		jobs[i] = &restoreJob{entry: e, target: target, staging: staging}
+	}
+	createdSchemas := map[string]bool{}
+	if opts.Schema != "" {
+		schemas, err := w.Schemas(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("backup: %w", err)
+		}
+		found := false
+		for _, s := range schemas {
+			found = found || s == opts.Schema
+		}
+		if !found {
+			createdSchemas[opts.Schema] = true
+		}
+	}
+	for _, j := range jobs {
+		if err := w.CreateSchema(ctx, j.target.Schema); err != nil {
+			return nil, fmt.Errorf("backup: restore %s: %w", j.entry, err)
+		}
+	}
+	cleanup := func() {
+		bg := context.WithoutCancel(ctx)
+		for _, j := range jobs {
+			w.Drop(bg, j.staging)
+		}
+		for s := range createdSchemas {
+			w.DropSchema(bg, s, true)
+		}
+	}
+	tempDir := opts.TempDir
+	if tempDir == "" {
+		tempDir = os.TempDir()
+	}
+	sc, err := newScratch(ctx, repo, tempDir)
+	if err != nil {
+		return nil, err
+	}
+	defer sc.Close()
+	info, err := w.Info(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("backup: %w", err)
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(max(1, cmpOr(opts.Concurrency, 2)))
+	for _, j := range jobs {
+		g.Go(func() error {
+			if err := restoreTable(gctx, w, info.Engine, sc, cache, snap.ID, j, em); err != nil {
+				return fmt.Errorf("backup: restore %s: %w", j.entry, err)
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		cleanup()
+		return nil, err
+	}
+	// swap everything in, in one transaction
+	err = w.WithTx(ctx, func(tx *warehouse.Tx) error {
+		for _, j := range jobs {
+			if err := tx.Drop(ctx, j.target); err != nil {
+				return err
+			}
+			if err := tx.Rename(ctx, j.staging, j.target.Name); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		cleanup()
+		return nil, fmt.Errorf("backup: swap restored tables in: %w", err)
+	}
+	res := &RestoreResult{Snapshot: snap.ID, Time: snap.Manifest.Time, Duration: time.Since(start)}
+	for _, j := range jobs {
+		res.Tables = append(res.Tables, RestoredTable{Source: j.entry.Relation(), Target: j.target, Rows: j.fp.Count, Fingerprint: j.fp})
+		res.Rows += j.fp.Count
+	}
+	return res, nil
+}
+
+func cmpOr(a, b int) int {
+	if a != 0 {
+		return a
+	}
+	return b
+}
+
+// stagingName is the scratch name a table is restored under before the swap,
+// kept within the engine's identifier length.
+func stagingName(d warehouse.Dialect, name string) string {
+	const suffix = "__dataops_restore"
+	if n := d.MaxIdentifierLength(); n > 0 && len(name)+len(suffix) > n {
+		name = name[:n-len(suffix)]
+	}
+	return name + suffix
+}
+
+// restoreTable loads one table into its staging relation and checks it.
+func restoreTable(ctx context.Context, w *warehouse.Warehouse, engine string, sc *scratch, cache *snapshotCache, snapID string, j *restoreJob, em *emitter) error {
+	e := j.entry
+	cols, err := e.WarehouseColumns()
+	if err != nil {
+		return err
+	}
+	chain, err := cache.chain(ctx, snapID, e)
+	if err != nil {
+		return err
+	}
+	if err := w.Drop(ctx, j.staging); err != nil {
+		return err
+	}
+	var pk []string
+	if len(e.PrimaryKey) > 0 {
+		pk = e.PrimaryKey
+	}
+	if err := w.CreateTable(ctx, j.staging, cols, &warehouse.TableOptions{PrimaryKey: pk}); err != nil {
+		return err
+	}
+	em.startEv(e.String(), "table restore started")
+	if engine == "duckdb" && len(chain) == 1 {
+		// DuckDB reads the parts itself
+		files, err := sc.fetch(ctx, chain[0].Data.Parts)
+		if err != nil {
+			return err
+		}
+		err = loadParquetFiles(ctx, w, j.staging, cols, files)
+		sc.release(chain[0].Data.Parts)
+		if err != nil {
+			return err
+		}
+	} else {
+		tmp := sc.name("restore")
+		if err := sc.compose(ctx, chain, cols, e.PrimaryKey, tmp); err != nil {
+			return err
+		}
+		defer sc.w.Drop(context.WithoutCancel(ctx), warehouse.Rel("main", tmp))
+		for _, t := range chain {
+			sc.release(t.Data.Parts)
+			sc.release(t.Data.Upserts)
+			sc.release(t.Data.Deletes)
+		}
+		rows := func(yield func([]any, error) bool) {
+			for rec, err := range sc.w.Rows(ctx, selectSQL(sc.w.Dialect(), warehouse.Rel("main", tmp), cols)) {
+				if !yield(rec.Values, err) || err != nil {
+					return
+				}
+			}
+		}
+		if _, err := w.Load(ctx, j.staging, nil, rows); err != nil {
+			return err
+		}
+	}
+	fp, err := fingerprintQuery(ctx, w, j.staging, cols)
+	if err != nil {
+		return err
+	}
+	j.fp = fp
+	if fp != e.Fingerprint {
+		return fmt.Errorf("table %s: %w: restored %d rows, fingerprint %v; the snapshot has %d rows, fingerprint %v",
+			e, ErrMismatch, fp.Count, fp, e.Rows, e.Fingerprint)
+	}
+	em.finish(e.String(), fp.Count, 0, "table restored and verified")
+	return nil
+}

@@ -1,0 +1,362 @@
+package backup
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/dataopskit/dataops/backup/repository"
+	"github.com/dataopskit/dataops/warehouse"
+)
+
+// tableBackup backs up one table: in full, or as a delta against the
+// parent snapshot's entry of the same table.
+type tableBackup struct {
+	src       *warehouse.Tx
+	rel       warehouse.Relation
+	engine    string
+	sess      *repository.Session
+	dir       string
+	partRows  int64
+	partBytes int64
+	em        *emitter
+	scratch   *scratch
+	cache     *snapshotCache
+	parent    *Snapshot
+
+	stats tableStats
+}
+
+func (tb *tableBackup) run(ctx context.Context) (Table, tableStats, error) {
+	cols, err := tb.src.Columns(ctx, tb.rel)
+	if err != nil {
+		return Table{}, tb.stats, err
+	}
+	key, err := primaryKey(ctx, tb.src, tb.engine, tb.rel)
+	if err != nil {
+		return Table{}, tb.stats, err
+	}
+	if key == nil {
+		key = []string{}
+	}
+	e := Table{Schema: tb.rel.Schema, Name: tb.rel.Name, Kind: "table", Columns: columnEntries(cols), PrimaryKey: key}
+	tb.em.startEv(e.String(), "table started")
+	var prev *Table
+	if tb.parent != nil {
+		prev = tb.parent.Table(e.Schema, e.Name)
+		if prev != nil && (!sameColumns(prev.Columns, e.Columns) || !slices.Equal(prev.PrimaryKey, key)) {
+			prev = nil // the table's shape changed: a full copy
+		}
+	}
+	if prev == nil {
+		parts, fp, err := tb.writeRows(ctx, cols, nil)
+		if err != nil {
+			return e, tb.stats, err
+		}
+		e.Rows, e.Fingerprint = fp.Count, fp
+		e.Data = TableData{Mode: ModeFull, Parts: parts}
+	} else if err := tb.delta(ctx, &e, cols, key, prev); err != nil {
+		return e, tb.stats, err
+	}
+	tb.em.finish(e.String(), e.Rows, tb.stats.bytes, "table "+e.Data.Mode)
+	return e, tb.stats, nil
+}
+
+func sameColumns(a, b []ColumnEntry) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// upload returns the done callback of a part writer: it stores the part
+// through the session, removes the local file and appends to parts.
+func (tb *tableBackup) upload(ctx context.Context, parts *[]Part) func(partFile) error {
+	return func(p partFile) error {
+		defer os.Remove(p.Path)
+		info, err := tb.sess.PutFile(ctx, p.Path, repository.ObjectMeta{Kind: "parquet", Rows: p.Rows})
+		if err != nil {
+			return fmt.Errorf("store part: %w", err)
+		}
+		*parts = append(*parts, Part{ID: info.ID, Rows: p.Rows})
+		tb.stats.written += p.Rows
+		tb.stats.bytes += info.Bytes
+		tb.em.progress(tb.rel.String(), tb.stats.written, tb.stats.bytes, "part stored")
+		return nil
+	}
+}
+
+const batchRows = 512
+
+// scanRows streams the table's rows in a goroutine (the engine decodes while
+// this goroutine hashes and encodes) and calls fn for each with its hash.
+func (tb *tableBackup) scanRows(ctx context.Context, cols []warehouse.Column, fn func(values []any, h uint64) error) (Fingerprint, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	ch := make(chan [][]any, 4)
+	pool := sync.Pool{New: func() any { return make([][]any, 0, batchRows) }}
+	var scanErr error
+	go func() {
+		defer close(ch)
+		batch := pool.Get().([][]any)[:0]
+		for rec, err := range tb.src.Rows(ctx, selectSQL(tb.src.Dialect(), tb.rel, cols)) {
+			if err != nil {
+				scanErr = err
+				return
+			}
+			var row []any
+			if len(batch) < cap(batch) {
+				row = batch[:len(batch)+1][len(batch)]
+			}
+			row = append(row[:0], rec.Values...)
+			batch = append(batch, row)
+			if len(batch) == batchRows {
+				select {
+				case ch <- batch:
+				case <-ctx.Done():
+					return
+				}
+				batch = pool.Get().([][]any)[:0]
+			}
+		}
+		if len(batch) > 0 {
+			select {
+			case ch <- batch:
+			case <-ctx.Done():
+			}
+		}
+	}()
+	h := NewRowHasher(cols)
+	var fp Fingerprint
+	var err error
+	for batch := range ch {
+		if err != nil {
+			continue // drain
+		}
+		for _, row := range batch {
+			x, herr := h.Hash(row)
+			if herr != nil {
+				err = fmt.Errorf("row %d: %w", fp.Count+1, herr)
+				cancel()
+				break
+			}
+			fp.Add(x)
+			if err = fn(row, x); err != nil {
+				cancel()
+				break
+			}
+		}
+		pool.Put(batch[:0])
+	}
+	if err != nil {
+		return fp, err
+	}
+	if scanErr != nil {
+		return fp, scanErr
+	}
+	return fp, ctx.Err()
+}
+
+// writeRows writes the rows that keep accepts (all when nil) as parts.
+func (tb *tableBackup) writeRows(ctx context.Context, cols []warehouse.Column, keep func(values []any, h uint64) bool) ([]Part, Fingerprint, error) {
+	parts := []Part{}
+	pw, err := newPartWriter(cols, tb.dir, tb.partRows, tb.partBytes, true, tb.upload(ctx, &parts))
+	if err != nil {
+		return nil, Fingerprint{}, err
+	}
+	defer pw.Abort()
+	fp, err := tb.scanRows(ctx, cols, func(values []any, h uint64) error {
+		if keep != nil && !keep(values, h) {
+			return nil
+		}
+		return pw.Write(values, h)
+	})
+	if err != nil {
+		return nil, fp, err
+	}
+	if err := pw.Close(); err != nil {
+		return nil, fp, err
+	}
+	return parts, fp, nil
+}
+
+// delta fills e with the difference between the table now and its entry
+// prev in the parent snapshot: by primary key and row hash, or for a table
+// without a key as a multiset of row hashes (FORMAT.md §5).
+func (tb *tableBackup) delta(ctx context.Context, e *Table, cols []warehouse.Column, key []string, prev *Table) error {
+	sc := tb.scratch
+	chain, err := tb.cache.chain(ctx, tb.parent.ID, prev)
+	if err != nil {
+		return err
+	}
+	var kcols []warehouse.Column
+	var kidx []int
+	for _, k := range key {
+		for i, c := range cols {
+			if c.Name == k {
+				kcols = append(kcols, c)
+				kidx = append(kidx, i)
+			}
+		}
+	}
+	d := sc.w.Dialect()
+	pName, cName := sc.name("parent"), sc.name("current")
+	defer sc.w.Drop(context.WithoutCancel(ctx), warehouse.Rel("main", pName))
+	defer sc.w.Drop(context.WithoutCancel(ctx), warehouse.Rel("main", cName))
+	if err := sc.compose(ctx, chain, kcols, key, pName); err != nil {
+		return err
+	}
+	for _, t := range chain {
+		sc.release(t.Data.Parts)
+		sc.release(t.Data.Upserts)
+		sc.release(t.Data.Deletes)
+	}
+	// pass 1: the current digest (key, hash) into the scratch database
+	withHash := append(append([]warehouse.Column(nil), kcols...), hashCol)
+	cRel := warehouse.Rel("main", cName)
+	if err := sc.w.CreateTable(ctx, cRel, withHash, nil); err != nil {
+		return err
+	}
+	var fp Fingerprint
+	var scanErr error
+	row := make([]any, len(withHash))
+	rows := func(yield func([]any, error) bool) {
+		fp, scanErr = tb.scanRows(ctx, cols, func(values []any, h uint64) error {
+			for i, j := range kidx {
+				row[i] = values[j]
+			}
+			row[len(kidx)] = int64(h)
+			if !yield(row, nil) {
+				return context.Canceled
+			}
+			return nil
+		})
+		if scanErr != nil {
+			yield(nil, scanErr)
+		}
+	}
+	if _, err := sc.w.Load(ctx, cRel, nil, rows); err != nil {
+		if scanErr != nil {
+			return scanErr
+		}
+		return err
+	}
+	e.Rows, e.Fingerprint = fp.Count, fp
+	if fp == prev.Fingerprint {
+		e.Data = TableData{Mode: ModeSame, Base: tb.parent.ID}
+		return nil
+	}
+	qp, qc := d.QuoteRelation(warehouse.Rel("main", pName)), d.QuoteRelation(cRel)
+	h := d.QuoteIdentifier(RowHashColumn)
+	var deletes, upserts []Part
+	deletes = []Part{}
+	if len(key) > 0 {
+		var sel, psels, on []string
+		for _, k := range key {
+			q := d.QuoteIdentifier(k)
+			sel = append(sel, "c."+q)
+			psels = append(psels, "p."+q)
+			on = append(on, "c."+q+" = p."+q)
+		}
+		// keys to upsert
+		want := map[string]bool{}
+		kh := NewRowHasher(kcols)
+		for rec, err := range sc.w.Rows(ctx, "SELECT "+strings.Join(sel, ", ")+" FROM "+qc+" AS c LEFT JOIN "+qp+" AS p ON "+
+			strings.Join(on, " AND ")+" WHERE p."+h+" IS NULL OR p."+h+" <> c."+h) {
+			if err != nil {
+				return err
+			}
+			b, err := kh.Encode(rec.Values)
+			if err != nil {
+				return err
+			}
+			want[string(b)] = true
+		}
+		// keys gone
+		pw, err := newPartWriter(kcols, tb.dir, tb.partRows, tb.partBytes, false, tb.upload(ctx, &deletes))
+		if err != nil {
+			return err
+		}
+		defer pw.Abort()
+		psel := strings.Join(psels, ", ")
+		for rec, err := range sc.w.Rows(ctx, "SELECT "+psel+" FROM "+qp+" AS p WHERE NOT EXISTS (SELECT 1 FROM "+qc+" AS c WHERE "+strings.Join(on, " AND ")+")") {
+			if err != nil {
+				return err
+			}
+			if err := pw.Write(rec.Values, 0); err != nil {
+				return err
+			}
+		}
+		if err := pw.Close(); err != nil {
+			return err
+		}
+		upserts = []Part{}
+		if len(want) > 0 {
+			kv := make([]any, len(kidx))
+			upserts, _, err = tb.writeRows(ctx, cols, func(values []any, _ uint64) bool {
+				for i, j := range kidx {
+					kv[i] = values[j]
+				}
+				b, err := kh.Encode(kv)
+				return err == nil && want[string(b)]
+			})
+			if err != nil {
+				return err
+			}
+		}
+	} else {
+		// a multiset of row hashes: added = current − parent, removed = parent − current
+		added := map[uint64]int64{}
+		for rec, err := range sc.w.Rows(ctx, "SELECT c.h, c.n - coalesce(p.n, 0) FROM (SELECT "+h+" AS h, count(*) AS n FROM "+qc+" GROUP BY 1) AS c LEFT JOIN (SELECT "+h+" AS h, count(*) AS n FROM "+qp+" GROUP BY 1) AS p ON c.h = p.h WHERE c.n > coalesce(p.n, 0)") {
+			if err != nil {
+				return err
+			}
+			x, _ := warehouse.ToInt64(rec.Values[0])
+			n, _ := warehouse.ToInt64(rec.Values[1])
+			added[uint64(x)] = n
+		}
+		pw, err := newPartWriter(nil, tb.dir, tb.partRows, tb.partBytes, true, tb.upload(ctx, &deletes))
+		if err != nil {
+			return err
+		}
+		defer pw.Abort()
+		for rec, err := range sc.w.Rows(ctx, "SELECT p.h, p.n - coalesce(c.n, 0) FROM (SELECT "+h+" AS h, count(*) AS n FROM "+qp+" GROUP BY 1) AS p LEFT JOIN (SELECT "+h+" AS h, count(*) AS n FROM "+qc+" GROUP BY 1) AS c ON c.h = p.h WHERE p.n > coalesce(c.n, 0)") {
+			if err != nil {
+				return err
+			}
+			x, _ := warehouse.ToInt64(rec.Values[0])
+			n, _ := warehouse.ToInt64(rec.Values[1])
+			for range n {
+				if err := pw.Write(nil, uint64(x)); err != nil {
+					return err
+				}
+			}
+		}
+		if err := pw.Close(); err != nil {
+			return err
+		}
+		upserts = []Part{}
+		if len(added) > 0 {
+			upserts, _, err = tb.writeRows(ctx, cols, func(_ []any, x uint64) bool {
+				if added[x] > 0 {
+					added[x]--
+					return true
+				}
+				return false
+			})
+			if err != nil {
+				return err
+			}
+		}
+	}
+	e.Data = TableData{Mode: ModeDelta, Base: tb.parent.ID, Upserts: upserts, Deletes: deletes}
+	return nil
+}
