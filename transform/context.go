@@ -444,8 +444,14 @@ func (p *Project) baseGlobals() map[string]any {
 		"load_result":    jinja.ContextFunc(p.jinjaLoadResult),
 		"store_result":   jinja.ContextFunc(p.jinjaStoreResult),
 		"doc":            jinja.ContextFunc(p.jinjaDoc),
-		"log":            jinja.Func(func(args []any, kw map[string]any) (any, error) { p.logger.Info(asString(firstArg(args))); return "", nil }),
-		"print":          jinja.Func(func(args []any, kw map[string]any) (any, error) { p.logger.Info(asString(firstArg(args))); return "", nil }),
+		"log": jinja.Func(func(args []any, kw map[string]any) (any, error) {
+			p.logger.Info(asString(firstArg(args)))
+			return "", nil
+		}),
+		"print": jinja.Func(func(args []any, kw map[string]any) (any, error) {
+			p.logger.Info(asString(firstArg(args)))
+			return "", nil
+		}),
 		"fromjson": jinja.Func(func(args []any, kw map[string]any) (any, error) {
 			var v any
 			if err := json.Unmarshal([]byte(asString(firstArg(args))), &v); err != nil {
@@ -504,13 +510,13 @@ func (p *Project) baseGlobals() map[string]any {
 			h := md5.Sum([]byte(asString(firstArg(args))))
 			return hex.EncodeToString(h[:]), nil
 		}),
-		"invocation_id":   p.invocationID(),
-		"run_started_at":  time.Now().UTC().Format("2006-01-02 15:04:05.000000+00:00"),
-		"dbt_version":     "1.8.0",
-		"flags":           map[string]any{"FULL_REFRESH": false, "STORE_FAILURES": false, "WHICH": "run", "FAIL_FAST": false},
-		"project_name":    "",
-		"builtins":        map[string]any{},
-		"graph":           map[string]any{"nodes": map[string]any{}, "sources": map[string]any{}, "macros": map[string]any{}, "exposures": map[string]any{}},
+		"invocation_id":      p.invocationID(),
+		"run_started_at":     time.Now().UTC().Format("2006-01-02 15:04:05.000000+00:00"),
+		"dbt_version":        "1.8.0",
+		"flags":              map[string]any{"FULL_REFRESH": false, "STORE_FAILURES": false, "WHICH": "run", "FAIL_FAST": false},
+		"project_name":       "",
+		"builtins":           map[string]any{},
+		"graph":              map[string]any{"nodes": map[string]any{}, "sources": map[string]any{}, "macros": map[string]any{}, "exposures": map[string]any{}},
 		"selected_resources": []any{},
 		"exceptions": funcObject{
 			"raise_compiler_error": jinja.Func(func(args []any, kw map[string]any) (any, error) {
@@ -535,7 +541,9 @@ func (p *Project) baseGlobals() map[string]any {
 		"modules": funcObject{
 			"datetime": funcObject{
 				"datetime": funcObject{"now": jinja.Func(func([]any, map[string]any) (any, error) { return time.Now().Format("2006-01-02 15:04:05.000000"), nil }),
-					"utcnow": jinja.Func(func([]any, map[string]any) (any, error) { return time.Now().UTC().Format("2006-01-02 15:04:05.000000"), nil })},
+					"utcnow": jinja.Func(func([]any, map[string]any) (any, error) {
+						return time.Now().UTC().Format("2006-01-02 15:04:05.000000"), nil
+					})},
 				"date": funcObject{"today": jinja.Func(func([]any, map[string]any) (any, error) { return time.Now().Format("2006-01-02"), nil })},
 			},
 			"re": funcObject{

@@ -961,6 +961,8 @@ func (l *loader) addGenericTest(pkg *Package, file, attached, baseName, modelExp
 	parts := []string{name, baseName}
 	if column != "" {
 		parts = append(parts, column)
+	} else if c, ok := kw["column_name"].(string); ok {
+		parts = append(parts, c)
 	}
 	tname := nonWord.ReplaceAllString(strings.Join(parts, "_"), "_")
 	var flat []string
@@ -970,6 +972,7 @@ func (l *loader) addGenericTest(pkg *Package, file, attached, baseName, modelExp
 		}
 		flat = append(flat, flattenArg(kw[k]))
 	}
+	tname = strings.Trim(tname, "_")
 	if len(flat) > 0 {
 		tname += "__" + nonWord.ReplaceAllString(strings.Join(flat, "__"), "_")
 	}

@@ -135,9 +135,12 @@ func (p *Project) compileTemplate(n *Node) (*jinja.Template, error) {
 	if n.tmpl != nil {
 		return n.tmpl, nil
 	}
-	name := n.Package + "/" + n.OriginalFilePath
+	name := n.OriginalFilePath
+	if n.file != "" {
+		name = rel(p.Dir, n.file)
+	}
 	if n.Test != nil {
-		name = n.OriginalFilePath + " (test " + n.Name + ")"
+		name = n.yamlKey + " (test " + n.Name + ")"
 	}
 	src := n.RawCode
 	if n.Line > 1 && n.ResourceType == ResourceSnapshot {

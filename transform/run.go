@@ -12,6 +12,8 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/dataopskit/dataops/transform/selector"
+
 	"github.com/dataopskit/dataops/warehouse"
 )
 
@@ -49,10 +51,16 @@ type RunOptions struct {
 	// selector computed it); nodes of kinds the command does not run are
 	// left out.
 	Nodes []string
-	// Select and Exclude are dbt selection expressions. Until the
-	// selector package is wired in, only bare names, unique ids, fqn
-	// prefixes, "tag:x", "path:x" and a leading/trailing "+" are understood.
+	// Select and Exclude are dbt's --select and --exclude values (one
+	// element per flag), Selector its --selector (a selectors.yml entry);
+	// see package selector for the syntax.
 	Select, Exclude []string
+	Selector        string
+	// Indirect is dbt's --indirect-selection ("" is eager).
+	Indirect selector.IndirectSelection
+	// State is a previous run's artifacts, for state: and result:
+	// selection (dbt's --state).
+	State *selector.State
 	// Threads bounds parallel nodes (the profile's threads when 0).
 	Threads int
 	// FullRefresh rebuilds incremental models and seeds from scratch.
@@ -174,7 +182,7 @@ func (c Command) kinds() []ResourceType {
 
 // SelectNodes returns the unique ids a command would run with these
 // options, sorted.
-func (p *Project) SelectNodes(opts RunOptions) []string {
+func (p *Project) SelectNodes(opts RunOptions) ([]string, error) {
 	cmd := opts.Command
 	if cmd == "" {
 		cmd = CommandRun
@@ -187,7 +195,10 @@ func (p *Project) SelectNodes(opts RunOptions) []string {
 			cands[id] = true
 		}
 	} else {
-		cands = p.simpleSelect(opts.Select, opts.Exclude)
+		var err error
+		if cands, err = p.selectIDs(opts, kinds); err != nil {
+			return nil, err
+		}
 	}
 	var out []string
 	for id := range cands {
@@ -201,108 +212,7 @@ func (p *Project) SelectNodes(opts RunOptions) []string {
 		out = append(out, id)
 	}
 	sort.Strings(out)
-	return out
-}
-
-// simpleSelect implements the selection forms RunOptions documents.
-func (p *Project) simpleSelect(sel, excl []string) map[string]bool {
-	match := func(exprs []string) map[string]bool {
-		out := map[string]bool{}
-		for _, e := range exprs {
-			for _, term := range strings.Fields(e) {
-				up, down := strings.HasPrefix(term, "+"), strings.HasSuffix(term, "+")
-				t := strings.TrimSuffix(strings.TrimPrefix(term, "+"), "+")
-				base := map[string]bool{}
-				for id, n := range p.Nodes {
-					if p.termMatches(n, t) {
-						base[id] = true
-					}
-				}
-				for id := range base {
-					out[id] = true
-					if up {
-						p.walk(id, p.Parents, out)
-					}
-					if down {
-						p.walk(id, p.Children, out)
-					}
-				}
-			}
-		}
-		return out
-	}
-	var out map[string]bool
-	if len(sel) == 0 {
-		out = map[string]bool{}
-		for id := range p.Nodes {
-			out[id] = true
-		}
-	} else {
-		out = match(sel)
-		// Tests of selected nodes come along (dbt's indirect selection).
-		for id, n := range p.Nodes {
-			if n.ResourceType != ResourceTest || out[id] {
-				continue
-			}
-			all := len(n.DependsOn) > 0
-			for _, d := range n.DependsOn {
-				if !out[d] && !strings.HasPrefix(d, "source.") {
-					all = false
-				}
-			}
-			if all {
-				out[id] = true
-			}
-		}
-	}
-	for id := range match(excl) {
-		delete(out, id)
-	}
-	return out
-}
-
-func (p *Project) walk(id string, next func(string) []string, out map[string]bool) {
-	for _, x := range next(id) {
-		if !out[x] {
-			out[x] = true
-			p.walk(x, next, out)
-		}
-	}
-}
-
-func (p *Project) termMatches(n *Node, t string) bool {
-	switch {
-	case t == "*":
-		return true
-	case strings.HasPrefix(t, "tag:"):
-		for _, tag := range n.Tags {
-			if tag == t[4:] {
-				return true
-			}
-		}
-		return false
-	case strings.HasPrefix(t, "path:"):
-		return strings.HasPrefix(n.OriginalFilePath, strings.TrimSuffix(t[5:], "/"))
-	case strings.HasPrefix(t, "resource_type:"):
-		return string(n.ResourceType) == t[14:]
-	}
-	if n.UniqueID == t || n.Name == t {
-		return true
-	}
-	parts := strings.Split(t, ".")
-	if len(parts) <= len(n.FQN) {
-		ok := true
-		for i, s := range parts {
-			if n.FQN[i] != s {
-				ok = false
-				break
-			}
-		}
-		if ok && len(parts) > 1 {
-			return true
-		}
-	}
-	return false
+	return out, nil
 }
 
 // Run executes a command over the selected nodes on w: seeds load, models
@@ -324,7 +234,10 @@ func (p *Project) Run(ctx context.Context, w *warehouse.Warehouse, opts RunOptio
 	}
 	start := time.Now()
 	res := &RunResults{InvocationID: p.state.invocation, Command: opts.Command, StartedAt: start.UTC()}
-	ids := p.SelectNodes(opts)
+	ids, err := p.SelectNodes(opts)
+	if err != nil {
+		return res, err
+	}
 	c := p.newCompiler(w, opts.TargetPath, opts.FullRefresh)
 	emit := func(e Event) {
 		if opts.OnEvent != nil {
@@ -333,7 +246,11 @@ func (p *Project) Run(ctx context.Context, w *warehouse.Warehouse, opts RunOptio
 		}
 	}
 	emit(Event{Kind: EventRunStart, Total: len(ids)})
-	if opts.Command != CommandCompile {
+	if opts.Command != CommandCompile && w != nil {
+		// Schemas first, as dbt creates them before on-run-start.
+		if err := p.createSchemas(ctx, w, ids); err != nil {
+			return res, err
+		}
 		if err := c.runHooks(ctx, "on-run-start", p.OnRunStart, emit); err != nil {
 			return res, err
 		}
@@ -663,4 +580,23 @@ func (r *runner) runNode(ctx context.Context, n *Node, tid int) (nr NodeResult) 
 		}
 	}
 	return nr
+}
+
+// createSchemas creates the schemas the selected nodes build in.
+func (p *Project) createSchemas(ctx context.Context, w *warehouse.Warehouse, ids []string) error {
+	seen := map[string]bool{}
+	for _, id := range ids {
+		n := p.Nodes[id]
+		if n.ResourceType == ResourceTest && (n.Config.StoreFailures == nil || !*n.Config.StoreFailures) {
+			continue
+		}
+		if n.Schema == "" || seen[n.Schema] {
+			continue
+		}
+		seen[n.Schema] = true
+		if err := w.CreateSchema(ctx, n.Schema); err != nil {
+			return fmt.Errorf("create schema %s: %w", n.Schema, err)
+		}
+	}
+	return nil
 }

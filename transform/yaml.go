@@ -100,6 +100,12 @@ func asList(v any) []any {
 	switch x := v.(type) {
 	case []any:
 		return x
+	case []string:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = e
+		}
+		return out
 	case nil:
 		return nil
 	}

@@ -1,0 +1,2 @@
+select id as customer_id, first_name, country
+from {{ source('raw', 'customers') }}

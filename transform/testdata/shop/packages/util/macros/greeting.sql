@@ -1,0 +1,1 @@
+{% macro greeting() -%}{{ var('util_greeting') }}{%- endmacro %}

@@ -1,0 +1,670 @@
+package transform
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/dataopskit/dataops/internal/testenv"
+	"github.com/dataopskit/dataops/warehouse"
+	_ "github.com/dataopskit/dataops/warehouse/duckdb"
+	_ "github.com/dataopskit/dataops/warehouse/postgres"
+)
+
+// envMap is an env lookup over a map, so tests never touch the process
+// environment.
+func envMap(m map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+}
+
+// copyDir copies a fixture project to a temporary directory, so runs write
+// target/ there.
+func copyDir(t *testing.T, src string) string {
+	t.Helper()
+	dst := t.TempDir()
+	err := filepath.WalkDir(src, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		r, _ := filepath.Rel(src, path)
+		if d.IsDir() {
+			return os.MkdirAll(filepath.Join(dst, r), 0o755)
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dst, r), b, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
+// writeProject writes files (path → content) into a new directory; a
+// profiles.yml with an in-directory DuckDB target is added unless given.
+func writeProject(t *testing.T, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	if _, ok := files["profiles.yml"]; !ok {
+		files["profiles.yml"] = "p:\n  target: dev\n  outputs:\n    dev:\n      type: duckdb\n      path: db.duckdb\n      threads: 2\n"
+	}
+	if _, ok := files["dbt_project.yml"]; !ok {
+		files["dbt_project.yml"] = "name: proj\nprofile: p\n"
+	}
+	for name, content := range files {
+		path := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+func randomSuffix() string {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+type shopTarget struct {
+	name   string
+	env    map[string]string
+	schema string
+}
+
+func duckTarget(t *testing.T) shopTarget {
+	return shopTarget{name: "duckdb", env: map[string]string{"SHOP_DUCKDB_PATH": filepath.Join(t.TempDir(), "shop.duckdb")}, schema: "main"}
+}
+
+func pgTarget(t *testing.T) shopTarget {
+	raw := testenv.PostgresURL(t)
+	u, err := url.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	schema := "transform_shop_" + randomSuffix()
+	pass, _ := u.User.Password()
+	env := map[string]string{
+		"SHOP_PG_HOST": u.Hostname(), "SHOP_PG_PORT": u.Port(), "SHOP_PG_USER": u.User.Username(),
+		"SHOP_PG_PASSWORD": pass, "SHOP_PG_DBNAME": strings.TrimPrefix(u.Path, "/"), "SHOP_PG_SCHEMA": schema,
+	}
+	if env["SHOP_PG_PORT"] == "" {
+		env["SHOP_PG_PORT"] = "5432"
+	}
+	t.Cleanup(func() {
+		w, err := warehouse.Open(context.Background(), raw)
+		if err != nil {
+			return
+		}
+		defer w.Close()
+		for _, s := range []string{schema, schema + "_marts", schema + "_dbt_test__audit"} {
+			_ = w.DropSchema(context.Background(), s, true)
+		}
+	})
+	return shopTarget{name: "postgres", env: env, schema: schema}
+}
+
+func loadShop(t *testing.T, tg shopTarget, opts ...Option) (*Project, *warehouse.Warehouse) {
+	t.Helper()
+	dir := copyDir(t, "testdata/shop")
+	ctx := context.Background()
+	opts = append([]Option{WithProfilesDir(dir), WithTarget(tg.name), WithEnv(envMap(tg.env))}, opts...)
+	p, err := Load(ctx, dir, opts...)
+	if err != nil {
+		t.Fatalf("load: %v", err)
+	}
+	w, err := p.OpenWarehouse(ctx)
+	if err != nil {
+		t.Fatalf("open: %v", err)
+	}
+	t.Cleanup(func() { w.Close() })
+	return p, w
+}
+
+func TestLoadShop(t *testing.T) {
+	p, _ := loadShop(t, duckTarget(t))
+	if p.Name != "shop" || p.Target.Type != "duckdb" || p.Target.Schema != "main" {
+		t.Fatalf("project %q target %+v", p.Name, p.Target)
+	}
+	want := map[string]struct{ mat, schema string }{
+		"model.shop.stg_customers":        {"view", "main"},
+		"model.shop.stg_orders":           {"ephemeral", "main"},
+		"model.shop.stg_completed_orders": {"ephemeral", "main"},
+		"model.shop.dim_customers":        {"table", "main_marts"},
+		"model.shop.fct_orders":           {"incremental", "main_marts"},
+		"model.util.util_numbers":         {"view", "main"},
+		"seed.shop.raw_orders":            {"seed", "main"},
+	}
+	for id, w := range want {
+		n := p.Nodes[id]
+		if n == nil {
+			t.Fatalf("no node %s; have %v", id, keys(p.Nodes))
+		}
+		if n.Config.Materialized != w.mat || n.Schema != w.schema {
+			t.Errorf("%s: materialized %q schema %q, want %q %q", id, n.Config.Materialized, n.Schema, w.mat, w.schema)
+		}
+	}
+	dim := p.Nodes["model.shop.dim_customers"]
+	if got := strings.Join(dim.DependsOn, ","); got != "model.shop.stg_completed_orders,model.shop.stg_customers" {
+		t.Errorf("dim_customers depends on %s", got)
+	}
+	if got := strings.Join(dim.Tags, ","); got != "shop" {
+		t.Errorf("dim_customers tags %q", got)
+	}
+	fct := p.Nodes["model.shop.fct_orders"]
+	if got := strings.Join(fct.Tags, ","); got != "shop,facts" {
+		t.Errorf("fct_orders tags %q", got)
+	}
+	if fct.Config.UniqueKey[0] != "order_id" || asMap(fct.Config.Raw["meta"])["owner"] != "sales" {
+		t.Errorf("fct_orders config %+v", fct.Config.Raw)
+	}
+	if src := p.Sources["source.shop.raw.customers"]; src == nil || src.Schema != "main" || src.Identifier != "src_customers" {
+		t.Errorf("source %+v", src)
+	}
+	if d := p.Docs["doc.shop.order_status"]; d == nil || !strings.Contains(d.Contents, "placed") {
+		t.Errorf("doc %+v", d)
+	}
+	if e := p.Exposures["exposure.shop.revenue_dashboard"]; e == nil || strings.Join(e.DependsOn, ",") != "model.shop.dim_customers,model.shop.fct_orders" {
+		t.Errorf("exposure %+v", e)
+	}
+	var tests []string
+	for _, n := range p.NodesOf(ResourceTest) {
+		tests = append(tests, n.Name)
+	}
+	for _, name := range []string{
+		"unique_dim_customers_customer_id", "not_null_dim_customers_customer_id",
+		"accepted_values_dim_customers_country__NO__SE__DK",
+		"relationships_fct_orders_customer_id__customer_id__ref_dim_customers_",
+		"unique_fct_orders_order_id_customer_id", "assert_revenue_matches",
+		"source_unique_raw_customers_id", "no_nulls_here_fct_orders_customer_id", "unique_raw_orders_id",
+	} {
+		if !containsStr(tests, name) && !containsPrefix(tests, strings.TrimPrefix(name, "source_")) {
+			t.Errorf("no test %s among %v", name, tests)
+		}
+	}
+	warned := strings.Join(p.Warnings, "\n")
+	if !strings.Contains(warned, `unknown config key "frobnicate"`) || strings.Count(warned, "frobnicate") != 1 {
+		t.Errorf("warnings: %q", warned)
+	}
+}
+
+func containsPrefix(ss []string, p string) bool {
+	for _, s := range ss {
+		if strings.HasPrefix(s, p) || strings.Contains(s, p) {
+			return true
+		}
+	}
+	return false
+}
+
+func keys[V any](m map[string]V) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+func TestBuildShopDuckDB(t *testing.T) { testBuildShop(t, duckTarget(t)) }
+
+func TestBuildShopPostgres(t *testing.T) { testBuildShop(t, pgTarget(t)) }
+
+func testBuildShop(t *testing.T, tg shopTarget) {
+	ctx := context.Background()
+	p, w := loadShop(t, tg)
+	var mu sync.Mutex
+	var starts, dones, skips int
+	res, err := p.Run(ctx, w, RunOptions{Command: CommandBuild, OnEvent: func(e Event) {
+		mu.Lock()
+		defer mu.Unlock()
+		switch e.Kind {
+		case EventNodeStart:
+			starts++
+		case EventNodeDone:
+			dones++
+			if e.Result.Status == StatusSkipped {
+				skips++
+			}
+		}
+	}})
+	if err != nil {
+		t.Fatalf("build: %v", err)
+	}
+	for _, r := range res.Results {
+		ok := r.Status == StatusSuccess || r.Status == StatusPass
+		if !ok {
+			t.Errorf("%s: %s %s", r.UniqueID, r.Status, r.Message)
+		}
+	}
+	if starts+skips != len(res.Results) || dones != len(res.Results) {
+		t.Errorf("events: %d starts, %d dones for %d results", starts, dones, len(res.Results))
+	}
+	s := tg.schema
+	var n int
+	if err := w.Get(ctx, &n, "select count(*) from "+s+"_marts.dim_customers"); err != nil || n != 4 {
+		t.Fatalf("dim_customers: %d rows, %v", n, err)
+	}
+	var revenue string
+	if err := w.Get(ctx, &revenue, "select cast(sum(revenue) as varchar) from "+s+"_marts.dim_customers where country = 'NO'"); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(revenue, "24.5") { // 12.50 + 5.00 + 7.00
+		t.Errorf("revenue of NO customers = %s, want 24.50", revenue)
+	}
+	if err := w.Get(ctx, &n, "select count(*) from "+s+"_marts.fct_orders"); err != nil || n != 5 {
+		t.Fatalf("fct_orders: %d rows, %v", n, err)
+	}
+	var greeting string
+	if err := w.Get(ctx, &greeting, "select greeting from "+s+".util_numbers"); err != nil || greeting != "hello from root" {
+		t.Errorf("util_numbers greeting %q, %v", greeting, err)
+	}
+	// Hooks: on-run-start made the table, the post-hook and on-run-end wrote.
+	if err := w.Get(ctx, &n, "select count(*) from "+s+".run_audit where event = 'post' and model = 'dim_customers'"); err != nil || n != 1 {
+		t.Errorf("post-hook rows %d, %v", n, err)
+	}
+	if err := w.Get(ctx, &n, "select count(*) from "+s+".run_audit where event = 'end'"); err != nil || n != 1 {
+		t.Errorf("on-run-end rows %d, %v", n, err)
+	}
+	// Ephemeral models were injected as nested CTEs.
+	b, err := os.ReadFile(filepath.Join(p.Dir, "target/compiled/shop/models/marts/dim_customers.sql"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := string(b); !strings.Contains(c, "__dbt__cte__stg_completed_orders as (") || !strings.Contains(c, "__dbt__cte__stg_orders as (") {
+		t.Errorf("compiled dim_customers lacks the ephemeral CTEs:\n%s", c)
+	}
+	// A second run is incremental: a new raw order arrives, only it is added.
+	if _, err := w.Exec(ctx, "insert into "+s+".raw_orders values (15, 4, 4000, 'completed', '2024-04-01')"); err != nil {
+		t.Fatal(err)
+	}
+	res, err = p.Run(ctx, w, RunOptions{Command: CommandRun, Select: []string{"fct_orders"}})
+	if err != nil || len(res.Results) != 1 || res.Results[0].Status != StatusSuccess {
+		t.Fatalf("incremental run: %v %+v", err, res)
+	}
+	if err := w.Get(ctx, &n, "select count(*) from "+s+"_marts.fct_orders"); err != nil || n != 6 {
+		t.Fatalf("fct_orders after the incremental run: %d rows, %v", n, err)
+	}
+	// The source test ran against the seeded table through the source.
+	res, err = p.Run(ctx, w, RunOptions{Command: CommandTest, Select: []string{"source:raw"}})
+	if err != nil || len(res.Results) != 2 {
+		t.Fatalf("source tests: %v, %d results", err, len(res.Results))
+	}
+}
+
+// TestFailingTestSkipsDownstream: in build, a failing test of a model skips
+// the models built on it; FailFast skips everything after the first failure.
+func TestFailingTestSkipsDownstream(t *testing.T) {
+	files := map[string]string{
+		"models/a.sql":      "select 1 as id union all select 1",
+		"models/b.sql":      "select * from {{ ref('a') }}",
+		"models/c.sql":      "select * from {{ ref('b') }}",
+		"models/other.sql":  "select 2 as id",
+		"models/schema.yml": "version: 2\nmodels:\n  - name: a\n    columns:\n      - name: id\n        tests: [unique]\n",
+	}
+	ctx := context.Background()
+	dir := writeProject(t, files)
+	p, err := Load(ctx, dir, WithProfilesDir(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := p.OpenWarehouse(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	res, err := p.Run(ctx, w, RunOptions{Command: CommandBuild, Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]Status{}
+	for _, r := range res.Results {
+		got[r.Node.Name] = r.Status
+	}
+	want := map[string]Status{"a": StatusSuccess, "unique_a_id": StatusFail, "b": StatusSkipped, "c": StatusSkipped, "other": StatusSuccess}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s: %s, want %s (all: %v)", k, got[k], v, got)
+		}
+	}
+	if !res.Failed() {
+		t.Error("Failed() = false")
+	}
+	for _, r := range res.Results {
+		if r.Node.Name == "unique_a_id" && (r.Failures == nil || *r.Failures != 1 || !strings.Contains(r.Message, "Got 1 result, configured to fail if != 0")) {
+			t.Errorf("test result %+v", r)
+		}
+	}
+	// Fail fast: 'a' is built, its test fails, the rest are skipped.
+	res, err = p.Run(ctx, w, RunOptions{Command: CommandBuild, Threads: 1, FailFast: true, Exclude: []string{"other"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts := res.Counts()
+	if counts[StatusFail] != 1 || counts[StatusSkipped] != 2 {
+		t.Errorf("fail-fast counts %v", counts)
+	}
+}
+
+func TestLoadErrors(t *testing.T) {
+	cases := []struct {
+		name  string
+		files map[string]string
+		want  []string
+		is    error
+	}{
+		{"missing ref", map[string]string{
+			"models/orders.sql":    "select 1 as id",
+			"models/customers.sql": "select 1 as id\n-- line 2\nfrom {{ ref('order') }}",
+		}, []string{"models/customers.sql:3", `ref("order")`, `did you mean "orders"`}, ErrMissingRef},
+		{"missing source", map[string]string{
+			"models/src.yml": "version: 2\nsources:\n  - name: raw\n    tables:\n      - name: orders\n",
+			"models/m.sql":   "select * from {{ source('raw', 'order') }}",
+		}, []string{"models/m.sql:1", `did you mean "raw.orders"`}, ErrMissingRef},
+		{"cycle", map[string]string{
+			"models/a.sql": "select * from {{ ref('c') }}",
+			"models/b.sql": "select * from {{ ref('a') }}",
+			"models/c.sql": "select * from {{ ref('b') }}",
+		}, []string{"model.proj.a → model.proj.b → model.proj.c → model.proj.a"}, ErrCycle},
+		{"duplicate names", map[string]string{
+			"models/x/dup.sql": "select 1",
+			"models/y/dup.sql": "select 2",
+		}, []string{"models/x/dup.sql", "models/y/dup.sql", `"dup"`}, nil},
+		{"yaml syntax", map[string]string{
+			"models/m.sql":      "select 1",
+			"models/schema.yml": "version: 2\nmodels:\n  - name: m\n    columns: [a\n  - b: }\n",
+		}, []string{"models/schema.yml:"}, nil},
+		{"jinja syntax", map[string]string{
+			"models/m.sql": "select 1\n{% if %}\n",
+		}, []string{"models/m.sql:2:"}, nil},
+		{"snowflake", map[string]string{
+			"profiles.yml": "p:\n  target: dev\n  outputs:\n    dev:\n      type: snowflake\n      account: a\n",
+		}, []string{"snowflake", "not supported yet"}, ErrNotSupported},
+		{"hub package not vendored", map[string]string{
+			"packages.yml": "packages:\n  - package: dbt-labs/dbt_utils\n    version: 1.1.1\n",
+		}, []string{"dbt-labs/dbt_utils is not installed", "vendor"}, nil},
+		{"unknown target", map[string]string{
+			"profiles.yml": "p:\n  target: nope\n  outputs:\n    dev:\n      type: duckdb\n",
+		}, []string{`no target "nope"`, "dev"}, nil},
+		{"no project", map[string]string{"dbt_project.yml": "profile: p\n"}, []string{"no name"}, nil},
+		{"raise_compiler_error", map[string]string{
+			"models/m.sql": "{{ exceptions.raise_compiler_error('bad input here') }}",
+		}, []string{"bad input here"}, nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			dir := writeProject(t, c.files)
+			_, err := Load(context.Background(), dir, WithProfilesDir(dir))
+			if err == nil {
+				t.Fatal("no error")
+			}
+			for _, w := range c.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q lacks %q", err, w)
+				}
+			}
+			if c.is != nil && !errors.Is(err, c.is) {
+				t.Errorf("error %v is not %v", err, c.is)
+			}
+			if strings.Contains(err.Error(), "goroutine ") {
+				t.Errorf("stack trace in %q", err)
+			}
+		})
+	}
+}
+
+func TestYAMLErrorPosition(t *testing.T) {
+	dir := writeProject(t, map[string]string{
+		"models/m.sql":      "select 1",
+		"models/schema.yml": "version: 2\nmodels:\n  - name: m\n    description: \"unterminated\n",
+	})
+	_, err := Load(context.Background(), dir, WithProfilesDir(dir))
+	var le *LoadError
+	if !errors.As(err, &le) {
+		t.Fatalf("error %v is not a *LoadError", err)
+	}
+	if le.File != "models/schema.yml" || le.Line == 0 || le.Col == 0 {
+		t.Errorf("LoadError %+v", le)
+	}
+}
+
+// TestSQLErrorNamesModel: a model whose SQL fails names the model and its
+// compiled SQL file, and what depends on it is skipped.
+func TestSQLErrorNamesModel(t *testing.T) {
+	ctx := context.Background()
+	dir := writeProject(t, map[string]string{
+		"models/broken.sql": "select no_such_column from (select 1 as x) t",
+		"models/after.sql":  "select * from {{ ref('broken') }}",
+	})
+	p, err := Load(ctx, dir, WithProfilesDir(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := p.OpenWarehouse(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	res, err := p.Run(ctx, w, RunOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var broken, after NodeResult
+	for _, r := range res.Results {
+		switch r.Node.Name {
+		case "broken":
+			broken = r
+		case "after":
+			after = r
+		}
+	}
+	if broken.Status != StatusError || !strings.Contains(broken.Message, "model broken") || !strings.Contains(broken.Message, filepath.Join("target", "compiled", "proj", "models", "broken.sql")) {
+		t.Errorf("broken: %s %q", broken.Status, broken.Message)
+	}
+	if after.Status != StatusSkipped {
+		t.Errorf("after: %s", after.Status)
+	}
+	// The failure changed nothing: no relation named broken exists.
+	if _, err := w.Relation(ctx, warehouse.Rel("main", "broken")); !errors.Is(err, warehouse.ErrNotFound) {
+		t.Errorf("relation broken: %v", err)
+	}
+}
+
+// TestConcurrentProjects: two projects load and build at once in one
+// process without sharing anything.
+func TestConcurrentProjects(t *testing.T) {
+	ctx := context.Background()
+	mk := func(val string) string {
+		return writeProject(t, map[string]string{
+			"dbt_project.yml": "name: proj\nprofile: p\nvars:\n  v: " + val + "\n",
+			"models/m.sql":    "{{ config(materialized='table') }}select '{{ var(\"v\") }}' as v, '{{ this.identifier }}' as t",
+			"models/n.sql":    "select v from {{ ref('m') }}",
+		})
+	}
+	dirs := []string{mk("one"), mk("two")}
+	var wg sync.WaitGroup
+	got := make([]string, 2)
+	errs := make([]error, 2)
+	for i, dir := range dirs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p, err := Load(ctx, dir, WithProfilesDir(dir))
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			w, err := p.OpenWarehouse(ctx)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			defer w.Close()
+			if _, err := p.Run(ctx, w, RunOptions{}); err != nil {
+				errs[i] = err
+				return
+			}
+			errs[i] = w.Get(ctx, &got[i], "select v from main.n")
+		}()
+	}
+	wg.Wait()
+	for i := range errs {
+		if errs[i] != nil {
+			t.Fatal(errs[i])
+		}
+	}
+	if got[0] != "one" || got[1] != "two" {
+		t.Errorf("got %v", got)
+	}
+}
+
+// TestCancel: a cancelled context stops the run; nothing more is built.
+func TestCancel(t *testing.T) {
+	files := map[string]string{}
+	for i := range 20 {
+		files["models/m"+string(rune('a'+i))+".sql"] = "select 1 as x"
+	}
+	dir := writeProject(t, files)
+	p, err := Load(context.Background(), dir, WithProfilesDir(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := p.OpenWarehouse(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	n := 0
+	res, err := p.Run(ctx, w, RunOptions{Threads: 1, OnEvent: func(e Event) {
+		if e.Kind == EventNodeDone {
+			n++
+			if n == 3 {
+				cancel()
+			}
+		}
+	}})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err %v", err)
+	}
+	c := res.Counts()
+	if c[StatusSuccess] > 4 || c[StatusSkipped] < 15 {
+		t.Errorf("counts after cancel: %v", c)
+	}
+}
+
+// TestProjectOverrides: the project's generate_schema_name and a dispatch
+// override of a built-in test replace dbt's defaults.
+func TestProjectOverrides(t *testing.T) {
+	ctx := context.Background()
+	dir := writeProject(t, map[string]string{
+		"macros/naming.sql": "{% macro generate_schema_name(custom_schema_name, node) -%}" +
+			"{%- if custom_schema_name is none -%}{{ target.schema }}{%- else -%}{{ custom_schema_name | trim }}{%- endif -%}" +
+			"{%- endmacro %}\n" +
+			"{% macro duckdb__test_not_null(model, column_name) %}select 1 as always_fails{% endmacro %}",
+		"models/m.sql":      "{{ config(schema='custom') }}select 1 as id",
+		"models/schema.yml": "version: 2\nmodels:\n  - name: m\n    columns:\n      - name: id\n        tests: [not_null]\n",
+	})
+	p, err := Load(ctx, dir, WithProfilesDir(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := p.Nodes["model.proj.m"].Schema; s != "custom" {
+		t.Errorf("schema %q, want custom", s)
+	}
+	w, err := p.OpenWarehouse(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	res, err := p.Run(ctx, w, RunOptions{Command: CommandBuild})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := res.Counts(); c[StatusSuccess] != 1 || c[StatusFail] != 1 {
+		t.Errorf("counts %v (the overridden not_null always fails)", c)
+	}
+}
+
+// TestJaffleShop runs dbt-labs/jaffle_shop when a copy is at
+// $DATAOPS_JAFFLE_SHOP.
+func TestJaffleShop(t *testing.T) {
+	dir := os.Getenv("DATAOPS_JAFFLE_SHOP")
+	if dir == "" {
+		t.Skip("set DATAOPS_JAFFLE_SHOP to a copy of github.com/dbt-labs/jaffle_shop to run it")
+	}
+	for _, engine := range []string{"duckdb", "postgres"} {
+		t.Run(engine, func(t *testing.T) {
+			work := copyDir(t, dir)
+			var prof string
+			var w *warehouse.Warehouse
+			ctx := context.Background()
+			switch engine {
+			case "duckdb":
+				prof = "jaffle_shop:\n  target: dev\n  outputs:\n    dev:\n      type: duckdb\n      path: jaffle.duckdb\n      threads: 4\n"
+			case "postgres":
+				raw := testenv.PostgresURL(t)
+				u, _ := url.Parse(raw)
+				schema := "transform_jaffle_" + randomSuffix()
+				port := u.Port()
+				if port == "" {
+					port = "5432"
+				}
+				prof = "jaffle_shop:\n  target: dev\n  outputs:\n    dev:\n      type: postgres\n      host: " + u.Hostname() + "\n      port: " + port + "\n      user: " + u.User.Username() + "\n      dbname: " + strings.TrimPrefix(u.Path, "/") + "\n      schema: " + schema + "\n      threads: 4\n"
+				t.Cleanup(func() {
+					if w, err := warehouse.Open(context.Background(), raw); err == nil {
+						_ = w.DropSchema(context.Background(), schema, true)
+						w.Close()
+					}
+				})
+			}
+			if err := os.WriteFile(filepath.Join(work, "profiles.yml"), []byte(prof), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			p, err := Load(ctx, work, WithProfilesDir(work))
+			if err != nil {
+				t.Fatal(err)
+			}
+			w, err = p.OpenWarehouse(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer w.Close()
+			res, err := p.Run(ctx, w, RunOptions{Command: CommandBuild})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range res.Results {
+				if r.Status != StatusSuccess && r.Status != StatusPass {
+					t.Errorf("%s: %s %s", r.UniqueID, r.Status, r.Message)
+				}
+			}
+			s := p.Target.Schema
+			var customers, orders int
+			var clv float64
+			if err := w.Get(ctx, &customers, "select count(*) from "+s+".customers"); err != nil {
+				t.Fatal(err)
+			}
+			if err := w.Get(ctx, &orders, "select count(*) from "+s+".orders"); err != nil {
+				t.Fatal(err)
+			}
+			if err := w.Get(ctx, &clv, "select sum(customer_lifetime_value) from "+s+".customers"); err != nil {
+				t.Fatal(err)
+			}
+			if customers != 100 || orders != 99 || clv != 1672 {
+				t.Errorf("customers %d orders %d clv %v, want 100 99 1672", customers, orders, clv)
+			}
+		})
+	}
+}
