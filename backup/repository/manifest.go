@@ -490,6 +490,10 @@ func (r *repo) loadByID(ctx context.Context, id string) (*Snapshot, error) {
 		if errors.Is(err, ErrNotFound) {
 			return nil, fmt.Errorf("snapshot %s: %w", id, ErrNotFound)
 		}
+		var ce *CorruptError
+		if errors.As(err, &ce) {
+			ce.Snapshots = []string{id}
+		}
 		return nil, err
 	}
 	if hexSHA(plain) != id {

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -121,7 +122,7 @@ type verifier struct {
 	mu     sync.Mutex
 	rep    *Report
 	users  map[string][]string // object → snapshots referencing it directly
-	rows   map[string]int64    // object → rows expected by a manifest
+	rows   map[string]map[int64][]string // object → rows a manifest expects → those snapshots
 	deps   map[string][]string // snapshot → snapshots whose base it is
 	broken map[string]bool
 }
@@ -167,7 +168,7 @@ func (r *repo) verifyInner(ctx context.Context, opts VerifyOptions, o *op) (*Rep
 	if err != nil {
 		return nil, fmt.Errorf("verify: %w", err)
 	}
-	v := &verifier{r: r, opts: opts, rep: &Report{}, users: map[string][]string{}, rows: map[string]int64{},
+	v := &verifier{r: r, opts: opts, rep: &Report{}, users: map[string][]string{}, rows: map[string]map[int64][]string{},
 		deps: map[string][]string{}}
 
 	// Config and keys.
@@ -250,7 +251,14 @@ func (r *repo) verifyInner(ctx context.Context, opts VerifyOptions, o *op) (*Rep
 			v.users[oid] = append(v.users[oid], s.ID)
 		}
 		for _, ref := range refs {
-			v.rows[ref.Object] = ref.Rows
+			m := v.rows[ref.Object]
+			if m == nil {
+				m = map[int64][]string{}
+				v.rows[ref.Object] = m
+			}
+			if !slices.Contains(m[ref.Rows], s.ID) {
+				m[ref.Rows] = append(m[ref.Rows], s.ID)
+			}
 		}
 	}
 	for _, sr := range all {
@@ -308,7 +316,7 @@ func (r *repo) verifyInner(ctx context.Context, opts VerifyOptions, o *op) (*Rep
 	g.SetLimit(max(2, min(r.conc(), 4)))
 	for _, oid := range toRead {
 		g.Go(func() error {
-			n, err := v.readObject(gctx, oid, index[oid])
+			n, rows, err := v.readObject(gctx, oid, index[oid])
 			v.mu.Lock()
 			v.rep.ObjectsRead++
 			v.rep.BytesRead += n
@@ -317,6 +325,13 @@ func (r *repo) verifyInner(ctx context.Context, opts VerifyOptions, o *op) (*Rep
 			o.progress(Event{Subject: oid, Objects: int64(read), Bytes: bytes})
 			if err != nil && gctx.Err() == nil {
 				v.problem(dataName(oid), v.breaks(v.users[oid]), err)
+			}
+			if err == nil && rows >= 0 {
+				for want, snaps := range v.rows[oid] {
+					if want != rows {
+						v.problem(dataName(oid), v.breaks(snaps), fmt.Errorf("parquet footer says %d rows, the manifest %d", rows, want))
+					}
+				}
 			}
 			return gctx.Err()
 		})
@@ -369,45 +384,43 @@ func (r *repo) verifyMisc(ctx context.Context, v *verifier) error {
 	return nil
 }
 
-// readObject reads one object to EOF (re-deriving its id) and checks its rows.
-func (v *verifier) readObject(ctx context.Context, oid string, ix ObjectInfo) (int64, error) {
+// readObject reads one object to EOF (re-deriving its id) and returns its
+// Parquet row count (-1 when not checked here).
+func (v *verifier) readObject(ctx context.Context, oid string, ix ObjectInfo) (int64, int64, error) {
 	rc, err := v.r.openObject(ctx, oid)
 	if err != nil {
-		return 0, err
+		return 0, -1, err
 	}
 	defer rc.Close()
 	tw := &tailWriter{}
 	n, err := io.Copy(tw, rc)
 	if err != nil {
-		return n, err
+		return n, -1, err
 	}
 	info := ix
 	info.ID = oid
 	if info.Kind == "" {
 		info.Kind = "parquet"
 	}
-	if rows, ok := v.rows[oid]; ok {
+	for rows := range v.rows[oid] {
 		info.Rows = rows
 	}
 	if ix.Bytes != 0 && ix.Bytes != n {
-		return n, &CorruptError{Name: dataName(oid), Err: fmt.Errorf("%d plaintext bytes, index says %d", n, ix.Bytes)}
+		return n, -1, &CorruptError{Name: dataName(oid), Err: fmt.Errorf("%d plaintext bytes, index says %d", n, ix.Bytes)}
 	}
 	f := tw.file()
 	if v.opts.CheckData != nil {
 		if err := v.opts.CheckData(ctx, info, f, f.size); err != nil {
-			return n, fmt.Errorf("check data: %w", err)
+			return n, -1, fmt.Errorf("check data: %w", err)
 		}
-		return n, nil
+		return n, -1, nil
 	}
 	if info.Kind != "parquet" {
-		return n, nil
+		return n, -1, nil
 	}
 	pf, err := parquet.OpenFile(f, f.size, parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true))
 	if err != nil {
-		return n, fmt.Errorf("parquet footer: %w", err)
+		return n, -1, fmt.Errorf("parquet footer: %w", err)
 	}
-	if _, known := v.rows[oid]; known && pf.NumRows() != info.Rows {
-		return n, fmt.Errorf("parquet footer says %d rows, the manifest %d", pf.NumRows(), info.Rows)
-	}
-	return n, nil
+	return n, pf.NumRows(), nil
 }
