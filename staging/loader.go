@@ -161,7 +161,7 @@ type StreamResult struct {
 	Table           warehouse.Relation
 	Mode            airbyte.DestinationSyncMode
 	Records         int64 // records received and staged
-	Bytes           int64 // bytes of record data received
+	Bytes           int64 // bytes of record data received (JSON, or a typed record's size)
 	ValuesNulled    int64 // values that did not fit their column and were stored as NULL
 	StatesCommitted int64 // commits that saved states and included rows of this stream
 	ColumnsAdded    []string
@@ -217,6 +217,8 @@ func (l *Loader) Load(ctx context.Context, catalog *airbyte.ConfiguredCatalog, r
 		run.streams = append(run.streams, s)
 		run.res.Streams = append(run.res.Streams, s.res)
 	}
+	// In-process sources that can hand records over as Go values do so.
+	airbyte.EnableTypedRecords(rs)
 	err = run.consume()
 	run.res.Duration = time.Since(start)
 	if err != nil {
@@ -377,6 +379,16 @@ func (r *loadRun) record(rec *airbyte.RecordMessage) error {
 	if s.swapped {
 		return fmt.Errorf("staging: record for stream %s after the stream completed", desc)
 	}
+	if rec.Values != nil && len(rec.Data) == 0 {
+		row, ok, err := s.typedRow(rec, r.ids)
+		if err != nil {
+			return err
+		}
+		if ok {
+			return r.add(s, rec, row, rec.Values.Size())
+		}
+		rec.Materialize()
+	}
 	row, unknown, err := s.row(rec, r.ids)
 	if err != nil {
 		return err
@@ -389,15 +401,21 @@ func (r *loadRun) record(rec *airbyte.RecordMessage) error {
 			return err
 		}
 	}
+	return r.add(s, rec, row, len(rec.Data))
+}
+
+// add appends a converted record to its stream's batch, and writes the
+// batch when it is full.
+func (r *loadRun) add(s *streamLoad, rec *airbyte.RecordMessage, row []any, size int) error {
 	s.batch = append(s.batch, row)
 	if s.raw != nil {
-		s.raw.batch = append(s.raw.batch, rawRow(row[len(row)-len(metaColumns):], rec.Data))
+		s.raw.batch = append(s.raw.batch, rawRow(row[len(row)-len(metaColumns):], rec.DataJSON()))
 	}
-	s.batchBytes += len(rec.Data)
+	s.batchBytes += size
 	s.res.Records++
-	s.res.Bytes += int64(len(rec.Data))
+	s.res.Bytes += int64(size)
 	r.sinceRows++
-	r.sinceBytes += len(rec.Data)
+	r.sinceBytes += size
 	if len(s.batch) >= r.l.opts.BatchRows || s.batchBytes >= r.l.opts.BatchBytes || time.Since(r.lastFlush) > r.l.opts.FlushInterval {
 		return r.flush(s)
 	}
@@ -432,6 +450,7 @@ func (r *loadRun) flush(s *streamLoad) error {
 	s.dirty = true
 	clear(s.batch)
 	s.batch = s.batch[:0]
+	s.releaseRows()
 	s.batchBytes = 0
 	if s.raw != nil && len(s.raw.batch) > 0 {
 		if _, err := r.tx.Load(r.ctx, s.raw.write, columnNames(rawColumns), rowsOf(s.raw.batch)); err != nil {

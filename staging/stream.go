@@ -36,7 +36,14 @@ type streamLoad struct {
 	swapped    bool // finished: nothing more may arrive
 	syncID     *int64
 	raw        *rawTable // LayoutAirbyte only
-	emptyMeta  []byte    // _airbyte_meta of a record without changes
+	emptyMeta  any       // _airbyte_meta of a record without changes (a json.RawMessage)
+
+	typed       typedMap // typed records' fields → columns
+	rows        []any    // block the batch's rows are carved from
+	rowsUsed    int
+	extractedMs int64 // _airbyte_extracted_at of the last record, as ms and boxed
+	extracted   any
+	generation  any // _airbyte_generation_id, boxed
 }
 
 // rawTable is a stream's raw table in LayoutAirbyte.
@@ -285,6 +292,7 @@ func containsFold(cols []warehouse.Column, name string) bool {
 func isMeta(name string) bool { return strings.HasPrefix(name, "_airbyte_") }
 
 func (s *streamLoad) reindex() {
+	s.typed.fields = nil // the column layout changed: map typed fields again
 	s.index = make(map[string]int, len(s.cols))
 	for i, c := range s.cols {
 		s.index[c.Name] = i
@@ -317,7 +325,7 @@ type metaValue struct {
 // row converts a record to the stream's column layout. Fields that have no
 // column yet are returned in unknown (and left out of the row).
 func (s *streamLoad) row(rec *airbyte.RecordMessage, ids *rawIDs) (row []any, unknown []string, err error) {
-	row = make([]any, len(s.cols))
+	row = s.newRow()
 	nmeta := len(metaColumns)
 	base := len(s.cols) - nmeta
 	var changes []metaChange
@@ -348,31 +356,10 @@ func (s *streamLoad) row(rec *airbyte.RecordMessage, ids *rawIDs) (row []any, un
 	if len(unknown) > 0 {
 		return nil, unknown, nil
 	}
-	if s.dedupe {
-		allNull := true
-		for _, k := range s.keys {
-			if row[s.index[k]] != nil {
-				allNull = false
-			}
-		}
-		if allNull {
-			return nil, nil, fmt.Errorf("staging: stream %s: record has no value for its primary key %v: %.80s", s.desc, s.keys, rec.Data)
-		}
+	if s.dedupe && s.keysNull(row) {
+		return nil, nil, fmt.Errorf("staging: stream %s: record has no value for its primary key %v: %.80s", s.desc, s.keys, rec.Data)
 	}
-	if len(changes) == 0 {
-		if s.emptyMeta == nil {
-			s.emptyMeta, _ = json.Marshal(metaValue{Changes: []metaChange{}, SyncID: s.syncID})
-		}
-		row[base+2] = json.RawMessage(s.emptyMeta)
-	} else {
-		m, _ := json.Marshal(metaValue{Changes: changes, SyncID: s.syncID})
-		row[base+2] = json.RawMessage(m)
-	}
-	row[base] = ids.next()
-	row[base+1] = time.UnixMilli(rec.EmittedAt).UTC()
-	if s.cfg.GenerationID != nil {
-		row[base+3] = *s.cfg.GenerationID
-	}
+	s.fillMeta(row, rec, changes, ids)
 	return row, nil, nil
 }
 
