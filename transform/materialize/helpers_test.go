@@ -4,10 +4,8 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/dataopskit/dataops/internal/testenv"
 	"github.com/dataopskit/dataops/warehouse"
@@ -75,28 +73,11 @@ func rows(t *testing.T, db DB, query string) []string {
 		}
 		parts := make([]string, len(rec.Values))
 		for i, v := range rec.Values {
-			parts[i] = render(v)
+			parts[i] = renderValue(v)
 		}
 		out = append(out, strings.Join(parts, "|"))
 	}
 	return out
-}
-
-func render(v any) string {
-	switch x := v.(type) {
-	case nil:
-		return "NULL"
-	case time.Time:
-		if x.Hour() == 0 && x.Minute() == 0 && x.Second() == 0 && x.Nanosecond() == 0 {
-			return x.Format("2006-01-02")
-		}
-		return x.Format("2006-01-02 15:04:05")
-	case warehouse.Decimal:
-		return x.String()
-	case float64:
-		return fmt.Sprintf("%g", x)
-	}
-	return fmt.Sprint(v)
 }
 
 func mustExec(t *testing.T, db DB, stmts ...string) {

@@ -115,7 +115,7 @@ func newSnapshotPlan(d warehouse.Dialect, compiled string, cfg SnapshotConfig) (
 }
 
 // hashArgs is dbt's snapshot_hash_arguments: md5 of the arguments cast to
-// text, NULL as ”, joined by '|'.
+// text, NULL as the empty string, joined by a bar.
 func hashArgs(args []string) string {
 	parts := make([]string, len(args))
 	for i, a := range args {
