@@ -124,65 +124,40 @@ func (r *runner) hook(ctx context.Context, n *Node, kind string, i int, raw any)
 	return materialize.Hook{SQL: sql, OutsideTransaction: outside}, err
 }
 
-// runTest runs a data test: it counts the failing rows with the test's
-// fail_calc and compares them with warn_if and error_if at its severity.
+// runTest runs a data test through materialize.RunTest: the failing rows
+// counted by fail_calc and compared with warn_if / error_if at the test's
+// severity; failures stored when configured.
 func (r *runner) runTest(ctx context.Context, n *Node, sql string, nr *NodeResult) error {
 	c := n.Config
-	failCalc := asString(c.Raw["fail_calc"])
-	if failCalc == "" {
-		failCalc = "count(*)"
+	cfg := materialize.TestConfig{
+		Severity: c.Severity, WarnIf: c.WarnIf, ErrorIf: c.ErrorIf,
+		FailCalc: asString(c.Raw["fail_calc"]), Limit: c.Limit,
+		StoreFailuresAs: asString(c.Raw["store_failures_as"]),
 	}
-	warnIf, errorIf := c.WarnIf, c.ErrorIf
-	if warnIf == "" {
-		warnIf = "!= 0"
+	if c.StoreFailures != nil && *c.StoreFailures || cfg.StoreFailuresAs != "" {
+		cfg.StoreFailures = true
+		cfg.StoreRelation = r.relation(n)
+		nr.RelationName = r.w.Dialect().QuoteRelation(cfg.StoreRelation)
 	}
-	if errorIf == "" {
-		errorIf = "!= 0"
-	}
-	inner := sql
-	if c.Limit != nil {
-		inner += "\nlimit " + strconv.Itoa(*c.Limit)
-	}
-	if c.StoreFailures != nil && *c.StoreFailures {
-		rel := r.relation(n)
-		if _, err := materialize.Table(ctx, r.w, rel, sql, materialize.TableConfig{}); err != nil {
-			return err
-		}
-		nr.RelationName = r.w.Dialect().QuoteRelation(rel)
-	}
-	q := "select\n  " + failCalc + " as failures,\n  case when " + failCalc + " " + warnIf + " then 1 else 0 end as should_warn,\n  case when " + failCalc + " " + errorIf + " then 1 else 0 end as should_error\nfrom (\n" + inner + "\n) dbt_internal_test"
 	if r.c.dir != "" {
-		_ = r.c.write("run", n, q)
+		_ = r.c.write("run", n, materialize.TestSQL(sql, cfg))
 	}
-	var failures, shouldWarn, shouldError int64
-	got := false
-	for rec, err := range r.w.Rows(ctx, q) {
-		if err != nil {
-			return err
-		}
-		vals := rec.Values
-		if len(vals) < 3 {
-			return fmt.Errorf("test query returned %d columns, want 3", len(vals))
-		}
-		failures, _ = toInt64(vals[0])
-		shouldWarn, _ = toInt64(vals[1])
-		shouldError, _ = toInt64(vals[2])
-		got = true
+	res, err := materialize.RunTest(ctx, r.w, n.Name, sql, cfg)
+	if err != nil {
+		return err
 	}
-	if !got {
-		return fmt.Errorf("test query returned no row")
-	}
+	failures := res.Failures
 	nr.Failures = &failures
-	severity := strings.ToUpper(c.Severity)
-	switch {
-	case severity != "WARN" && shouldError != 0:
-		nr.Status = StatusFail
-		nr.Message = fmt.Sprintf("Got %d %s, configured to fail if %s", failures, plural(failures, "result"), errorIf)
-	case shouldWarn != 0:
-		nr.Status = StatusWarn
-		nr.Message = fmt.Sprintf("Got %d %s, configured to warn if %s", failures, plural(failures, "result"), warnIf)
-	default:
+	nr.Message = res.Message
+	switch res.Status {
+	case "pass":
 		nr.Status = StatusPass
+	case "fail":
+		nr.Status = StatusFail
+	case "warn":
+		nr.Status = StatusWarn
+	default:
+		return fmt.Errorf("%s", res.Message)
 	}
 	return nil
 }
@@ -216,7 +191,18 @@ func toInt64(v any) (int64, bool) {
 	return 0, false
 }
 
-// snapshot is filled in when materialize gains snapshots.
+// snapshot records the snapshot's query through materialize.Snapshot.
 func (r *runner) snapshot(ctx context.Context, n *Node, rel warehouse.Relation, sql string, hooks materialize.Hooks) (materialize.Response, error) {
-	return materialize.Response{}, fmt.Errorf("snapshots: %w", ErrNotSupported)
+	c := n.Config
+	cfg := materialize.SnapshotConfig{
+		Strategy: c.Strategy, UniqueKey: c.UniqueKey, UpdatedAt: c.UpdatedAt,
+		HardDeletes: asString(c.Raw["hard_deletes"]), InvalidateHardDeletes: asBool(c.Raw["invalidate_hard_deletes"], false),
+		ValidToCurrent: asString(c.Raw["dbt_valid_to_current"]), Hooks: hooks,
+	}
+	if len(c.CheckCols) == 1 && c.CheckCols[0] == "all" {
+		cfg.CheckAll = true
+	} else {
+		cfg.CheckCols = c.CheckCols
+	}
+	return materialize.Snapshot(ctx, r.w, rel, sql, cfg)
 }

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/dataopskit/dataops/transform/jinja"
+	"github.com/dataopskit/dataops/transform/materialize"
 )
 
 // ErrCycle is matched by the error Load returns for a cycle in the DAG.
@@ -303,7 +304,7 @@ func (p *Project) jinjaWhereSubquery(ctx context.Context, args []any, kw map[str
 	if where == "" {
 		return rel, nil
 	}
-	return fmt.Sprintf("(select * from %v where %s) dbt_subquery", rel, where), nil
+	return materialize.WhereSubquery(fmt.Sprint(rel), where), nil
 }
 
 // ---- names: database, schema, alias ----

@@ -296,6 +296,25 @@ func testBuildShop(t *testing.T, tg shopTarget) {
 	if err := w.Get(ctx, &n, "select count(*) from "+s+"_marts.fct_orders"); err != nil || n != 6 {
 		t.Fatalf("fct_orders after the incremental run: %d rows, %v", n, err)
 	}
+	// Stored failures of the accepted_values test: none.
+	if err := w.Get(ctx, &n, "select count(*) from "+s+"_dbt_test__audit.\"accepted_values_dim_customers_country__NO__SE__DK\""); err != nil || n != 0 {
+		t.Errorf("stored failures: %d rows, %v", n, err)
+	}
+	// The snapshot recorded 4 customers; a change of country closes one
+	// version and opens another.
+	if err := w.Get(ctx, &n, "select count(*) from "+s+".customers_snapshot"); err != nil || n != 4 {
+		t.Fatalf("snapshot: %d rows, %v", n, err)
+	}
+	if _, err := w.Exec(ctx, "update "+s+".src_customers set country = 'DK' where id = 2"); err != nil {
+		t.Fatal(err)
+	}
+	res, err = p.Run(ctx, w, RunOptions{Command: CommandSnapshot})
+	if err != nil || len(res.Results) != 1 || res.Results[0].Status != StatusSuccess {
+		t.Fatalf("snapshot run: %v %+v", err, res.Results)
+	}
+	if err := w.Get(ctx, &n, "select count(*) from "+s+".customers_snapshot where customer_id = 2 and dbt_valid_to is not null"); err != nil || n != 1 {
+		t.Errorf("closed versions of customer 2: %d, %v", n, err)
+	}
 	// The source test ran against the seeded table through the source.
 	res, err = p.Run(ctx, w, RunOptions{Command: CommandTest, Select: []string{"source:raw"}})
 	if err != nil || len(res.Results) != 2 {
