@@ -17,6 +17,7 @@ type retentionRecord struct {
 	Override  bool          `json:"override,omitempty"`
 	Hold      string        `json:"hold,omitempty"`
 	Release   bool          `json:"release,omitempty"`
+	Seq       int           `json:"seq"` // records of the snapshot before this one: orders records of equal time
 }
 
 func retentionDir(id string) string { return "retention/" + id + "/" }
@@ -41,7 +42,12 @@ func (r *repo) records(ctx context.Context, id string) ([]retentionRecord, error
 		}
 		out = append(out, rec)
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Time.Before(out[j].Time) })
+	sort.SliceStable(out, func(i, j int) bool {
+		if !out[i].Time.Equal(out[j].Time) {
+			return out[i].Time.Before(out[j].Time)
+		}
+		return out[i].Seq < out[j].Seq
+	})
 	return out, nil
 }
 
@@ -96,6 +102,11 @@ func (r *repo) effectiveRetention(ctx context.Context, idOrPrefix string) (Effec
 }
 
 func (r *repo) writeRecord(ctx context.Context, id string, rec retentionRecord) error {
+	prev, err := r.listNames(ctx, retentionDir(id))
+	if err != nil {
+		return err
+	}
+	rec.Seq = len(prev)
 	b, err := canonicalJSON(rec)
 	if err != nil {
 		return err

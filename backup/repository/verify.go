@@ -121,9 +121,9 @@ type verifier struct {
 	opts   VerifyOptions
 	mu     sync.Mutex
 	rep    *Report
-	users  map[string][]string // object → snapshots referencing it directly
+	users  map[string][]string           // object → snapshots referencing it directly
 	rows   map[string]map[int64][]string // object → rows a manifest expects → those snapshots
-	deps   map[string][]string // snapshot → snapshots whose base it is
+	deps   map[string][]string           // snapshot → snapshots whose base it is
 	broken map[string]bool
 }
 
