@@ -262,6 +262,11 @@ func (p *Project) Run(ctx context.Context, w *warehouse.Warehouse, opts RunOptio
 		err = c.runHooks(ctx, "on-run-end", p.OnRunEnd, emit)
 	}
 	res.Elapsed = time.Since(start)
+	if c.dir != "" {
+		if werr := p.writeArtifacts(c.dir, res); werr != nil && err == nil {
+			err = werr
+		}
+	}
 	emit(Event{Kind: EventRunEnd, Total: len(ids)})
 	return res, err
 }

@@ -13,6 +13,8 @@ import (
 	"testing"
 
 	"github.com/dataopskit/dataops/internal/testenv"
+	"github.com/dataopskit/dataops/transform/artifacts"
+	"github.com/dataopskit/dataops/transform/artifacts/artifactstest"
 	"github.com/dataopskit/dataops/warehouse"
 	_ "github.com/dataopskit/dataops/warehouse/duckdb"
 	_ "github.com/dataopskit/dataops/warehouse/postgres"
@@ -685,5 +687,32 @@ func TestJaffleShop(t *testing.T) {
 				t.Errorf("customers %d orders %d clv %v, want 100 99 1672", customers, orders, clv)
 			}
 		})
+	}
+}
+
+// TestArtifactsValidate: a build writes manifest.json and run_results.json
+// that validate against dbt's published schemas.
+func TestArtifactsValidate(t *testing.T) {
+	p, w := loadShop(t, duckTarget(t))
+	res, err := p.Run(context.Background(), w, RunOptions{Command: CommandBuild})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(p.Dir, "target")
+	artifactstest.ValidateFile(t, artifactstest.Manifest, filepath.Join(dir, "manifest.json"))
+	artifactstest.ValidateFile(t, artifactstest.RunResults, filepath.Join(dir, "run_results.json"))
+	rr, err := artifacts.ReadRunResults(filepath.Join(dir, "run_results.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rr.Results) != len(res.Results) {
+		t.Errorf("run_results.json has %d results, the run %d", len(rr.Results), len(res.Results))
+	}
+	m, err := artifacts.ReadManifest(filepath.Join(dir, "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := m.ChildMap["model.shop.stg_customers"]; len(got) == 0 {
+		t.Errorf("child_map of stg_customers is empty")
 	}
 }
