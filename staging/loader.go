@@ -213,6 +213,7 @@ func (l *Loader) Load(ctx context.Context, catalog *airbyte.ConfiguredCatalog, r
 		if _, dup := run.byKey[s.desc]; dup {
 			return nil, fmt.Errorf("staging: stream %s appears twice in the configured catalog", s.desc)
 		}
+		s.blockRows = l.opts.BatchRows
 		run.byKey[s.desc] = s
 		run.streams = append(run.streams, s)
 		run.res.Streams = append(run.res.Streams, s.res)
@@ -237,6 +238,7 @@ type loadRun struct {
 	byKey     map[airbyte.StreamDescriptor]*streamLoad
 	tx        *warehouse.Tx
 	res       *Result
+	w         *writer // the open bulk load, if any
 	ids       *rawIDs
 	lastFlush time.Time
 
@@ -441,13 +443,26 @@ func (r *loadRun) flush(s *streamLoad) error {
 	if len(s.batch) == 0 {
 		return nil
 	}
+	s.dirty = true
+	s.batchBytes = 0
+	if s.raw == nil {
+		// Handed to the stream's writer, which loads it while the loader
+		// converts the next records.
+		if err := r.openWriter(s); err != nil {
+			return err
+		}
+		return r.send(s)
+	}
+	// Two tables per stream: loaded one after the other, here.
+	if err := r.closeWriter(); err != nil {
+		return err
+	}
 	if err := r.begin(); err != nil {
 		return err
 	}
 	if _, err := r.tx.Load(r.ctx, s.write, columnNames(s.cols), rowsOf(s.batch)); err != nil {
 		return fmt.Errorf("staging: stream %s: %w", s.desc, err)
 	}
-	s.dirty = true
 	clear(s.batch)
 	s.batch = s.batch[:0]
 	s.releaseRows()
@@ -473,6 +488,11 @@ func (r *loadRun) commit(final bool) error {
 		if err := r.flush(s); err != nil {
 			return err
 		}
+	}
+	if err := r.closeWriter(); err != nil {
+		return err
+	}
+	for _, s := range r.streams {
 		if s.dirty {
 			if err := s.dedup(r.ctx, r.tx, r.l.w, r.l.opts.KeepDeleted); err != nil {
 				return err
@@ -528,6 +548,7 @@ func (r *loadRun) commit(final bool) error {
 }
 
 func (r *loadRun) rollback() {
+	_ = r.closeWriter()
 	if r.tx != nil {
 		_ = r.tx.Rollback()
 		r.tx = nil
@@ -538,6 +559,9 @@ func (r *loadRun) rollback() {
 // so that no data is lost; the stream's buffered rows are written first.
 func (r *loadRun) addColumns(s *streamLoad, names []string) error {
 	if err := r.flush(s); err != nil {
+		return err
+	}
+	if err := r.closeWriter(); err != nil {
 		return err
 	}
 	if err := r.begin(); err != nil {

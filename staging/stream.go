@@ -41,7 +41,10 @@ type streamLoad struct {
 	typed       typedMap // typed records' fields → columns
 	rows        []any    // block the batch's rows are carved from
 	rowsUsed    int
-	extractedMs int64 // _airbyte_extracted_at of the last record, as ms and boxed
+	blockRows   int            // rows a block holds (Options.BatchRows)
+	free        chan *rowBatch // batches the writer is done with
+	batches     int            // batches made besides the first
+	extractedMs int64          // _airbyte_extracted_at of the last record, as ms and boxed
 	extracted   any
 	generation  any // _airbyte_generation_id, boxed
 }

@@ -126,7 +126,7 @@ func typedValue(t warehouse.Type, v any) (out any, fits, conv bool) {
 func (s *streamLoad) newRow() []any {
 	n := len(s.cols)
 	if len(s.rows)-s.rowsUsed < n {
-		s.rows = make([]any, max(n*1024, len(s.rows)))
+		s.rows = make([]any, max(n*min(max(s.blockRows, 64), 1<<16), len(s.rows)))
 		s.rowsUsed = 0
 	}
 	row := s.rows[s.rowsUsed : s.rowsUsed+n : s.rowsUsed+n]

@@ -1,0 +1,132 @@
+package staging
+
+import (
+	"fmt"
+)
+
+// A writer keeps one bulk load (warehouse.Tx.Load) open for a stream and
+// feeds it the batches the loader's goroutine hands over, so that converting
+// records and writing them overlap, and a commit costs one load per stream
+// rather than one per batch. Only one writer is open at a time, and nothing
+// else uses the transaction while it is: the loader closes it before any
+// other statement (commit, schema change, another stream's rows).
+type writer struct {
+	s    *streamLoad
+	in   chan *rowBatch
+	done chan struct{}
+	err  error // set before done closes
+}
+
+// rowBatch is a batch of rows and the block they are carved from; batches
+// cycle between the loader and the writer (at most maxBatches per stream).
+type rowBatch struct {
+	rows  [][]any
+	block []any
+}
+
+const maxBatches = 3
+
+// openWriter starts a writer for s, closing another stream's.
+func (r *loadRun) openWriter(s *streamLoad) error {
+	if r.w != nil && r.w.s == s {
+		return nil
+	}
+	if err := r.closeWriter(); err != nil {
+		return err
+	}
+	if err := r.begin(); err != nil {
+		return err
+	}
+	w := &writer{s: s, in: make(chan *rowBatch, 1), done: make(chan struct{})}
+	tx, ctx, names := r.tx, r.ctx, columnNames(s.cols)
+	go func() {
+		defer close(w.done)
+		_, err := tx.Load(ctx, s.write, names, func(yield func([]any, error) bool) {
+			for b := range w.in {
+				for _, row := range b.rows {
+					if !yield(row, nil) {
+						return
+					}
+				}
+				s.recycle(b)
+			}
+		})
+		if err != nil {
+			w.err = fmt.Errorf("staging: stream %s: %w", s.desc, err)
+		}
+	}()
+	r.w = w
+	return nil
+}
+
+// send hands s's current batch to the open writer and gives s an empty one.
+func (r *loadRun) send(s *streamLoad) error {
+	w := r.w
+	b := &rowBatch{rows: s.batch, block: s.rows[:s.rowsUsed]}
+	select {
+	case w.in <- b:
+	case <-w.done:
+		return r.writerFailed()
+	}
+	s.batch, s.rows, s.rowsUsed = nil, nil, 0
+	if s.free == nil {
+		s.free = make(chan *rowBatch, maxBatches)
+	}
+	// Take a batch the writer is done with, or make one while fewer than
+	// maxBatches exist (counting the one just sent); else wait for one.
+	var next *rowBatch
+	select {
+	case next = <-s.free:
+	default:
+		if s.batches < maxBatches-1 {
+			s.batches++
+			next = &rowBatch{}
+		} else {
+			select {
+			case next = <-s.free:
+			case <-w.done:
+				return r.writerFailed()
+			}
+		}
+	}
+	s.batch, s.rows = next.rows, next.block[:cap(next.block)]
+	return nil
+}
+
+// writerFailed closes the writer, which ended before its input did, and
+// returns its error.
+func (r *loadRun) writerFailed() error {
+	desc := r.w.s.desc
+	err := r.closeWriter()
+	if err == nil {
+		err = fmt.Errorf("staging: stream %s: load ended early", desc)
+	}
+	return err
+}
+
+// closeWriter ends the open writer's load and waits for it; afterwards the
+// loader may use the transaction again.
+func (r *loadRun) closeWriter() error {
+	w := r.w
+	if w == nil {
+		return nil
+	}
+	r.w = nil
+	close(w.in)
+	<-w.done
+	// Batches the writer did not take (it failed) are not reused.
+	for range w.in {
+	}
+	return w.err
+}
+
+// recycle clears a written batch and returns it to its stream.
+func (s *streamLoad) recycle(b *rowBatch) {
+	clear(b.block)
+	clear(b.rows)
+	b.rows, b.block = b.rows[:0], b.block[:0]
+	select {
+	case s.free <- b:
+	default: // not reached: at most maxBatches exist
+	}
+}
