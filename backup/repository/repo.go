@@ -432,20 +432,40 @@ func (r *repo) listNames(ctx context.Context, dir string) ([]string, error) {
 }
 
 func (r *repo) list2(ctx context.Context, dir string, fn func(name string, o *blob.ListObject) error) error {
+	// Listing a file system races with deletes (fileblob stats each entry):
+	// a vanished entry restarts the listing.
+	var objs []*blob.ListObject
+	for attempt := 0; ; attempt++ {
+		var err error
+		objs, err = r.listOnce(ctx, dir)
+		if err == nil {
+			break
+		}
+		if !isNotFound(err) || attempt == 10 {
+			return fmt.Errorf("list %s: %w", dir, err)
+		}
+	}
+	for _, o := range objs {
+		if err := fn(strings.TrimPrefix(o.Key, r.prefix), o); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *repo) listOnce(ctx context.Context, dir string) ([]*blob.ListObject, error) {
+	var out []*blob.ListObject
 	it := r.b.List(&blob.ListOptions{Prefix: r.key(dir)})
 	for {
 		o, err := it.Next(ctx)
 		if err == io.EOF {
-			return nil
+			return out, nil
 		}
 		if err != nil {
-			return fmt.Errorf("list %s: %w", dir, err)
+			return nil, err
 		}
-		if o.IsDir {
-			continue
-		}
-		if err := fn(strings.TrimPrefix(o.Key, r.prefix), o); err != nil {
-			return err
+		if !o.IsDir {
+			out = append(out, o)
 		}
 	}
 }
