@@ -71,10 +71,8 @@ func Table(ctx context.Context, db DB, rel warehouse.Relation, compiled string, 
 // build runs the hooks around body, inside one transaction as dbt does, and
 // names rel in any error.
 func build(ctx context.Context, db DB, op string, rel warehouse.Relation, hooks Hooks, body func(tx *warehouse.Tx) (Response, error)) (Response, error) {
-	if rel.Schema != "" {
-		if err := db.CreateSchema(ctx, rel.Schema); err != nil {
-			return Response{}, fail(op, rel, err)
-		}
+	if err := ensureSchema(ctx, db, rel.Schema); err != nil {
+		return Response{}, fail(op, rel, err)
 	}
 	if err := runHooks(ctx, db, "pre-hook", hooks.Pre, true); err != nil {
 		return Response{}, fail(op, rel, err)
@@ -132,5 +130,28 @@ func swapIn(ctx context.Context, tx *warehouse.Tx, kind warehouse.RelationKind, 
 	}
 	stmts = append(stmts, renameSQL(d, kind, tmp, rel.Name))
 	_, err = exec(ctx, tx, "swap", stmts...)
+	return err
+}
+
+// ensureSchema creates schema if missing. Two models of a new schema built
+// at once may both try (PostgreSQL then reports a duplicate key for one of
+// them); a schema that exists afterwards is success.
+func ensureSchema(ctx context.Context, db DB, schema string) error {
+	if schema == "" {
+		return nil
+	}
+	err := db.CreateSchema(ctx, schema)
+	if err == nil {
+		return nil
+	}
+	if w, ok := db.(*warehouse.Warehouse); ok {
+		if schemas, lerr := w.Schemas(ctx); lerr == nil {
+			for _, s := range schemas {
+				if sameName(db.Dialect(), s, schema) {
+					return nil
+				}
+			}
+		}
+	}
 	return err
 }

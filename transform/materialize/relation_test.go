@@ -104,3 +104,27 @@ func TestHooksOrder(t *testing.T) {
 		eq(t, "count", rows(t, e.w, "select count(*) from "+log), []string{"5"})
 	})
 }
+
+func TestConcurrentModelsCreateTheirSchema(t *testing.T) {
+	ctx := context.Background()
+	each(t, func(t *testing.T, e engine) {
+		schema := e.schema + "_new"
+		t.Cleanup(func() { e.w.DropSchema(context.Background(), schema, true) })
+		errs := make(chan error, 6)
+		for i := range 6 {
+			go func() {
+				_, err := Table(ctx, e.w, warehouse.Rel(schema, "t"+string(rune('a'+i))), "select 1 as x", TableConfig{})
+				errs <- err
+			}()
+		}
+		for range 6 {
+			if err := <-errs; err != nil {
+				t.Error(err)
+			}
+		}
+		rels, _ := e.w.Relations(ctx, schema)
+		if len(rels) != 6 {
+			t.Errorf("%d relations", len(rels))
+		}
+	})
+}
