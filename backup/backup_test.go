@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/dataopskit/dataops/backup/repository"
+	"github.com/dataopskit/dataops/backup/repository/repotest"
 	"github.com/dataopskit/dataops/warehouse"
 )
 
@@ -22,6 +23,14 @@ func repos() []struct {
 	}{
 		{"file", func(t *testing.T) *repository.Repository { return initRepo(t, "file://"+t.TempDir(), "") }},
 		{"mem-encrypted", func(t *testing.T) *repository.Repository { return initRepo(t, "mem://", "secret") }},
+		{"s3", func(t *testing.T) *repository.Repository {
+			b, _ := repotest.S3(t, "backup-test")
+			r, err := repository.InitBucket(context.Background(), b, "repo/", repository.InitOptions{PartRows: 25})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return r
+		}},
 	}
 }
 
