@@ -93,7 +93,7 @@ func (e *evaluator) modified(cur, prev Node, check string) bool {
 	case "body":
 		return cok && pok && cs.Checksum() != ps.Checksum()
 	case "configs":
-		return !sameJSON(withoutKeys(cc, "database", "schema", "alias"), withoutKeys(pc, "database", "schema", "alias"))
+		return !sameJSON(withDefaults(withoutKeys(cc, "database", "schema", "alias")), withDefaults(withoutKeys(pc, "database", "schema", "alias")))
 	case "relation":
 		for _, k := range []string{"database", "schema", "alias"} {
 			if !sameJSON(cc[k], pc[k]) {
@@ -196,4 +196,27 @@ func hookSQL(v any) []string {
 	}
 	add(v)
 	return out
+}
+
+// configDefaults are dbt's defaults of config keys: a config that leaves a
+// key out has its default, so leaving it out and spelling the default are
+// the same config.
+var configDefaults = map[string]any{
+	"enabled": true, "tags": []any{}, "meta": map[string]any{}, "pre-hook": []any{}, "post-hook": []any{},
+	"persist_docs": map[string]any{}, "quoting": map[string]any{}, "column_types": map[string]any{},
+	"grants": map[string]any{}, "packages": []any{}, "severity": "ERROR", "on_schema_change": "ignore",
+	"docs": map[string]any{"show": true, "node_color": nil}, "contract": map[string]any{"enforced": false, "alias_types": true},
+	"fail_calc": "count(*)", "warn_if": "!= 0", "error_if": "!= 0",
+}
+
+func withDefaults(m map[string]any) map[string]any {
+	for k, v := range configDefaults {
+		if _, ok := m[k]; !ok {
+			m[k] = v
+		}
+	}
+	if t, ok := m["tags"].(string); ok {
+		m["tags"] = []any{t}
+	}
+	return m
 }

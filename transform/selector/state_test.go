@@ -120,3 +120,16 @@ func TestHooksCompareBySQL(t *testing.T) {
 		t.Error("a hook as a string and as a Hook object differ")
 	}
 }
+
+func TestConfigDefaultsCompareEqual(t *testing.T) {
+	cur := &Info{ID: "model.p.m", Type: Model, FullName: []string{"p", "m"}, Conf: map[string]any{"materialized": "table"}}
+	prev := &Info{ID: "model.p.m", Type: Model, FullName: []string{"p", "m"}, Conf: map[string]any{"materialized": "table", "enabled": true, "tags": []any{}, "severity": "ERROR"}}
+	e := &evaluator{}
+	if e.modified(cur, prev, "configs") {
+		t.Error("spelling out dbt's defaults counts as a config change")
+	}
+	prev.Conf["enabled"] = false
+	if !e.modified(cur, prev, "configs") {
+		t.Error("enabled: false is not a change")
+	}
+}

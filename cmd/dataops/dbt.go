@@ -1,0 +1,324 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/dataopskit/dataops/internal/version"
+	"github.com/dataopskit/dataops/transform"
+	"github.com/dataopskit/dataops/transform/artifacts"
+	"github.com/dataopskit/dataops/transform/selector"
+	"github.com/dataopskit/dataops/warehouse"
+)
+
+// The dbt verbs are top-level commands, as in dbt: dataops run, dataops
+// build, dataops ls, …
+func init() {
+	for _, f := range []func(func(*cobra.Command) *slog.Logger) *cobra.Command{
+		dbtRunVerb(transform.CommandRun, "run", "Build the selected models"),
+		dbtRunVerb(transform.CommandTest, "test", "Run the selected data tests"),
+		dbtRunVerb(transform.CommandBuild, "build", "Seed, run, snapshot and test the selected nodes in DAG order"),
+		dbtRunVerb(transform.CommandSeed, "seed", "Load the selected seeds (CSV files) into the warehouse"),
+		dbtRunVerb(transform.CommandSnapshot, "snapshot", "Run the selected snapshots"),
+		dbtRunVerb(transform.CommandCompile, "compile", "Compile the selected nodes' SQL into the target directory"),
+		newDBTListCmd, newDBTParseCmd, newDBTCleanCmd, newDBTDocsCmd, newDBTRetryCmd,
+		newDBTShowCmd, newDBTRunOperationCmd, newDBTFreshnessCmd,
+	} {
+		extraCommands = append(extraCommands, f)
+	}
+	versionFlagHook()
+}
+
+// versionFlagHook makes `dataops --version` (and -V) print what `dataops
+// version` prints: the root command belongs to root.go, so this file cannot
+// set cobra's Version field; it maps the flag onto the subcommand instead.
+func versionFlagHook() {
+	if len(os.Args) == 2 && (os.Args[1] == "--version" || os.Args[1] == "-V") {
+		os.Args = []string{os.Args[0], "version"}
+	}
+}
+
+// Exit codes, as dbt's: 0 when everything passed, 1 when a node failed or
+// errored, 2 when the invocation itself failed (a bad project, bad flags, an
+// unreachable warehouse).
+const (
+	exitFailure = 1
+	exitError   = 2
+)
+
+// dbtExit ends the process with a dbt exit code. Tests replace it.
+var dbtExit = func(code int) { os.Exit(code) }
+
+// errNodesFailed is returned (exit code 1) when a run had failures.
+var errNodesFailed = errors.New("some nodes failed")
+
+// invocationError marks an error of the invocation itself (exit code 2);
+// shown says the console already printed it.
+type invocationError struct {
+	err   error
+	shown bool
+}
+
+func (e invocationError) Error() string { return e.err.Error() }
+func (e invocationError) Unwrap() error { return e.err }
+
+// dbtFlags are the flags the dbt verbs share.
+type dbtFlags struct {
+	projectDir, profilesDir, profile, target, vars string
+	selects, excludes                              []string
+	selectorName, indirect                         string
+	threads                                        int
+	fullRefresh, failFast                          bool
+	state, targetPath, logFormat                   string
+}
+
+func (f *dbtFlags) register(cmd *cobra.Command, selection bool) {
+	fl := cmd.Flags()
+	fl.StringVar(&f.projectDir, "project-dir", "", "directory holding dbt_project.yml (default: the current directory, or $DBT_PROJECT_DIR)")
+	fl.StringVar(&f.profilesDir, "profiles-dir", "", "directory holding profiles.yml (default: $DBT_PROFILES_DIR, the project directory, then ~/.dbt)")
+	fl.StringVar(&f.profile, "profile", "", "profile to use instead of the one dbt_project.yml names")
+	fl.StringVarP(&f.target, "target", "t", "", "profile target to use instead of the profile's default")
+	fl.StringVar(&f.vars, "vars", "", "variables as a YAML or JSON mapping, overriding the project's vars")
+	fl.StringVar(&f.targetPath, "target-path", "", "directory for artifacts and compiled SQL (default: the project's target-path)")
+	fl.StringVar(&f.logFormat, "log-format", "text", "console output: text, or json (one event per line)")
+	if selection {
+		fl.StringArrayVarP(&f.selects, "select", "s", nil, "nodes to include (dbt's selection syntax; repeat or separate by spaces)")
+		fl.StringArrayVar(&f.excludes, "exclude", nil, "nodes to leave out")
+		fl.StringVar(&f.selectorName, "selector", "", "a selector named in selectors.yml")
+		fl.StringVar(&f.indirect, "indirect-selection", "eager", "how tests are selected through the nodes they test: eager, cautious, buildable, empty")
+		fl.StringVar(&f.state, "state", "", "directory with the artifacts of a previous run, for state: and result: selection")
+	}
+	// dbt's --models / -m is the legacy name of --select.
+	fl.StringArrayVarP(&f.selects, "models", "m", nil, "deprecated alias of --select")
+	_ = fl.MarkHidden("models")
+}
+
+// project is a loaded project with the console and paths of one invocation.
+type project struct {
+	*transform.Project
+	flags     *dbtFlags
+	console   *console
+	invocID   string
+	started   time.Time
+	targetDir string
+}
+
+// load reads the project the flags point at.
+func (f *dbtFlags) load(cmd *cobra.Command, log *slog.Logger) (*project, error) {
+	if f.logFormat != "text" && f.logFormat != "json" {
+		return nil, invocationError{err: fmt.Errorf("--log-format %q: want text or json", f.logFormat)}
+	}
+	dir := f.projectDir
+	if dir == "" {
+		dir = os.Getenv("DBT_PROJECT_DIR")
+	}
+	if dir == "" {
+		dir = "."
+	}
+	p := &project{flags: f, invocID: newInvocationID(), started: time.Now()}
+	p.console = newConsole(cmd.OutOrStdout(), f.logFormat == "json", p.invocID)
+	p.console.info("Running with dataops=%s", dbtVersionString())
+	opts := []transform.Option{transform.WithLogger(log)}
+	if f.profilesDir != "" {
+		opts = append(opts, transform.WithProfilesDir(f.profilesDir))
+	}
+	if f.profile != "" {
+		opts = append(opts, transform.WithProfile(f.profile))
+	}
+	if f.target != "" {
+		opts = append(opts, transform.WithTarget(f.target))
+	}
+	if f.vars != "" {
+		opts = append(opts, transform.WithVars(f.vars))
+	}
+	tp, err := transform.Load(cmd.Context(), dir, opts...)
+	if err != nil {
+		p.console.errorf("Encountered an error:\n%v", err)
+		return nil, invocationError{err, true}
+	}
+	p.Project = tp
+	p.targetDir = f.targetPath
+	if p.targetDir == "" {
+		p.targetDir = tp.TargetPath
+	}
+	if p.targetDir == "" {
+		p.targetDir = "target"
+	}
+	if !filepath.IsAbs(p.targetDir) {
+		p.targetDir = filepath.Join(tp.Dir, p.targetDir)
+	}
+	p.console.info("%s", foundLine(tp))
+	return p, nil
+}
+
+// selection returns the run options' selection part from the flags.
+func (p *project) selection() (transform.RunOptions, error) {
+	f := p.flags
+	mode, err := selector.ParseIndirectSelection(f.indirect)
+	if err != nil {
+		return transform.RunOptions{}, invocationError{err: err}
+	}
+	opts := transform.RunOptions{Select: f.selects, Exclude: f.excludes, Selector: f.selectorName, Indirect: mode}
+	if f.state != "" {
+		st, err := selector.LoadState(f.state)
+		if err != nil {
+			return opts, invocationError{err: err}
+		}
+		opts.State = st
+	}
+	return opts, nil
+}
+
+// open connects to the project's target warehouse.
+func (p *project) open(ctx context.Context, log *slog.Logger) (*warehouse.Warehouse, error) {
+	w, err := p.OpenWarehouse(ctx)
+	if err != nil {
+		p.console.errorf("Encountered an error:\n%v", err)
+		return nil, invocationError{err, true}
+	}
+	_ = log
+	return w, nil
+}
+
+// writeManifest writes target/manifest.json, with the compiled SQL of a
+// run's results when there are any.
+func (p *project) writeManifest(res *transform.RunResults) error {
+	m := buildManifest(p.Project, p.invocID, p.started)
+	if res != nil {
+		addCompiled(m, res)
+	}
+	if err := artifacts.WriteFile(filepath.Join(p.targetDir, "manifest.json"), m); err != nil {
+		return invocationError{err: err}
+	}
+	return nil
+}
+
+// dbtRunVerb builds one of the verbs that run nodes through Project.Run.
+func dbtRunVerb(command transform.Command, use, short string) func(func(*cobra.Command) *slog.Logger) *cobra.Command {
+	return func(logger func(*cobra.Command) *slog.Logger) *cobra.Command {
+		var f dbtFlags
+		cmd := &cobra.Command{
+			Use:   use,
+			Short: short + " (dbt's " + use + ")",
+			Long: short + `, as dbt ` + use + ` does, on the project in --project-dir and the profile
+target from profiles.yml. Writes target/manifest.json and target/run_results.json.
+Exit code 0 when everything passed, 1 when a node failed, 2 when the project or
+the invocation is bad.`,
+			Example: "  dataops " + use + " --project-dir jaffle_shop --profiles-dir . --select +customers --threads 4",
+			Args:    cobra.NoArgs,
+			RunE: func(cmd *cobra.Command, _ []string) error {
+				return dbtFinish(cmd, runVerb(cmd, &f, command, logger(cmd)))
+			},
+		}
+		f.register(cmd, true)
+		cmd.Flags().IntVar(&f.threads, "threads", 0, "nodes to run at once (default: the profile's threads)")
+		if command != transform.CommandTest {
+			cmd.Flags().BoolVar(&f.fullRefresh, "full-refresh", false, "rebuild incremental models and seeds from scratch")
+		}
+		if command != transform.CommandCompile {
+			cmd.Flags().BoolVarP(&f.failFast, "fail-fast", "x", false, "stop at the first failure")
+		}
+		return cmd
+	}
+}
+
+func runVerb(cmd *cobra.Command, f *dbtFlags, command transform.Command, log *slog.Logger) error {
+	p, err := f.load(cmd, log)
+	if err != nil {
+		return err
+	}
+	opts, err := p.selection()
+	if err != nil {
+		return err
+	}
+	opts.Command, opts.Threads, opts.FullRefresh, opts.FailFast, opts.TargetPath = command, f.threads, f.fullRefresh, f.failFast, f.targetPath
+	return p.run(cmd.Context(), log, opts)
+}
+
+// run executes a command on the project, printing dbt's console lines and
+// writing the artifacts.
+func (p *project) run(ctx context.Context, log *slog.Logger, opts transform.RunOptions) error {
+	if opts.Nodes == nil {
+		// Check the selection before connecting, so that a bad selector
+		// fails the invocation without a run.
+		if _, err := p.SelectNodes(opts); err != nil {
+			p.console.errorf("Encountered an error:\n%v", err)
+			return invocationError{err, true}
+		}
+	}
+	if err := p.writeManifest(nil); err != nil {
+		return err
+	}
+	w, err := p.open(ctx, log)
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	threads := opts.Threads
+	if threads <= 0 {
+		threads = p.Target.Threads
+	}
+	p.console.info("")
+	p.console.info("Concurrency: %d threads (target='%s')", max(threads, 1), p.Target.Name)
+	p.console.info("")
+	opts.OnEvent = p.console.event
+	res, err := p.Run(ctx, w, opts)
+	if res != nil && (err == nil || len(res.Results) > 0) {
+		rr := buildRunResults(res, opts, p.started)
+		if werr := artifacts.WriteFile(filepath.Join(p.targetDir, "run_results.json"), rr); werr != nil && err == nil {
+			err = werr
+		}
+		if werr := p.writeManifest(res); werr != nil && err == nil {
+			err = werr
+		}
+		p.console.summary(res)
+	}
+	if err != nil {
+		p.console.errorf("Encountered an error:\n%v", err)
+		return invocationError{err, true}
+	}
+	if res.Failed() {
+		return errNodesFailed
+	}
+	return nil
+}
+
+// dbtFinish maps a verb's error onto dbt's exit codes: nodes that failed
+// exit with 1 (the console already said why), an invocation error with 2.
+func dbtFinish(cmd *cobra.Command, err error) error {
+	var ie invocationError
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, errNodesFailed):
+		dbtExit(exitFailure)
+		return err
+	case errors.As(err, &ie), errors.Is(err, selector.ErrSyntax), errors.Is(err, selector.ErrUnknownSelector), errors.Is(err, selector.ErrNoState):
+		if !ie.shown {
+			fmt.Fprintln(cmd.ErrOrStderr(), "dataops:", err)
+		}
+		dbtExit(exitError)
+		return err
+	}
+	dbtExit(exitFailure)
+	return err
+}
+
+// newInvocationID returns a random UUID (version 4), as dbt's invocation_id.
+func newInvocationID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+func dbtVersionString() string { return version.String() }
