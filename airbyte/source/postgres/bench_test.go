@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"os"
 	"runtime"
@@ -71,7 +72,8 @@ func (h *heapSampler) done() uint64 {
 // BenchmarkFullRefresh reads a 10-column table through the source and, in
 // the same run, drains COPY (SELECT …) TO STDOUT (FORMAT binary) of the
 // same table to io.Discard. It reports both rates, their ratio (goal
-// >= 0.7) and the source's peak HeapInuse.
+// >= 0.7) and the source's peak HeapInuse; and the same read with typed
+// records decoded by the consumer (typed-rows/s, typed-ratio).
 func BenchmarkFullRefresh(b *testing.B) {
 	rows := 1000000
 	if s := os.Getenv(benchRowsEnv); s != "" {
@@ -97,7 +99,7 @@ func BenchmarkFullRefresh(b *testing.B) {
 	cat := configured(b, discover(b, src, cfg), airbyte.FullRefresh, nil, "wide")
 	cols := "id, a, c, d, n, s, f, ts, dt, u"
 
-	var srcDur, copyDur, srcCPU, copyCPU time.Duration
+	var srcDur, copyDur, typedDur, srcCPU, copyCPU, typedCPU time.Duration
 	var peak uint64
 	b.ResetTimer()
 	for range b.N {
@@ -119,36 +121,63 @@ func BenchmarkFullRefresh(b *testing.B) {
 		hs := startHeapSampler()
 		cpu0 := processCPU()
 		start = time.Now()
-		rs, err := src.Read(context.Background(), cfg, cat, nil)
-		if err != nil {
-			b.Fatal(err)
+		if n := readCount(b, src, cfg, cat, false); n != rows {
+			b.Fatalf("source: %d rows, want %d", n, rows)
 		}
-		n := 0
-		for m, err := range rs.Messages() {
-			if err != nil {
-				b.Fatal(err)
-			}
-			if m.Type == airbyte.TypeRecord {
-				n++
-			}
-		}
-		rs.Close()
 		srcDur += time.Since(start)
 		srcCPU += processCPU() - cpu0
 		peak = max(peak, hs.done())
-		if n != rows {
-			b.Fatalf("source: %d rows, want %d", n, rows)
+
+		// Typed records, decoded into Go values by the consumer as it
+		// takes them.
+		cpu0 = processCPU()
+		start = time.Now()
+		if n := readCount(b, src, cfg, cat, true); n != rows {
+			b.Fatalf("typed source: %d rows, want %d", n, rows)
 		}
+		typedDur += time.Since(start)
+		typedCPU += processCPU() - cpu0
 	}
 	b.StopTimer()
 	total := float64(rows) * float64(b.N)
 	srcRate := total / srcDur.Seconds()
 	copyRate := total / copyDur.Seconds()
+	typedRate := total / typedDur.Seconds()
 	b.ReportMetric(srcRate, "source-rows/s")
 	b.ReportMetric(copyRate, "copy-rows/s")
 	b.ReportMetric(srcRate/copyRate, "ratio")
+	b.ReportMetric(typedRate, "typed-rows/s")
+	b.ReportMetric(typedRate/copyRate, "typed-ratio")
 	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
 	b.ReportMetric(float64(rows), "rows")
 	b.ReportMetric(float64(srcCPU.Nanoseconds())/total, "client-cpu-ns/row")
+	b.ReportMetric(float64(typedCPU.Nanoseconds())/total, "typed-client-cpu-ns/row")
 	b.ReportMetric(float64(copyCPU.Nanoseconds())/total, "copy-client-cpu-ns/row")
+}
+
+// readCount reads cat to its end and counts the records; with typed, it
+// asks for typed records and decodes each into Go values.
+func readCount(b *testing.B, src *Source, cfg json.RawMessage, cat *airbyte.ConfiguredCatalog, typed bool) int {
+	rs, err := src.Read(context.Background(), cfg, cat, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer rs.Close()
+	if typed && !airbyte.EnableTypedRecords(rs) {
+		b.Fatal("no typed records")
+	}
+	n := 0
+	var vals []any
+	for m, err := range rs.Messages() {
+		if err != nil {
+			b.Fatal(err)
+		}
+		if m.Type == airbyte.TypeRecord {
+			if v := m.Record.Values; v != nil {
+				vals = v.AppendValues(vals[:0])
+			}
+			n++
+		}
+	}
+	return n
 }

@@ -503,10 +503,11 @@ func (rs *readStream) readLoad(sp *streamPlan, emit func(*airbyte.Message) bool,
 	return rs.checkpoint(sp, emit)
 }
 
-// readByKey pages through the primary key: WHERE (k1, k2) > ($1, $2)
-// ORDER BY k1, k2 LIMIT chunk.
+// readByKey reads the table in primary key order with one query (WHERE
+// (k1, k2) > ($1, $2) when resuming) that streams without pause, and
+// checkpoints every chunk rows with the last key read.
 func (rs *readStream) readByKey(sp *streamPlan, chunk int, extra []byte, emit func(*airbyte.Message) bool, done func()) error {
-	var order, tuple, params string
+	var order, params string
 	for i, k := range sp.pk {
 		if i > 0 {
 			order += ", "
@@ -515,56 +516,47 @@ func (rs *readStream) readByKey(sp *streamPlan, chunk int, extra []byte, emit fu
 		order += sp.cols[k].expr
 		params += "$" + strconv.Itoa(i+1)
 	}
-	tuple = "(" + order + ")"
-	first := "SELECT " + sp.list + " FROM " + sp.rel + " ORDER BY " + order + " LIMIT " + strconv.Itoa(chunk)
-	next := "SELECT " + sp.list + " FROM " + sp.rel + " WHERE " + tuple + " > (" + params + ") ORDER BY " + order + " LIMIT " + strconv.Itoa(chunk)
-	oids := make([]uint32, len(sp.pk))
-	pformats := make([]int16, len(sp.pk))
-	for i, k := range sp.pk {
-		if sp.cols[k].format == 1 {
-			oids[i], pformats[i] = sp.cols[k].oid, 1
+	sql := "SELECT " + sp.list + " FROM " + sp.rel + " ORDER BY " + order
+	var args [][]byte
+	var oids []uint32
+	var pformats []int16
+	if sp.state.Load != nil && len(sp.state.Load.PKRaw) == len(sp.pk) {
+		sql = "SELECT " + sp.list + " FROM " + sp.rel + " WHERE (" + order + ") > (" + params + ") ORDER BY " + order
+		args = sp.state.Load.PKRaw
+		oids = make([]uint32, len(sp.pk))
+		pformats = make([]int16, len(sp.pk))
+		for i, k := range sp.pk {
+			if sp.cols[k].format == 1 {
+				oids[i], pformats[i] = sp.cols[k].oid, 1
+			}
 		}
 	}
-	last := make([][]byte, len(sp.pk))
-	for {
-		var params [][]byte
-		var po []uint32
-		var pf []int16
-		sql := first
-		if sp.state.Load != nil && len(sp.state.Load.PKRaw) == len(sp.pk) {
-			params, sql, po, pf = sp.state.Load.PKRaw, next, oids, pformats
-		}
-		n := 0
-		err := rs.query(sp, sql, params, po, pf, func(vals [][]byte) error {
-			n++
-			if n == chunk {
-				for i, k := range sp.pk {
-					last[i] = append(last[i][:0], vals[k]...)
-				}
-			}
-			return rs.emitRow(sp, vals, extra, emit)
-		})
-		if err != nil {
+	n := 0
+	err := rs.query(sp, sql, args, oids, pformats, func(vals [][]byte) error {
+		if err := rs.emitRow(sp, vals, extra, emit); err != nil {
 			return err
 		}
-		if n < chunk {
-			done()
-			return rs.checkpoint(sp, emit)
+		n++
+		if n%chunk != 0 {
+			return nil
 		}
 		ls := &loadState{PKRaw: make([][]byte, len(sp.pk)), PK: make([]json.RawMessage, len(sp.pk))}
 		for i, k := range sp.pk {
-			ls.PKRaw[i] = append([]byte(nil), last[i]...)
-			if v, ok := sp.cols[k].enc(nil, last[i]); ok {
+			ls.PKRaw[i] = append([]byte(nil), vals[k]...)
+			if v, ok := sp.cols[k].enc(nil, vals[k]); ok {
 				ls.PK[i] = v
 			} else {
 				ls.PK[i] = json.RawMessage("null")
 			}
 		}
 		sp.state.Load = ls
-		if err := rs.checkpoint(sp, emit); err != nil {
-			return err
-		}
+		return rs.checkpoint(sp, emit)
+	})
+	if err != nil {
+		return err
 	}
+	done()
+	return rs.checkpoint(sp, emit)
 }
 
 // readByPages reads a table without a key in ranges of heap pages

@@ -43,6 +43,8 @@ func main() {
 	dir := flag.String("dir", "", "work directory (default: a new temporary directory)")
 	memLimit := flag.String("duckdb-memory", "256MB", "DuckDB memory_limit for the pipeline's warehouse")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the pipeline to this file")
+	flag.IntVar(&batchRows, "batch-rows", 0, "staging.Options.BatchRows (0: the default)")
+	flag.IntVar(&commitRows, "commit-rows", 0, "staging.Options.CommitRows (0: the default)")
 	flag.Parse()
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
@@ -61,6 +63,8 @@ func main() {
 }
 
 const schema = "bench_pipeline"
+
+var batchRows, commitRows int
 
 func run(ctx context.Context, pgURL string, rows int, dir, memLimit string) error {
 	if dir == "" {
@@ -92,7 +96,7 @@ func run(ctx context.Context, pgURL string, rows int, dir, memLimit string) erro
 	res, err := staging.Sync(ctx, postgres.New(), w, staging.SyncOptions{
 		Config:  cfg,
 		Streams: []string{schema + "." + table},
-		Options: staging.Options{Schema: "raw", BatchRows: 50_000, Logger: slog.New(slog.DiscardHandler)},
+		Options: staging.Options{Schema: "raw", BatchRows: batchRows, CommitRows: commitRows, Logger: slog.New(slog.DiscardHandler)},
 	})
 	if err != nil {
 		w.Close()
