@@ -101,14 +101,10 @@ func build(ctx context.Context, db DB, op string, rel warehouse.Relation, hooks 
 // it in rel's place; n, if not nil, receives the rows written.
 func swapIn(ctx context.Context, tx *warehouse.Tx, kind warehouse.RelationKind, rel warehouse.Relation, compiled string, n *int64) error {
 	d := tx.Dialect()
+	// No scratch relation can be left over from an earlier run: it is
+	// created and renamed within one transaction (DDL is transactional on
+	// DuckDB and PostgreSQL), so a failed run leaves nothing behind.
 	tmp := scratch(d, rel, "__dbt_tmp")
-	if ri, ok, err := exists(ctx, tx, tmp); err != nil {
-		return err
-	} else if ok {
-		if _, err := exec(ctx, tx, "drop leftover", dropSQL(d, ri.Kind, tmp)); err != nil {
-			return err
-		}
-	}
 	verb := "CREATE TABLE "
 	if kind == warehouse.KindView {
 		verb = "CREATE VIEW "
