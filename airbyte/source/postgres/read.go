@@ -95,9 +95,9 @@ type readStream struct {
 	now   int64
 	nowN  int
 
-	typed bool     // send typed records (EnableTypedRecords)
-	tslab []byte   // typed records' values
-	tvals [][]byte // typed records' rows
+	typed bool    // send typed records (EnableTypedRecords)
+	tslab []byte  // typed records' values
+	tlens []int32 // typed records' value lengths
 }
 
 type recordBox struct {

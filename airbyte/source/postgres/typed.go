@@ -229,11 +229,14 @@ func (tp *typedPlan) encoders() []encoder {
 	return tp.encs
 }
 
-// pgValues is one typed record: its row as PostgreSQL sent it.
+// pgValues is one typed record: its row as PostgreSQL sent it, the values
+// back to back in data (lens holds each one's length, -1 for NULL). Both
+// are carved out of shared blocks without pointers, which the garbage
+// collector does not scan.
 type pgValues struct {
 	tp   *typedPlan
-	vals [][]byte
-	size int
+	data []byte
+	lens []int32
 }
 
 var _ airbyte.RecordValues = (*pgValues)(nil)
@@ -242,16 +245,31 @@ var _ airbyte.RecordValues = (*pgValues)(nil)
 func (v *pgValues) Fields() []string { return v.tp.sp.fields }
 
 // Size is the row's size as PostgreSQL sent it.
-func (v *pgValues) Size() int { return v.size }
+func (v *pgValues) Size() int { return len(v.data) }
+
+// each calls fn with each value (nil for NULL).
+func (v *pgValues) each(fn func(i int, src []byte)) {
+	off := int32(0)
+	for i, l := range v.lens {
+		if l < 0 {
+			fn(i, nil)
+			continue
+		}
+		fn(i, v.data[off:off+l:off+l])
+		off += l
+	}
+}
 
 // AppendValues decodes the row; see airbyte.RecordValues.
 func (v *pgValues) AppendValues(dst []any) []any {
-	for i, src := range v.vals {
-		if src == nil {
+	off := int32(0)
+	for i, l := range v.lens {
+		if l < 0 {
 			dst = append(dst, nil)
 			continue
 		}
-		dst = append(dst, v.tp.decode[i](v.tp, i, src))
+		dst = append(dst, v.tp.decode[i](v.tp, i, v.data[off:off+l:off+l]))
+		off += l
 	}
 	return dst
 }
@@ -263,23 +281,25 @@ func (v *pgValues) AppendJSON(dst []byte) []byte {
 	defer tp.mu.Unlock()
 	encs := tp.encoders()
 	dst = append(dst, '{')
-	for i := range tp.sp.cols {
+	v.each(func(i int, src []byte) {
 		dst = append(dst, tp.sp.cols[i].key...)
-		src := v.vals[i]
 		if src == nil {
 			dst = append(dst, "null"...)
-			continue
+			return
 		}
 		var ok bool
 		if dst, ok = encs[i](dst, src); !ok {
 			dst = append(dst, "null"...) // not reached: such rows are sent as JSON
 		}
-	}
+	})
 	return append(dst, '}')
 }
 
-// Rows of typed records are copied into blocks of this size.
-const typedSlabSize = 256 << 10
+// Rows of typed records are copied into blocks of these sizes.
+const (
+	typedSlabSize = 256 << 10
+	typedLensSize = 8 << 10
+)
 
 // emitTyped sends a row as a typed record; it reports false when the row
 // must go as JSON.
@@ -295,24 +315,26 @@ func (rs *readStream) emitTyped(sp *streamPlan, vals [][]byte, emit func(*airbyt
 	for _, v := range vals {
 		size += len(v)
 	}
+	if size > math.MaxInt32 {
+		return false, nil
+	}
 	if cap(rs.tslab)-len(rs.tslab) < size {
 		rs.tslab = make([]byte, 0, max(typedSlabSize, size))
 	}
-	if cap(rs.tvals)-len(rs.tvals) < len(vals) {
-		rs.tvals = make([][]byte, 0, max(4096, len(vals)))
+	if cap(rs.tlens)-len(rs.tlens) < len(vals) {
+		rs.tlens = make([]int32, 0, max(typedLensSize, len(vals)))
 	}
-	start := len(rs.tvals)
+	at, lat := len(rs.tslab), len(rs.tlens)
 	for _, v := range vals {
 		if v == nil {
-			rs.tvals = append(rs.tvals, nil)
+			rs.tlens = append(rs.tlens, -1)
 			continue
 		}
-		at := len(rs.tslab)
 		rs.tslab = append(rs.tslab, v...)
-		rs.tvals = append(rs.tvals, rs.tslab[at:len(rs.tslab):len(rs.tslab)])
+		rs.tlens = append(rs.tlens, int32(len(v)))
 	}
 	b := rs.nextBox(sp)
-	b.v = pgValues{tp: tp, vals: rs.tvals[start:len(rs.tvals):len(rs.tvals)], size: size}
+	b.v = pgValues{tp: tp, data: rs.tslab[at:len(rs.tslab):len(rs.tslab)], lens: rs.tlens[lat:len(rs.tlens):len(rs.tlens)]}
 	b.r.Values = &b.v
 	if !emit(&b.m) {
 		return true, errStopped
