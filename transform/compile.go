@@ -5,8 +5,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/dataopskit/dataops/warehouse"
 )
@@ -76,7 +79,10 @@ func (p *Project) Compile(ctx context.Context, w *warehouse.Warehouse, opts Comp
 			ids = append(ids, n.UniqueID)
 		}
 	}
-	out := map[string]string{}
+	out := make(map[string]string, len(ids))
+	var mu sync.Mutex
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(runtime.GOMAXPROCS(0))
 	for _, id := range ids {
 		n, ok := p.Nodes[id]
 		if !ok {
@@ -85,11 +91,19 @@ func (p *Project) Compile(ctx context.Context, w *warehouse.Warehouse, opts Comp
 		if n.ResourceType == ResourceSeed {
 			continue
 		}
-		sql, err := c.compile(ctx, n)
-		if err != nil {
-			return nil, err
-		}
-		out[id] = sql
+		g.Go(func() error {
+			sql, err := c.compile(gctx, n)
+			if err != nil {
+				return err
+			}
+			mu.Lock()
+			out[id] = sql
+			mu.Unlock()
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
 	}
 	return out, nil
 }

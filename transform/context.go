@@ -34,6 +34,7 @@ type projectState struct {
 	w           *warehouse.Warehouse
 	execute     bool
 	tmpls       sync.Map // Jinja source → compiled template (test arguments)
+	overrides   sync.Map // generic test name → overridden by the project (bool)
 	unknownCfgs map[string]bool
 }
 
@@ -118,8 +119,8 @@ func (p *Project) setTargetGlobals() {
 }
 
 // addMacroFile compiles a macro file and records its macros.
-func (p *Project) addMacroFile(pkg *Package, abs, rpkg string) error {
-	b, err := os.ReadFile(abs)
+func (p *Project) addMacroFile(pkg *Package, abs, rpkg string, read func(string) ([]byte, error)) error {
+	b, err := read(abs)
 	if err != nil {
 		return err
 	}

@@ -8,14 +8,18 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
+	"runtime"
 	"strings"
+	"sync"
 
 	"github.com/goccy/go-yaml"
+	"golang.org/x/sync/errgroup"
 )
 
 // ErrNotSupported is matched by errors for features or targets the runner
@@ -166,6 +170,9 @@ type loader struct {
 	warned  map[string]bool
 	byName  map[string]*Node // models, seeds, snapshots, analyses by package/name
 	testIDs map[string]int
+
+	cache     sync.Map // absolute path → []byte (prefetched files)
+	yamlCache sync.Map // absolute path → yamlResult
 }
 
 // Load reads the dbt project in dir: dbt_project.yml, the profile target,
@@ -528,10 +535,13 @@ func checksum(b []byte) string {
 func (l *loader) loadFiles(pkg *Package) error {
 	pf := pkg.cfg
 	p := l.p
+	if err := l.prefetch(pkg); err != nil {
+		return err
+	}
 	// Macros (and generic tests, materializations) first.
 	macroDirs := append(append([]string{}, pf.macroPaths...), testGenericDirs(pf.testPaths)...)
 	if err := walkPaths(pkg, macroDirs, []string{".sql"}, func(abs, rp, rpkg string) error {
-		return p.addMacroFile(pkg, abs, rpkg)
+		return p.addMacroFile(pkg, abs, rpkg, l.readFile)
 	}); err != nil {
 		return err
 	}
@@ -541,7 +551,7 @@ func (l *loader) loadFiles(pkg *Package) error {
 		docsPaths = uniq(append(append(append(append([]string{}, pf.modelPaths...), pf.seedPaths...), pf.snapshotPaths...), append(pf.macroPaths, pf.analysisPaths...)...))
 	}
 	if err := walkPaths(pkg, docsPaths, []string{".md"}, func(abs, rp, rpkg string) error {
-		b, err := os.ReadFile(abs)
+		b, err := l.readFile(abs)
 		if err != nil {
 			return err
 		}
@@ -576,7 +586,7 @@ func (l *loader) loadFiles(pkg *Package) error {
 	}
 	// Snapshot blocks.
 	if err := walkPaths(pkg, pf.snapshotPaths, []string{".sql"}, func(abs, rp, rpkg string) error {
-		b, err := os.ReadFile(abs)
+		b, err := l.readFile(abs)
 		if err != nil {
 			return err
 		}
@@ -680,16 +690,71 @@ func (l *loader) newNode(pkg *Package, t ResourceType, name, abs, rp, rpkg, code
 }
 
 func (l *loader) addFileNode(pkg *Package, t ResourceType, abs, rp, rpkg string) error {
-	b, err := os.ReadFile(abs)
+	name := strings.TrimSuffix(filepath.Base(abs), filepath.Ext(abs))
+	if t == ResourceSeed {
+		// Seeds are hashed streaming, never held in memory.
+		f, err := os.Open(abs)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		h := sha256.New()
+		if _, err := io.Copy(h, f); err != nil {
+			return err
+		}
+		n := l.newNode(pkg, t, name, abs, rp, rpkg, "", nil)
+		n.Checksum = hex.EncodeToString(h.Sum(nil))
+		return l.addNode(n)
+	}
+	b, err := l.readFile(abs)
 	if err != nil {
 		return err
 	}
-	name := strings.TrimSuffix(filepath.Base(abs), filepath.Ext(abs))
-	code := string(b)
-	if t == ResourceSeed {
-		code = ""
+	return l.addNode(l.newNode(pkg, t, name, abs, rp, rpkg, string(b), b))
+}
+
+// readFile returns a file's content, prefetched when possible.
+func (l *loader) readFile(abs string) ([]byte, error) {
+	if v, ok := l.cache.Load(abs); ok {
+		return v.([]byte), nil
 	}
-	return l.addNode(l.newNode(pkg, t, name, abs, rp, rpkg, code, b))
+	return os.ReadFile(abs)
+}
+
+// prefetch reads the package's SQL and markdown files and parses its YAML
+// files in parallel, so loading is not bound by one core.
+func (l *loader) prefetch(pkg *Package) error {
+	pf := pkg.cfg
+	dirs := uniq(append(append(append(append(append(append([]string{}, pf.modelPaths...), pf.seedPaths...), pf.snapshotPaths...), pf.macroPaths...), pf.analysisPaths...), pf.testPaths...))
+	var files []string
+	if err := walkPaths(pkg, dirs, []string{".sql", ".yml", ".yaml", ".md"}, func(abs, _, _ string) error {
+		files = append(files, abs)
+		return nil
+	}); err != nil {
+		return err
+	}
+	g, _ := errgroup.WithContext(l.ctx)
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for _, f := range files {
+		g.Go(func() error {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				return err
+			}
+			l.cache.Store(f, b)
+			if strings.HasSuffix(f, ".yml") || strings.HasSuffix(f, ".yaml") {
+				m, err := parseYAML(b, rel(l.rootDir, f))
+				l.yamlCache.Store(f, yamlResult{m, err})
+			}
+			return nil
+		})
+	}
+	return g.Wait()
+}
+
+type yamlResult struct {
+	m   map[string]any
+	err error
 }
 
 func (l *loader) addNode(n *Node) error {
@@ -711,7 +776,13 @@ func (l *loader) addNode(n *Node) error {
 
 func (l *loader) loadProperties(pkg *Package, abs string) error {
 	display := rel(l.rootDir, abs)
-	m, err := readYAML(abs, display)
+	var m map[string]any
+	var err error
+	if v, ok := l.yamlCache.Load(abs); ok {
+		m, err = v.(yamlResult).m, v.(yamlResult).err
+	} else {
+		m, err = readYAML(abs, display)
+	}
 	if err != nil {
 		return err
 	}
@@ -753,7 +824,7 @@ func (l *loader) loadProperties(pkg *Package, abs string) error {
 				n.parsed["tags"] = append(asStrings(n.parsed["tags"]), t...)
 			}
 			n.Columns = parseColumns(em["columns"])
-			if err := l.addTests(pkg, display, n.UniqueID, n.Name, "ref('"+n.Name+"')", em, nil); err != nil {
+			if err := l.addTests(pkg, display, n.UniqueID, n.Name, "ref('"+n.Name+"')", em, []string{"ref", n.Name}); err != nil {
 				return err
 			}
 		}
@@ -803,7 +874,7 @@ func (l *loader) loadProperties(pkg *Package, abs string) error {
 				return &LoadError{File: display, Msg: fmt.Sprintf("source %s.%s is defined twice", sname, tname)}
 			}
 			l.p.Sources[id] = src
-			if err := l.addTests(pkg, display, id, sname+"_"+tname, "source('"+sname+"', '"+tname+"')", tm, nil); err != nil {
+			if err := l.addTests(pkg, display, id, sname+"_"+tname, "source('"+sname+"', '"+tname+"')", tm, []string{"source", sname, tname}); err != nil {
 				return err
 			}
 		}
@@ -866,9 +937,13 @@ var nonWord = regexp.MustCompile(`[^0-9A-Za-z_]+`)
 
 // addTests generates the data tests of a model, seed, snapshot or source
 // table entry (its own tests and its columns' tests).
-func (l *loader) addTests(pkg *Package, file, attached, baseName, modelExpr string, entry map[string]any, _ []string) error {
+func (l *loader) addTests(pkg *Package, file, attached, baseName, modelExpr string, entry map[string]any, model []string) error {
 	add := func(spec any, column string, quote bool) error {
-		return l.addGenericTest(pkg, file, attached, baseName, modelExpr, spec, column, quote)
+		n, err := l.addGenericTest(pkg, file, attached, baseName, modelExpr, spec, column, quote)
+		if n != nil {
+			n.testModel = model
+		}
+		return err
 	}
 	for _, key := range []string{"tests", "data_tests"} {
 		for _, s := range asList(entry[key]) {
@@ -892,7 +967,7 @@ func (l *loader) addTests(pkg *Package, file, attached, baseName, modelExpr stri
 	return nil
 }
 
-func (l *loader) addGenericTest(pkg *Package, file, attached, baseName, modelExpr string, spec any, column string, quote bool) error {
+func (l *loader) addGenericTest(pkg *Package, file, attached, baseName, modelExpr string, spec any, column string, quote bool) (*Node, error) {
 	var name string
 	var args map[string]any
 	switch s := spec.(type) {
@@ -906,7 +981,7 @@ func (l *loader) addGenericTest(pkg *Package, file, attached, baseName, modelExp
 				args = s
 				break
 			}
-			return &LoadError{File: file, Msg: fmt.Sprintf("a test must be a name or a mapping with one key, got keys %s", strings.Join(sortedKeys(s), ", "))}
+			return nil, &LoadError{File: file, Msg: fmt.Sprintf("a test must be a name or a mapping with one key, got keys %s", strings.Join(sortedKeys(s), ", "))}
 		}
 		for k, v := range s {
 			name = k
@@ -916,7 +991,7 @@ func (l *loader) addGenericTest(pkg *Package, file, attached, baseName, modelExp
 			args = map[string]any{}
 		}
 	default:
-		return &LoadError{File: file, Msg: fmt.Sprintf("a test must be a name or a mapping, got %s", kindOf(spec))}
+		return nil, &LoadError{File: file, Msg: fmt.Sprintf("a test must be a name or a mapping, got %s", kindOf(spec))}
 	}
 	// Copy, and pull out config and the "arguments" block.
 	kw := map[string]any{}
@@ -993,7 +1068,7 @@ func (l *loader) addGenericTest(pkg *Package, file, attached, baseName, modelExp
 	}
 	id := "test." + pkg.Name + "." + tname + "." + hash
 	if l.testIDs[id] > 0 {
-		return nil
+		return nil, nil
 	}
 	l.testIDs[id]++
 	n := &Node{
@@ -1018,7 +1093,7 @@ func (l *loader) addGenericTest(pkg *Package, file, attached, baseName, modelExp
 	}
 	n.RawCode = "{{ " + macro + "(**_dbt_generic_test_kwargs) }}"
 	l.p.Nodes[id] = n
-	return nil
+	return n, nil
 }
 
 func flattenArg(v any) string {

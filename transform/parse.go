@@ -148,6 +148,15 @@ func (p *Project) compileTemplate(n *Node) (*jinja.Template, error) {
 		// Keep line numbers of snapshot blocks right in errors.
 		src = strings.Repeat("\n", n.Line-1) + src
 	}
+	if n.Test != nil && n.Test.Name != "" {
+		// Generic tests share their one-line template.
+		t, err := p.cachedTemplate(src)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		n.tmpl = t
+		return t, nil
+	}
 	t, err := p.jenv.Compile(name, src)
 	if err != nil {
 		return nil, err
@@ -171,7 +180,13 @@ func (p *Project) parseNode(ctx context.Context, n *Node) error {
 		}
 		vars["_dbt_generic_test_kwargs"] = kw
 	}
-	if _, err := t.Render(rctx, vars); err != nil {
+	if p.builtinTest(n) {
+		// dbt's own generic tests call neither ref nor config: their
+		// arguments were all the parse render needed.
+	} else if _, err := t.Render(rctx, vars); err != nil {
+		if n.Test != nil {
+			return fmt.Errorf("%s: test %s: %w", n.yamlKey, n.Name, err)
+		}
 		return err
 	}
 	n.Refs = st.refs
@@ -186,11 +201,30 @@ func (p *Project) parseNode(ctx context.Context, n *Node) error {
 	return nil
 }
 
+// builtinTest reports whether n is one of dbt's four generic tests that no
+// project or package overrides.
+func (p *Project) builtinTest(n *Node) bool {
+	if n.Test == nil || n.Test.Namespace != "" {
+		return false
+	}
+	switch n.Test.Name {
+	case "unique", "not_null", "accepted_values", "relationships":
+	default:
+		return false
+	}
+	v, ok := p.state.overrides.Load(n.Test.Name)
+	if !ok {
+		v = p.overridden("test_" + n.Test.Name)
+		p.state.overrides.Store(n.Test.Name, v)
+	}
+	return !v.(bool)
+}
+
 // nodeVars are the per-node names of a render: this, model, and the node's
 // own package name for macros.
 func (p *Project) nodeVars(n *Node) map[string]any {
 	vars := map[string]any{
-		"model": p.modelDict(n),
+		"model": modelObj{n},
 	}
 	if n.Alias != "" {
 		vars["this"] = p.nodeRelation(n)
@@ -198,6 +232,26 @@ func (p *Project) nodeVars(n *Node) map[string]any {
 		vars["this"] = p.relation(p.Target.Database, p.Target.Schema, n.Name, "table")
 	}
 	return vars
+}
+
+// modelObj is the Jinja `model`: the node's attributes, built on access.
+type modelObj struct{ n *Node }
+
+// GetAttr implements jinja.Object.
+func (m modelObj) GetAttr(name string) (any, bool) {
+	if name == "get" {
+		return jinja.Func(func(args []any, _ map[string]any) (any, error) {
+			if v, ok := m.n.project.modelDict(m.n)[asString(firstArg(args))]; ok {
+				return v, nil
+			}
+			if len(args) > 1 {
+				return args[1], nil
+			}
+			return nil, nil
+		}), true
+	}
+	v, ok := m.n.project.modelDict(m.n)[name]
+	return v, ok
 }
 
 func (p *Project) modelDict(n *Node) map[string]any {
@@ -232,6 +286,14 @@ func (p *Project) testKwargs(ctx context.Context, n *Node) (map[string]any, erro
 			out[k] = v
 			continue
 		}
+		if k == "model" && n.testModel != nil {
+			m, err := p.testModelArg(ctx, n)
+			if err != nil {
+				return nil, err
+			}
+			out[k] = m
+			continue
+		}
 		r, err := p.renderKwarg(ctx, n, v)
 		if err != nil {
 			return nil, fmt.Errorf("%s: test %s argument %s: %w", n.OriginalFilePath, n.Name, k, err)
@@ -239,6 +301,45 @@ func (p *Project) testKwargs(ctx context.Context, n *Node) (map[string]any, erro
 		out[k] = r
 	}
 	return out, nil
+}
+
+// testModelArg is a generic test's model argument — dbt's
+// {{ get_where_subquery(ref('x')) }} — resolved without a render.
+func (p *Project) testModelArg(ctx context.Context, n *Node) (any, error) {
+	st := stateOf(ctx)
+	tm := n.testModel
+	if st.parse {
+		if tm[0] == "ref" {
+			st.refs = append(st.refs, []string{tm[1]})
+		} else {
+			st.srcs = append(st.srcs, [2]string{tm[1], tm[2]})
+		}
+		return p.relation(p.Target.Database, p.Target.Schema, tm[len(tm)-1], "table"), nil
+	}
+	var rel Relation
+	if tm[0] == "ref" {
+		t, err := p.resolveRef(n, "", tm[1])
+		if err != nil {
+			return nil, err
+		}
+		if st.refRel != nil {
+			if rel, err = st.refRel(t); err != nil {
+				return nil, err
+			}
+		} else {
+			rel = p.nodeRelation(t)
+		}
+	} else {
+		s, err := p.resolveSource(n, tm[1], tm[2])
+		if err != nil {
+			return nil, err
+		}
+		rel = p.relation(s.Database, s.Schema, s.Identifier, "table")
+	}
+	if where := asString(n.Config.Raw["where"]); where != "" {
+		return materialize.WhereSubquery(rel.String(), where), nil
+	}
+	return rel, nil
 }
 
 func (p *Project) renderKwarg(ctx context.Context, n *Node, v any) (any, error) {

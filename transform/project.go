@@ -163,6 +163,10 @@ type Node struct {
 	yamlKey string // property file line for tests, for errors
 	parsed  map[string]any
 	ucfg    map[string]any // config() from the parse render
+	// testModel is what a generic test is attached to: ["ref", name] or
+	// ["source", source, table]; its `model` argument is resolved from it
+	// without a render.
+	testModel []string
 }
 
 // Relation returns the node's warehouse relation.

@@ -53,7 +53,7 @@ func copyDir(t *testing.T, src string) string {
 
 // writeProject writes files (path → content) into a new directory; a
 // profiles.yml with an in-directory DuckDB target is added unless given.
-func writeProject(t *testing.T, files map[string]string) string {
+func writeProject(t testing.TB, files map[string]string) string {
 	t.Helper()
 	dir := t.TempDir()
 	if _, ok := files["profiles.yml"]; !ok {
