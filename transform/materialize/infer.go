@@ -48,16 +48,13 @@ func (c *inference) observe(s string) {
 		return // null for every type
 	}
 	if c.number {
-		if r, places, ok := parseNumber(t); ok {
-			if places > c.decimals {
-				c.decimals = places
-			}
-			if r.IsInt() {
-				if !r.Num().IsInt64() {
-					c.huge = true
-				} else if n := r.Num().Int64(); n > math.MaxInt32 || n < math.MinInt32 {
-					c.wide = true
-				}
+		if n, ok := parseNumber(t); ok {
+			c.decimals = max(c.decimals, n.places)
+			switch {
+			case n.huge:
+				c.huge = true
+			case n.isInt && (n.i > math.MaxInt32 || n.i < math.MinInt32):
+				c.wide = true
 			}
 		} else {
 			c.number = false
@@ -113,11 +110,39 @@ func (c *inference) result() (SeedType, string) {
 
 var currencySymbols = []string{"$", "€", "£", "¥", "₹", "₩", "₽", "¢"}
 
+// number is a value parsed as agate's Number.
+type number struct {
+	text   string // sign and digits, without currency, percent or group signs
+	places int    // digits after the point once trailing zeros are dropped
+	isInt  bool   // integral and within int64: then i holds it
+	huge   bool   // integral beyond int64
+	i      int64
+	hasExp bool
+}
+
+// rat returns the exact value.
+func (n number) rat() *big.Rat {
+	r, _ := new(big.Rat).SetString(n.text)
+	return r
+}
+
+// float returns the nearest float64 (±Inf beyond its range, as ParseFloat
+// reports it).
+func (n number) float() float64 {
+	f, _ := strconv.ParseFloat(n.text, 64)
+	return f
+}
+
+// decimal renders the value with at least scale digits after the point.
+func (n number) decimal(scale int) string {
+	return n.rat().FloatString(max(scale, n.places))
+}
+
 // parseNumber parses a value as agate's Number does (sign, surrounding
 // percent signs, a currency symbol, then a Python Decimal, then the same
-// without group separators) and returns it with its count of digits after
-// the point once trailing zeros are dropped (agate's MaxPrecision).
-func parseNumber(s string) (*big.Rat, int, bool) {
+// without group separators) and counts its digits after the point once
+// trailing zeros are dropped (agate's MaxPrecision).
+func parseNumber(s string) (number, bool) {
 	d := strings.Trim(s, "%")
 	neg := false
 	if strings.HasPrefix(d, "-") {
@@ -133,71 +158,98 @@ func parseNumber(s string) (*big.Rat, int, bool) {
 			break
 		}
 	}
-	r, places, ok := parseDecimal(d)
-	if !ok {
-		r, places, ok = parseDecimal(strings.ReplaceAll(d, ",", ""))
+	n, ok := parseDecimal(d)
+	if !ok && strings.Contains(d, ",") {
+		n, ok = parseDecimal(strings.ReplaceAll(d, ",", ""))
 	}
 	if !ok {
-		return nil, 0, false
+		return number{}, false
 	}
 	if neg {
-		r.Neg(r)
+		if strings.HasPrefix(n.text, "-") {
+			n.text = n.text[1:]
+		} else {
+			n.text = "-" + strings.TrimPrefix(n.text, "+")
+		}
+		n.i = -n.i
 	}
-	return r, places, true
+	return n, true
 }
 
 // parseDecimal accepts Python's finite Decimal syntax: [sign] digits with an
 // optional point and optional exponent.
-func parseDecimal(s string) (*big.Rat, int, bool) {
+func parseDecimal(s string) (number, bool) {
 	i := 0
+	negative := false
 	if i < len(s) && (s[i] == '+' || s[i] == '-') {
+		negative = s[i] == '-'
 		i++
 	}
-	var digits strings.Builder
-	intDigits, fracDigits := 0, 0
+	intStart := i
 	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-		digits.WriteByte(s[i])
 		i++
-		intDigits++
 	}
+	intPart := s[intStart:i]
+	fracPart := ""
 	if i < len(s) && s[i] == '.' {
 		i++
+		fs := i
 		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-			digits.WriteByte(s[i])
 			i++
-			fracDigits++
 		}
+		fracPart = s[fs:i]
 	}
-	if intDigits+fracDigits == 0 {
-		return nil, 0, false
+	if intPart == "" && fracPart == "" {
+		return number{}, false
 	}
 	exp := 0
+	hasExp := false
 	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
 		e, err := strconv.Atoi(s[i+1:])
-		if err != nil || s[i+1:] == "" || strings.HasPrefix(s[i+1:], "+-") {
-			return nil, 0, false
+		if err != nil || s[i+1:] == "" || e > 1000 || e < -1000 {
+			return number{}, false
 		}
-		exp, i = e, len(s)
+		exp, i, hasExp = e, len(s), true
 	}
 	if i != len(s) {
-		return nil, 0, false
+		return number{}, false
 	}
-	r, ok := new(big.Rat).SetString(s)
-	if !ok {
-		return nil, 0, false
-	}
-	// Normalize: drop trailing zeros of the digits, as Decimal.normalize.
-	ds := strings.TrimLeft(digits.String(), "0")
-	e := exp - fracDigits
-	for strings.HasSuffix(ds, "0") {
-		ds = ds[:len(ds)-1]
+	// Normalize: significant digits and exponent, trailing zeros dropped,
+	// as Decimal.normalize.
+	digits := strings.TrimLeft(intPart+fracPart, "0")
+	e := exp - len(fracPart)
+	for len(digits) > 0 && digits[len(digits)-1] == '0' {
+		digits = digits[:len(digits)-1]
 		e++
 	}
-	places := 0
-	if ds != "" && e < 0 {
-		places = -e
+	n := number{text: s, hasExp: hasExp}
+	if digits == "" {
+		n.isInt = true
+		return n, true
 	}
-	return r, places, true
+	if e < 0 {
+		n.places = -e
+		return n, true
+	}
+	// Integral: digits followed by e zeros.
+	if len(digits)+e <= 18 {
+		v, _ := strconv.ParseInt(digits, 10, 64)
+		for range e {
+			v *= 10
+		}
+		if negative {
+			v = -v
+		}
+		n.isInt, n.i = true, v
+		return n, true
+	}
+	r, _ := new(big.Rat).SetString(s)
+	if r.Num().IsInt64() {
+		n.isInt, n.i = true, r.Num().Int64()
+	} else {
+		n.huge = true
+	}
+	return n, true
 }
 
 // parseDate accepts %Y-%m-%d as Python's strptime does (month and day of one

@@ -356,34 +356,30 @@ func valueConverter(t warehouse.Type) func(string) (any, error) {
 	switch t.Kind {
 	case warehouse.KindInteger:
 		return func(s string) (any, error) {
-			r, _, ok := parseNumber(strings.TrimSpace(s))
-			if !ok || !r.IsInt() || !r.Num().IsInt64() {
+			n, ok := parseNumber(strings.TrimSpace(s))
+			if !ok || !n.isInt {
 				return nil, bad(s)
 			}
-			return r.Num().Int64(), nil
+			return n.i, nil
 		}
 	case warehouse.KindDecimal:
 		return func(s string) (any, error) {
-			r, places, ok := parseNumber(strings.TrimSpace(s))
+			n, ok := parseNumber(strings.TrimSpace(s))
 			if !ok {
 				return nil, bad(s)
 			}
-			if places < t.Scale {
-				places = t.Scale
-			}
-			return r.FloatString(places), nil
+			return n.decimal(t.Scale), nil
 		}
 	case warehouse.KindFloat:
 		return func(s string) (any, error) {
-			r, _, ok := parseNumber(strings.TrimSpace(s))
+			n, ok := parseNumber(strings.TrimSpace(s))
 			if !ok {
 				if f, err := strconv.ParseFloat(strings.TrimSpace(s), 64); err == nil {
 					return f, nil
 				}
 				return nil, bad(s)
 			}
-			f, _ := r.Float64()
-			return f, nil
+			return n.float(), nil
 		}
 	case warehouse.KindBoolean:
 		return func(s string) (any, error) {
