@@ -278,9 +278,9 @@ func (s *Session) reupload(ctx context.Context, so *sessionObject) (ObjectInfo, 
 			return ObjectInfo{}, fmt.Errorf("re-upload object %s from %s: %w", so.info.ID, so.path, err)
 		}
 		defer f.Close()
-		return s.r.upload(ctx, so.info.ID, f, so.info.Bytes, meta, true)
+		return s.r.upload(ctx, so.info.ID, f, so.info.Bytes, meta, true, nil)
 	}
-	return s.r.upload(ctx, so.info.ID, bytes.NewReader(so.data), so.info.Bytes, meta, true)
+	return s.r.upload(ctx, so.info.ID, bytes.NewReader(so.data), so.info.Bytes, meta, true, nil)
 }
 
 func (s *Session) commit(ctx context.Context, m *Manifest) (string, error) {

@@ -65,6 +65,10 @@ func (r *repo) putFileInner(ctx context.Context, path string, meta ObjectMeta) (
 		return ObjectInfo{}, fmt.Errorf("put %s: %w", path, err)
 	}
 	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return ObjectInfo{}, fmt.Errorf("put %s: %w", path, err)
+	}
 	h := r.newIDHash()
 	n, err := io.Copy(h, f)
 	if err != nil {
@@ -74,7 +78,11 @@ func (r *repo) putFileInner(ctx context.Context, path string, meta ObjectMeta) (
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return ObjectInfo{}, fmt.Errorf("put %s: %w", path, err)
 	}
-	info, err := r.upload(ctx, id, io.LimitReader(f, n+1), n, meta, false)
+	unchanged := func() bool {
+		st2, err := f.Stat()
+		return err == nil && st2.Size() == st.Size() && st2.ModTime().Equal(st.ModTime()) && st.Size() == n
+	}
+	info, err := r.upload(ctx, id, io.LimitReader(f, n+1), n, meta, false, unchanged)
 	if err != nil {
 		return info, fmt.Errorf("put %s: %w", path, err)
 	}
@@ -86,7 +94,7 @@ func (r *repo) putBytes(ctx context.Context, data []byte, meta ObjectMeta) (Obje
 	h := r.newIDHash()
 	h.Write(data)
 	id := hex.EncodeToString(h.Sum(nil))
-	info, err := r.upload(ctx, id, bytes.NewReader(data), int64(len(data)), meta, false)
+	info, err := r.upload(ctx, id, bytes.NewReader(data), int64(len(data)), meta, false, nil)
 	return info, o.done(err, Event{Subject: id, Rows: info.Rows, Bytes: info.Bytes, Objects: 1})
 }
 
@@ -102,9 +110,10 @@ func (c *countWriter) Write(p []byte) (int, error) {
 }
 
 // upload stores plaintext src (size bytes, hashing to id) as data object id
-// unless it exists (or force). The content is re-hashed while streaming and
-// the write is abandoned if it no longer matches id.
-func (r *repo) upload(ctx context.Context, id string, src io.Reader, size int64, meta ObjectMeta, force bool) (ObjectInfo, error) {
+// unless it exists (or force). With unchanged == nil the content is re-hashed
+// while streaming; otherwise unchanged (e.g. a file's size and mtime) is asked
+// after streaming. Either way the write is abandoned if the source changed.
+func (r *repo) upload(ctx context.Context, id string, src io.Reader, size int64, meta ObjectMeta, force bool, unchanged func() bool) (ObjectInfo, error) {
 	if meta.Kind == "" {
 		meta.Kind = "parquet"
 	}
@@ -133,12 +142,16 @@ func (r *repo) upload(ctx context.Context, id string, src io.Reader, size int64,
 		bw.Close()
 		return info, err
 	}
-	h := r.newIDHash()
-	n, err := io.Copy(sw, io.TeeReader(src, h))
+	var h hash.Hash
+	if unchanged == nil {
+		h = r.newIDHash()
+		src = io.TeeReader(src, h)
+	}
+	n, err := io.Copy(sw, src)
 	if err == nil {
 		err = sw.Close()
 	}
-	if err == nil && (n != size || hex.EncodeToString(h.Sum(nil)) != id) {
+	if err == nil && (n != size || (h != nil && hex.EncodeToString(h.Sum(nil)) != id) || (unchanged != nil && !unchanged())) {
 		err = fmt.Errorf("object %s: the source changed while it was stored", id)
 	}
 	if err != nil {

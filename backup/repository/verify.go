@@ -83,11 +83,24 @@ func (s *sparseFile) ReadAt(p []byte, off int64) (int, error) {
 	return n, nil
 }
 
-// tailWriter keeps the first and last bytes written.
+// tailWriter keeps the first and last bytes written. When the total size is
+// known in advance, it copies only the bytes of the tail window; otherwise it
+// keeps a ring of the last verifyTail bytes.
 type tailWriter struct {
 	head []byte
+	size int64 // expected total, or -1
+	tail []byte
 	ring []byte
+	pos  int // next write position in ring
 	n    int64
+}
+
+func newTailWriter(size int64) *tailWriter {
+	t := &tailWriter{size: size}
+	if size >= 0 {
+		t.tail = make([]byte, 0, min(size, verifyTail))
+	}
+	return t
 }
 
 func (t *tailWriter) Write(p []byte) (int, error) {
@@ -96,23 +109,39 @@ func (t *tailWriter) Write(p []byte) (int, error) {
 		c := min(verifyHead-len(t.head), len(p))
 		t.head = append(t.head, p[:c]...)
 	}
-	if len(p) >= verifyTail {
-		t.ring = append(t.ring[:0], p[len(p)-verifyTail:]...)
-	} else {
-		t.ring = append(t.ring, p...)
-		if len(t.ring) > 2*verifyTail {
-			t.ring = append(t.ring[:0], t.ring[len(t.ring)-verifyTail:]...)
-		}
-	}
+	start := t.n
 	t.n += int64(l)
+	if t.size >= 0 && t.n <= t.size {
+		from := t.size - int64(cap(t.tail)) // the tail window starts here
+		if t.n > from {
+			skip := max(0, from-start)
+			t.tail = append(t.tail, p[skip:]...)
+		}
+		return l, nil
+	}
+	t.size = -1 // longer than announced: fall back to the ring
+	if t.ring == nil {
+		t.ring = make([]byte, verifyTail)
+	}
+	if len(p) > verifyTail {
+		p = p[len(p)-verifyTail:]
+	}
+	c := copy(t.ring[t.pos:], p)
+	copy(t.ring, p[c:])
+	t.pos = (t.pos + len(p)) % verifyTail
 	return l, nil
 }
 
 func (t *tailWriter) file() *sparseFile {
-	tail := t.ring
-	if len(tail) > verifyTail {
-		tail = tail[len(tail)-verifyTail:]
+	if t.ring == nil {
+		return &sparseFile{size: t.n, head: t.head, tail: t.tail}
 	}
+	keep := min(t.n, verifyTail)
+	tail := make([]byte, 0, keep)
+	if t.n >= verifyTail {
+		tail = append(tail, t.ring[t.pos:]...)
+	}
+	tail = append(tail, t.ring[:t.pos]...)
 	return &sparseFile{size: t.n, head: t.head, tail: tail}
 }
 
@@ -392,7 +421,11 @@ func (v *verifier) readObject(ctx context.Context, oid string, ix ObjectInfo) (i
 		return 0, -1, err
 	}
 	defer rc.Close()
-	tw := &tailWriter{}
+	size := int64(-1)
+	if ix.Bytes > 0 {
+		size = ix.Bytes
+	}
+	tw := newTailWriter(size)
 	n, err := io.Copy(tw, rc)
 	if err != nil {
 		return n, -1, err
