@@ -11,6 +11,12 @@ func hasGlob(s string) bool { return strings.ContainsAny(s, "*?[]") }
 // and '.'), '?' one character, "[seq]" one character of seq, "[!seq]" one
 // character not in seq. A '[' without a closing ']' matches itself.
 func fnmatch(name, pat string) bool {
+	if pat == "*" {
+		return true
+	}
+	if !hasGlob(pat) {
+		return name == pat
+	}
 	n := []rune(name)
 	p := []rune(pat)
 	// Iterative matcher with single-star backtracking, as for globs.

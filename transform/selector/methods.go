@@ -31,8 +31,9 @@ func (e *evaluator) search(c *Criterion) (set, error) {
 	}
 	switch c.Method {
 	case "fqn":
+		m := newFQNMatcher(v)
 		each(func(rt string) bool { return rt != Source && rt != Exposure && rt != Metric }, func(n Node) bool {
-			return fqnMatch(n.FQN(), v)
+			return m.match(n.FQN())
 		})
 	case "tag":
 		each(all, func(n Node) bool {
@@ -168,28 +169,52 @@ func knownResourceType(t string) bool {
 	return false
 }
 
-// fqnMatch is dbt's qualified-name match: the selector equals the node's
+// fqnMatcher is dbt's qualified-name match: the selector equals the node's
 // name, or its dot-separated parts are a prefix of the flattened fqn, the
 // part with the first wildcard and everything after it matched as one glob
 // against the rest of the fqn.
-func fqnMatch(fqn []string, sel string) bool {
+type fqnMatcher struct {
+	sel   string
+	parts []string
+	glob  int    // index of the first part with a wildcard, or -1
+	rest  string // the selector from that part on
+	all   bool   // the selector is "*"
+}
+
+func newFQNMatcher(sel string) *fqnMatcher {
+	m := &fqnMatcher{sel: sel, parts: strings.Split(sel, "."), glob: -1, all: sel == "*"}
+	for i, p := range m.parts {
+		if hasGlob(p) {
+			m.glob, m.rest = i, strings.Join(m.parts[i:], ".")
+			break
+		}
+	}
+	return m
+}
+
+func (m *fqnMatcher) match(fqn []string) bool {
 	if len(fqn) == 0 {
 		return false
 	}
-	if fqn[len(fqn)-1] == sel {
+	if m.all || fqn[len(fqn)-1] == m.sel {
 		return true
 	}
-	var flat []string
+	flat := fqn
 	for _, seg := range fqn {
-		flat = append(flat, strings.Split(seg, ".")...)
+		if strings.Contains(seg, ".") {
+			flat = nil
+			for _, seg := range fqn {
+				flat = append(flat, strings.Split(seg, ".")...)
+			}
+			break
+		}
 	}
-	parts := strings.Split(sel, ".")
-	if len(flat) < len(parts) {
+	if len(flat) < len(m.parts) {
 		return false
 	}
-	for i, p := range parts {
-		if hasGlob(p) {
-			return fnmatch(strings.Join(flat[i:], "."), strings.Join(parts[i:], "."))
+	for i, p := range m.parts {
+		if i == m.glob {
+			return fnmatch(strings.Join(flat[i:], "."), m.rest)
 		}
 		if flat[i] != p {
 			return false

@@ -248,7 +248,10 @@ func difference(a set, others ...set) set {
 // (depth < 0: no limit), not including start itself unless reached again.
 func walk(start set, next func(string) []string, depth int) set {
 	out := set{}
-	frontier := start.sorted()
+	frontier := make([]string, 0, len(start))
+	for id := range start {
+		frontier = append(frontier, id)
+	}
 	for step := 0; len(frontier) > 0 && (depth < 0 || step < depth); step++ {
 		var nextFrontier []string
 		for _, id := range frontier {
