@@ -44,9 +44,23 @@ func FingerprintTable(ctx context.Context, w *warehouse.Warehouse, rel warehouse
 }
 
 func fingerprintQuery(ctx context.Context, w rowSource, rel warehouse.Relation, cols []warehouse.Column) (Fingerprint, error) {
+	return fingerprintFrom(ctx, w, rel.String(), w.Dialect().QuoteRelation(rel), cols)
+}
+
+// fingerprintFrom fingerprints the rows of a FROM clause (a quoted relation).
+func fingerprintFrom(ctx context.Context, w rowSource, rel, from string, cols []warehouse.Column) (Fingerprint, error) {
 	var fp Fingerprint
 	h := NewRowHasher(cols)
-	for rec, err := range w.Rows(ctx, selectSQL(w.Dialect(), rel, cols)) {
+	var q strings.Builder
+	q.WriteString("SELECT ")
+	for i, c := range cols {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString(w.Dialect().QuoteIdentifier(c.Name))
+	}
+	q.WriteString(" FROM " + from)
+	for rec, err := range w.Rows(ctx, q.String()) {
 		if err != nil {
 			return fp, fmt.Errorf("backup: fingerprint %s: %w", rel, err)
 		}
