@@ -137,4 +137,3 @@ func TestSchedulerRunsWithoutOverlap(t *testing.T) {
 		t.Fatalf("events lack a skipped run or a finished backup: %+v", events)
 	}
 }
-
