@@ -404,3 +404,52 @@ func TestAmbiguousPrefix(t *testing.T) {
 		t.Fatalf("missing id: %v", err)
 	}
 }
+
+func TestOpenS3URL(t *testing.T) {
+	ctx := context.Background()
+	t.Setenv("AWS_ACCESS_KEY_ID", "test")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
+	u := "s3://backups?endpoint=" + repotest.S3Endpoint(t, "backups") + "&use_path_style=true&region=us-east-1&prefix=team/wh/"
+	r, err := repository.Init(ctx, u, repository.InitOptions{Options: repository.Options{Passphrase: pass}, KDFParams: fastKDF})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, _ := backup(t, r, time.Now(), nil, writeParquet(t, t.TempDir(), 0, 5))
+	r.Close()
+	r, err = repository.Open(ctx, u, repository.OpenOptions{Options: repository.Options{Passphrase: pass}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	rep, err := r.Verify(ctx, repository.VerifyOptions{ReadData: true})
+	if err != nil || !rep.OK() || rep.Snapshots != 1 {
+		t.Fatalf("verify over s3 URL: %+v %v", rep, err)
+	}
+	if _, err := r.LoadManifest(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestFailedCommitWritesNothing(t *testing.T) {
+	ctx := context.Background()
+	b := memblob.OpenBucket(nil)
+	r := initRepo(t, b, "", pass)
+	ghost := repository.ObjectInfo{ID: strings.Repeat("ab", 32), Rows: 1}
+	for name, m := range map[string]*repository.Manifest{
+		"missing object": {Tables: tables(ghost)},
+		"missing base":   {Tables: deltaTables(strings.Repeat("cd", 32))},
+		"missing parent": {Parent: strings.Repeat("ef", 32)},
+		"bad tables":     {Tables: json.RawMessage(`[{"schema":"raw","name":"t","data":{"mode":"sideways"}}]`)},
+	} {
+		_, err := r.NewSession().Commit(ctx, m)
+		if err == nil {
+			t.Fatalf("%s: committed", name)
+		}
+		if name != "bad tables" && !errors.Is(err, repository.ErrNotFound) {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if keys := listKeys(t, b, ""); len(keys) != 2 { // config and the key file
+			t.Fatalf("%s: left %v", name, keys)
+		}
+	}
+}

@@ -28,25 +28,38 @@ import (
 	"github.com/dataopskit/dataops/backup/repository"
 )
 
+// S3Endpoint starts a gofakes3 server for the test, creates bucketName in it
+// and returns the endpoint URL, for s3:// URLs such as
+// "s3://NAME?endpoint=URL&use_path_style=true&region=us-east-1" (credentials
+// then come from the environment: set AWS_ACCESS_KEY_ID and
+// AWS_SECRET_ACCESS_KEY to anything). The server stops when the test ends.
+func S3Endpoint(t testing.TB, bucketName string) string {
+	t.Helper()
+	faker := gofakes3.New(s3mem.New())
+	srv := httptest.NewServer(faker.Server())
+	t.Cleanup(srv.Close)
+	if _, err := newClient(srv.URL).CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String(bucketName)}); err != nil {
+		t.Fatalf("gofakes3: create bucket %s: %v", bucketName, err)
+	}
+	return srv.URL
+}
+
+func newClient(endpoint string) *s3.Client {
+	return s3.New(s3.Options{
+		Region:       "us-east-1",
+		BaseEndpoint: aws.String(endpoint),
+		UsePathStyle: true,
+		Credentials:  credentials.NewStaticCredentialsProvider("test", "test", ""),
+	})
+}
+
 // S3 starts a gofakes3 server for the test and returns a bucket named
 // bucketName opened through s3blob (path-style, static credentials), and the
 // SDK client. Both are closed when the test ends.
 func S3(t testing.TB, bucketName string) (*blob.Bucket, *s3.Client) {
 	t.Helper()
-	faker := gofakes3.New(s3mem.New())
-	srv := httptest.NewServer(faker.Server())
-	t.Cleanup(srv.Close)
-	client := s3.New(s3.Options{
-		Region:       "us-east-1",
-		BaseEndpoint: aws.String(srv.URL),
-		UsePathStyle: true,
-		Credentials:  credentials.NewStaticCredentialsProvider("test", "test", ""),
-	})
-	ctx := context.Background()
-	if _, err := client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucketName)}); err != nil {
-		t.Fatalf("gofakes3: create bucket %s: %v", bucketName, err)
-	}
-	b, err := s3blob.OpenBucket(ctx, client, bucketName, nil)
+	client := newClient(S3Endpoint(t, bucketName))
+	b, err := s3blob.OpenBucket(context.Background(), client, bucketName, nil)
 	if err != nil {
 		t.Fatalf("s3blob: open bucket %s: %v", bucketName, err)
 	}
