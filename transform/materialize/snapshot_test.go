@@ -154,3 +154,26 @@ func TestSnapshotSchemaAndErrors(t *testing.T) {
 		}
 	})
 }
+
+func TestSnapshotValidToCurrent(t *testing.T) {
+	ctx := context.Background()
+	each(t, func(t *testing.T, e engine) {
+		src := e.q("src")
+		mustExec(t, e.w, "create table "+src+" (id integer, name text, updated_at timestamp)",
+			"insert into "+src+" values (1, 'a', timestamp '2024-01-01 00:00:00'), (2, 'b', timestamp '2024-01-01 00:00:00')")
+		cfg := SnapshotConfig{Strategy: "timestamp", UniqueKey: []string{"id"}, UpdatedAt: "updated_at", HardDeletes: "invalidate",
+			ValidToCurrent: "cast('9999-12-31 00:00:00' as timestamp)"}
+		for _, step := range []string{"", "update " + src + " set name = 'A', updated_at = timestamp '2024-02-01 00:00:00' where id = 1; delete from " + src + " where id = 2"} {
+			for _, stmt := range strings.Split(step, "; ") {
+				if stmt != "" {
+					mustExec(t, e.w, stmt)
+				}
+			}
+			if _, err := Snapshot(ctx, e.w, e.rel("snap"), "select * from "+src, cfg); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got := rows(t, e.w, "select id, name, case when dbt_valid_to > timestamp '9000-01-01 00:00:00' then 'current' when dbt_valid_to > timestamp '2025-01-01 00:00:00' then 'now' else cast(dbt_valid_to as varchar) end from "+e.q("snap")+" order by id, dbt_valid_from")
+		eq(t, "valid_to_current", got, []string{"1|a|2024-02-01 00:00:00", "1|A|current", "2|b|now"})
+	})
+}
