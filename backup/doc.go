@@ -1,7 +1,43 @@
-// Package backup will keep a verified, immutable, incremental backup
-// repository for warehouses in any gocloud.dev/blob bucket: full and
-// incremental backups, snapshots, retention, replication and restore.
+// Package backup protects warehouse tables with verified, incremental
+// backups in a repository (package backup/repository, format in
+// backup/FORMAT.md) and brings them back: whole snapshots, schemas or single
+// tables, over the originals or side by side, as of any point in time.
 //
-// It holds no API yet: its issue (backup) builds it, starting from
-// backup/FORMAT.md. See DESIGN.md.
+// The shortest use:
+//
+//	repo, _ := repository.Init(ctx, "file:///backups/wh", repository.InitOptions{})
+//	res, err := backup.Backup(ctx, repo, w, backup.Options{})                    // full
+//	res, err = backup.Backup(ctx, repo, w, backup.Options{Incremental: true})    // changes only
+//	_, err = backup.Restore(ctx, repo, w, backup.RestoreOptions{Schema: "drill"}) // side by side, verified
+//
+// What it offers:
+//
+//   - Backup reads every table at one point in time (one transaction on
+//     DuckDB; an exported snapshot shared by parallel REPEATABLE READ
+//     transactions on PostgreSQL) and streams rows into Parquet parts with
+//     flat memory. Each table entry records its columns, primary key, row
+//     count and an order-independent fingerprint (FingerprintTable) that is
+//     the same on every engine.
+//   - Incremental backups store only rows added, changed or deleted since
+//     the parent, found by primary key and row hash (or as multisets of row
+//     hashes for tables without a key); an unchanged table costs nothing
+//     (mode "same"). Synthesize compacts a chain into a full snapshot from
+//     the repository alone.
+//   - Restore loads each table aside, checks its row count and fingerprint
+//     against the manifest (ErrMismatch names the table), and swaps all
+//     tables in in one transaction: a failed restore changes nothing.
+//     Side-by-side restores refuse to replace existing tables
+//     (ErrTargetExists) unless asked to.
+//   - Time travel: Versions lists a table's versions, ReadTable streams it as
+//     of a time, Diff compares two versions row by row, Undrop brings back a
+//     dropped table.
+//   - CreateNative, ListNative, RestoreNative and DropNative manage
+//     warehouse-native snapshots (a DuckDB database file, a PostgreSQL
+//     schema); Scheduler runs backups and snapshots on cron schedules.
+//   - Every operation reports start, progress, finish and error Events (the
+//     repository's Event type) to a callback and to log/slog.
+//
+// Composition of base and deltas, digests and diffs happen in a private
+// DuckDB database on local disk, so memory stays bounded whatever the size
+// of the tables.
 package backup
