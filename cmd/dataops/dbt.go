@@ -249,9 +249,14 @@ func (p *project) run(ctx context.Context, log *slog.Logger, opts transform.RunO
 	if opts.Nodes == nil {
 		// Check the selection before connecting, so that a bad selector
 		// fails the invocation without a run.
-		if _, err := p.SelectNodes(opts); err != nil {
+		ids, err := p.SelectNodes(opts)
+		if err != nil {
 			p.console.errorf("Encountered an error:\n%v", err)
 			return invocationError{err, true}
+		}
+		if len(ids) == 0 {
+			p.console.emit("warn", "NothingToDo", "Nothing to do. Try checking your model configs and model specification args", nil)
+			return p.writeManifest(nil)
 		}
 	}
 	if err := p.writeManifest(nil); err != nil {
@@ -280,6 +285,9 @@ func (p *project) run(ctx context.Context, log *slog.Logger, opts transform.RunO
 			err = werr
 		}
 		p.console.summary(res)
+		if opts.Command == transform.CommandCompile {
+			p.printCompiled(res)
+		}
 	}
 	if err != nil {
 		p.console.errorf("Encountered an error:\n%v", err)
@@ -322,3 +330,22 @@ func newInvocationID() string {
 }
 
 func dbtVersionString() string { return version.String() }
+
+// printCompiled prints the SQL of the one node a compile selected, as dbt
+// compile does ("Compiled node 'x' is:").
+func (p *project) printCompiled(res *transform.RunResults) {
+	var only *transform.NodeResult
+	for i := range res.Results {
+		r := &res.Results[i]
+		if r.CompiledCode == "" || r.Node == nil || r.Node.ResourceType == transform.ResourceTest {
+			continue
+		}
+		if only != nil {
+			return
+		}
+		only = r
+	}
+	if only != nil {
+		p.console.info("Compiled node '%s' is:\n%s", only.Node.Name, only.CompiledCode)
+	}
+}

@@ -387,3 +387,38 @@ func TestDBTBuildPostgres(t *testing.T) {
 	artifactstest.ValidateFile(t, artifactstest.RunResults, filepath.Join(dir, "target", "run_results.json"))
 	artifactstest.ValidateFile(t, artifactstest.Manifest, filepath.Join(dir, "target", "manifest.json"))
 }
+
+func TestDBTCompileAndNothingToDo(t *testing.T) {
+	dir := dbtProject(t)
+	out, code := dbt(t, dir, "compile", "-s", "stg_customers")
+	if code != 0 {
+		t.Fatalf("compile exited %d:\n%s", code, out)
+	}
+	mustContain(t, out, "Compiled node 'stg_customers' is:", `from "`, "raw_customers")
+	if _, err := os.Stat(filepath.Join(dir, "target", "compiled", "dbt_shop", "models", "staging", "stg_customers.sql")); err != nil {
+		t.Errorf("compiled file: %v", err)
+	}
+	out, code = dbt(t, dir, "run", "-s", "tag:nothing")
+	if code != 0 || !strings.Contains(out, "Nothing to do.") || strings.Contains(out, "Concurrency") {
+		t.Errorf("empty selection: exit %d\n%s", code, out)
+	}
+}
+
+func TestVersionFlagHook(t *testing.T) {
+	saved := os.Args
+	defer func() { os.Args = saved }()
+	os.Args = []string{"dataops", "--version"}
+	versionFlagHook()
+	if len(os.Args) != 2 || os.Args[1] != "version" {
+		t.Fatalf("--version mapped to %v", os.Args)
+	}
+	out, err := run(t, os.Args[1:]...)
+	if err != nil || !strings.HasPrefix(out, "dataops ") {
+		t.Errorf("dataops --version: %v\n%s", err, out)
+	}
+	os.Args = []string{"dataops", "run", "--version"}
+	versionFlagHook()
+	if os.Args[2] != "--version" {
+		t.Errorf("a --version after a verb was rewritten: %v", os.Args)
+	}
+}
