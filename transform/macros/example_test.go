@@ -13,8 +13,10 @@ func ExampleNames() {
 	}
 	// Output:
 	// dbt aggregates.sql
+	// dbt arrays.sql
 	// dbt dates.sql
 	// dbt generic_tests.sql
+	// dbt series.sql
 	// dbt sets.sql
 	// dbt strings.sql
 	// dbt types.sql

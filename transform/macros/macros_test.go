@@ -65,9 +65,18 @@ type renderer struct {
 	vars map[string]any
 }
 
-func newRenderer(t *testing.T, engine string, storeFailures bool) *renderer {
+// statementStub is dbt's statement call block, for the macros that query
+// while compiling; the Go side runs the SQL and keeps the result for
+// load_result.
+const statementStub = `{% macro statement(name=None, fetch_result=False, auto_begin=True) -%}
+  {%- do store_statement(name, caller()) -%}
+{%- endmacro %}
+`
+
+func newRenderer(t *testing.T, engine string, storeFailures bool, w ...*warehouse.Warehouse) *renderer {
 	t.Helper()
 	ns := &namespace{}
+	results := map[string]any{}
 	vars := map[string]any{
 		"adapter":    &adapterStub{engine: engine, ns: ns},
 		"dbt":        ns,
@@ -75,12 +84,30 @@ func newRenderer(t *testing.T, engine string, storeFailures bool) *renderer {
 		"should_store_failures": jinja.Func(func([]any, map[string]any) (any, error) {
 			return storeFailures, nil
 		}),
+		"store_statement": jinja.Func(func(args []any, _ map[string]any) (any, error) {
+			if len(w) == 0 {
+				return nil, fmt.Errorf("no warehouse to run statement %v", args[0])
+			}
+			var data [][]any
+			for rec, err := range w[0].Rows(context.Background(), fmt.Sprint(args[1])) {
+				if err != nil {
+					return nil, err
+				}
+				data = append(data, append([]any(nil), rec.Values...))
+			}
+			results[fmt.Sprint(args[0])] = map[string]any{"data": data}
+			return nil, nil
+		}),
+		"load_result": jinja.Func(func(args []any, _ map[string]any) (any, error) {
+			return results[fmt.Sprint(args[0])], nil
+		}),
 	}
 	env := jinja.New(jinja.WithTag(jinja.Tag{
 		Name:  "test",
 		Macro: func(h jinja.TagHeader) (string, error) { return "test_" + h.Name, nil },
 	}), jinja.WithGlobals(vars))
 	var src strings.Builder
+	src.WriteString(statementStub)
 	for _, name := range Names() {
 		src.WriteString(Files()[name])
 		src.WriteString("\n")
@@ -202,12 +229,18 @@ func TestMacroValues(t *testing.T) {
 		{"type_boolean", `select cast('true' as {{ dbt.type_boolean() }})`, "true", ""},
 		{"type_timestamp", `select cast('2024-01-02 03:04:05' as {{ dbt.type_timestamp() }}) = timestamp '2024-01-02 03:04:05'`, "true", ""},
 		{"type_float", `select cast('0.5' as {{ dbt.type_float() }})`, "0.5", ""},
+		{"generate_series", `select count(*) || '|' || sum(generated_number) from ({{ dbt.generate_series(5) }}) s`, "5|15", ""},
+		{"portable generate_series", `select count(*) || '|' || cast(max(generated_number) as integer) from ({{ dbt.default__generate_series(10) }}) s`, "10|10", ""},
+		{"date_spine days", `select count(*) || '|' || cast(min(date_day) as date) || '|' || cast(max(date_day) as date) from ({{ dbt.date_spine('day', "cast('2024-01-30' as date)", "cast('2024-02-02' as date)") }}) s`, "3|2024-01-30|2024-02-01", ""},
+		{"date_spine months", `select count(*) from ({{ dbt.date_spine('month', "cast('2024-01-01' as date)", "cast('2024-12-01' as date)") }}) s`, "11", ""},
+		{"arrays", `select array_to_string({{ dbt.array_concat(dbt.array_append(dbt.array_construct([1, 2]), 3), dbt.array_construct([4])) }}, ',')`, "1,2,3,4", ""},
+		{"empty array", `select coalesce(array_to_string({{ dbt.array_construct([], 'integer') }}, ','), '') = ''`, "true", ""},
 		{"except", `select count(*) from (select x from (values (1), (2)) as a(x) {{ dbt.except() }} select 2) q`, "1", ""},
 		{"intersect", `select count(*) from (select x from (values (1), (2)) as a(x) {{ dbt.intersect() }} select 2) q`, "1", ""},
 	}
 	for _, e := range engines(t) {
 		t.Run(e.name, func(t *testing.T) {
-			r := newRenderer(t, e.name, false)
+			r := newRenderer(t, e.name, false, e.w)
 			for _, tc := range tests {
 				if tc.only != "" && tc.only != e.name {
 					continue
