@@ -188,6 +188,19 @@ func (p *project) open(ctx context.Context, log *slog.Logger) (*warehouse.Wareho
 	return w, nil
 }
 
+// loadOpen loads the project and connects to its target warehouse.
+func (f *dbtFlags) loadOpen(cmd *cobra.Command, log *slog.Logger) (*project, *warehouse.Warehouse, error) {
+	p, err := f.load(cmd, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	w, err := p.open(cmd.Context(), log)
+	if err != nil {
+		return nil, nil, err
+	}
+	return p, w, nil
+}
+
 // writeManifest writes target/manifest.json, with the compiled SQL of a
 // run's results when there are any.
 func (p *project) writeManifest(res *transform.RunResults) error {

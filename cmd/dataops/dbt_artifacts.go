@@ -114,17 +114,7 @@ func buildManifest(p *transform.Project, invocationID string, started time.Time)
 				an.RelationName = artifacts.Str(quoteRel(n.Relation()))
 			}
 		}
-		for _, r := range n.Refs {
-			switch len(r) {
-			case 1:
-				an.Refs = append(an.Refs, artifacts.RefArgs{Name: r[0]})
-			case 2:
-				an.Refs = append(an.Refs, artifacts.RefArgs{Package: artifacts.Str(r[0]), Name: r[1]})
-			}
-		}
-		for _, s := range n.SourceRefs {
-			an.Sources = append(an.Sources, []string{s[0], s[1]})
-		}
+		an.Refs, an.Sources = refArgs(n.Refs), sourcePairs(n.SourceRefs)
 		if n.ResourceType == transform.ResourceSeed {
 			an.RootPath = artifacts.Str(p.Dir)
 		}
@@ -184,17 +174,7 @@ func buildManifest(p *transform.Project, invocationID string, started time.Time)
 			Label: strOrNil(e.Label), Maturity: strOrNil(e.Maturity), URL: strOrNil(e.URL), Meta: e.Meta, Tags: e.Tags,
 			DependsOn: artifacts.DependsOn{Nodes: e.DependsOn}, CreatedAt: created}
 		_ = viaJSON(e.Owner, &ae.Owner)
-		for _, r := range e.Refs {
-			switch len(r) {
-			case 1:
-				ae.Refs = append(ae.Refs, artifacts.RefArgs{Name: r[0]})
-			case 2:
-				ae.Refs = append(ae.Refs, artifacts.RefArgs{Package: artifacts.Str(r[0]), Name: r[1]})
-			}
-		}
-		for _, s := range e.SourceRefs {
-			ae.Sources = append(ae.Sources, []string{s[0], s[1]})
-		}
+		ae.Refs, ae.Sources = refArgs(e.Refs), sourcePairs(e.SourceRefs)
 		m.Exposures[id] = ae
 	}
 	m.BuildMaps()
@@ -260,4 +240,27 @@ func nonNil(s []string) []string {
 		return []string{}
 	}
 	return s
+}
+
+// refArgs converts ref() arguments (name, or package and name).
+func refArgs(refs [][]string) []artifacts.RefArgs {
+	var out []artifacts.RefArgs
+	for _, r := range refs {
+		switch len(r) {
+		case 1:
+			out = append(out, artifacts.RefArgs{Name: r[0]})
+		case 2:
+			out = append(out, artifacts.RefArgs{Package: artifacts.Str(r[0]), Name: r[1]})
+		}
+	}
+	return out
+}
+
+// sourcePairs converts source() arguments (source name, table name).
+func sourcePairs(srcs [][2]string) [][]string {
+	var out [][]string
+	for _, s := range srcs {
+		out = append(out, []string{s[0], s[1]})
+	}
+	return out
 }

@@ -305,11 +305,7 @@ func newDBTDocsCmd(logger func(*cobra.Command) *slog.Logger) *cobra.Command {
 
 func docsGenerate(cmd *cobra.Command, f *dbtFlags, noCompile bool, log *slog.Logger) error {
 	ctx := cmd.Context()
-	p, err := f.load(cmd, log)
-	if err != nil {
-		return err
-	}
-	w, err := p.open(ctx, log)
+	p, w, err := f.loadOpen(cmd, log)
 	if err != nil {
 		return err
 	}
@@ -497,11 +493,7 @@ func show(cmd *cobra.Command, f *dbtFlags, inline string, limit int, log *slog.L
 	if strings.Contains(inline, "{{") || strings.Contains(inline, "{%") {
 		return invocationError{err: fmt.Errorf("show --inline: Jinja in inline SQL: %w", transform.ErrNotSupported)}
 	}
-	p, err := f.load(cmd, log)
-	if err != nil {
-		return err
-	}
-	w, err := p.open(ctx, log)
+	p, w, err := f.loadOpen(cmd, log)
 	if err != nil {
 		return err
 	}
