@@ -31,6 +31,11 @@
 // are created with NewSource; wrap them with Validating to check configs
 // before they run.
 //
+// In-process consumers may ask a native source for typed records
+// (EnableTypedRecords): RECORD messages then carry Values, the data as Go
+// values, instead of JSON; DataJSON and Materialize give the JSON form.
+// Connector processes, encoders and validation only ever see JSON.
+//
 // Messages of a known type always carry their payload (a RECORD has Record,
 // and so on). Unknown message types, enum values and members are kept, so a
 // message decoded and encoded again says what it said.

@@ -57,14 +57,26 @@
 // A read takes one snapshot for all its streams: a REPEATABLE READ
 // transaction exports it (pg_export_snapshot) and the reading connection
 // imports it (with CDC, the snapshot of the new replication slot is used
-// instead). Tables with a primary key are read in key order in chunks
-// (WHERE (key) > (last key) ORDER BY key LIMIT chunk); tables without one
-// in ranges of heap pages (ctid); views and foreign tables in one query. A
-// STREAM state follows every chunk, {"load": {"pk": […], "pk_raw": […]}} or
+// instead). Tables with a primary key are read in key order by one query
+// that streams without pause (ORDER BY key; WHERE (key) > (last key) when
+// resuming); tables without one in ranges of heap pages (ctid); views and
+// foreign tables in one query. A STREAM state follows every chunk of rows
+// (WithChunkSize), {"load": {"pk": […], "pk_raw": […]}} or
 // {"load": {"next_page": n}}, and {"load_done": true} the end of the stream.
 // Given an unfinished state, the next read resumes after its last chunk (in
 // a new snapshot: rows changed in between may be missed by a ctid resume or
 // read in their newer version); a finished one starts over.
+//
+// # Typed records
+//
+// In-process consumers (staging does) may ask for typed records with
+// airbyte.EnableTypedRecords: full refresh, cursor and xmin reads then send
+// each row as PostgreSQL sent it, and the consumer decodes it into Go values
+// (airbyte.RecordValues) on its own goroutine — no JSON is written or
+// parsed. A row holding a value without a JSON form (NaN, infinite dates)
+// still comes as a JSON record with its meta change, and AppendJSON renders
+// a typed row exactly as the JSON record would say it. CDC changes are JSON
+// records.
 //
 // # Cursor incremental
 //

@@ -12,6 +12,7 @@
 //
 //	go run ./internal/cmd/benchpipeline -rows 1000000
 //	go run ./internal/cmd/benchpipeline -rows 10000000 -pg postgres://postgres@127.0.0.1:5432/test?sslmode=disable
+//	go run ./internal/cmd/benchpipeline -jsonl 500000   # the JSONL connector path
 package main
 
 import (
@@ -24,6 +25,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/pprof"
 	"strings"
 	"time"
@@ -38,6 +40,13 @@ import (
 )
 
 func main() {
+	if len(os.Args) >= 3 && os.Args[1] == "connector" {
+		if err := connector(os.Args[2]); err != nil {
+			fmt.Fprintln(os.Stderr, "benchpipeline connector:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	rows := flag.Int("rows", 1_000_000, "rows of the 10-column source table")
 	pgURL := flag.String("pg", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable", "PostgreSQL URL")
 	dir := flag.String("dir", "", "work directory (default: a new temporary directory)")
@@ -45,6 +54,7 @@ func main() {
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the pipeline to this file")
 	flag.IntVar(&batchRows, "batch-rows", 0, "staging.Options.BatchRows (0: the default)")
 	flag.IntVar(&commitRows, "commit-rows", 0, "staging.Options.CommitRows (0: the default)")
+	jsonl := flag.Int("jsonl", 0, "instead: stage this many records from a JSONL connector process (this program) into DuckDB")
 	flag.Parse()
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
@@ -55,7 +65,18 @@ func main() {
 		_ = pprof.StartCPUProfile(f)
 		defer pprof.StopCPUProfile()
 	}
-	if err := run(context.Background(), *pgURL, *rows, *dir, *memLimit); err != nil {
+	run := func(ctx context.Context) error { return run(ctx, *pgURL, *rows, *dir, *memLimit) }
+	if *jsonl > 0 {
+		run = func(ctx context.Context) error {
+			d, err := os.MkdirTemp(*dir, "benchpipeline-")
+			if err != nil {
+				return err
+			}
+			defer os.RemoveAll(d)
+			return runJSONL(ctx, *jsonl, d)
+		}
+	}
+	if err := run(context.Background()); err != nil {
 		pprof.StopCPUProfile()
 		fmt.Fprintln(os.Stderr, "benchpipeline:", err)
 		os.Exit(1)
@@ -92,6 +113,8 @@ func run(ctx context.Context, pgURL string, rows int, dir, memLimit string) erro
 		return err
 	}
 	cfg, _ := json.Marshal(map[string]any{"url": pgURL, "schemas": []string{schema}})
+	rssBefore := procStatus("VmRSS")
+	heap := sampleHeap()
 	start := time.Now()
 	res, err := staging.Sync(ctx, postgres.New(), w, staging.SyncOptions{
 		Config:  cfg,
@@ -105,6 +128,7 @@ func run(ctx context.Context, pgURL string, rows int, dir, memLimit string) erro
 	pipeline := time.Since(start)
 	staged := res.Streams[0].Records
 	rss := peakRSS()
+	goHeap := heap()
 
 	// Baseline 2: DuckDB loading the same rows from Parquet natively.
 	parquet := filepath.Join(dir, "rows.parquet")
@@ -128,7 +152,7 @@ func run(ctx context.Context, pgURL string, rows int, dir, memLimit string) erro
 	fmt.Printf("duckdb from parquet  %8.2fs  %10.0f rows/s\n", native.Seconds(), float64(rows)/native.Seconds())
 	fmt.Printf("pipeline             %8.2fs  %10.0f rows/s\n", pipeline.Seconds(), float64(rows)/pipeline.Seconds())
 	fmt.Printf("pipeline / max(baselines) = %.2f (goal ≤ 1.25)\n", pipeline.Seconds()/base.Seconds())
-	fmt.Printf("peak RSS             %d MiB\n", rss>>20)
+	fmt.Printf("peak RSS             %d MiB (Go heap in use at most %d MiB; RSS before the pipeline %d MiB)\n", rss>>20, goHeap>>20, rssBefore>>20)
 	if staged != int64(rows) {
 		return fmt.Errorf("staged %d rows, want %d", staged, rows)
 	}
@@ -180,8 +204,38 @@ func timeDrain(ctx context.Context, pgURL, table string) (time.Duration, error) 
 	return time.Since(start), err
 }
 
+// sampleHeap samples the Go heap in use every 20 ms until the returned
+// function is called, which returns the largest sample.
+func sampleHeap() func() uint64 {
+	stop := make(chan struct{})
+	done := make(chan uint64)
+	go func() {
+		var peak uint64
+		var ms runtime.MemStats
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				done <- peak
+				return
+			case <-tick.C:
+				runtime.ReadMemStats(&ms)
+				peak = max(peak, ms.HeapInuse)
+			}
+		}
+	}()
+	return func() uint64 {
+		close(stop)
+		return <-done
+	}
+}
+
 // peakRSS returns the process's peak resident set (VmHWM), or 0.
-func peakRSS() int64 {
+func peakRSS() int64 { return procStatus("VmHWM") }
+
+// procStatus returns a size field of /proc/self/status in bytes, or 0.
+func procStatus(field string) int64 {
 	f, err := os.Open("/proc/self/status")
 	if err != nil {
 		return 0
@@ -190,7 +244,7 @@ func peakRSS() int64 {
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		var kb int64
-		if _, err := fmt.Sscanf(sc.Text(), "VmHWM: %d kB", &kb); err == nil {
+		if _, err := fmt.Sscanf(sc.Text(), field+": %d kB", &kb); err == nil {
 			return kb << 10
 		}
 	}
