@@ -127,32 +127,30 @@ func openURLBucket(ctx context.Context, u string, create bool) (*blob.Bucket, er
 }
 
 func initURL(ctx context.Context, u string, opts InitOptions) (*Repository, error) {
-	b, err := openURLBucket(ctx, u, true)
-	if err != nil {
-		return nil, err
-	}
-	rp, err := initBucket(ctx, b, "", opts, true)
-	if err != nil {
-		b.Close()
-		return nil, err
-	}
-	if rp.r.locker == nil && !opts.NoObjectLock {
-		rp.r.locker = detectS3Locker(ctx, u, b, rp.r.log)
-	}
-	return rp, nil
+	return withURL(ctx, u, true, opts.Options, func(b *blob.Bucket) (*Repository, error) {
+		return initBucket(ctx, b, "", opts, true)
+	})
 }
 
 func openURL(ctx context.Context, u string, opts OpenOptions) (*Repository, error) {
-	b, err := openURLBucket(ctx, u, false)
+	return withURL(ctx, u, false, opts.Options, func(b *blob.Bucket) (*Repository, error) {
+		return openBucket(ctx, b, "", opts, true)
+	})
+}
+
+// withURL opens the bucket of u, hands it to open (closing it on failure)
+// and adds S3 Object Lock where the bucket has it.
+func withURL(ctx context.Context, u string, create bool, o Options, open func(*blob.Bucket) (*Repository, error)) (*Repository, error) {
+	b, err := openURLBucket(ctx, u, create)
 	if err != nil {
 		return nil, err
 	}
-	rp, err := openBucket(ctx, b, "", opts, true)
+	rp, err := open(b)
 	if err != nil {
 		b.Close()
 		return nil, err
 	}
-	if rp.r.locker == nil && !opts.NoObjectLock {
+	if rp.r.locker == nil && !o.NoObjectLock {
 		rp.r.locker = detectS3Locker(ctx, u, b, rp.r.log)
 	}
 	return rp, nil

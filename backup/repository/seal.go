@@ -290,8 +290,6 @@ func openSealed(src io.Reader, k *keys, kind byte, name string) (io.ReadCloser, 
 			return nil, &unsealError{err}
 		}
 		body = fr
-	} else {
-		body = &trailingCheck{br: br}
 	}
 	if hdr[5]&flagZstd == 0 {
 		return io.NopCloser(&wrapErrs{r: body}), nil
@@ -300,13 +298,8 @@ func openSealed(src io.Reader, k *keys, kind byte, name string) (io.ReadCloser, 
 	if err != nil {
 		return nil, &unsealError{err}
 	}
-	return &zstdReadCloser{zr: zr}, nil
+	return &zstdReadCloser{wrapErrs: wrapErrs{r: zr}, zr: zr}, nil
 }
-
-// trailingCheck passes an unencrypted body through (zstd detects truncation).
-type trailingCheck struct{ br *bufio.Reader }
-
-func (t *trailingCheck) Read(p []byte) (int, error) { return t.br.Read(p) }
 
 type wrapErrs struct{ r io.Reader }
 
@@ -321,17 +314,10 @@ func (w *wrapErrs) Read(p []byte) (int, error) {
 	return n, err
 }
 
-type zstdReadCloser struct{ zr *zstd.Decoder }
-
-func (z *zstdReadCloser) Read(p []byte) (int, error) {
-	n, err := z.zr.Read(p)
-	if err != nil && err != io.EOF {
-		var ue *unsealError
-		if !errors.As(err, &ue) {
-			err = &unsealError{err}
-		}
-	}
-	return n, err
+// zstdReadCloser decompresses; its errors are *unsealError.
+type zstdReadCloser struct {
+	wrapErrs
+	zr *zstd.Decoder
 }
 
 func (z *zstdReadCloser) Close() error { z.zr.Close(); return nil }
