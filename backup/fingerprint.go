@@ -125,7 +125,8 @@ func (h *RowHasher) Encode(values []any) ([]byte, error) {
 	return bytes.Clone(h.buf), nil
 }
 
-var canonicalNaN = math.Float64bits(math.NaN())
+// canonicalNaN is the one NaN the encoding uses (the usual quiet NaN).
+const canonicalNaN = 0x7ff8000000000000
 
 // appendValue appends the tag byte and the canonical encoding of v.
 func appendValue(b []byte, t warehouse.Type, v any) ([]byte, error) {
