@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -30,20 +31,48 @@ func init() {
 		dbtRunVerb(transform.CommandSnapshot, "snapshot", "Run the selected snapshots"),
 		dbtRunVerb(transform.CommandCompile, "compile", "Compile the selected nodes' SQL into the target directory"),
 		newDBTListCmd, newDBTParseCmd, newDBTCleanCmd, newDBTDocsCmd, newDBTRetryCmd,
-		newDBTShowCmd, newDBTRunOperationCmd, newDBTFreshnessCmd,
+		newDBTShowCmd, newDBTRunOperationCmd, newDBTFreshnessCmd, newDBTDebugCmd,
 	} {
 		extraCommands = append(extraCommands, f)
 	}
-	versionFlagHook()
+	os.Args = dbtArgs(os.Args)
 }
 
-// versionFlagHook makes `dataops --version` (and -V) print what `dataops
-// version` prints: the root command belongs to root.go, so this file cannot
-// set cobra's Version field; it maps the flag onto the subcommand instead.
-func versionFlagHook() {
-	if len(os.Args) == 2 && (os.Args[1] == "--version" || os.Args[1] == "-V") {
-		os.Args = []string{os.Args[0], "version"}
+// dbtArgs maps the spellings of dbt that clash with commands defined in
+// files this one does not own (root.go builds the root, version and debug
+// commands; source.go the Airbyte `source` group), so that they still work
+// from a terminal:
+//
+//	dataops --version (or -V)         → dataops version
+//	dataops source freshness …        → dataops source-freshness …
+//	dataops debug --project-dir … (or --profiles-dir, --target, --profile,
+//	--vars, --config-dir)             → dataops dbt-debug …
+//
+// Everything else is left as it is.
+func dbtArgs(args []string) []string {
+	if len(args) < 2 {
+		return args
 	}
+	rest := args[2:]
+	switch args[1] {
+	case "--version", "-V":
+		if len(args) == 2 {
+			return []string{args[0], "version"}
+		}
+	case "source":
+		if len(rest) > 0 && rest[0] == "freshness" {
+			return append([]string{args[0], "source-freshness"}, rest[1:]...)
+		}
+	case "debug":
+		for _, a := range rest {
+			name, _, _ := strings.Cut(a, "=")
+			switch name {
+			case "--project-dir", "--profiles-dir", "--target", "-t", "--profile", "--vars", "--config-dir":
+				return append([]string{args[0], "dbt-debug"}, rest...)
+			}
+		}
+	}
+	return args
 }
 
 // Exit codes, as dbt's: 0 when everything passed, 1 when a node failed or
@@ -171,6 +200,10 @@ func (p *project) selection() (transform.RunOptions, error) {
 		st, err := selector.LoadState(f.state)
 		if err != nil {
 			return opts, invocationError{err: err}
+		}
+		// source_status compares with the latest source freshness run.
+		if cur, err := selector.ReadFreshness(filepath.Join(p.targetDir, "sources.json")); err == nil {
+			st.CurrentFreshness = cur
 		}
 		opts.State = st
 	}

@@ -404,21 +404,41 @@ func TestDBTCompileAndNothingToDo(t *testing.T) {
 	}
 }
 
-func TestVersionFlagHook(t *testing.T) {
-	saved := os.Args
-	defer func() { os.Args = saved }()
-	os.Args = []string{"dataops", "--version"}
-	versionFlagHook()
-	if len(os.Args) != 2 || os.Args[1] != "version" {
-		t.Fatalf("--version mapped to %v", os.Args)
+func TestDBTArgs(t *testing.T) {
+	cases := []struct{ in, want string }{
+		{"dataops --version", "dataops version"},
+		{"dataops -V", "dataops version"},
+		{"dataops run --version", "dataops run --version"},
+		{"dataops source freshness -s source:raw", "dataops source-freshness -s source:raw"},
+		{"dataops source discover --source postgres", "dataops source discover --source postgres"},
+		{"dataops debug --project-dir p", "dataops dbt-debug --project-dir p"},
+		{"dataops debug --profiles-dir=p", "dataops dbt-debug --profiles-dir=p"},
+		{"dataops debug --url duckdb:", "dataops debug --url duckdb:"},
+		{"dataops", "dataops"},
 	}
-	out, err := run(t, os.Args[1:]...)
+	for _, tc := range cases {
+		if got := strings.Join(dbtArgs(strings.Fields(tc.in)), " "); got != tc.want {
+			t.Errorf("%q → %q, want %q", tc.in, got, tc.want)
+		}
+	}
+	out, err := run(t, dbtArgs([]string{"dataops", "--version"})[1:]...)
 	if err != nil || !strings.HasPrefix(out, "dataops ") {
 		t.Errorf("dataops --version: %v\n%s", err, out)
 	}
-	os.Args = []string{"dataops", "run", "--version"}
-	versionFlagHook()
-	if os.Args[2] != "--version" {
-		t.Errorf("a --version after a verb was rewritten: %v", os.Args)
+}
+
+func TestDBTDebug(t *testing.T) {
+	dir := dbtProject(t)
+	out, code := dbt(t, dir, "dbt-debug")
+	if code != 0 {
+		t.Fatalf("dbt-debug exited %d:\n%s", code, out)
+	}
+	mustContain(t, out, "profiles.yml file [OK found and valid]", "dbt_project.yml file [OK found and valid]",
+		"type: duckdb", "schema: main", "Connection test: [OK connection ok]", "All checks passed!")
+	t.Setenv("DBT_SHOP_DUCKDB", "") // restored after the test
+	os.Unsetenv("DBT_SHOP_DUCKDB")
+	out, code = dbt(t, dir, "dbt-debug")
+	if code != exitFailure || !strings.Contains(out, "[ERROR invalid]") || !strings.Contains(out, "DBT_SHOP_DUCKDB") {
+		t.Errorf("dbt-debug without the env var: exit %d\n%s", code, out)
 	}
 }

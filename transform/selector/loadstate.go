@@ -32,10 +32,36 @@ func LoadState(dir string) (*State, error) {
 	case !errors.Is(err, os.ErrNotExist):
 		return nil, fmt.Errorf("--state %s: %w", dir, err)
 	}
-	if st.Nodes == nil && st.Results == nil {
-		return nil, fmt.Errorf("%w: --state %s holds neither manifest.json nor run_results.json", ErrNoState, dir)
+	fr, err := ReadFreshness(filepath.Join(dir, "sources.json"))
+	switch {
+	case err == nil:
+		st.Freshness = fr
+	case !errors.Is(err, os.ErrNotExist):
+		return nil, fmt.Errorf("--state %s: %w", dir, err)
+	}
+	if st.Nodes == nil && st.Results == nil && st.Freshness == nil {
+		return nil, fmt.Errorf("%w: --state %s holds none of manifest.json, run_results.json, sources.json", ErrNoState, dir)
 	}
 	return st, nil
+}
+
+// ReadFreshness reads a sources.json into the map State.Freshness and
+// State.CurrentFreshness hold: source unique id to max_loaded_at, "" for a
+// runtime error.
+func ReadFreshness(path string) (map[string]string, error) {
+	s, err := artifacts.ReadSources(path)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]string, len(s.Results))
+	for _, r := range s.Results {
+		if r.Status == artifacts.StatusRuntimeError {
+			out[r.UniqueID] = ""
+		} else {
+			out[r.UniqueID] = r.MaxLoadedAt
+		}
+	}
+	return out, nil
 }
 
 // ManifestNodes adapts the nodes, sources, exposures and unit tests of a

@@ -137,6 +137,10 @@ func (e *evaluator) search(c *Criterion) (set, error) {
 		})
 	case "state":
 		return e.searchState(c)
+	case "source_status":
+		return e.searchSourceStatus(c)
+	case "version":
+		return nil, fmt.Errorf("%w: %q: model versions are not supported yet", ErrSyntax, c.Raw)
 	case "result":
 		if e.opts.State == nil || e.opts.State.Results == nil {
 			return nil, fmt.Errorf("%w: %q needs the run_results.json of a previous run (--state)", ErrNoState, c.Raw)

@@ -131,7 +131,8 @@ var methods = map[string]bool{
 	"config": true, "source": false, "resource_type": false, "test_type": false,
 	"test_name": false, "exposure": false, "metric": false, "state": false,
 	"result": false, "group": false, "access": false, "unit_test": false,
-	"semantic_model": false, "saved_query": false, "selector": false,
+	"semantic_model": false, "saved_query": false, "selector": false, "source_status": false,
+	"version": false,
 }
 
 // ParseCriterion parses one criterion: "[@][n+][method[.arg…]:]value[+n]".

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"time"
 )
 
 // Macro is what state comparison needs of one macro.
@@ -28,6 +29,12 @@ type State struct {
 	// run_results.json ("success", "error", "fail", "pass", "warn",
 	// "skipped"); nil when there was none.
 	Results map[string]string
+	// Freshness maps source unique ids to their max_loaded_at in the
+	// previous sources.json ("" after a runtime error); nil when there was
+	// none. CurrentFreshness is the same of the latest source freshness
+	// run (the target directory's sources.json). source_status:fresher
+	// compares the two.
+	Freshness, CurrentFreshness map[string]string
 }
 
 // stateChecks are the sub-states of state:modified.
@@ -219,4 +226,45 @@ func withDefaults(m map[string]any) map[string]any {
 		m["tags"] = []any{t}
 	}
 	return m
+}
+
+// searchSourceStatus is dbt's source_status:fresher: sources whose data is
+// newer in the current sources.json than in the previous one (or that the
+// previous one lacks), leaving out any whose freshness query failed in
+// either.
+func (e *evaluator) searchSourceStatus(c *Criterion) (set, error) {
+	st := e.opts.State
+	if st == nil || st.Freshness == nil {
+		return nil, fmt.Errorf("%w: %q needs the sources.json of a previous source freshness (--state)", ErrNoState, c.Raw)
+	}
+	if st.CurrentFreshness == nil {
+		return nil, fmt.Errorf("%w: %q needs the sources.json of a current source freshness run (target directory)", ErrNoState, c.Raw)
+	}
+	if c.Value != "fresher" {
+		return nil, fmt.Errorf("%w: %q: source_status supports fresher", ErrSyntax, c.Raw)
+	}
+	out := set{}
+	for id, cur := range st.CurrentFreshness {
+		prev, seen := st.Freshness[id]
+		if cur == "" || (seen && prev == "") {
+			continue
+		}
+		if !seen || laterTimestamp(cur, prev) {
+			if _, ok := e.g.Node(id); ok {
+				out.add(id)
+			}
+		}
+	}
+	return out, nil
+}
+
+// laterTimestamp reports whether a is after b, both RFC 3339 timestamps (or,
+// failing that, compared as text).
+func laterTimestamp(a, b string) bool {
+	ta, errA := time.Parse(time.RFC3339Nano, a)
+	tb, errB := time.Parse(time.RFC3339Nano, b)
+	if errA != nil || errB != nil {
+		return a > b
+	}
+	return ta.After(tb)
 }

@@ -133,3 +133,40 @@ func TestConfigDefaultsCompareEqual(t *testing.T) {
 		t.Error("enabled: false is not a change")
 	}
 }
+
+func TestSourceStatusFresher(t *testing.T) {
+	dir := t.TempDir()
+	prev := artifacts.NewSources(artifacts.NewMetadata("", "prev"))
+	prev.Results = append(prev.Results, artifacts.FreshnessResult{UniqueID: "source.shop.raw.orders", Status: "pass", MaxLoadedAt: "2024-01-01T00:00:00.000000Z"})
+	if err := artifacts.WriteFile(filepath.Join(dir, "sources.json"), prev); err != nil {
+		t.Fatal(err)
+	}
+	st, err := LoadState(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := NewGraph(shop())
+	for _, tc := range []struct {
+		current map[string]string
+		sel     string
+		want    string
+	}{
+		{map[string]string{"source.shop.raw.orders": "2024-01-02T00:00:00Z"}, "source_status:fresher", "orders"},
+		{map[string]string{"source.shop.raw.orders": "2024-01-02T00:00:00Z"}, "source_status:fresher+", "customers orders orders orders_snapshot stg_orders"},
+		{map[string]string{"source.shop.raw.orders": "2023-12-31T00:00:00Z"}, "source_status:fresher", ""},
+		{map[string]string{"source.shop.raw.orders": ""}, "source_status:fresher", ""},
+	} {
+		st.CurrentFreshness = tc.current
+		res, err := Select(g, Options{Select: []string{tc.sel}, State: st, Indirect: Empty, ResourceTypes: []string{Source, Model, Snapshot}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := short(res.Selected); got != tc.want {
+			t.Errorf("%s with %v: %q, want %q", tc.sel, tc.current, got, tc.want)
+		}
+	}
+	st.CurrentFreshness = nil
+	if _, err := Select(g, Options{Select: []string{"source_status:fresher"}, State: st}); !errors.Is(err, ErrNoState) {
+		t.Errorf("no current freshness: %v", err)
+	}
+}
