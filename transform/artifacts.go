@@ -19,6 +19,10 @@ func (p *Project) Manifest(compiled map[string]string) *artifacts.Manifest {
 	f := false
 	m.Metadata.SendAnonymousUsageStats = &f
 	for id, n := range p.Nodes {
+		if n.Unit != nil {
+			m.UnitTests[id] = p.artifactUnitTest(n)
+			continue
+		}
 		m.Nodes[id] = p.artifactNode(n, compiled)
 	}
 	for id, s := range p.Sources {
@@ -290,4 +294,31 @@ func (p *Project) writeArtifacts(dir string, r *RunResults) error {
 		return fmt.Errorf("write run_results.json: %w", err)
 	}
 	return nil
+}
+
+func fixtureRows(f UnitTestFixture) (any, string) {
+	if f.CSV != "" {
+		return f.CSV, "csv"
+	}
+	rows := make([]any, 0, len(f.Rows))
+	for _, r := range f.Rows {
+		rows = append(rows, r)
+	}
+	return rows, "dict"
+}
+
+func (p *Project) artifactUnitTest(n *Node) *artifacts.UnitTest {
+	u := &artifacts.UnitTest{
+		Model: n.Unit.Model, Name: n.Name, ResourceType: string(ResourceUnitTest), PackageName: n.Package,
+		Path: n.Path, OriginalFilePath: n.OriginalFilePath, UniqueID: n.UniqueID, FQN: n.FQN,
+		Description: n.Description, Overrides: map[string]any{}, Config: map[string]any{"tags": nonNil(n.Tags), "meta": map[string]any{}, "enabled": true},
+		DependsOn: artifacts.DependsOn{Nodes: nonNil(n.DependsOn), Macros: []string{}}, CreatedAt: float64(p.state.started.Unix()),
+	}
+	for _, g := range n.Unit.Given {
+		rows, format := fixtureRows(g)
+		u.Given = append(u.Given, artifacts.UnitTestInput{Input: g.Input, Rows: rows, Format: format})
+	}
+	rows, format := fixtureRows(n.Unit.Expect)
+	u.Expect = artifacts.UnitTestOutput{Rows: rows, Format: format}
+	return u
 }

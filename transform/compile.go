@@ -127,6 +127,13 @@ func (c *compiler) compile(ctx context.Context, n *Node) (string, error) {
 }
 
 func (c *compiler) render(ctx context.Context, n *Node) (string, error) {
+	return c.renderWith(ctx, n, nil, nil)
+}
+
+// renderWith renders n; refs and sources named in refAs / srcAs (by unique
+// id) render as those names instead of their relations (unit test
+// fixtures).
+func (c *compiler) renderWith(ctx context.Context, n *Node, refAs, srcAs map[string]string) (string, error) {
 	p := c.p
 	t, err := p.compileTemplate(n)
 	if err != nil {
@@ -137,7 +144,18 @@ func (c *compiler) render(ctx context.Context, n *Node) (string, error) {
 	if n.Config.FullRefresh != nil && !*n.Config.FullRefresh {
 		st.fullRef = false
 	}
+	if srcAs != nil {
+		st.srcRel = func(s *Source) (Relation, error) {
+			if name, ok := srcAs[s.UniqueID]; ok {
+				return Relation{Identifier: name, Type: "cte", cte: name}, nil
+			}
+			return p.relation(s.Database, s.Schema, s.Identifier, "table"), nil
+		}
+	}
 	st.refRel = func(t *Node) (Relation, error) {
+		if name, ok := refAs[t.UniqueID]; ok {
+			return Relation{Identifier: name, Type: "cte", cte: name}, nil
+		}
 		if t.Config.Materialized == "ephemeral" {
 			seen := false
 			for _, e := range ephemerals {

@@ -80,6 +80,7 @@ type renderState struct {
 	w       *warehouse.Warehouse
 	tx      *warehouse.Tx
 	refRel  func(n *Node) (Relation, error)
+	srcRel  func(s *Source) (Relation, error)
 	file    string
 	fullRef bool
 }
@@ -716,6 +717,9 @@ func (p *Project) jinjaSource(ctx context.Context, args []any, kw map[string]any
 	s, err := p.resolveSource(st.nodeOrNil(), sname, tname)
 	if err != nil {
 		return nil, err
+	}
+	if st != nil && st.srcRel != nil {
+		return st.srcRel(s)
 	}
 	return p.relation(s.Database, s.Schema, s.Identifier, "table"), nil
 }

@@ -879,6 +879,11 @@ func (l *loader) loadProperties(pkg *Package, abs string) error {
 			}
 		}
 	}
+	for i, e := range asList(m["unit_tests"]) {
+		if err := l.addUnitTest(pkg, abs, display, i, asMap(e)); err != nil {
+			return err
+		}
+	}
 	for _, e := range asList(m["exposures"]) {
 		em := asMap(e)
 		name := asString(em["name"])
@@ -1142,4 +1147,58 @@ func (p *Project) parseRefExpr(expr, file string) ([][]string, [][2]string, erro
 		return nil, nil, &LoadError{File: file, Msg: err.Error(), Err: err}
 	}
 	return st.refs, st.srcs, nil
+}
+
+// addUnitTest records a unit_tests: entry of a property file.
+func (l *loader) addUnitTest(pkg *Package, abs, display string, i int, e map[string]any) error {
+	name, model := asString(e["name"]), asString(e["model"])
+	if name == "" || model == "" {
+		return &LoadError{File: display, Msg: fmt.Sprintf("unit test %d needs a name and a model", i+1)}
+	}
+	fixture := func(where string, v map[string]any) (UnitTestFixture, error) {
+		f := UnitTestFixture{Input: asString(v["input"])}
+		format := asString(v["format"])
+		if format == "" {
+			format = "dict"
+		}
+		switch format {
+		case "dict":
+			for _, r := range asList(v["rows"]) {
+				f.Rows = append(f.Rows, asMap(r))
+			}
+		case "csv":
+			f.CSV = asString(v["rows"])
+		default:
+			return f, &LoadError{File: display, Msg: fmt.Sprintf("unit test %s: %s: format %q: %v (dict and csv are)", name, where, format, ErrNotSupported), Err: ErrNotSupported}
+		}
+		if v["fixture"] != nil {
+			return f, &LoadError{File: display, Msg: fmt.Sprintf("unit test %s: %s: fixture files: %v (give rows inline)", name, where, ErrNotSupported), Err: ErrNotSupported}
+		}
+		return f, nil
+	}
+	spec := &UnitTestSpec{Model: model, Description: asString(e["description"])}
+	for _, g := range asList(e["given"]) {
+		f, err := fixture("given", asMap(g))
+		if err != nil {
+			return err
+		}
+		spec.Given = append(spec.Given, f)
+	}
+	exp, err := fixture("expect", asMap(e["expect"]))
+	if err != nil {
+		return err
+	}
+	spec.Expect = exp
+	id := "unit_test." + pkg.Name + "." + model + "." + name
+	n := &Node{
+		UniqueID: id, ResourceType: ResourceUnitTest, Package: pkg.Name, Name: name,
+		Path: rel(pkg.Dir, abs), OriginalFilePath: rel(pkg.Dir, abs), FQN: []string{pkg.Name, model, name},
+		Language: "sql", Line: 1, project: l.p, Unit: spec, yamlKey: display,
+		Description: spec.Description, parsed: asMap(e["config"]),
+	}
+	if _, dup := l.p.Nodes[id]; dup {
+		return &LoadError{File: display, Msg: fmt.Sprintf("unit test %s of model %s is defined twice", name, model)}
+	}
+	l.p.Nodes[id] = n
+	return nil
 }

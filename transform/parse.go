@@ -50,6 +50,10 @@ func (p *Project) parse(ctx context.Context, l *loader) error {
 		if n.ResourceType == ResourceSeed {
 			continue
 		}
+		if n.ResourceType == ResourceUnitTest {
+			n.Refs = [][]string{{n.Unit.Model}}
+			continue
+		}
 		g.Go(func() error {
 			if err := p.parseNode(gctx, n); err != nil {
 				return err
@@ -88,6 +92,14 @@ func (p *Project) parse(ctx context.Context, l *loader) error {
 		if n.AttachedNode != "" && strings.HasPrefix(n.AttachedNode, "model.") {
 			if _, ok := p.Nodes[n.AttachedNode]; !ok {
 				delete(p.Nodes, id)
+			}
+		}
+		if n.Unit != nil {
+			if _, ok := p.Nodes["model."+n.Package+"."+n.Unit.Model]; !ok {
+				if _, err := p.resolveRef(n, "", n.Unit.Model); err != nil {
+					delete(p.Nodes, id)
+					l.warnOnce("unit:"+id, fmt.Sprintf("%s: unit test %s tests model %q, which does not exist or is disabled; ignored", n.yamlKey, n.Name, n.Unit.Model))
+				}
 			}
 		}
 	}

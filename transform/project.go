@@ -24,6 +24,7 @@ const (
 	ResourceExposure ResourceType = "exposure"
 	ResourceDoc      ResourceType = "doc"
 	ResourceAnalysis ResourceType = "analysis"
+	ResourceUnitTest ResourceType = "unit_test"
 )
 
 // Project is a loaded dbt project: its own files, its packages, the profile
@@ -156,6 +157,8 @@ type Node struct {
 	// Line is the line of the node's definition in its file (snapshot
 	// blocks and YAML-defined tests), 1 for whole files.
 	Line int
+	// Unit holds a unit test's definition (ResourceUnitTest only).
+	Unit *UnitTestSpec
 
 	project *Project
 	tmpl    *jinja.Template
@@ -194,6 +197,27 @@ type TestMetadata struct {
 	// Kwargs are the test's arguments (column_name and model included, as
 	// dbt writes them: model as "{{ get_where_subquery(ref('x')) }}").
 	Kwargs map[string]any
+}
+
+// UnitTestSpec is a unit test from property YAML: the model it tests, the
+// fixtures given for its inputs and the rows expected.
+type UnitTestSpec struct {
+	// Model is the tested model's name.
+	Model string
+	// Given are the fixtures, by input: "ref('x')" or "source('a', 'b')".
+	Given []UnitTestFixture
+	// Expect is the expected output.
+	Expect UnitTestFixture
+	// Description is the test's description.
+	Description string
+}
+
+// UnitTestFixture is the rows of an input or of the expected output, in
+// dbt's dict form (Rows) or csv form (CSV).
+type UnitTestFixture struct {
+	Input string
+	Rows  []map[string]any
+	CSV   string
 }
 
 // NodeConfig is a node's configuration after dbt_project.yml's folder

@@ -167,9 +167,9 @@ func (r *RunResults) Failed() bool {
 func (c Command) kinds() []ResourceType {
 	switch c {
 	case CommandTest:
-		return []ResourceType{ResourceTest}
+		return []ResourceType{ResourceTest, ResourceUnitTest}
 	case CommandBuild:
-		return []ResourceType{ResourceSeed, ResourceModel, ResourceSnapshot, ResourceTest}
+		return []ResourceType{ResourceSeed, ResourceModel, ResourceSnapshot, ResourceTest, ResourceUnitTest}
 	case CommandSeed:
 		return []ResourceType{ResourceSeed}
 	case CommandSnapshot:
@@ -323,9 +323,29 @@ func (r *runner) schedule(ctx context.Context, ids []string, threads int) ([]Nod
 			}
 		}
 	}
+	unitsOf := map[string][]string{}
+	for _, id := range ids {
+		if n := p.Nodes[id]; n.ResourceType == ResourceUnitTest && len(n.DependsOn) == 1 {
+			unitsOf[n.DependsOn[0]] = append(unitsOf[n.DependsOn[0]], id)
+		}
+	}
 	for _, id := range ids {
 		n := p.Nodes[id]
 		w := map[string]bool{}
+		if n.ResourceType == ResourceUnitTest {
+			// A unit test runs once its model's inputs are built, before
+			// the model (which waits for it).
+			if m, ok := p.Nodes[n.DependsOn[0]]; ok {
+				for _, d := range r.upstream(m, in) {
+					w[d] = true
+				}
+			}
+			waits[id] = w
+			continue
+		}
+		for _, u := range unitsOf[id] {
+			w[u] = true
+		}
 		for _, d := range r.upstream(n, in) {
 			w[d] = true
 			if n.ResourceType == ResourceTest {
@@ -534,6 +554,10 @@ func describe(n *Node) string {
 		return "test " + n.Name
 	case ResourceAnalysis:
 		return "analysis " + n.Name
+	case ResourceUnitTest:
+		if n.Unit != nil {
+			return "unit_test " + n.Unit.Model + "::" + n.Name
+		}
 	}
 	return "sql " + n.Config.Materialized + " model " + rel
 }
@@ -554,6 +578,14 @@ func (r *runner) runNode(ctx context.Context, n *Node, tid int) (nr NodeResult) 
 	}()
 	cstart := time.Now()
 	var sql string
+	if n.ResourceType == ResourceUnitTest {
+		err := r.runUnitTest(ctx, n, &nr)
+		if err != nil {
+			nr.Status, nr.Err = StatusError, fmt.Errorf("unit test %s (%s): %w", n.Name, n.OriginalFilePath, err)
+			nr.Message = nr.Err.Error()
+		}
+		return nr
+	}
 	if n.ResourceType != ResourceSeed {
 		var err error
 		sql, err = r.c.compile(ctx, n)

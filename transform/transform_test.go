@@ -716,3 +716,65 @@ func TestArtifactsValidate(t *testing.T) {
 		t.Errorf("child_map of stg_customers is empty")
 	}
 }
+
+// TestUnitTests: a failing unit test fails and, in build, skips its model;
+// a passing one lets it build.
+func TestUnitTests(t *testing.T) {
+	ctx := context.Background()
+	dir := writeProject(t, map[string]string{
+		"models/base.sql":    "select 1 as id, 10 as amount union all select 2, 20",
+		"models/doubled.sql": "select id, amount * 2 as amount from {{ ref('base') }}",
+		"models/tripled.sql": "select id, amount * 3 as amount from {{ ref('base') }}",
+		"models/unit.yml": `version: 2
+unit_tests:
+  - name: doubles
+    model: doubled
+    given:
+      - input: ref('base')
+        rows: [{id: 7, amount: 5}]
+    expect:
+      rows: [{id: 7, amount: 10}]
+  - name: wrongly_expects_doubling
+    model: tripled
+    given:
+      - input: ref('base')
+        format: csv
+        rows: |
+          id,amount
+          7,5
+    expect:
+      rows: [{id: 7, amount: 10}]
+`,
+	})
+	p, err := Load(ctx, dir, WithProfilesDir(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := p.OpenWarehouse(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	res, err := p.Run(ctx, w, RunOptions{Command: CommandBuild})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]NodeResult{}
+	for _, r := range res.Results {
+		got[r.UniqueID] = r
+	}
+	for id, want := range map[string]Status{
+		"unit_test.proj.doubled.doubles":                  StatusPass,
+		"unit_test.proj.tripled.wrongly_expects_doubling": StatusFail,
+		"model.proj.doubled":                              StatusSuccess,
+		"model.proj.tripled":                              StatusSkipped,
+		"model.proj.base":                                 StatusSuccess,
+	} {
+		if got[id].Status != want {
+			t.Errorf("%s: %s %q, want %s", id, got[id].Status, got[id].Message, want)
+		}
+	}
+	if m := got["unit_test.proj.tripled.wrongly_expects_doubling"].Message; !strings.Contains(m, "15") {
+		t.Errorf("failure message lacks the actual row: %q", m)
+	}
+}
