@@ -331,6 +331,9 @@ func (r *repo) verifyInner(ctx context.Context, opts VerifyOptions, o *op) (*Rep
 	if err := r.verifyMisc(ctx, v); err != nil {
 		return nil, err
 	}
+	defer func() {
+		sort.SliceStable(v.rep.Problems, func(i, j int) bool { return v.rep.Problems[i].Name < v.rep.Problems[j].Name })
+	}()
 	if !opts.ReadData && opts.Subset == "" {
 		return v.rep, nil
 	}
@@ -368,7 +371,6 @@ func (r *repo) verifyInner(ctx context.Context, opts VerifyOptions, o *op) (*Rep
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	sort.Slice(v.rep.Problems, func(i, j int) bool { return v.rep.Problems[i].Name < v.rep.Problems[j].Name })
 	return v.rep, nil
 }
 
