@@ -778,3 +778,49 @@ unit_tests:
 		t.Errorf("failure message lacks the actual row: %q", m)
 	}
 }
+
+func TestOperationAndInline(t *testing.T) {
+	ctx := context.Background()
+	dir := writeProject(t, map[string]string{
+		"models/base.sql": "{{ config(materialized='ephemeral') }}select 1 as id",
+		"models/m.sql":    "select 2 as id",
+		"macros/ops.sql": `{% macro make_marker(label) %}
+{% do run_query("create table main.marker as select '" ~ label ~ "' as label") %}
+{% set r = run_query("select count(*) from main.marker") %}
+{{ return(r.rows[0][0]) }}
+{% endmacro %}`,
+	})
+	p, err := Load(ctx, dir, WithProfilesDir(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := p.OpenWarehouse(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	v, err := p.RunOperation(ctx, w, "make_marker", map[string]any{"label": "hi"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, ok := toInt64(v); !ok || n != 1 {
+		t.Errorf("make_marker returned %v (%T)", v, v)
+	}
+	var label string
+	if err := w.Get(ctx, &label, "select label from main.marker"); err != nil || label != "hi" {
+		t.Errorf("marker %q, %v", label, err)
+	}
+	if _, err := p.RunOperation(ctx, w, "make_markr", nil); err == nil || !strings.Contains(err.Error(), `did you mean "make_marker"`) {
+		t.Errorf("unknown macro: %v", err)
+	}
+	sql, err := p.CompileInline(ctx, w, "select * from {{ ref('base') }} union all select * from {{ ref('m') }}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(sql, "__dbt__cte__base as (") || !strings.Contains(sql, `"main"."m"`) {
+		t.Errorf("inline compiled to %s", sql)
+	}
+	if _, err := p.CompileInline(ctx, w, "select * from {{ ref('nope') }}"); !errors.Is(err, ErrMissingRef) {
+		t.Errorf("inline missing ref: %v", err)
+	}
+}
