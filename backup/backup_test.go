@@ -96,8 +96,9 @@ func testBackupIncrementalRestore(t *testing.T, e engineCase, repo *repository.R
 			t.Fatalf("%s: entry %+v, table fingerprint %v", te.Name, te, fp1[te.Name])
 		}
 	}
-	if got := len(full.Tables[2].Data.Parts); got != 4 { // orders: 100 rows in parts of 25
-		t.Fatalf("orders in %d parts, want 4", got)
+	op := full.Tables[2].Data.Parts // orders: 100 rows in parts of 25 (DuckDB's writer: row groups of at least 2048)
+	if rowsIn(op) != 100 || (e.name == "postgres" && len(op) != 4) {
+		t.Fatalf("orders in parts %+v", op)
 	}
 
 	// change: update 3, delete 2, insert 4 orders; events lose one duplicate and gain two rows

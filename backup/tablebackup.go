@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -51,7 +52,14 @@ func (tb *tableBackup) run(ctx context.Context) (Table, tableStats, error) {
 			prev = nil // the table's shape changed: a full copy
 		}
 	}
-	if prev == nil {
+	if prev == nil && tb.native(cols) {
+		parts, fp, err := tb.copyParts(ctx, duckHashedSelect(tb.src.Dialect(), tb.rel, cols, nil))
+		if err != nil {
+			return e, tb.stats, err
+		}
+		e.Rows, e.Fingerprint = fp.Count, fp
+		e.Data = TableData{Mode: ModeFull, Parts: parts}
+	} else if prev == nil {
 		parts, fp, err := tb.writeRows(ctx, cols, nil)
 		if err != nil {
 			return e, tb.stats, err
@@ -226,6 +234,29 @@ func (tb *tableBackup) delta(ctx context.Context, e *Table, cols []warehouse.Col
 		return err
 	}
 	var fp Fingerprint
+	native := tb.native(cols) && len(key) > 0
+	if native {
+		file := filepath.Join(tb.dir, sc.name("digest")+".parquet")
+		defer os.Remove(file)
+		if _, err := tb.src.Exec(ctx, "COPY ("+duckHashedSelect(tb.src.Dialect(), tb.rel, cols, kcols)+") TO "+sqlString(file)+" (FORMAT parquet)"); err != nil {
+			return fmt.Errorf("digest: %w", err)
+		}
+		if err := loadParquetFiles(ctx, sc.w, cRel, withHash, []string{file}); err != nil {
+			return err
+		}
+		hq := d.QuoteIdentifier(RowHashColumn)
+		var st struct {
+			N   int64  `db:"n"`
+			Sum string `db:"s"`
+			XOR string `db:"x"`
+		}
+		if err := sc.w.Get(ctx, &st, "SELECT count(*) AS n, CAST(coalesce(sum(CAST("+hq+" AS HUGEINT)), 0) AS VARCHAR) AS s, CAST(coalesce(bit_xor("+hq+"), 0) AS VARCHAR) AS x FROM "+d.QuoteRelation(cRel)); err != nil {
+			return err
+		}
+		if fp, err = fingerprintOf(st.N, st.Sum, st.XOR); err != nil {
+			return err
+		}
+	}
 	var scanErr error
 	row := make([]any, len(withHash))
 	rows := func(yield func([]any, error) bool) {
@@ -243,11 +274,13 @@ func (tb *tableBackup) delta(ctx context.Context, e *Table, cols []warehouse.Col
 			yield(nil, scanErr)
 		}
 	}
-	if _, err := sc.w.Load(ctx, cRel, nil, rows); err != nil {
-		if scanErr != nil {
-			return scanErr
+	if !native {
+		if _, err := sc.w.Load(ctx, cRel, nil, rows); err != nil {
+			if scanErr != nil {
+				return scanErr
+			}
+			return err
 		}
-		return err
 	}
 	e.Rows, e.Fingerprint = fp.Count, fp
 	if fp == prev.Fingerprint {
@@ -266,11 +299,26 @@ func (tb *tableBackup) delta(ctx context.Context, e *Table, cols []warehouse.Col
 			psels = append(psels, "p."+q)
 			on = append(on, "c."+q+" = p."+q)
 		}
+		if native {
+			// keys to upsert, as a Parquet file the source reads back
+			keys := filepath.Join(tb.dir, sc.name("keys")+".parquet")
+			defer os.Remove(keys)
+			if _, err := sc.w.Exec(ctx, "COPY (SELECT "+strings.Join(sel, ", ")+" FROM "+qc+" AS c LEFT JOIN "+qp+" AS p ON "+
+				strings.Join(on, " AND ")+" WHERE p."+h+" IS NULL OR p."+h+" <> c."+h+") TO "+sqlString(keys)+" (FORMAT parquet)"); err != nil {
+				return err
+			}
+			sd := tb.src.Dialect()
+			upserts, _, err = tb.copyParts(ctx, "SELECT t.* FROM ("+duckHashedSelect(sd, tb.rel, cols, nil)+") AS t SEMI JOIN read_parquet("+
+				sqlString(keys)+") AS k ON "+keyJoin(sd, key, "t", "k"))
+			if err != nil {
+				return err
+			}
+		}
 		// keys to upsert
 		want := map[string]bool{}
 		kh := NewRowHasher(kcols)
 		for rec, err := range sc.w.Rows(ctx, "SELECT "+strings.Join(sel, ", ")+" FROM "+qc+" AS c LEFT JOIN "+qp+" AS p ON "+
-			strings.Join(on, " AND ")+" WHERE p."+h+" IS NULL OR p."+h+" <> c."+h) {
+			strings.Join(on, " AND ")+" WHERE (p."+h+" IS NULL OR p."+h+" <> c."+h+") AND NOT ?", native) {
 			if err != nil {
 				return err
 			}
@@ -298,7 +346,9 @@ func (tb *tableBackup) delta(ctx context.Context, e *Table, cols []warehouse.Col
 		if err := pw.Close(); err != nil {
 			return err
 		}
-		upserts = []Part{}
+		if !native {
+			upserts = []Part{}
+		}
 		if len(want) > 0 {
 			kv := make([]any, len(kidx))
 			upserts, _, err = tb.writeRows(ctx, cols, func(values []any, _ uint64) bool {

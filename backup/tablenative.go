@@ -1,0 +1,117 @@
+package backup
+
+import (
+	"context"
+	"fmt"
+	"math/big"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/dataopskit/dataops/warehouse"
+)
+
+// The DuckDB fast path: rows are hashed in SQL (duckRowHashSQL) and written
+// by DuckDB's own Parquet writer, in parallel, inside the backup's
+// transaction; nothing row by row crosses into Go.
+
+// native reports whether the table can take the DuckDB fast path.
+func (tb *tableBackup) native(cols []warehouse.Column) bool {
+	return tb.engine == "duckdb" && duckHashable(cols) && os.Getenv("DATAOPS_BACKUP_NO_NATIVE") == ""
+}
+
+// copyOptions renders the COPY options that bound parts by rows and bytes.
+func (tb *tableBackup) copyOptions() string {
+	rows := tb.partRows
+	if rows <= 0 {
+		rows = 1_000_000
+	}
+	rg := min(rows, 122_880)
+	perFile := max(1, rows/rg)
+	opts := fmt.Sprintf("FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE %d, ROW_GROUPS_PER_FILE %d", rg, perFile)
+	if tb.partBytes > 0 {
+		opts += fmt.Sprintf(", FILE_SIZE_BYTES %d", tb.partBytes)
+	}
+	return opts
+}
+
+// copyParts runs COPY (query) into a fresh directory of Parquet files —
+// query must end with the row hash column — stores each file as a part, and
+// returns the parts and the fingerprint of their rows.
+func (tb *tableBackup) copyParts(ctx context.Context, query string) ([]Part, Fingerprint, error) {
+	var fp Fingerprint
+	dir, err := os.MkdirTemp(tb.dir, "copy-*")
+	if err != nil {
+		return nil, fp, err
+	}
+	defer os.RemoveAll(dir)
+	out := filepath.Join(dir, "parts")
+	// COPY takes no bind parameter for its target: the path is our own
+	// temporary directory, rendered as a literal.
+	if _, err := tb.src.Exec(ctx, "COPY ("+query+") TO "+sqlString(out)+" ("+tb.copyOptions()+")"); err != nil {
+		return nil, fp, fmt.Errorf("copy to Parquet: %w", err)
+	}
+	files, err := filepath.Glob(filepath.Join(out, "*.parquet"))
+	if err != nil {
+		return nil, fp, err
+	}
+	slices.Sort(files)
+	parts := []Part{}
+	done := tb.upload(ctx, &parts)
+	h := tb.src.Dialect().QuoteIdentifier(RowHashColumn)
+	for _, f := range files {
+		var st struct {
+			N   int64  `db:"n"`
+			Sum string `db:"s"`
+			XOR string `db:"x"`
+		}
+		if err := tb.src.Get(ctx, &st, "SELECT count(*) AS n, CAST(coalesce(sum(CAST("+h+" AS HUGEINT)), 0) AS VARCHAR) AS s, CAST(coalesce(bit_xor("+h+"), 0) AS VARCHAR) AS x FROM read_parquet(?)", f); err != nil {
+			return nil, fp, fmt.Errorf("read back part: %w", err)
+		}
+		if st.N == 0 {
+			continue
+		}
+		g, err := fingerprintOf(st.N, st.Sum, st.XOR)
+		if err != nil {
+			return nil, fp, err
+		}
+		fp.Merge(g)
+		info, err := os.Stat(f)
+		if err != nil {
+			return nil, fp, err
+		}
+		if err := done(partFile{Path: f, Rows: st.N, Bytes: info.Size()}); err != nil {
+			return nil, fp, err
+		}
+	}
+	return parts, fp, nil
+}
+
+var two64 = new(big.Int).Lsh(big.NewInt(1), 64)
+
+// fingerprintOf builds a fingerprint from a count, the (signed, unbounded)
+// sum of the hashes' int64 values and their XOR, all as decimal text.
+func fingerprintOf(n int64, sum, xor string) (Fingerprint, error) {
+	s, ok := new(big.Int).SetString(sum, 10)
+	if !ok {
+		return Fingerprint{}, fmt.Errorf("hash sum %q", sum)
+	}
+	s.Mod(s, two64)
+	x, err := strconv.ParseInt(xor, 10, 64)
+	if err != nil {
+		return Fingerprint{}, fmt.Errorf("hash xor %q", xor)
+	}
+	return Fingerprint{Count: n, Sum: s.Uint64(), XOR: uint64(x)}, nil
+}
+
+// keyJoin renders "a.k1 = b.k1 AND …".
+func keyJoin(d warehouse.Dialect, key []string, a, b string) string {
+	var on []string
+	for _, k := range key {
+		q := d.QuoteIdentifier(k)
+		on = append(on, a+"."+q+" = "+b+"."+q)
+	}
+	return strings.Join(on, " AND ")
+}
