@@ -228,7 +228,7 @@ func Load(ctx context.Context, dir string, opts ...Option) (*Project, error) {
 	}
 	// Vars: packages' own, then the root's (global and per package), then
 	// the command line's.
-	if err := p.addMacroSource("dbt", "macros/builtins.sql", builtinMacros, ""); err != nil {
+	if err := p.loadBuiltins(); err != nil {
 		return nil, err
 	}
 	for _, pkg := range p.Packages {

@@ -27,7 +27,11 @@ var ErrMissingRef = errors.New("reference to a missing node")
 // and builds the DAG.
 func (p *Project) parse(ctx context.Context, l *loader) error {
 	p.publishMacros()
-	p.addGlobals(map[string]any{"project_name": p.Name, "get_where_subquery": jinja.ContextFunc(p.jinjaWhereSubquery)})
+	p.addGlobals(map[string]any{
+		"project_name":          p.Name,
+		"get_where_subquery":    jinja.ContextFunc(p.jinjaWhereSubquery),
+		"should_store_failures": jinja.ContextFunc(p.jinjaShouldStoreFailures),
+	})
 	nodes := p.NodesOf()
 	// Base configs (project trees) and YAML configs, sequentially: they
 	// may warn.
@@ -418,6 +422,21 @@ func (p *Project) jinjaWhereSubquery(ctx context.Context, args []any, kw map[str
 		return rel, nil
 	}
 	return materialize.WhereSubquery(fmt.Sprint(rel), where), nil
+}
+
+// jinjaShouldStoreFailures is dbt's should_store_failures(): the test's
+// store_failures config (or store_failures_as), else the --store-failures
+// flag (false).
+func (p *Project) jinjaShouldStoreFailures(ctx context.Context, args []any, kw map[string]any) (any, error) {
+	st := stateOf(ctx)
+	if st == nil || st.node == nil {
+		return false, nil
+	}
+	c := st.node.Config
+	if c.StoreFailures != nil {
+		return *c.StoreFailures, nil
+	}
+	return asString(c.Raw["store_failures_as"]) != "", nil
 }
 
 // ---- names: database, schema, alias ----

@@ -268,6 +268,16 @@ func testBuildShop(t *testing.T, tg shopTarget) {
 	if err := w.Get(ctx, &n, "select count(*) from "+s+"_marts.fct_orders"); err != nil || n != 5 {
 		t.Fatalf("fct_orders: %d rows, %v", n, err)
 	}
+	// Cross-database macros of the dbt namespace (date_trunc, concat,
+	// safe_cast, type_string) rendered for the engine.
+	var months int
+	var code string
+	if err := w.Get(ctx, &months, "select count(distinct order_month) from "+s+"_marts.fct_orders"); err != nil || months != 3 {
+		t.Errorf("order months %d, %v", months, err)
+	}
+	if err := w.Get(ctx, &code, "select order_code from "+s+"_marts.fct_orders where order_id = 12"); err != nil || code != "o-12" {
+		t.Errorf("order_code %q, %v", code, err)
+	}
 	var greeting string
 	if err := w.Get(ctx, &greeting, "select greeting from "+s+".util_numbers"); err != nil || greeting != "hello from root" {
 		t.Errorf("util_numbers greeting %q, %v", greeting, err)
