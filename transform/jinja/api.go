@@ -211,6 +211,15 @@ func WithMaxDepth(n int) Option { return func(e *Environment) { e.maxDepth = n }
 // unlimited; cancellation of the context always stops a render).
 func WithMaxSteps(n int) Option { return func(e *Environment) { e.maxSteps = n } }
 
+// WithContextLookup resolves names that a template and its macros do not
+// define, and the globals do not hold, through f with the render's context
+// — as dbt resolves this, model and the other per-node names inside every
+// macro against the node being rendered. f returns false for names it does
+// not know, which stay undefined.
+func WithContextLookup(f func(ctx context.Context, name string) (any, bool)) Option {
+	return func(e *Environment) { e.ctxLookup = f }
+}
+
 // WithMaxOutput bounds the bytes one render may produce (default unlimited).
 func WithMaxOutput(n int) Option { return func(e *Environment) { e.maxOutput = n } }
 
@@ -226,6 +235,7 @@ type Environment struct {
 	maxDepth  int
 	maxSteps  int
 	maxOutput int
+	ctxLookup func(ctx context.Context, name string) (any, bool)
 
 	mu    sync.Mutex
 	cache map[string]*Template

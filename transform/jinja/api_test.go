@@ -383,3 +383,34 @@ func TestCallableObject(t *testing.T) {
 		t.Fatalf("got %q", got)
 	}
 }
+
+type nodeKey struct{}
+
+// TestContextLookup: a macro defined once sees the name of the render that
+// calls it, through the context, as dbt's macros see the current node.
+func TestContextLookup(t *testing.T) {
+	env := New(WithContextLookup(func(ctx context.Context, name string) (any, bool) {
+		if name == "this" {
+			v, ok := ctx.Value(nodeKey{}).(string)
+			return v, ok
+		}
+		return nil, false
+	}))
+	lib := mustCompile(t, env, "lib.sql", "{% macro me() %}[{{ this }}]{% endmacro %}")
+	mod, err := lib.Module(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	me, _ := mod.Macro("me")
+	tmpl := mustCompile(t, env, "m.sql", "{{ me() }}{{ this }}{{ missing is defined }}")
+	for _, node := range []string{"a", "b"} {
+		ctx := context.WithValue(context.Background(), nodeKey{}, node)
+		got, err := tmpl.Render(ctx, map[string]any{"me": me})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := "[" + node + "]" + node + "False"; got != want {
+			t.Errorf("got %q, want %q", got, want)
+		}
+	}
+}

@@ -666,6 +666,11 @@ func (st *state) eval(x expr, sc *scope) (any, error) {
 		if v, ok := sc.lookup(e.name); ok {
 			return v, nil
 		}
+		if f := st.env.ctxLookup; f != nil {
+			if v, ok := f(st.ctx, e.name); ok {
+				return toValue(v), nil
+			}
+		}
 		return Undefined{Name: e.name}, nil
 	case *getattrExpr:
 		obj, err := st.eval(e.obj, sc)
