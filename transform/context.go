@@ -97,6 +97,7 @@ func stateOf(ctx context.Context) *renderState {
 func (p *Project) newJinja() {
 	p.jenv = jinja.New(
 		jinja.WithLogger(p.logger),
+		jinja.WithContextLookup(p.contextName),
 		jinja.WithTag(jinja.Tag{Name: "test", Macro: func(h jinja.TagHeader) (string, error) { return "test_" + h.Name, nil }}),
 		jinja.WithTag(jinja.Tag{Name: "data_test", Macro: func(h jinja.TagHeader) (string, error) { return "test_" + h.Name, nil }}),
 		jinja.WithTag(jinja.Tag{Name: "materialization", Macro: func(h jinja.TagHeader) (string, error) {
@@ -109,6 +110,20 @@ func (p *Project) newJinja() {
 }
 
 func (p *Project) addGlobals(g map[string]any) { jinja.WithGlobals(g)(p.jenv) }
+
+// contextName gives macros the per-node names of the render calling them
+// (this, model), as dbt binds every macro to the current node.
+func (p *Project) contextName(ctx context.Context, name string) (any, bool) {
+	if name != "this" && name != "model" {
+		return nil, false
+	}
+	st := stateOf(ctx)
+	if st == nil || st.node == nil {
+		return nil, false
+	}
+	v, ok := p.nodeVars(st.node)[name]
+	return v, ok
+}
 
 // setTargetGlobals publishes the target once the profile is read.
 func (p *Project) setTargetGlobals() {

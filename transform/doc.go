@@ -31,9 +31,8 @@
 // generate_schema_name, generate_alias_name and generate_database_name
 // behave as dbt's defaults unless the project overrides them.
 //
-// Known difference from dbt: macros see this and model only when a model
-// passes them; inside a macro, this and model name nothing unless given as
-// arguments (dbt rebinds every macro to each node's context).
+// Macros are compiled once per project; inside them, this and model name
+// the node whose render called them, as in dbt.
 //
 // A Project holds no global state: several can be loaded and run at once
 // in one process.

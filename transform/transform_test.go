@@ -794,6 +794,8 @@ func TestOperationAndInline(t *testing.T) {
 	dir := writeProject(t, map[string]string{
 		"models/base.sql": "{{ config(materialized='ephemeral') }}select 1 as id",
 		"models/m.sql":    "select 2 as id",
+		"macros/who.sql":  "{% macro who() %}{{ model.name }}@{{ this.identifier }}{% endmacro %}",
+		"models/n.sql":    "select '{{ who() }}' as who",
 		"macros/ops.sql": `{% macro make_marker(label) %}
 {% do run_query("create table main.marker as select '" ~ label ~ "' as label") %}
 {% set r = run_query("select count(*) from main.marker") %}
@@ -829,6 +831,11 @@ func TestOperationAndInline(t *testing.T) {
 	}
 	if !strings.Contains(sql, "__dbt__cte__base as (") || !strings.Contains(sql, `"main"."m"`) {
 		t.Errorf("inline compiled to %s", sql)
+	}
+	// Macros see the calling node's model and this.
+	out, err := p.Compile(ctx, nil, CompileOptions{Nodes: []string{"model.proj.n"}, TargetPath: "-"})
+	if err != nil || !strings.Contains(out["model.proj.n"], "'n@n'") {
+		t.Errorf("who() in n: %q, %v", out["model.proj.n"], err)
 	}
 	if _, err := p.CompileInline(ctx, w, "select * from {{ ref('nope') }}"); !errors.Is(err, ErrMissingRef) {
 		t.Errorf("inline missing ref: %v", err)
