@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -138,6 +139,9 @@ type project struct {
 	invocID   string
 	started   time.Time
 	targetDir string
+	// warnings, when set, also receives selection warnings (ls prints
+	// nothing else but its list).
+	warnings io.Writer
 }
 
 // load reads the project the flags point at.
@@ -240,6 +244,12 @@ func (p *project) writeManifest(res *transform.RunResults) error {
 	m := buildManifest(p.Project, p.invocID, p.started)
 	if res != nil {
 		addCompiled(m, res)
+	}
+	// The manifest records selectors.yml's selectors, as dbt's does.
+	if sels, err := selector.LoadSelectors(p.Dir, selector.SelectorsOptions{}); err == nil {
+		for _, d := range sels.List() {
+			m.Selectors[d.Name] = map[string]any{"name": d.Name, "description": d.Description, "default": d.Default, "definition": d.Definition.String()}
+		}
 	}
 	if err := artifacts.WriteFile(filepath.Join(p.targetDir, "manifest.json"), m); err != nil {
 		return invocationError{err: err}

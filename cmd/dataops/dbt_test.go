@@ -112,6 +112,9 @@ func TestDBTBuildDuckDB(t *testing.T) {
 	if cust == nil || !cust.Compiled || cust.CompiledCode == nil || !strings.Contains(*cust.CompiledCode, `"raw_orders"`) && !strings.Contains(*cust.CompiledCode, "stg_orders") {
 		t.Errorf("customers in the manifest: %+v", cust)
 	}
+	if sel, ok := m.Selectors["marts_only"].(map[string]any); !ok || sel["definition"] != "path:models/marts" {
+		t.Errorf("manifest selectors: %v", m.Selectors)
+	}
 	if got := m.ChildMap["model.dbt_shop.customers"]; len(got) != 2 {
 		t.Errorf("child_map[customers] = %v, want its two tests", got)
 	}
@@ -217,7 +220,11 @@ func TestDBTList(t *testing.T) {
 			t.Errorf("%v: exit %d, output:\n%s\nwant:\n%s", tc.args, code, out, tc.want)
 		}
 	}
-	out, _ := dbt(t, dir, "ls", "--output", "json", "-s", "customers", "--resource-type", "model")
+	out, code := dbt(t, dir, "ls", "-s", "nothing_here")
+	if code != 0 || !strings.Contains(out, "The selection criterion 'nothing_here' does not match any enabled nodes") {
+		t.Errorf("ls of nothing: exit %d\n%s", code, out)
+	}
+	out, _ = dbt(t, dir, "ls", "--output", "json", "-s", "customers", "--resource-type", "model")
 	var obj map[string]any
 	if err := json.Unmarshal([]byte(out), &obj); err != nil || obj["unique_id"] != "model.dbt_shop.customers" || obj["config"].(map[string]any)["materialized"] != "table" {
 		t.Errorf("ls json: %v\n%s", err, out)

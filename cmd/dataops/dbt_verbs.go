@@ -46,6 +46,9 @@ func (p *project) selectIDs(types []string) ([]string, error) {
 	}
 	for _, w := range res.Warnings {
 		p.console.emit("warn", "NoNodesForSelectionCriteria", w, nil)
+		if p.warnings != nil {
+			fmt.Fprintln(p.warnings, w)
+		}
 	}
 	return res.Selected, nil
 }
@@ -186,6 +189,7 @@ func (f *dbtFlags) loadQuiet(cmd *cobra.Command, log *slog.Logger) (*project, er
 	cmd.SetOut(saved)
 	if p != nil {
 		p.console.w = io.Discard
+		p.warnings = cmd.ErrOrStderr()
 	}
 	if err != nil {
 		fmt.Fprintf(cmd.ErrOrStderr(), "Encountered an error:\n%v\n", err)
