@@ -100,14 +100,14 @@ func Incremental(ctx context.Context, db DB, rel warehouse.Relation, compiled st
 	default:
 		return Response{}, fail("incremental", rel, fmt.Errorf("unknown on_schema_change %q (want ignore, fail, append_new_columns or sync_all_columns)", cfg.OnSchemaChange))
 	}
-	return build(ctx, db, "incremental", rel, cfg.Hooks, func(tx *warehouse.Tx) (Response, error) {
+	return build(ctx, db, "incremental", rel, cfg.Hooks, func(tx *warehouse.Tx, _ bool) (Response, error) {
 		old, ok, err := exists(ctx, tx, rel)
 		if err != nil {
 			return Response{}, err
 		}
 		if !ok || cfg.FullRefresh || old.Kind == warehouse.KindView {
 			var n int64
-			if err := swapIn(ctx, tx, warehouse.KindTable, rel, compiled, &n); err != nil {
+			if err := swapIn(ctx, tx, warehouse.KindTable, rel, compiled, &n, true); err != nil {
 				return Response{}, err
 			}
 			return response(tx.Dialect(), "SELECT", n), nil

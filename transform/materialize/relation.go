@@ -2,7 +2,9 @@ package materialize
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/dataopskit/dataops/warehouse"
 )
@@ -41,36 +43,46 @@ type TableConfig struct {
 }
 
 // View makes rel a view of the compiled SQL: built as <name>__dbt_tmp and
-// swapped in within one transaction, replacing a view or table of that name
+// swapped in within one transaction (on DuckDB, CREATE OR REPLACE VIEW in
+// it), replacing a view or table of that name
 // (with its dependent views on PostgreSQL, as dbt-postgres's cascade does).
 // The schema is created if missing.
 func View(ctx context.Context, db DB, rel warehouse.Relation, compiled string, cfg ViewConfig) (Response, error) {
-	res, err := build(ctx, db, "view", rel, cfg.Hooks, func(tx *warehouse.Tx) (Response, error) {
-		if err := swapIn(ctx, tx, warehouse.KindView, rel, compiled, nil); err != nil {
+	return build(ctx, db, "view", rel, cfg.Hooks, func(tx *warehouse.Tx, careful bool) (Response, error) {
+		if err := swapIn(ctx, tx, warehouse.KindView, rel, compiled, nil, careful); err != nil {
 			return Response{}, err
 		}
 		return response(tx.Dialect(), "CREATE VIEW", -1), nil
 	})
-	return res, err
 }
 
 // Table makes rel a table holding the result of the compiled SQL: built as
-// <name>__dbt_tmp and swapped in within one transaction, so that a reader sees
-// the old table or the new one, never neither. It replaces a view of that
+// <name>__dbt_tmp and swapped in within one transaction (on DuckDB, CREATE OR
+// REPLACE TABLE in it), so that a reader sees the old table or the new one,
+// never neither. It replaces a view of that
 // name too. The schema is created if missing.
 func Table(ctx context.Context, db DB, rel warehouse.Relation, compiled string, cfg TableConfig) (Response, error) {
-	return build(ctx, db, "table", rel, cfg.Hooks, func(tx *warehouse.Tx) (Response, error) {
+	return build(ctx, db, "table", rel, cfg.Hooks, func(tx *warehouse.Tx, careful bool) (Response, error) {
 		var n int64
-		if err := swapIn(ctx, tx, warehouse.KindTable, rel, compiled, &n); err != nil {
+		if err := swapIn(ctx, tx, warehouse.KindTable, rel, compiled, &n, careful); err != nil {
 			return Response{}, err
 		}
 		return response(tx.Dialect(), "SELECT", n), nil
 	})
 }
 
+// errKindGuess is returned by swapIn when it guessed the kind of the
+// relation it replaces wrongly; the transaction is then aborted and build
+// runs the body again, carefully.
+var errKindGuess = errors.New("existing relation is of another kind")
+
 // build runs the hooks around body, inside one transaction as dbt does, and
-// names rel in any error.
-func build(ctx context.Context, db DB, op string, rel warehouse.Relation, hooks Hooks, body func(tx *warehouse.Tx) (Response, error)) (Response, error) {
+// names rel in any error. body is first run not careful when the
+// transaction is build's own, so that it may guess instead of asking the
+// catalog (slow on DuckDB with many relations); if the guess was wrong
+// (errKindGuess) the transaction is rolled back and body runs again,
+// careful.
+func build(ctx context.Context, db DB, op string, rel warehouse.Relation, hooks Hooks, body func(tx *warehouse.Tx, careful bool) (Response, error)) (Response, error) {
 	if err := ensureSchema(ctx, db, rel.Schema); err != nil {
 		return Response{}, fail(op, rel, err)
 	}
@@ -78,16 +90,23 @@ func build(ctx context.Context, db DB, op string, rel warehouse.Relation, hooks 
 		return Response{}, fail(op, rel, err)
 	}
 	var res Response
-	err := inTx(ctx, db, func(tx *warehouse.Tx) error {
-		if err := runHooks(ctx, tx, "pre-hook", hooks.Pre, false); err != nil {
-			return err
-		}
-		var err error
-		if res, err = body(tx); err != nil {
-			return err
-		}
-		return runHooks(ctx, tx, "post-hook", hooks.Post, false)
-	})
+	_, own := db.(*warehouse.Warehouse)
+	attempt := func(careful bool) error {
+		return inTx(ctx, db, func(tx *warehouse.Tx) error {
+			if err := runHooks(ctx, tx, "pre-hook", hooks.Pre, false); err != nil {
+				return err
+			}
+			var err error
+			if res, err = body(tx, careful); err != nil {
+				return err
+			}
+			return runHooks(ctx, tx, "post-hook", hooks.Post, false)
+		})
+	}
+	err := attempt(!own)
+	if errors.Is(err, errKindGuess) {
+		err = attempt(true)
+	}
 	if err != nil {
 		return Response{}, fail(op, rel, err)
 	}
@@ -98,17 +117,34 @@ func build(ctx context.Context, db DB, op string, rel warehouse.Relation, hooks 
 }
 
 // swapIn builds compiled as a relation of kind under a scratch name and puts
-// it in rel's place; n, if not nil, receives the rows written.
-func swapIn(ctx context.Context, tx *warehouse.Tx, kind warehouse.RelationKind, rel warehouse.Relation, compiled string, n *int64) error {
+// it in rel's place; n, if not nil, receives the rows written. Careful, it
+// asks the catalog what rel is before dropping it; otherwise it guesses rel
+// is absent or of the same kind and returns errKindGuess if not.
+func swapIn(ctx context.Context, tx *warehouse.Tx, kind warehouse.RelationKind, rel warehouse.Relation, compiled string, n *int64, careful bool) error {
 	d := tx.Dialect()
-	// No scratch relation can be left over from an earlier run: it is
-	// created and renamed within one transaction (DDL is transactional on
-	// DuckDB and PostgreSQL), so a failed run leaves nothing behind.
-	tmp := scratch(d, rel, "__dbt_tmp")
 	verb := "CREATE TABLE "
 	if kind == warehouse.KindView {
 		verb = "CREATE VIEW "
 	}
+	if !careful && !isPostgres(d) {
+		// DuckDB replaces a relation of the same kind in one statement,
+		// building the new one before dropping the old, and inside this
+		// transaction as atomically as the rename dance below; a relation
+		// of the other kind is an error, and so is a failing query: both
+		// are retried carefully, which reports the real error.
+		res, err := tx.Exec(ctx, "CREATE OR REPLACE "+strings.TrimPrefix(verb, "CREATE ")+d.QuoteRelation(rel)+" AS "+compiled)
+		if err != nil {
+			return fmt.Errorf("%w: %w", errKindGuess, err)
+		}
+		if n != nil {
+			*n = rowsAffected(res)
+		}
+		return nil
+	}
+	// No scratch relation can be left over from an earlier run: it is
+	// created and renamed within one transaction (DDL is transactional on
+	// DuckDB and PostgreSQL), so a failed run leaves nothing behind.
+	tmp := scratch(d, rel, "__dbt_tmp")
 	res, err := exec(ctx, tx, "create", verb+d.QuoteRelation(tmp)+" AS "+compiled)
 	if err != nil {
 		return err
@@ -116,16 +152,26 @@ func swapIn(ctx context.Context, tx *warehouse.Tx, kind warehouse.RelationKind, 
 	if n != nil {
 		*n = rowsAffected(res)
 	}
-	old, ok, err := exists(ctx, tx, rel)
-	if err != nil {
-		return err
+	drop := dropSQL(d, kind, rel)
+	if careful {
+		old, ok, err := exists(ctx, tx, rel)
+		if err != nil {
+			return err
+		}
+		drop = ""
+		if ok {
+			drop = dropSQL(d, old.Kind, old.Relation)
+		}
 	}
-	stmts := []string{}
-	if ok {
-		stmts = append(stmts, dropSQL(d, old.Kind, old.Relation))
+	if drop != "" {
+		if _, err := tx.Exec(ctx, drop); err != nil {
+			if !careful {
+				return fmt.Errorf("%w: %w", errKindGuess, err)
+			}
+			return fmt.Errorf("swap: %w", err)
+		}
 	}
-	stmts = append(stmts, renameSQL(d, kind, tmp, rel.Name))
-	_, err = exec(ctx, tx, "swap", stmts...)
+	_, err = exec(ctx, tx, "swap", renameSQL(d, kind, tmp, rel.Name))
 	return err
 }
 

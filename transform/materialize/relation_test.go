@@ -128,3 +128,30 @@ func TestConcurrentModelsCreateTheirSchema(t *testing.T) {
 		}
 	})
 }
+
+func TestTableInCallersTransaction(t *testing.T) {
+	ctx := context.Background()
+	each(t, func(t *testing.T, e engine) {
+		if _, err := View(ctx, e.w, e.rel("m"), "select 1 as x", ViewConfig{}); err != nil {
+			t.Fatal(err)
+		}
+		tx, err := e.w.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Table(ctx, tx, e.rel("m"), "select 2 as x", TableConfig{}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Table(ctx, tx, e.rel("n"), "select x + 1 as x from "+e.q("m"), TableConfig{}); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		ri, err := e.w.Relation(ctx, e.rel("m"))
+		if err != nil || ri.Kind != warehouse.KindTable {
+			t.Fatalf("m is %v %v", ri, err)
+		}
+		eq(t, "rows", rows(t, e.w, "select x from "+e.q("n")), []string{"3"})
+	})
+}

@@ -236,7 +236,7 @@ func Seed(ctx context.Context, db DB, rel warehouse.Relation, path string, cfg S
 			cols[i].Name = d.NormalizeIdentifier(cols[i].Name)
 		}
 	}
-	return build(ctx, db, "seed", rel, cfg.Hooks, func(tx *warehouse.Tx) (Response, error) {
+	return build(ctx, db, "seed", rel, cfg.Hooks, func(tx *warehouse.Tx, _ bool) (Response, error) {
 		old, ok, err := exists(ctx, tx, rel)
 		if err != nil {
 			return Response{}, err

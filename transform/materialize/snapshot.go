@@ -146,7 +146,7 @@ func Snapshot(ctx context.Context, db DB, rel warehouse.Relation, compiled strin
 	if err != nil {
 		return Response{}, fail("snapshot", rel, err)
 	}
-	return build(ctx, db, "snapshot", rel, cfg.Hooks, func(tx *warehouse.Tx) (Response, error) {
+	return build(ctx, db, "snapshot", rel, cfg.Hooks, func(tx *warehouse.Tx, _ bool) (Response, error) {
 		_, ok, err := exists(ctx, tx, rel)
 		if err != nil {
 			return Response{}, err
