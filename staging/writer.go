@@ -37,6 +37,9 @@ func (r *loadRun) openWriter(s *streamLoad) error {
 	if err := r.begin(); err != nil {
 		return err
 	}
+	if s.free == nil {
+		s.free = make(chan *rowBatch, maxBatches) // before the goroutine reads it
+	}
 	w := &writer{s: s, in: make(chan *rowBatch, 1), done: make(chan struct{})}
 	tx, ctx, names := r.tx, r.ctx, columnNames(s.cols)
 	go func() {
@@ -69,9 +72,6 @@ func (r *loadRun) send(s *streamLoad) error {
 		return r.writerFailed()
 	}
 	s.batch, s.rows, s.rowsUsed = nil, nil, 0
-	if s.free == nil {
-		s.free = make(chan *rowBatch, maxBatches)
-	}
 	// Take a batch the writer is done with, or make one while fewer than
 	// maxBatches exist (counting the one just sent); else wait for one.
 	var next *rowBatch
