@@ -142,6 +142,8 @@ type project struct {
 	// warnings, when set, also receives selection warnings (ls prints
 	// nothing else but its list).
 	warnings io.Writer
+	// parsed is the manifest as loading left the project (uncompiled).
+	parsed *artifacts.Manifest
 }
 
 // load reads the project the flags point at.
@@ -158,7 +160,6 @@ func (f *dbtFlags) load(cmd *cobra.Command, log *slog.Logger) (*project, error) 
 	}
 	p := &project{flags: f, invocID: newInvocationID(), started: time.Now()}
 	p.console = newConsole(cmd.OutOrStdout(), f.logFormat == "json", p.invocID)
-	p.console.info("Running with dataops=%s", dbtVersionString())
 	opts := []transform.Option{transform.WithLogger(log)}
 	if f.profilesDir != "" {
 		opts = append(opts, transform.WithProfilesDir(f.profilesDir))
@@ -174,10 +175,17 @@ func (f *dbtFlags) load(cmd *cobra.Command, log *slog.Logger) (*project, error) 
 	}
 	tp, err := transform.Load(cmd.Context(), dir, opts...)
 	if err != nil {
+		p.console.info("Running with dataops=%s", dbtVersionString())
 		p.console.errorf("Encountered an error:\n%v", err)
 		return nil, invocationError{err, true}
 	}
 	p.Project = tp
+	// Console events carry the invocation id the artifacts record.
+	p.parsed = p.manifest(nil)
+	if id := p.parsed.Metadata.InvocationID; id != nil && *id != "" {
+		p.invocID, p.console.invocID = *id, *id
+	}
+	p.console.info("Running with dataops=%s", dbtVersionString())
 	p.targetDir = f.targetPath
 	if p.targetDir == "" {
 		p.targetDir = tp.TargetPath
@@ -236,25 +244,6 @@ func (f *dbtFlags) loadOpen(cmd *cobra.Command, log *slog.Logger) (*project, *wa
 		return nil, nil, err
 	}
 	return p, w, nil
-}
-
-// writeManifest writes target/manifest.json, with the compiled SQL of a
-// run's results when there are any.
-func (p *project) writeManifest(res *transform.RunResults) error {
-	m := buildManifest(p.Project, p.invocID, p.started)
-	if res != nil {
-		addCompiled(m, res)
-	}
-	// The manifest records selectors.yml's selectors, as dbt's does.
-	if sels, err := selector.LoadSelectors(p.Dir, selector.SelectorsOptions{}); err == nil {
-		for _, d := range sels.List() {
-			m.Selectors[d.Name] = map[string]any{"name": d.Name, "description": d.Description, "default": d.Default, "definition": d.Definition.String()}
-		}
-	}
-	if err := artifacts.WriteFile(filepath.Join(p.targetDir, "manifest.json"), m); err != nil {
-		return invocationError{err: err}
-	}
-	return nil
 }
 
 // dbtRunVerb builds one of the verbs that run nodes through Project.Run.
@@ -333,8 +322,7 @@ func (p *project) run(ctx context.Context, log *slog.Logger, opts transform.RunO
 	opts.OnEvent = p.console.event
 	res, err := p.Run(ctx, w, opts)
 	if res != nil && (err == nil || len(res.Results) > 0) {
-		rr := buildRunResults(res, opts, p.started)
-		if werr := artifacts.WriteFile(filepath.Join(p.targetDir, "run_results.json"), rr); werr != nil && err == nil {
+		if werr := p.writeRunResults(res, opts); werr != nil && err == nil {
 			err = werr
 		}
 		if werr := p.writeManifest(res); werr != nil && err == nil {

@@ -121,22 +121,27 @@ func listNodes(cmd *cobra.Command, f *dbtFlags, output string, types, keys []str
 	return nil
 }
 
-// listLine is one line of ls output for a node, source or exposure.
+// listLine is one line of ls output for a node, source, exposure or unit
+// test of the manifest.
 func (p *project) listLine(id, output string, keys []string) (string, bool) {
+	m := p.parsed
 	var name, rtype, pkg, path string
 	var fqn, tags, deps []string
 	var cfg map[string]any
-	alias := ""
+	var alias *string
 	switch {
-	case p.Nodes[id] != nil:
-		n := p.Nodes[id]
-		name, rtype, pkg, path, fqn, tags, deps, cfg, alias = n.Name, string(n.ResourceType), n.Package, n.OriginalFilePath, n.FQN, n.Tags, n.DependsOn, nodeConfig(n), n.Alias
-	case p.Sources[id] != nil:
-		s := p.Sources[id]
-		name, rtype, pkg, path, fqn, tags, cfg = s.SourceName+"."+s.Name, "source", s.Package, s.OriginalFilePath, s.FQN, s.Tags, map[string]any{"enabled": s.Enabled}
-	case p.Exposures[id] != nil:
-		e := p.Exposures[id]
-		name, rtype, pkg, path, fqn, tags, deps, cfg = e.Name, "exposure", e.Package, e.OriginalFilePath, e.FQN, e.Tags, e.DependsOn, map[string]any{"enabled": true}
+	case m.Nodes[id] != nil:
+		n := m.Nodes[id]
+		name, rtype, pkg, path, fqn, tags, deps, cfg, alias = n.Name, n.ResourceType, n.PackageName, n.OriginalFilePath, n.FQN, n.Tags, n.DependsOn.Nodes, n.Config, &n.Alias
+	case m.Sources[id] != nil:
+		s := m.Sources[id]
+		name, rtype, pkg, path, fqn, tags, cfg = s.SourceName+"."+s.Name, "source", s.PackageName, s.OriginalFilePath, s.FQN, s.Tags, s.Config
+	case m.Exposures[id] != nil:
+		e := m.Exposures[id]
+		name, rtype, pkg, path, fqn, tags, deps, cfg = e.Name, "exposure", e.PackageName, e.OriginalFilePath, e.FQN, e.Tags, e.DependsOn.Nodes, e.Config
+	case m.UnitTests[id] != nil:
+		u := m.UnitTests[id]
+		name, rtype, pkg, path, fqn, deps, cfg = u.Name, "unit_test", u.PackageName, u.OriginalFilePath, u.FQN, u.DependsOn.Nodes, u.Config
 	default:
 		return "", false
 	}
@@ -146,14 +151,18 @@ func (p *project) listLine(id, output string, keys []string) (string, bool) {
 	case "path":
 		return path, true
 	case "json":
+		if cfg == nil {
+			cfg = map[string]any{}
+		}
 		obj := map[string]any{
 			"name": name, "resource_type": rtype, "package_name": pkg, "original_file_path": path, "unique_id": id,
-			"alias": alias, "config": cfg, "tags": nonNil(tags), "depends_on": map[string]any{"nodes": nonNil(deps)},
+			"config": cfg, "tags": nonNil(tags), "depends_on": map[string]any{"nodes": nonNil(deps)},
+		}
+		if alias != nil {
+			obj["alias"] = *alias
 		}
 		if rtype == "source" {
-			s := p.Sources[id]
-			obj["source_name"] = s.SourceName
-			delete(obj, "alias")
+			obj["source_name"] = m.Sources[id].SourceName
 		}
 		if len(keys) > 0 {
 			kept := map[string]any{}
@@ -176,6 +185,8 @@ func (p *project) listLine(id, output string, keys []string) (string, bool) {
 		sel = "source:" + sel
 	case "exposure":
 		sel = "exposure:" + sel
+	case "unit_test":
+		sel = "unit_test:" + sel
 	}
 	return sel, true
 }

@@ -183,7 +183,7 @@ func normalizeEmpty(v any) any {
 }
 
 func hookSQL(v any) []string {
-	var out []string
+	out := []string{}
 	var add func(x any)
 	add = func(x any) {
 		switch x := x.(type) {

@@ -128,6 +128,10 @@ func TestConfigDefaultsCompareEqual(t *testing.T) {
 	if e.modified(cur, prev, "configs") {
 		t.Error("spelling out dbt's defaults counts as a config change")
 	}
+	prev.Conf["post-hook"], prev.Conf["meta"], prev.Conf["alias"] = []any{}, map[string]any{}, nil
+	if e.modified(cur, prev, "configs") {
+		t.Error("empty hooks and meta as a manifest writes them count as a config change")
+	}
 	prev.Conf["enabled"] = false
 	if !e.modified(cur, prev, "configs") {
 		t.Error("enabled: false is not a change")
