@@ -174,7 +174,7 @@ func (c *compiler) renderWith(ctx context.Context, n *Node, refAs, srcAs map[str
 		if err != nil {
 			return "", err
 		}
-		vars["_dbt_generic_test_kwargs"] = kw
+		vars = map[string]any{"model": vars["model"], "this": vars["this"], "_dbt_generic_test_kwargs": kw}
 	}
 	sql, err := t.Render(rctx, vars)
 	if err != nil {

@@ -1059,7 +1059,8 @@ func (l *loader) addGenericTest(pkg *Package, file, attached, baseName, modelExp
 	if ns != "" {
 		tname = ns + "_" + tname
 	}
-	h := sha256.Sum256([]byte(attached + "|" + tname + "|" + fmt.Sprint(kw)))
+	colKey, _ := kw["column_name"].(string)
+	h := md5.Sum([]byte(attached + "|" + tname + "|" + colKey + "|" + strings.Join(flat, "|")))
 	hash := hex.EncodeToString(h[:])[:10]
 	if customName != "" {
 		tname = customName

@@ -194,7 +194,7 @@ func (p *Project) parseNode(ctx context.Context, n *Node) error {
 		if err != nil {
 			return err
 		}
-		vars["_dbt_generic_test_kwargs"] = kw
+		vars = map[string]any{"model": vars["model"], "this": vars["this"], "_dbt_generic_test_kwargs": kw}
 	}
 	if p.builtinTest(n) {
 		// dbt's own generic tests call neither ref nor config: their
@@ -239,15 +239,15 @@ func (p *Project) builtinTest(n *Node) bool {
 // nodeVars are the per-node names of a render: this, model, and the node's
 // own package name for macros.
 func (p *Project) nodeVars(n *Node) map[string]any {
-	vars := map[string]any{
-		"model": modelObj{n},
-	}
 	if n.Alias != "" {
-		vars["this"] = p.nodeRelation(n)
-	} else {
-		vars["this"] = p.relation(p.Target.Database, p.Target.Schema, n.Name, "table")
+		if v := n.vars.Load(); v != nil {
+			return *v
+		}
+		vars := map[string]any{"model": modelObj{n}, "this": p.nodeRelation(n)}
+		n.vars.Store(&vars)
+		return vars
 	}
-	return vars
+	return map[string]any{"model": modelObj{n}, "this": p.relation(p.Target.Database, p.Target.Schema, n.Name, "table")}
 }
 
 // modelObj is the Jinja `model`: the node's attributes, built on access.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"sort"
+	"sync/atomic"
 
 	"github.com/dataopskit/dataops/transform/jinja"
 	"github.com/dataopskit/dataops/warehouse"
@@ -170,6 +171,7 @@ type Node struct {
 	// ["source", source, table]; its `model` argument is resolved from it
 	// without a render.
 	testModel []string
+	vars      atomic.Pointer[map[string]any] // this and model, once names are resolved
 }
 
 // Relation returns the node's warehouse relation.

@@ -239,8 +239,11 @@ func (p *Project) Run(ctx context.Context, w *warehouse.Warehouse, opts RunOptio
 		return res, err
 	}
 	c := p.newCompiler(w, opts.TargetPath, opts.FullRefresh)
+	var emitMu sync.Mutex
 	emit := func(e Event) {
 		if opts.OnEvent != nil {
+			emitMu.Lock()
+			defer emitMu.Unlock()
 			e.Time = time.Now()
 			opts.OnEvent(e)
 		}
