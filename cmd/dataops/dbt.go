@@ -108,6 +108,7 @@ type dbtFlags struct {
 	threads                                        int
 	fullRefresh, failFast                          bool
 	state, targetPath, logFormat                   string
+	inline                                         string
 }
 
 func (f *dbtFlags) register(cmd *cobra.Command, selection bool) {
@@ -260,8 +261,14 @@ the invocation is bad.`,
 			Example: "  dataops " + use + " --project-dir jaffle_shop --profiles-dir . --select +customers --threads 4",
 			Args:    cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, _ []string) error {
+				if f.inline != "" {
+					return dbtFinish(cmd, compileInline(cmd, &f, logger(cmd)))
+				}
 				return dbtFinish(cmd, runVerb(cmd, &f, command, logger(cmd)))
 			},
+		}
+		if command == transform.CommandCompile {
+			cmd.Flags().StringVar(&f.inline, "inline", "", "compile this SQL (with Jinja) instead of the project's nodes, and print it")
 		}
 		f.register(cmd, true)
 		cmd.Flags().IntVar(&f.threads, "threads", 0, "nodes to run at once (default: the profile's threads)")
@@ -392,4 +399,21 @@ func (p *project) printCompiled(res *transform.RunResults) {
 	if only != nil {
 		p.console.info("Compiled node '%s' is:\n%s", only.Node.Name, only.CompiledCode)
 	}
+}
+
+// compileInline is dbt's compile --inline: compile SQL as a node of the
+// root project would be, and print it.
+func compileInline(cmd *cobra.Command, f *dbtFlags, log *slog.Logger) error {
+	p, w, err := f.loadOpen(cmd, log)
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	sql, err := p.CompileInline(cmd.Context(), w, f.inline)
+	if err != nil {
+		p.console.errorf("Encountered an error:\n%v", err)
+		return invocationError{err, true}
+	}
+	p.console.info("Compiled inline node is:\n%s", sql)
+	return nil
 }

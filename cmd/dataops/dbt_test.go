@@ -181,10 +181,22 @@ func TestDBTInvocationErrors(t *testing.T) {
 		{[]string{"ls", "--project-dir", dir, "--profiles-dir", dir, "-s", "state:modified"}, "--state"},
 		{[]string{"ls", "--project-dir", dir, "--profiles-dir", dir, "--output", "xml"}, `--output "xml"`},
 		{[]string{"run", "--project-dir", dir, "--profiles-dir", dir, "--target", "nope"}, "nope"},
-		{[]string{"run-operation", "grant_select", "--project-dir", dir, "--profiles-dir", dir}, "not supported"},
-		{[]string{"show", "--project-dir", dir, "--profiles-dir", dir, "--inline", "select {{ 1 }}"}, "not supported"},
+		{[]string{"run-operation", "m", "--args", "[1, 2", "--project-dir", dir, "--profiles-dir", dir}, "--args"},
 	}
-	for _, tc := range cases {
+	// These connect before they fail.
+	connecting := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"show", "--project-dir", dir, "--profiles-dir", dir, "--inline", "select * from {{ ref('nope') }}"}, "nope"},
+		{[]string{"compile", "--project-dir", dir, "--profiles-dir", dir, "--inline", "select {{ 1 + }}"}, "inline:1:15: TemplateSyntaxError"},
+	}
+	for i, tc := range append(cases, connecting...) {
+		if i == len(cases) {
+			if _, err := os.Stat(filepath.Join(dir, "w.duckdb")); err == nil {
+				t.Error("a bad selection or flag connected to the warehouse and created it")
+			}
+		}
 		out, code := dbt(t, "", tc.args...)
 		if code != exitError || !strings.Contains(out, tc.want) {
 			t.Errorf("%v: exit %d, want 2 with %q:\n%s", tc.args, code, tc.want, out)
@@ -193,9 +205,7 @@ func TestDBTInvocationErrors(t *testing.T) {
 			t.Errorf("%v: a stack trace reached the user:\n%s", tc.args, out)
 		}
 	}
-	if _, err := os.Stat(filepath.Join(dir, "w.duckdb")); err == nil {
-		t.Error("a bad selection connected to the warehouse and created it")
-	}
+
 }
 
 func TestDBTList(t *testing.T) {
@@ -447,5 +457,41 @@ func TestDBTDebug(t *testing.T) {
 	out, code = dbt(t, dir, "dbt-debug")
 	if code != exitFailure || !strings.Contains(out, "[ERROR invalid]") || !strings.Contains(out, "DBT_SHOP_DUCKDB") {
 		t.Errorf("dbt-debug without the env var: exit %d\n%s", code, out)
+	}
+}
+
+func TestDBTInlineAndRunOperation(t *testing.T) {
+	dir := dbtProject(t)
+	if out, code := dbt(t, dir, "seed"); code != 0 {
+		t.Fatalf("seed exited %d:\n%s", code, out)
+	}
+	out, code := dbt(t, dir, "compile", "--inline", "select count(*) from {{ ref('raw_orders') }}")
+	if code != 0 {
+		t.Fatalf("compile --inline exited %d:\n%s", code, out)
+	}
+	mustContain(t, out, "Compiled inline node is:", `"raw_orders"`)
+	out, code = dbt(t, dir, "show", "--inline", "select sum(amount) as total from {{ ref('raw_orders') }}")
+	if code != 0 {
+		t.Fatalf("show --inline exited %d:\n%s", code, out)
+	}
+	mustContain(t, out, "| total |", "| 90    |")
+
+	macro := "{% macro make_audit(name) %}{% do run_query('create table ' ~ target.schema ~ '.' ~ name ~ ' as select 1 as x') %}{% endmacro %}\n"
+	if err := os.MkdirAll(filepath.Join(dir, "macros"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "macros", "audit.sql"), []byte(macro), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, code = dbt(t, dir, "run-operation", "make_audit", "--args", "{name: audit_log}")
+	if code != 0 {
+		t.Fatalf("run-operation exited %d:\n%s", code, out)
+	}
+	if n := queryInt(t, "duckdb:"+filepath.Join(dir, "w.duckdb"), "select count(*) from main.audit_log"); n != 1 {
+		t.Errorf("audit_log has %d rows, want 1", n)
+	}
+	out, code = dbt(t, dir, "run-operation", "no_such_macro")
+	if code != exitFailure || !strings.Contains(out, "no_such_macro") {
+		t.Errorf("unknown macro: exit %d\n%s", code, out)
 	}
 }

@@ -495,7 +495,7 @@ func newDBTShowCmd(logger func(*cobra.Command) *slog.Logger) *cobra.Command {
 		},
 	}
 	f.register(cmd, true)
-	cmd.Flags().StringVar(&inline, "inline", "", "SQL to run instead of a node (plain SQL: Jinja is not supported here yet)")
+	cmd.Flags().StringVar(&inline, "inline", "", "SQL (with Jinja: ref, source, macros) to run instead of a node")
 	cmd.Flags().IntVar(&limit, "limit", 5, "rows to show (negative: all)")
 	return cmd
 }
@@ -505,9 +505,6 @@ func show(cmd *cobra.Command, f *dbtFlags, inline string, limit int, log *slog.L
 	if inline == "" && len(f.selects) == 0 && f.selectorName == "" {
 		return invocationError{err: errors.New("show needs --select or --inline")}
 	}
-	if strings.Contains(inline, "{{") || strings.Contains(inline, "{%") {
-		return invocationError{err: fmt.Errorf("show --inline: Jinja in inline SQL: %w", transform.ErrNotSupported)}
-	}
 	p, w, err := f.loadOpen(cmd, log)
 	if err != nil {
 		return err
@@ -516,7 +513,12 @@ func show(cmd *cobra.Command, f *dbtFlags, inline string, limit int, log *slog.L
 	type preview struct{ name, sql string }
 	var previews []preview
 	if inline != "" {
-		previews = append(previews, preview{"inline", inline})
+		sql, err := p.CompileInline(ctx, w, inline)
+		if err != nil {
+			p.console.errorf("Encountered an error:\n%v", err)
+			return invocationError{err, true}
+		}
+		previews = append(previews, preview{"inline", sql})
 	} else {
 		opts, err := p.selection()
 		if err != nil {
@@ -634,18 +636,38 @@ func newDBTRunOperationCmd(logger func(*cobra.Command) *slog.Logger) *cobra.Comm
 	var args string
 	cmd := &cobra.Command{
 		Use:   "run-operation MACRO",
-		Short: "Run a macro (dbt's run-operation) — not supported yet",
-		Args:  cobra.ExactArgs(1),
+		Short: "Run a macro with arguments (dbt's run-operation)",
+		Long: `run-operation calls a macro of the project, of a package ("package.macro") or of
+dbt's built-ins with --args as keyword arguments; its run_query and statement
+calls run on the target. Exit code 1 when the macro fails.`,
+		Example: "  dataops run-operation grant_select --args '{role: reporter}'",
+		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, a []string) error {
-			return dbtFinish(cmd, func() error {
-				if _, err := f.load(cmd, logger(cmd)); err != nil {
-					return err
-				}
-				return invocationError{err: fmt.Errorf("run-operation %s: calling a macro from the command line: %w", a[0], transform.ErrNotSupported)}
-			}())
+			return dbtFinish(cmd, runOperation(cmd, &f, a[0], args, logger(cmd)))
 		},
 	}
 	f.register(cmd, false)
-	cmd.Flags().StringVar(&args, "args", "", "the macro's arguments as a YAML mapping")
+	cmd.Flags().StringVar(&args, "args", "", "the macro's keyword arguments as a YAML mapping")
 	return cmd
+}
+
+func runOperation(cmd *cobra.Command, f *dbtFlags, name, rawArgs string, log *slog.Logger) error {
+	kwargs := map[string]any{}
+	if strings.TrimSpace(rawArgs) != "" {
+		if err := yaml.Unmarshal([]byte(rawArgs), &kwargs); err != nil {
+			return invocationError{err: fmt.Errorf("--args: not a YAML mapping: %s", yaml.FormatError(err, false, false))}
+		}
+	}
+	p, w, err := f.loadOpen(cmd, log)
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	ret, err := p.RunOperation(cmd.Context(), w, name, kwargs)
+	if err != nil {
+		p.console.errorf("Encountered an error while running operation: %v", err)
+		return errNodesFailed
+	}
+	log.Debug("run-operation returned", "macro", name, "value", ret)
+	return nil
 }
