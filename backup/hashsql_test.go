@@ -54,7 +54,7 @@ func TestDuckHashSQLEqualsGo(t *testing.T) {
 	rel := makeTable(t, w, "raw", "h", cols, nil, n, row)
 	h := NewRowHasher(cols)
 	var got []int64
-	if err := w.Select(ctx, &got, "SELECT "+duckRowHashSQL(cols, w.Dialect().QuoteIdentifier)+" FROM "+w.Dialect().QuoteRelation(rel)+" ORDER BY id"); err != nil {
+	if err := w.Select(ctx, &got, "SELECT "+RowHashColumn+" FROM ("+duckHashedSelect(w.Dialect(), w.Dialect().QuoteRelation(rel), cols, cols)+") ORDER BY id"); err != nil {
 		t.Fatal(err)
 	}
 	if len(got) != n {

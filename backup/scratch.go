@@ -13,10 +13,10 @@ import (
 	_ "github.com/dataopskit/dataops/warehouse/duckdb" // the scratch engine
 )
 
-// scratch is a private DuckDB database in a temporary directory where an
-// operation composes tables from their parts (base and deltas) and compares
-// digests. It lives in a file so that DuckDB can spill to disk: memory stays
-// bounded whatever the table's size.
+// scratch is a private in-memory DuckDB database where an operation composes
+// tables from their parts (base and deltas) and compares digests. Its memory
+// is limited and it spills to a temporary directory beyond that, so memory
+// stays bounded whatever the table's size, and nothing is fsynced.
 type scratch struct {
 	w    *warehouse.Warehouse
 	dir  string
@@ -32,12 +32,13 @@ func newScratch(ctx context.Context, repo *repository.Repository, tempDir string
 	if err != nil {
 		return nil, fmt.Errorf("backup: scratch directory: %w", err)
 	}
-	w, err := warehouse.Open(ctx, "duckdb:"+filepath.Join(dir, "scratch.duckdb"))
+	w, err := warehouse.Open(ctx, "duckdb:")
 	if err != nil {
 		os.RemoveAll(dir)
 		return nil, fmt.Errorf("backup: scratch database: %w", err)
 	}
-	for _, q := range []string{"SET memory_limit = '512MB'", "SET preserve_insertion_order = false"} {
+	// SET takes no bind parameter: the directory is ours, rendered as a literal.
+	for _, q := range []string{"SET memory_limit = '512MB'", "SET preserve_insertion_order = false", "SET temp_directory = " + sqlString(filepath.Join(dir, "spill"))} {
 		if _, err := w.Exec(ctx, q); err != nil {
 			w.Close()
 			os.RemoveAll(dir)

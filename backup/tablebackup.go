@@ -52,14 +52,7 @@ func (tb *tableBackup) run(ctx context.Context) (Table, tableStats, error) {
 			prev = nil // the table's shape changed: a full copy
 		}
 	}
-	if prev == nil && tb.native(cols) {
-		parts, fp, err := tb.copyParts(ctx, duckHashedSelect(tb.src.Dialect(), tb.rel, cols, nil))
-		if err != nil {
-			return e, tb.stats, err
-		}
-		e.Rows, e.Fingerprint = fp.Count, fp
-		e.Data = TableData{Mode: ModeFull, Parts: parts}
-	} else if prev == nil {
+	if prev == nil {
 		parts, fp, err := tb.writeRows(ctx, cols, nil)
 		if err != nil {
 			return e, tb.stats, err
@@ -235,28 +228,6 @@ func (tb *tableBackup) delta(ctx context.Context, e *Table, cols []warehouse.Col
 	}
 	var fp Fingerprint
 	native := tb.native(cols) && len(key) > 0
-	if native {
-		file := filepath.Join(tb.dir, sc.name("digest")+".parquet")
-		defer os.Remove(file)
-		if _, err := tb.src.Exec(ctx, "COPY ("+duckHashedSelect(tb.src.Dialect(), tb.rel, cols, kcols)+") TO "+sqlString(file)+" (FORMAT parquet)"); err != nil {
-			return fmt.Errorf("digest: %w", err)
-		}
-		if err := loadParquetFiles(ctx, sc.w, cRel, withHash, []string{file}); err != nil {
-			return err
-		}
-		hq := d.QuoteIdentifier(RowHashColumn)
-		var st struct {
-			N   int64  `db:"n"`
-			Sum string `db:"s"`
-			XOR string `db:"x"`
-		}
-		if err := sc.w.Get(ctx, &st, "SELECT count(*) AS n, CAST(coalesce(sum(CAST("+hq+" AS HUGEINT)), 0) AS VARCHAR) AS s, CAST(coalesce(bit_xor("+hq+"), 0) AS VARCHAR) AS x FROM "+d.QuoteRelation(cRel)); err != nil {
-			return err
-		}
-		if fp, err = fingerprintOf(st.N, st.Sum, st.XOR); err != nil {
-			return err
-		}
-	}
 	var scanErr error
 	row := make([]any, len(withHash))
 	rows := func(yield func([]any, error) bool) {
@@ -274,13 +245,11 @@ func (tb *tableBackup) delta(ctx context.Context, e *Table, cols []warehouse.Col
 			yield(nil, scanErr)
 		}
 	}
-	if !native {
-		if _, err := sc.w.Load(ctx, cRel, nil, rows); err != nil {
-			if scanErr != nil {
-				return scanErr
-			}
-			return err
+	if _, err := sc.w.Load(ctx, cRel, nil, rows); err != nil {
+		if scanErr != nil {
+			return scanErr
 		}
+		return err
 	}
 	e.Rows, e.Fingerprint = fp.Count, fp
 	if fp == prev.Fingerprint {
@@ -308,8 +277,8 @@ func (tb *tableBackup) delta(ctx context.Context, e *Table, cols []warehouse.Col
 				return err
 			}
 			sd := tb.src.Dialect()
-			upserts, _, err = tb.copyParts(ctx, "SELECT t.* FROM ("+duckHashedSelect(sd, tb.rel, cols, nil)+") AS t SEMI JOIN read_parquet("+
-				sqlString(keys)+") AS k ON "+keyJoin(sd, key, "t", "k"))
+			upserts, _, err = tb.copyParts(ctx, duckHashedSelect(sd, "(SELECT t.* FROM "+sd.QuoteRelation(tb.rel)+" AS t SEMI JOIN read_parquet("+
+				sqlString(keys)+") AS k ON "+keyJoin(sd, key, "t", "k")+") AS dataops_changed", cols, nil))
 			if err != nil {
 				return err
 			}

@@ -13,9 +13,10 @@ import (
 	"github.com/dataopskit/dataops/warehouse"
 )
 
-// The DuckDB fast path: rows are hashed in SQL (duckRowHashSQL) and written
-// by DuckDB's own Parquet writer, in parallel, inside the backup's
-// transaction; nothing row by row crosses into Go.
+// The DuckDB path of incremental backups: the rows a delta needs are
+// selected by a join with the changed keys, hashed in SQL (duckRowHashSQL)
+// and written by DuckDB's own Parquet writer inside the backup's
+// transaction, instead of a second pass of every row through Go.
 
 // native reports whether the table can take the DuckDB fast path.
 func (tb *tableBackup) native(cols []warehouse.Column) bool {
