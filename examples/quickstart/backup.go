@@ -100,7 +100,10 @@ func backupStep(ctx context.Context, out io.Writer, w *warehouse.Warehouse, dir 
 }
 
 // changeSomeRows updates, deletes and inserts three rows each in a table of
-// schema raw (raw.orders when there is one) and returns it.
+// schema raw (raw.orders when there is one) and returns it. The changes keep
+// the data valid for the models built on it: an amount (or, without one, a
+// text) changes, and inserted rows get new ids when the table has an integer
+// key (its primary key, else a column named id).
 func changeSomeRows(ctx context.Context, w *warehouse.Warehouse) (warehouse.Relation, error) {
 	rels, err := w.Relations(ctx, "raw")
 	if err != nil {
@@ -121,34 +124,38 @@ func changeSomeRows(ctx context.Context, w *warehouse.Warehouse) (warehouse.Rela
 	}
 	d := w.Dialect()
 	t := d.QuoteRelation(rel)
-	text := ""
-	for _, c := range cols {
-		if c.Type.Kind == warehouse.KindString && !strings.HasPrefix(c.Name, "_") {
-			text = d.QuoteIdentifier(c.Name)
-			break
-		}
-	}
-	if text == "" {
-		return rel, fmt.Errorf("table %s has no text column to update", rel)
-	}
 	var key []string
 	if err := w.Select(ctx, &key, "SELECT unnest(constraint_column_names) FROM duckdb_constraints() WHERE constraint_type = 'PRIMARY KEY' AND schema_name = ? AND table_name = ?", rel.Schema, rel.Name); err != nil {
 		return rel, err
 	}
-	insert := "INSERT INTO " + t + " SELECT * FROM " + t + " ORDER BY rowid LIMIT 3"
-	if len(key) == 1 {
-		k := d.QuoteIdentifier(key[0])
-		insert = "INSERT INTO " + t + " SELECT * REPLACE (" + k + " || '-new' AS " + k + ") FROM " + t + " ORDER BY rowid LIMIT 3"
+	update, keyCol := "", ""
+	for _, c := range cols {
+		name := d.QuoteIdentifier(c.Name)
+		switch {
+		case strings.HasPrefix(c.Name, "_"):
+		case (len(key) == 1 && c.Name == key[0]) || (len(key) == 0 && c.Name == "id"):
+			if c.Type.Kind == warehouse.KindInteger {
+				keyCol = name
+			}
+		case update == "" && (c.Type.Kind == warehouse.KindDecimal || c.Type.Kind == warehouse.KindFloat):
+			update = name + " = " + name + " + 1"
+		}
+	}
+	if update == "" {
 		for _, c := range cols {
-			if c.Name == key[0] && c.Type.Kind == warehouse.KindInteger {
-				insert = "INSERT INTO " + t + " SELECT * REPLACE (" + k + " + (SELECT max(" + k + ") FROM " + t + ") AS " + k + ") FROM " + t + " ORDER BY rowid LIMIT 3"
+			if c.Type.Kind == warehouse.KindString && !strings.HasPrefix(c.Name, "_") && (len(key) != 1 || c.Name != key[0]) {
+				update = d.QuoteIdentifier(c.Name) + " = coalesce(" + d.QuoteIdentifier(c.Name) + ", '') || ' (updated)'"
+				break
 			}
 		}
 	}
+	if update == "" || keyCol == "" {
+		return rel, fmt.Errorf("table %s has no integer key or no column to change", rel)
+	}
 	for _, q := range []string{
-		"UPDATE " + t + " SET " + text + " = coalesce(" + text + ", '') || ' (updated)' WHERE rowid IN (SELECT rowid FROM " + t + " ORDER BY rowid LIMIT 3)",
+		"UPDATE " + t + " SET " + update + " WHERE rowid IN (SELECT rowid FROM " + t + " ORDER BY rowid LIMIT 3)",
 		"DELETE FROM " + t + " WHERE rowid IN (SELECT rowid FROM " + t + " ORDER BY rowid LIMIT 3 OFFSET 10)",
-		insert,
+		"INSERT INTO " + t + " SELECT * REPLACE (" + keyCol + " + (SELECT max(" + keyCol + ") FROM " + t + ") AS " + keyCol + ") FROM " + t + " ORDER BY rowid LIMIT 3",
 	} {
 		if _, err := w.Exec(ctx, q); err != nil {
 			return rel, fmt.Errorf("change %s: %w", rel, err)

@@ -42,11 +42,14 @@ func TestBackupStep(t *testing.T) {
 		}
 	}
 	var n int64
-	if err := w.Get(ctx, &n, "SELECT count(*) FROM restored.orders WHERE status LIKE '%updated%'"); err != nil || n != 0 {
+	if err := w.Get(ctx, &n, "SELECT count(*) FROM restored.orders WHERE amount <> id * 2.5"); err != nil || n != 0 {
 		t.Fatalf("restored copy holds %d updated rows (%v); want the first snapshot's", n, err)
 	}
-	if err := w.Get(ctx, &n, "SELECT count(*) FROM raw.orders WHERE status LIKE '%updated%'"); err != nil || n != 6 {
-		t.Fatalf("raw.orders holds %d updated rows (%v), want 6 (3 updated, 3 copies)", n, err)
+	if err := w.Get(ctx, &n, "SELECT count(*) FROM raw.orders WHERE amount <> (CASE WHEN id > 500 THEN id - 500 ELSE id END) * 2.5"); err != nil || n != 6 {
+		t.Fatalf("raw.orders holds %d updated rows (%v), want 6 (3 updated, 3 copies of them with new ids)", n, err)
+	}
+	if err := w.Get(ctx, &n, "SELECT count(*) - count(DISTINCT id) FROM raw.orders"); err != nil || n != 0 {
+		t.Fatalf("raw.orders holds %d duplicate ids (%v) after the changes", n, err)
 	}
 	// a second run on the same directory reuses the repository and the drill schema
 	out.Reset()

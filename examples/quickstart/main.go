@@ -7,8 +7,12 @@
 // It writes a small sample of raw data as local files — customers as CSV,
 // orders as JSON lines — extracts them with the native file source by the
 // Airbyte protocol, lands them exactly once in the warehouse's staging
-// schema "raw", builds a summary table atomically, and prints the row
-// counts. Run it twice: the second sync finds no new file and lands nothing.
+// schema "raw", builds the star schema of the dbt project in ./shop (a seed,
+// staging views, dimensions, a fact and a monthly mart, with their tests) as
+// `dataops build` would, then protects the warehouse: a full backup, a few
+// changed rows, an incremental backup, a verification and a restore drill
+// side by side whose fingerprints must match. Run it twice: the second sync
+// finds no new file and lands nothing.
 package main
 
 import (
@@ -90,25 +94,14 @@ func run(ctx context.Context, out io.Writer, dir string, nCustomers, nOrders int
 	}
 	fmt.Fprintf(out, "sync took %s\n", time.Since(start).Round(time.Millisecond))
 
-	// 3. A summary built aside and swapped in atomically.
-	d := w.Dialect()
-	q := d.QuoteIdentifier
-	customers, orders := warehouse.Rel("raw", "customers"), warehouse.Rel("raw", "orders")
-	summary := warehouse.Rel("raw", "revenue_by_country")
-	if err := w.ReplaceTableAs(ctx, summary,
-		"SELECT c."+q("country")+" AS country, count(*) AS orders, sum(o."+q("amount")+") AS revenue"+
-			" FROM "+d.QuoteRelation(orders)+" o JOIN "+d.QuoteRelation(customers)+" c ON c."+q("id")+" = o."+q("customer_id")+
-			" WHERE o."+q("status")+" <> 'cancelled' GROUP BY 1"); err != nil {
+	// 3. Transform: build the shop dbt project's star schema, tests included.
+	if err := transformStep(ctx, out, w, dir, path); err != nil {
 		return err
 	}
-	for _, rel := range []warehouse.Relation{customers, orders, summary} {
-		var n int64
-		if err := w.Get(ctx, &n, "SELECT count(*) FROM "+d.QuoteRelation(rel)); err != nil {
-			return err
-		}
-		fmt.Fprintf(out, "%-24s %8d rows\n", rel, n)
-	}
-	return nil
+
+	// 4. Protect: full backup, a few changes, incremental, verify, and a
+	// restore drill side by side.
+	return backupStep(ctx, out, w, dir)
 }
 
 var countries = []string{"DE", "FR", "GB", "JP", "US", "BR", "IN"}

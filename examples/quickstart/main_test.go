@@ -18,7 +18,9 @@ func TestQuickstart(t *testing.T) {
 	}
 	first := out.String()
 	for _, want := range []string{fmt.Sprintf("staged %-9s %8d records", "customers", 50), fmt.Sprintf("staged %-9s %8d records", "orders", 2000),
-		"raw.customers                  50 rows", "raw.orders                   2000 rows", "raw.revenue_by_country          7 rows"} {
+		"dbt build   PASS=", " ERROR=0 SKIP=0 ",
+		"raw.dim_customers                  50 rows", "raw.fct_orders                   2000 rows",
+		"backup ", " full ", " incremental ", ": ok", "fingerprints match"} {
 		if !strings.Contains(first, want) {
 			t.Errorf("first run lacks %q:\n%s", want, first)
 		}
@@ -29,7 +31,7 @@ func TestQuickstart(t *testing.T) {
 		t.Fatalf("second run: %v\n%s", err, out.String())
 	}
 	second := out.String()
-	for _, want := range []string{fmt.Sprintf("staged %-9s %8d records", "orders", 0), "raw.orders                   2000 rows"} {
+	for _, want := range []string{fmt.Sprintf("staged %-9s %8d records", "orders", 0), " ERROR=0 SKIP=0 ", "raw.fct_orders                   2000 rows"} {
 		if !strings.Contains(second, want) {
 			t.Errorf("second run lacks %q:\n%s", want, second)
 		}
