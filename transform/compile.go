@@ -29,10 +29,11 @@ type CompileOptions struct {
 // compiler renders nodes with execute=true, once each, injecting
 // ephemeral models as CTEs.
 type compiler struct {
-	p    *Project
-	w    *warehouse.Warehouse
-	full bool
-	dir  string // target path (absolute) or "" for no files
+	p     *Project
+	w     *warehouse.Warehouse
+	full  bool
+	which string // the command, for flags.WHICH
+	dir   string // target path (absolute) or "" for no files
 
 	mu   sync.Mutex
 	done map[string]*compiled
@@ -140,7 +141,7 @@ func (c *compiler) renderWith(ctx context.Context, n *Node, refAs, srcAs map[str
 		return "", err
 	}
 	var ephemerals []*Node
-	st := &renderState{p: p, node: n, results: map[string]any{}, w: c.w, fullRef: c.full || (n.Config.FullRefresh != nil && *n.Config.FullRefresh)}
+	st := &renderState{p: p, node: n, results: map[string]any{}, w: c.w, which: c.which, fullRef: c.full || (n.Config.FullRefresh != nil && *n.Config.FullRefresh)}
 	if n.Config.FullRefresh != nil && !*n.Config.FullRefresh {
 		st.fullRef = false
 	}
@@ -265,7 +266,7 @@ func (c *compiler) renderSQL(ctx context.Context, n *Node, name, src string) (st
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", name, err)
 	}
-	st := &renderState{p: c.p, node: n, results: map[string]any{}, w: c.w}
+	st := &renderState{p: c.p, node: n, results: map[string]any{}, w: c.w, which: c.which, fullRef: c.full}
 	var vars map[string]any
 	if n != nil {
 		vars = c.p.nodeVars(n)

@@ -83,6 +83,7 @@ type renderState struct {
 	srcRel  func(s *Source) (Relation, error)
 	file    string
 	fullRef bool
+	which   string // the command (flags.WHICH)
 }
 
 type stateKey struct{}
@@ -114,15 +115,65 @@ func (p *Project) addGlobals(g map[string]any) { jinja.WithGlobals(g)(p.jenv) }
 // contextName gives macros the per-node names of the render calling them
 // (this, model), as dbt binds every macro to the current node.
 func (p *Project) contextName(ctx context.Context, name string) (any, bool) {
-	if name != "this" && name != "model" {
-		return nil, false
-	}
 	st := stateOf(ctx)
-	if st == nil || st.node == nil {
-		return nil, false
+	switch name {
+	case "this", "model":
+		if st == nil || st.node == nil {
+			return nil, false
+		}
+		v, ok := p.nodeVars(st.node)[name]
+		return v, ok
+	case "flags":
+		which := "run"
+		full := false
+		if st != nil {
+			full = st.fullRef
+			if st.which != "" {
+				which = st.which
+			}
+		}
+		return map[string]any{"FULL_REFRESH": full, "STORE_FAILURES": false, "WHICH": which, "FAIL_FAST": false, "WARN_ERROR": false, "INDIRECT_SELECTION": "eager"}, true
+	case "graph":
+		return graphObj{p}, true
 	}
-	v, ok := p.nodeVars(st.node)[name]
-	return v, ok
+	return nil, false
+}
+
+// graphObj is the Jinja `graph`: nodes, sources and exposures as dicts,
+// built when a template reads them.
+type graphObj struct{ p *Project }
+
+// GetAttr implements jinja.Object.
+func (g graphObj) GetAttr(name string) (any, bool) {
+	p := g.p
+	switch name {
+	case "nodes":
+		out := make(map[string]any, len(p.Nodes))
+		for id, n := range p.Nodes {
+			d := p.modelDict(n)
+			d["depends_on"] = map[string]any{"nodes": n.DependsOn, "macros": n.DependsOnMacros}
+			out[id] = d
+		}
+		return out, true
+	case "sources":
+		out := make(map[string]any, len(p.Sources))
+		for id, s := range p.Sources {
+			out[id] = map[string]any{"unique_id": id, "name": s.Name, "source_name": s.SourceName, "resource_type": "source",
+				"package_name": s.Package, "database": s.Database, "schema": s.Schema, "identifier": s.Identifier,
+				"fqn": s.FQN, "tags": s.Tags, "meta": s.Meta, "loaded_at_field": s.LoadedAtField}
+		}
+		return out, true
+	case "exposures":
+		out := make(map[string]any, len(p.Exposures))
+		for id, e := range p.Exposures {
+			out[id] = map[string]any{"unique_id": id, "name": e.Name, "resource_type": "exposure", "package_name": e.Package,
+				"type": e.Type, "depends_on": map[string]any{"nodes": e.DependsOn}, "tags": e.Tags, "meta": e.Meta}
+		}
+		return out, true
+	case "macros", "metrics", "groups", "semantic_models", "saved_queries":
+		return map[string]any{}, true
+	}
+	return nil, false
 }
 
 // setTargetGlobals publishes the target once the profile is read.
@@ -530,10 +581,8 @@ func (p *Project) baseGlobals() map[string]any {
 		"invocation_id":      p.invocationID(),
 		"run_started_at":     time.Now().UTC().Format("2006-01-02 15:04:05.000000+00:00"),
 		"dbt_version":        "1.8.0",
-		"flags":              map[string]any{"FULL_REFRESH": false, "STORE_FAILURES": false, "WHICH": "run", "FAIL_FAST": false},
 		"project_name":       "",
 		"builtins":           map[string]any{},
-		"graph":              map[string]any{"nodes": map[string]any{}, "sources": map[string]any{}, "macros": map[string]any{}, "exposures": map[string]any{}},
 		"selected_resources": []any{},
 		"exceptions": funcObject{
 			"raise_compiler_error": jinja.Func(func(args []any, kw map[string]any) (any, error) {

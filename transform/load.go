@@ -463,10 +463,11 @@ func (l *loader) loadPackages(pf *projectFile) error {
 			if i := strings.LastIndexAny(short, "/"); i >= 0 {
 				short = strings.TrimSuffix(short[i+1:], ".git")
 			}
-			if len(installed) == 0 || (!installed[short] && !installed[strings.ReplaceAll(short, "-", "_")]) {
+			if !installed[short] && !installed[strings.ReplaceAll(short, "-", "_")] {
 				if len(installed) == 0 {
 					return fmt.Errorf("package %s is not installed in %s: hub, git and tarball packages need a network, so vendor them (run `dbt deps` elsewhere and copy %s/, or use `local:` entries)", name, pf.packagesPath, pf.packagesPath)
 				}
+				l.warnOnce("pkg:"+name, fmt.Sprintf("package %s: no directory %s/%s; using what %s/ holds (%s)", name, pf.packagesPath, short, pf.packagesPath, strings.Join(sortedBoolKeys(installed), ", ")))
 			}
 		}
 	}

@@ -239,6 +239,7 @@ func (p *Project) Run(ctx context.Context, w *warehouse.Warehouse, opts RunOptio
 		return res, err
 	}
 	c := p.newCompiler(w, opts.TargetPath, opts.FullRefresh)
+	c.which = string(opts.Command)
 	var emitMu sync.Mutex
 	emit := func(e Event) {
 		if opts.OnEvent != nil {

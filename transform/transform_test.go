@@ -796,6 +796,7 @@ func TestOperationAndInline(t *testing.T) {
 		"models/m.sql":    "select 2 as id",
 		"macros/who.sql":  "{% macro who() %}{{ model.name }}@{{ this.identifier }}{% endmacro %}",
 		"models/n.sql":    "select '{{ who() }}' as who",
+		"models/g.sql":    "select {{ graph.nodes.values() | selectattr('resource_type', 'equalto', 'model') | list | length }} as models, '{{ flags.WHICH }}' as which, {{ flags.FULL_REFRESH }} as fr",
 		"macros/ops.sql": `{% macro make_marker(label) %}
 {% do run_query("create table main.marker as select '" ~ label ~ "' as label") %}
 {% set r = run_query("select count(*) from main.marker") %}
@@ -836,6 +837,13 @@ func TestOperationAndInline(t *testing.T) {
 	out, err := p.Compile(ctx, nil, CompileOptions{Nodes: []string{"model.proj.n"}, TargetPath: "-"})
 	if err != nil || !strings.Contains(out["model.proj.n"], "'n@n'") {
 		t.Errorf("who() in n: %q, %v", out["model.proj.n"], err)
+	}
+	res, err := p.Run(ctx, w, RunOptions{Command: CommandRun, Select: []string{"g"}, FullRefresh: true})
+	if err != nil || len(res.Results) != 1 {
+		t.Fatalf("run g: %v %+v", err, res)
+	}
+	if c := res.Results[0].CompiledCode; !strings.Contains(c, "select 4 as models, 'run' as which, True as fr") {
+		t.Errorf("graph/flags compiled to %q", c)
 	}
 	if _, err := p.CompileInline(ctx, w, "select * from {{ ref('nope') }}"); !errors.Is(err, ErrMissingRef) {
 		t.Errorf("inline missing ref: %v", err)
