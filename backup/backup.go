@@ -125,7 +125,7 @@ func runBackup(ctx context.Context, repo *repository.Repository, w *warehouse.Wa
 	}
 	defer os.RemoveAll(workDir)
 
-	readers, consistency, err := openReaders(ctx, w, info.Engine, max(1, opts.Concurrency))
+	readers, consistency, err := openReaders(ctx, w, info.Engine, max(1, cmpOr(opts.Concurrency, 2)))
 	if err != nil {
 		return nil, err
 	}

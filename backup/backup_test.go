@@ -65,6 +65,9 @@ func eventRow(i int) []any { return []any{fmt.Sprintf("k%d", i%3), int64(i % 4)}
 func TestBackupIncrementalRestore(t *testing.T) {
 	for _, e := range engines() {
 		for _, rp := range repos() {
+			if rp.name == "s3" && e.name != "duckdb-memory" {
+				continue // the repository layer is the same; S3 once is enough here
+			}
 			t.Run(e.name+"/"+rp.name, func(t *testing.T) {
 				testBackupIncrementalRestore(t, e, rp.open(t))
 			})
@@ -80,9 +83,27 @@ func testBackupIncrementalRestore(t *testing.T, e engineCase, repo *repository.R
 	all := makeTable(t, w, schema, "all_types", allTypes, []string{"id"}, 30, allTypesRow)
 	sel := []string{schema}
 
-	full, err := Backup(ctx, repo, w, Options{Tables: sel, Tags: []string{"test"}})
+	var evs []Event
+	full, err := Backup(ctx, repo, w, Options{Tables: sel, Tags: []string{"test"}, Events: func(e Event) { evs = append(evs, e) }})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if first, last := evs[0], evs[len(evs)-1]; first.Phase != repository.PhaseStart || last.Phase != repository.PhaseFinish ||
+		last.Rows != 170 || last.Bytes != full.Stored || last.Subject != full.ID || last.Elapsed <= 0 {
+		t.Fatalf("evs: first %+v, last %+v", first, last)
+	}
+	progress := 0
+	for _, ev := range evs {
+		if ev.Phase == repository.PhaseProgress && ev.Rows > 0 && ev.Bytes > 0 {
+			progress++
+		}
+	}
+	if progress < 3 {
+		t.Fatalf("%d progress evs", progress)
+	}
+	if _, err := Backup(ctx, repo, w, Options{Tables: []string{schema + ".missing"}, Events: func(e Event) { evs = append(evs, e) }}); err == nil ||
+		evs[len(evs)-1].Phase != repository.PhaseError || evs[len(evs)-1].Err == nil {
+		t.Fatalf("a failed backup: %v, last event %+v", err, evs[len(evs)-1])
 	}
 	if full.Kind != KindFull || len(full.Tables) != 3 || full.Rows != 170 {
 		t.Fatalf("full backup: kind %s, %d tables, %d rows", full.Kind, len(full.Tables), full.Rows)
