@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
@@ -191,17 +190,15 @@ func (p *Project) addMacroFile(pkg *Package, abs, rpkg string, read func(string)
 	if err != nil {
 		return err
 	}
-	return p.addMacroSource(pkg.Name, rpkg, string(b), pkg.Dir)
+	return p.addMacroSource(pkg.Name, rpkg, string(b), rel(p.Dir, abs))
 }
 
-func (p *Project) addMacroSource(pkg, rpath, src, dir string) error {
-	name := pkg + "://" + rpath
-	if dir != "" {
-		name = filepath.Join(filepath.Base(dir), rpath)
-		if pkg != p.Name && pkg != "dbt" {
-			name = rpath
-		}
-		name = rpath
+// addMacroSource compiles a macro file of package pkg (rpath relative to
+// the package) and records its macros; display names the file in errors.
+func (p *Project) addMacroSource(pkg, rpath, src, display string) error {
+	name := display
+	if name == "" {
+		name = pkg + "://" + rpath
 	}
 	t, err := p.jenv.Compile(name, src)
 	if err != nil {

@@ -429,6 +429,10 @@ func TestLoadErrors(t *testing.T) {
 			"profiles.yml": "p:\n  target: nope\n  outputs:\n    dev:\n      type: duckdb\n",
 		}, []string{`no target "nope"`, "dev"}, nil},
 		{"no project", map[string]string{"dbt_project.yml": "profile: p\n"}, []string{"no name"}, nil},
+		{"error inside a macro", map[string]string{
+			"macros/bad.sql": "{% macro bad() %}\n{{ 1 // 0 }}\n{% endmacro %}",
+			"models/m.sql":   "select {{ bad() }}",
+		}, []string{"macros/bad.sql:2", "ZeroDivisionError"}, nil},
 		{"raise_compiler_error", map[string]string{
 			"models/m.sql": "{{ exceptions.raise_compiler_error('bad input here') }}",
 		}, []string{"bad input here"}, nil},
@@ -847,5 +851,49 @@ func TestOperationAndInline(t *testing.T) {
 	}
 	if _, err := p.CompileInline(ctx, w, "select * from {{ ref('nope') }}"); !errors.Is(err, ErrMissingRef) {
 		t.Errorf("inline missing ref: %v", err)
+	}
+}
+
+// TestVarsAndProfiles: --vars override project vars (global and per
+// package), env_var() reads WithEnv, and profiles.yml is found through
+// DBT_PROFILES_DIR before the project directory.
+func TestVarsAndProfiles(t *testing.T) {
+	ctx := context.Background()
+	dir := writeProject(t, map[string]string{
+		"dbt_project.yml": "name: proj\nprofile: p\nvars:\n  a: project\n  b: project\n  proj:\n    c: scoped\n",
+		"models/m.sql":    "select '{{ var('a') }}/{{ var('b') }}/{{ var('c') }}/{{ var('d', 'dflt') }}/{{ env_var('WHO', 'nobody') }}' as v",
+		"profiles.yml":    "p:\n  target: dev\n  outputs:\n    dev:\n      type: duckdb\n      path: in_project.duckdb\n",
+	})
+	other := t.TempDir()
+	if err := os.WriteFile(filepath.Join(other, "profiles.yml"), []byte("p:\n  target: dev\n  outputs:\n    dev:\n      type: duckdb\n      path: \"{{ env_var('DB_PATH') }}\"\n      schema: elsewhere\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env := envMap(map[string]string{"DBT_PROFILES_DIR": other, "DB_PATH": filepath.Join(other, "x.duckdb"), "WHO": "me"})
+	p, err := Load(ctx, dir, WithEnv(env), WithVars("{a: cli}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Target.Schema != "elsewhere" || p.Target.URL != "duckdb:"+filepath.Join(other, "x.duckdb") {
+		t.Errorf("target %+v: DBT_PROFILES_DIR not used", p.Target)
+	}
+	out, err := p.Compile(ctx, nil, CompileOptions{TargetPath: "-"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := out["model.proj.m"]; !strings.Contains(got, "'cli/project/scoped/dflt/me'") {
+		t.Errorf("compiled %q", got)
+	}
+	// Without DBT_PROFILES_DIR the project directory's profiles.yml is used.
+	p, err = Load(ctx, dir, WithEnv(envMap(nil)), WithVars(map[string]any{"b": "map"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Target.URL != "duckdb:"+filepath.Join(dir, "in_project.duckdb") || p.Target.Schema != "main" {
+		t.Errorf("target %+v", p.Target)
+	}
+	// A required var that is missing names itself.
+	dir2 := writeProject(t, map[string]string{"models/m.sql": "select {{ var('nope') }}"})
+	if _, err := Load(ctx, dir2, WithProfilesDir(dir2)); err == nil || !strings.Contains(err.Error(), `required var "nope"`) {
+		t.Errorf("missing var: %v", err)
 	}
 }
