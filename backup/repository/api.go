@@ -126,7 +126,9 @@ type Options struct {
 	Passphrase string
 	// Logger receives structured logs; nil discards them.
 	Logger *slog.Logger
-	// Events receives start/progress/finish/error events of every operation.
+	// Events receives start/progress/finish/error events of every operation,
+	// one call at a time (never concurrently); it must not call back into
+	// the repository.
 	Events func(Event)
 	// Now is the clock (tests); nil means time.Now.
 	Now func() time.Time
@@ -383,7 +385,9 @@ type VerifyOptions struct {
 	// CheckData, when set, also receives each read object's plaintext (and its
 	// expected rows) to check, e.g., its Parquet footer; a returned error is a
 	// problem naming the object. Without it Verify checks the Parquet footer
-	// and row count itself for "parquet" objects.
+	// and row count itself for "parquet" objects. It is called from several
+	// goroutines at once; r serves only the first 64 KiB and the last 8 MiB
+	// of the object (enough for a Parquet footer), other reads fail.
 	CheckData func(ctx context.Context, obj ObjectInfo, r io.ReaderAt, size int64) error
 }
 

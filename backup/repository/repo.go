@@ -42,6 +42,7 @@ type repo struct {
 	log     *slog.Logger
 	locker  ObjectLocker
 
+	evMu      sync.Mutex // Events is called by one goroutine at a time
 	snapMu    sync.Mutex
 	snapCache map[string]*Snapshot // manifests are immutable: cache by id
 }
@@ -536,7 +537,9 @@ func (o *op) emit(e Event) {
 		e.Subject = o.subject
 	}
 	if o.r.opts.Events != nil {
+		o.r.evMu.Lock()
 		o.r.opts.Events(e)
+		o.r.evMu.Unlock()
 	}
 	lvl := slog.LevelDebug
 	switch e.Phase {

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -274,8 +275,11 @@ func TestVerifySubset(t *testing.T) {
 func TestVerifyCheckDataHookAndRowCount(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t, pass)
+	var mu sync.Mutex
 	var seen []string
 	rep, err := f.r.Verify(ctx, repository.VerifyOptions{ReadData: true, CheckData: func(ctx context.Context, o repository.ObjectInfo, r io.ReaderAt, size int64) error {
+		mu.Lock()
+		defer mu.Unlock()
 		seen = append(seen, o.ID)
 		if o.ID == f.o2.ID {
 			return errors.New("footer says no")
