@@ -52,6 +52,7 @@ func main() {
 	dir := flag.String("dir", "", "work directory (default: a new temporary directory)")
 	memLimit := flag.String("duckdb-memory", "256MB", "DuckDB memory_limit for the pipeline's warehouse")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the pipeline to this file")
+	flag.StringVar(&allocatorOpts, "duckdb-opts", "", "extra DuckDB settings appended to the warehouse URL, e.g. &allocator_flush_threshold=16MB")
 	flag.IntVar(&batchRows, "batch-rows", 0, "staging.Options.BatchRows (0: the default)")
 	flag.IntVar(&commitRows, "commit-rows", 0, "staging.Options.CommitRows (0: the default)")
 	jsonl := flag.Int("jsonl", 0, "instead: stage this many records from a JSONL connector process (this program) into DuckDB")
@@ -87,6 +88,14 @@ const schema = "bench_pipeline"
 
 var batchRows, commitRows int
 
+// allocatorOpts are extra DuckDB settings for the pipeline's warehouse
+// (-duckdb-opts), e.g. "&allocator_flush_threshold=16MB".
+var allocatorOpts string
+
+// goRSS is the most memory the Go runtime held from the OS (Sys minus
+// released heap) while sampleHeap ran.
+var goRSS uint64
+
 func run(ctx context.Context, pgURL string, rows int, dir, memLimit string) error {
 	if dir == "" {
 		var err error
@@ -108,7 +117,7 @@ func run(ctx context.Context, pgURL string, rows int, dir, memLimit string) erro
 
 	// The pipeline: native source → staging → DuckDB.
 	dbPath := filepath.Join(dir, "wh.duckdb")
-	w, err := warehouse.Open(ctx, "duckdb:"+dbPath+"?memory_limit="+memLimit)
+	w, err := warehouse.Open(ctx, "duckdb:"+dbPath+"?memory_limit="+memLimit+allocatorOpts)
 	if err != nil {
 		return err
 	}
@@ -129,6 +138,7 @@ func run(ctx context.Context, pgURL string, rows int, dir, memLimit string) erro
 	staged := res.Streams[0].Records
 	rss := peakRSS()
 	goHeap := heap()
+	duckMem := duckdbMemory(ctx, w)
 
 	// Baseline 2: DuckDB loading the same rows from Parquet natively.
 	parquet := filepath.Join(dir, "rows.parquet")
@@ -152,7 +162,8 @@ func run(ctx context.Context, pgURL string, rows int, dir, memLimit string) erro
 	fmt.Printf("duckdb from parquet  %8.2fs  %10.0f rows/s\n", native.Seconds(), float64(rows)/native.Seconds())
 	fmt.Printf("pipeline             %8.2fs  %10.0f rows/s\n", pipeline.Seconds(), float64(rows)/pipeline.Seconds())
 	fmt.Printf("pipeline / max(baselines) = %.2f (goal ≤ 1.25)\n", pipeline.Seconds()/base.Seconds())
-	fmt.Printf("peak RSS             %d MiB (Go heap in use at most %d MiB; RSS before the pipeline %d MiB)\n", rss>>20, goHeap>>20, rssBefore>>20)
+	fmt.Printf("peak RSS             %d MiB (Go heap in use at most %d MiB, Go runtime at most %d MiB; RSS before the pipeline %d MiB)\n", rss>>20, goHeap>>20, goRSS>>20, rssBefore>>20)
+	fmt.Printf("duckdb memory        %s\n", duckMem)
 	if staged != int64(rows) {
 		return fmt.Errorf("staged %d rows, want %d", staged, rows)
 	}
@@ -204,6 +215,22 @@ func timeDrain(ctx context.Context, pgURL, table string) (time.Duration, error) 
 	return time.Since(start), err
 }
 
+// duckdbMemory reports what DuckDB's buffer manager holds, by tag.
+func duckdbMemory(ctx context.Context, w *warehouse.Warehouse) string {
+	var rows []struct {
+		Tag   string `db:"tag"`
+		Bytes int64  `db:"memory_usage_bytes"`
+	}
+	if err := w.Select(ctx, &rows, "SELECT tag, memory_usage_bytes FROM duckdb_memory() WHERE memory_usage_bytes > 0 ORDER BY 2 DESC"); err != nil {
+		return err.Error()
+	}
+	var b strings.Builder
+	for _, r := range rows {
+		fmt.Fprintf(&b, "%s %d MiB; ", r.Tag, r.Bytes>>20)
+	}
+	return b.String()
+}
+
 // sampleHeap samples the Go heap in use every 20 ms until the returned
 // function is called, which returns the largest sample.
 func sampleHeap() func() uint64 {
@@ -222,6 +249,7 @@ func sampleHeap() func() uint64 {
 			case <-tick.C:
 				runtime.ReadMemStats(&ms)
 				peak = max(peak, ms.HeapInuse)
+				goRSS = max(goRSS, ms.Sys-ms.HeapReleased)
 			}
 		}
 	}()
