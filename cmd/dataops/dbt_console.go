@@ -137,11 +137,14 @@ func doneLine(n *transform.Node, desc string, r *transform.NodeResult) (msg, sta
 	}
 	switch r.Status {
 	case transform.StatusSkipped:
-		if kind == transform.ResourceTest {
+		if kind == transform.ResourceTest || kind == transform.ResourceUnitTest {
 			return "SKIP test " + name, "SKIP", "warn"
 		}
 		return "SKIP relation " + rel, "SKIP", "warn"
 	case transform.StatusPass:
+		if kind == transform.ResourceUnitTest {
+			name = strings.TrimPrefix(desc, "unit_test ")
+		}
 		return "PASS " + name, "PASS", "info"
 	case transform.StatusWarn:
 		s := fmt.Sprintf("WARN %d", failures)
@@ -253,6 +256,8 @@ func countLine(res *transform.RunResults) string {
 			k = r.Node.Config.Materialized + " model"
 		case transform.ResourceTest:
 			k = "data test"
+		case transform.ResourceUnitTest:
+			k = "unit test"
 		default:
 			k = string(r.Node.ResourceType)
 		}
@@ -291,7 +296,7 @@ func foundLine(p *transform.Project) string {
 	for _, k := range []struct {
 		t    transform.ResourceType
 		word string
-	}{{transform.ResourceModel, "model"}, {transform.ResourceSnapshot, "snapshot"}, {transform.ResourceAnalysis, "analysis"}, {transform.ResourceSeed, "seed"}, {transform.ResourceTest, "data test"}} {
+	}{{transform.ResourceModel, "model"}, {transform.ResourceSnapshot, "snapshot"}, {transform.ResourceAnalysis, "analysis"}, {transform.ResourceSeed, "seed"}, {transform.ResourceTest, "data test"}, {transform.ResourceUnitTest, "unit test"}} {
 		if counts[k.t] > 0 {
 			word := plural(counts[k.t], k.word)
 			if k.t == transform.ResourceAnalysis && counts[k.t] != 1 {

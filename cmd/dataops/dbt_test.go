@@ -84,16 +84,17 @@ func TestDBTBuildDuckDB(t *testing.T) {
 		t.Fatalf("build exited %d:\n%s", code, out)
 	}
 	mustContain(t, out,
-		"Found 3 models, 2 seeds, 6 data tests, 2 sources",
+		"Found 3 models, 2 seeds, 6 data tests, 1 unit test, 2 sources",
 		"Concurrency: 2 threads (target='duckdb')",
-		" of 11 START sql table model main.customers ....",
-		" of 11 OK created sql table model main.customers ....",
-		" of 11 OK loaded seed file main.raw_orders ....",
-		" of 11 PASS unique_customers_customer_id ....",
+		" of 12 START sql table model main.customers ....",
+		" of 12 OK created sql table model main.customers ....",
+		" of 12 OK loaded seed file main.raw_orders ....",
+		" of 12 PASS unique_customers_customer_id ....",
+		" of 12 PASS customers::test_lifetime_value ....",
 		"Finished running 2 seeds, ",
-		"1 table model", "2 view models", "6 data tests",
+		"1 table model", "2 view models", "6 data tests", "1 unit test",
 		"Completed successfully",
-		"Done. PASS=11 WARN=0 ERROR=0 SKIP=0 TOTAL=11")
+		"Done. PASS=12 WARN=0 ERROR=0 SKIP=0 TOTAL=12")
 	db := "duckdb:" + filepath.Join(dir, "w.duckdb")
 	if n := queryInt(t, db, "select count(*) from main.customers"); n != 4 {
 		t.Errorf("customers has %d rows, want 4", n)
@@ -123,7 +124,7 @@ func TestDBTBuildDuckDB(t *testing.T) {
 		t.Fatal(err)
 	}
 	st := rr.Statuses()
-	if len(st) != 11 || st["model.dbt_shop.customers"] != "success" || st["test.dbt_shop.assert_small_orders"] != "pass" {
+	if len(st) != 12 || st["unit_test.dbt_shop.customers.test_lifetime_value"] != "pass" || st["model.dbt_shop.customers"] != "success" || st["test.dbt_shop.assert_small_orders"] != "pass" {
 		t.Errorf("run results: %v", st)
 	}
 	if rr.Args["which"] != "build" {
@@ -218,10 +219,12 @@ func TestDBTList(t *testing.T) {
 		{[]string{"ls", "--resource-type", "source"}, "source:dbt_shop.raw.orders_fresh\nsource:dbt_shop.raw.orders_stale\n"},
 		{[]string{"ls", "-s", "tag:nightly", "--output", "path", "--resource-type", "model"}, "models/marts/customers.sql\n"},
 		{[]string{"ls", "--selector", "marts_only", "--output", "json", "--output-keys", "name,resource_type"},
-			`{"name":"customers","resource_type":"model"}` + "\n" + `{"name":"not_null_customers_customer_id","resource_type":"test"}` + "\n" + `{"name":"unique_customers_customer_id","resource_type":"test"}` + "\n"},
+			`{"name":"customers","resource_type":"model"}` + "\n" + `{"name":"not_null_customers_customer_id","resource_type":"test"}` + "\n" +
+				`{"name":"test_lifetime_value","resource_type":"unit_test"}` + "\n" + `{"name":"unique_customers_customer_id","resource_type":"test"}` + "\n"},
 		{[]string{"ls", "-s", "stg_orders", "--exclude", "test_type:generic", "--indirect-selection", "eager"}, "dbt_shop.assert_small_orders\ndbt_shop.staging.stg_orders\n"},
 		{[]string{"ls", "-s", "stg_orders", "--indirect-selection", "empty"}, "dbt_shop.staging.stg_orders\n"},
-		{[]string{"list", "-s", "config.materialized:table,tag:nightly"}, "dbt_shop.marts.customers\ndbt_shop.marts.not_null_customers_customer_id\ndbt_shop.marts.unique_customers_customer_id\n"},
+		{[]string{"list", "-s", "config.materialized:table,tag:nightly"}, "dbt_shop.marts.customers\ndbt_shop.marts.not_null_customers_customer_id\ndbt_shop.marts.unique_customers_customer_id\nunit_test:dbt_shop.customers.test_lifetime_value\n"},
+		{[]string{"ls", "-s", "test_type:unit"}, "unit_test:dbt_shop.customers.test_lifetime_value\n"},
 		{[]string{"list", "-s", "config.materialized:table,tag:nightly", "--resource-type", "model"}, "dbt_shop.marts.customers\n"},
 	}
 	for _, tc := range cases {
@@ -396,7 +399,7 @@ func TestDBTBuildPostgres(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("build on PostgreSQL exited %d:\n%s", code, out)
 	}
-	mustContain(t, out, "Concurrency: 2 threads (target='postgres')", "OK created sql table model "+schema+".customers", "Done. PASS=11 WARN=0 ERROR=0 SKIP=0 TOTAL=11")
+	mustContain(t, out, "Concurrency: 2 threads (target='postgres')", "OK created sql table model "+schema+".customers", "Done. PASS=12 WARN=0 ERROR=0 SKIP=0 TOTAL=12")
 	var n int64
 	if err := w.Get(context.Background(), &n, "select count(*) from "+w.Dialect().QuoteRelation(warehouse.Rel(schema, "customers"))); err != nil || n != 4 {
 		t.Errorf("customers on PostgreSQL: %d rows (%v)", n, err)
