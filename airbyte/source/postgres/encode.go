@@ -145,15 +145,7 @@ func binaryEncoder(k kind) encoder {
 				return dst, false
 			}
 			dst = append(dst, '"')
-			dst = hex.AppendEncode(dst, src[0:4])
-			dst = append(dst, '-')
-			dst = hex.AppendEncode(dst, src[4:6])
-			dst = append(dst, '-')
-			dst = hex.AppendEncode(dst, src[6:8])
-			dst = append(dst, '-')
-			dst = hex.AppendEncode(dst, src[8:10])
-			dst = append(dst, '-')
-			dst = hex.AppendEncode(dst, src[10:16])
+			dst = appendUUID(dst, src)
 			return append(dst, '"'), true
 		}
 	case kBytea:

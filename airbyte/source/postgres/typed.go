@@ -191,16 +191,20 @@ func decodeTimestamp(tp *typedPlan, i int, src []byte) any {
 
 func decodeUUID(_ *typedPlan, _ int, src []byte) any {
 	var b [36]byte
-	hex.Encode(b[0:8], src[0:4])
-	b[8] = '-'
-	hex.Encode(b[9:13], src[4:6])
-	b[13] = '-'
-	hex.Encode(b[14:18], src[6:8])
-	b[18] = '-'
-	hex.Encode(b[19:23], src[8:10])
-	b[23] = '-'
-	hex.Encode(b[24:36], src[10:16])
-	return string(b[:])
+	return string(appendUUID(b[:0], src))
+}
+
+// appendUUID writes 16 bytes as a UUID's canonical text.
+func appendUUID(dst, src []byte) []byte {
+	dst = hex.AppendEncode(dst, src[0:4])
+	dst = append(dst, '-')
+	dst = hex.AppendEncode(dst, src[4:6])
+	dst = append(dst, '-')
+	dst = hex.AppendEncode(dst, src[6:8])
+	dst = append(dst, '-')
+	dst = hex.AppendEncode(dst, src[8:10])
+	dst = append(dst, '-')
+	return hex.AppendEncode(dst, src[10:16])
 }
 
 func decodeString(tp *typedPlan, i int, src []byte) any {
