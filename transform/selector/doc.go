@@ -8,9 +8,10 @@
 // intersection; each criterion is "[@][n+][method:]value[+n]" with the
 // methods fqn (the default), tag, path, file, package, config.<key>, source,
 // resource_type, test_type, test_name, exposure, metric, group, access,
-// unit_test, semantic_model, saved_query, state and result (against a State
-// read from a previous run's artifacts), and selector (a selectors.yml
-// entry).
+// unit_test, semantic_model, saved_query, state, result and source_status
+// (against a State that LoadState reads from a previous run's artifacts),
+// and selector (a selectors.yml entry). Tests join a selection through the
+// nodes they test as dbt's --indirect-selection says (eager by default).
 //
 // The shortest use:
 //
