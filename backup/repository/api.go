@@ -414,6 +414,10 @@ type Report struct {
 	ObjectsRead int   // objects read with ReadData
 	BytesRead   int64 // plaintext bytes read
 	Problems    []Problem
+	// Unindexed lists data objects that no index names and no manifest
+	// references: left by an interrupted backup, not a problem; prune
+	// removes them.
+	Unindexed []string
 }
 
 // OK reports whether no problem was found.

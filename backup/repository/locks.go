@@ -149,7 +149,9 @@ func (h *heldLock) refresh() {
 		h.r.log.Warn("backup repository: lock refresh failed", "err", err)
 		return
 	}
-	h.r.b.Delete(ctx, h.r.key(h.name))
+	if name != h.name { // same content (a frozen clock) gives the same name
+		h.r.b.Delete(ctx, h.r.key(h.name))
+	}
 	h.name, h.lf = name, lf
 }
 

@@ -452,4 +452,22 @@ func TestFailedCommitWritesNothing(t *testing.T) {
 			t.Fatalf("%s: left %v", name, keys)
 		}
 	}
+	// An object stored by a backup that never committed is unindexed, not a
+	// problem, and prune removes it.
+	orphan, err := r.PutBytes(ctx, []byte("orphan"), repository.ObjectMeta{Kind: "raw"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := r.Verify(ctx, repository.VerifyOptions{ReadData: true})
+	if err != nil || !rep.OK() || len(rep.Unindexed) != 1 || rep.Unindexed[0] != orphan.ID {
+		t.Fatalf("orphan: %+v %v", rep, err)
+	}
+	for range 2 {
+		if _, err := r.Prune(ctx, repository.PruneOptions{SafetyWindow: -1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if ok, _ := r.HasObject(ctx, orphan.ID); ok {
+		t.Fatal("orphan survived prune")
+	}
 }

@@ -328,6 +328,12 @@ func (r *repo) verifyInner(ctx context.Context, opts VerifyOptions, o *op) (*Rep
 		}
 	}
 	v.rep.Objects = len(objects)
+	for oid := range data {
+		if !objects[oid] {
+			v.rep.Unindexed = append(v.rep.Unindexed, oid)
+		}
+	}
+	sort.Strings(v.rep.Unindexed)
 	if err := r.verifyMisc(ctx, v); err != nil {
 		return nil, err
 	}
