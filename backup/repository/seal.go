@@ -102,14 +102,14 @@ func (s *sealWriter) Close() error {
 // frameWriter encrypts a stream in frames: base nonce (12 bytes), then per
 // frame a 4-byte big-endian length (bit 31: final frame) and the AES-256-GCM
 // ciphertext of up to frameSize bytes, with nonce = base nonce XOR frame
-// number (last 8 bytes) and aad = header || name || final flag byte.
+// number (last 8 bytes) and aad = header || name || final flag byte. The
+// plaintext is gathered in place and sealed there.
 type frameWriter struct {
 	dst   io.Writer
 	aead  cipher.AEAD
 	base  [nonceSize]byte
 	aad   []byte
-	buf   []byte
-	out   []byte
+	buf   []byte // 4 length bytes, then up to frameSize plaintext bytes (+ tag room)
 	n     uint64
 	nonce [nonceSize]byte
 }
@@ -127,7 +127,7 @@ func newFrameWriter(dst io.Writer, key, aad []byte) (*frameWriter, error) {
 	if err != nil {
 		return nil, err
 	}
-	f := &frameWriter{dst: dst, aead: a, aad: append(aad, 0), buf: make([]byte, 0, frameSize)}
+	f := &frameWriter{dst: dst, aead: a, aad: append(aad, 0), buf: make([]byte, 4, 4+frameSize+16)}
 	if _, err := rand.Read(f.base[:]); err != nil {
 		return nil, err
 	}
@@ -146,12 +146,12 @@ func frameNonce(dst *[nonceSize]byte, base [nonceSize]byte, n uint64) {
 func (f *frameWriter) Write(p []byte) (int, error) {
 	total := len(p)
 	for len(p) > 0 {
-		if len(f.buf) == frameSize {
+		if len(f.buf) == 4+frameSize {
 			if err := f.flush(false); err != nil {
 				return 0, err
 			}
 		}
-		c := copy(f.buf[len(f.buf):frameSize], p)
+		c := copy(f.buf[len(f.buf):4+frameSize], p)
 		f.buf = f.buf[:len(f.buf)+c]
 		p = p[c:]
 	}
@@ -164,14 +164,14 @@ func (f *frameWriter) flush(final bool) error {
 	if final {
 		f.aad[len(f.aad)-1] = 1
 	}
-	f.out = f.aead.Seal(append(f.out[:0], 0, 0, 0, 0), f.nonce[:], f.buf, f.aad)
-	l := uint32(len(f.out) - 4)
+	out := f.aead.Seal(f.buf[4:4], f.nonce[:], f.buf[4:], f.aad)
+	l := uint32(len(out))
 	if final {
 		l |= frameFinalBit
 	}
-	binary.BigEndian.PutUint32(f.out, l)
-	f.buf = f.buf[:0]
-	_, err := f.dst.Write(f.out)
+	binary.BigEndian.PutUint32(f.buf, l)
+	_, err := f.dst.Write(f.buf[:4+len(out)])
+	f.buf = f.buf[:4]
 	return err
 }
 
