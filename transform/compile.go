@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/dataopskit/dataops/transform/materialize"
 	"github.com/dataopskit/dataops/warehouse"
 )
 
@@ -175,6 +176,13 @@ func (c *compiler) renderWith(ctx context.Context, n *Node, refAs, srcAs map[str
 		if err != nil {
 			return "", err
 		}
+		if p.builtinTest(n) && len(ephemerals) == 0 {
+			// dbt's own generic tests, not overridden: their SQL comes
+			// from materialize.GenericTest without a render.
+			if sql, ok := builtinTestSQL(n, kw); ok {
+				return sql, nil
+			}
+		}
 		vars = map[string]any{"model": vars["model"], "this": vars["this"], "_dbt_generic_test_kwargs": kw}
 	}
 	sql, err := t.Render(rctx, vars)
@@ -276,4 +284,41 @@ func (c *compiler) renderSQL(ctx context.Context, n *Node, name, src string) (st
 		return "", fmt.Errorf("%s: %w", name, err)
 	}
 	return out, nil
+}
+
+// builtinTestSQL renders one of dbt's four generic tests in Go; false if
+// its arguments are not the plain ones (the Jinja macros then render it).
+func builtinTestSQL(n *Node, kw map[string]any) (string, bool) {
+	model, ok := kw["model"].(Relation)
+	if !ok || model.cte != "" {
+		return "", false
+	}
+	g := materialize.GenericTest{Name: n.Test.Name, Model: model.String(), ColumnName: asString(kw["column_name"])}
+	switch n.Test.Name {
+	case "accepted_values":
+		vals, ok := kw["values"].([]any)
+		if !ok {
+			return "", false
+		}
+		g.Values = vals
+		if q, ok := kw["quote"]; ok {
+			b, isBool := q.(bool)
+			if !isBool {
+				return "", false
+			}
+			g.Quote = &b
+		}
+	case "relationships":
+		to, ok := kw["to"].(Relation)
+		if !ok || to.cte != "" {
+			return "", false
+		}
+		g.To, g.Field = to.String(), asString(kw["field"])
+	}
+	store := n.Config.StoreFailures != nil && *n.Config.StoreFailures
+	sql, err := g.SQL(store)
+	if err != nil {
+		return "", false
+	}
+	return sql, true
 }
