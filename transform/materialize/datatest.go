@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 
+	"github.com/dataopskit/dataops/transform/jinja"
 	"github.com/dataopskit/dataops/warehouse"
 )
 
@@ -97,18 +99,18 @@ func (g GenericTest) SQL(storeFailures bool) (string, error) {
 	return "", fmt.Errorf("unknown generic test %q (want unique, not_null, accepted_values or relationships)", g.Name)
 }
 
-// pyString renders a YAML value as Jinja prints it into SQL.
+// printValue is {{ v }}: how Jinja prints a value into SQL.
+var printValue = sync.OnceValues(func() (*jinja.Template, error) {
+	return jinja.New().Compile("value", "{{ v }}")
+})
+
+// pyString renders a YAML value as Jinja prints it into SQL (Python's str:
+// None, True, 1.0).
 func pyString(v any) string {
-	switch x := v.(type) {
-	case nil:
-		return "None"
-	case bool:
-		if x {
-			return "True"
+	if t, err := printValue(); err == nil {
+		if s, err := t.Render(context.Background(), map[string]any{"v": v}); err == nil {
+			return s
 		}
-		return "False"
-	case float64:
-		return strconv.FormatFloat(x, 'f', -1, 64)
 	}
 	return fmt.Sprint(v)
 }

@@ -102,3 +102,17 @@ func TestInjectCTEs(t *testing.T) {
 		}
 	}
 }
+
+func TestAcceptedValuesRenderValuesAsJinja(t *testing.T) {
+	no := false
+	g := GenericTest{Name: "accepted_values", Model: "m", ColumnName: "c", Values: []any{1, 2.0, true, nil, "it's"}, Quote: &no}
+	sql, err := g.SQL(false)
+	if err != nil || !strings.Contains(sql, "1,2.0,True,None,it's") {
+		t.Errorf("unquoted: %q %v", sql, err)
+	}
+	g.Quote = nil
+	sql, _ = g.SQL(false)
+	if !strings.Contains(sql, `'1','2.0','True','None','it''s'`) {
+		t.Errorf("quoted: %q", sql)
+	}
+}
