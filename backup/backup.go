@@ -115,10 +115,7 @@ func runBackup(ctx context.Context, repo *repository.Repository, w *warehouse.Wa
 	if err != nil {
 		return nil, fmt.Errorf("backup: %w", err)
 	}
-	tempDir := opts.TempDir
-	if tempDir == "" {
-		tempDir = os.TempDir()
-	}
+	tempDir := tempDirOr(opts.TempDir)
 	workDir, err := os.MkdirTemp(tempDir, "dataops-backup-parts-*")
 	if err != nil {
 		return nil, fmt.Errorf("backup: %w", err)

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+	"os"
 	"time"
 
 	"github.com/dataopskit/dataops/warehouse"
@@ -161,13 +162,8 @@ func appendValue(b []byte, t warehouse.Type, v any) ([]byte, error) {
 		b = append(b, byte(d.Scale), byte(len(u)))
 		return append(b, u...), nil
 	case warehouse.KindFloat:
-		var f float64
-		switch x := v.(type) {
-		case float64:
-			f = x
-		case float32:
-			f = float64(x)
-		default:
+		f, ok := toFloat64(v)
+		if !ok {
 			return b, fmt.Errorf("float value of Go type %T", v)
 		}
 		bits := math.Float64bits(f)
@@ -319,4 +315,23 @@ func canonicalJSON(raw []byte) ([]byte, error) {
 		return nil, err
 	}
 	return bytes.TrimRight(buf.Bytes(), "\n"), nil
+}
+
+// toFloat64 converts a float value (float64 or float32) to float64.
+func toFloat64(v any) (float64, bool) {
+	switch x := v.(type) {
+	case float64:
+		return x, true
+	case float32:
+		return float64(x), true
+	}
+	return 0, false
+}
+
+// tempDirOr returns dir, or the system's temporary directory when empty.
+func tempDirOr(dir string) string {
+	if dir == "" {
+		return os.TempDir()
+	}
+	return dir
 }

@@ -146,13 +146,8 @@ func scalarValue(t warehouse.Type, v any) (parquet.Value, error) {
 		copy(b[16-len(u):], u)
 		return parquet.FixedLenByteArrayValue(b[:]), nil
 	case warehouse.KindFloat:
-		var f float64
-		switch x := v.(type) {
-		case float64:
-			f = x
-		case float32:
-			f = float64(x)
-		default:
+		f, ok := toFloat64(v)
+		if !ok {
 			return parquet.Value{}, fmt.Errorf("float value of Go type %T", v)
 		}
 		if t.Bits == 32 {

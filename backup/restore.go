@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"strings"
 	"time"
 
@@ -210,10 +209,7 @@ func runRestore(ctx context.Context, repo *repository.Repository, w *warehouse.W
 			w.DropSchema(bg, s, true)
 		}
 	}
-	tempDir := opts.TempDir
-	if tempDir == "" {
-		tempDir = os.TempDir()
-	}
+	tempDir := tempDirOr(opts.TempDir)
 	sc, err := newScratch(ctx, repo, tempDir)
 	if err != nil {
 		return nil, err

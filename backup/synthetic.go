@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/dataopskit/dataops/backup/repository"
@@ -39,10 +38,7 @@ func synthesize(ctx context.Context, repo *repository.Repository, snapshot strin
 	if err != nil {
 		return nil, err
 	}
-	tempDir := opts.TempDir
-	if tempDir == "" {
-		tempDir = os.TempDir()
-	}
+	tempDir := tempDirOr(opts.TempDir)
 	sc, err := newScratch(ctx, repo, tempDir)
 	if err != nil {
 		return nil, err

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"iter"
-	"os"
 	"strings"
 	"time"
 
@@ -73,12 +72,7 @@ type ReadOptions struct {
 	TempDir string
 }
 
-func (o ReadOptions) tempDir() string {
-	if o.TempDir == "" {
-		return os.TempDir()
-	}
-	return o.TempDir
-}
+func (o ReadOptions) tempDir() string { return tempDirOr(o.TempDir) }
 
 // findTable returns the snapshot and entry of table at snapshot id (or the
 // latest at or before asOf).

@@ -66,6 +66,19 @@ func (f *backupFlags) open(cmd *cobra.Command, log *slog.Logger) (*repository.Re
 	return repository.Open(cmd.Context(), u, repository.OpenOptions{Options: repository.Options{Passphrase: pass, Logger: log}})
 }
 
+// withRepo wraps the body of a subcommand that works on the open repository.
+func (f *backupFlags) withRepo(logger func(*cobra.Command) *slog.Logger, body func(cmd *cobra.Command, args []string, r *repository.Repository, log *slog.Logger) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		log := logger(cmd)
+		r, err := f.open(cmd, log)
+		if err != nil {
+			return err
+		}
+		defer r.Close()
+		return body(cmd, args, r, log)
+	}
+}
+
 func (f *backupFlags) print(out io.Writer, v any, text func(io.Writer)) error {
 	if f.json {
 		enc := json.NewEncoder(out)
@@ -150,13 +163,7 @@ func backupCreateCmd(f *backupFlags, logger func(*cobra.Command) *slog.Logger) *
 		Use:   "create",
 		Short: "Take a snapshot of a warehouse's tables: full, or incremental against the latest",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			log := logger(cmd)
-			r, err := f.open(cmd, log)
-			if err != nil {
-				return err
-			}
-			defer r.Close()
+		RunE: f.withRepo(logger, func(cmd *cobra.Command, args []string, r *repository.Repository, log *slog.Logger) error {
 			w, err := openTarget(cmd, target, log)
 			if err != nil {
 				return err
@@ -183,7 +190,7 @@ func backupCreateCmd(f *backupFlags, logger func(*cobra.Command) *slog.Logger) *
 				}
 				tw.Flush()
 			})
-		},
+		}),
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&target, "target", "", "warehouse URL (default $"+envWarehouseURL+")")
@@ -223,12 +230,7 @@ func backupListCmd(f *backupFlags, logger func(*cobra.Command) *slog.Logger) *co
 		Use:   "list",
 		Short: "List snapshots, oldest first",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			r, err := f.open(cmd, logger(cmd))
-			if err != nil {
-				return err
-			}
-			defer r.Close()
+		RunE: f.withRepo(logger, func(cmd *cobra.Command, args []string, r *repository.Repository, log *slog.Logger) error {
 			list, err := r.List(cmd.Context())
 			if err != nil {
 				return err
@@ -252,7 +254,7 @@ func backupListCmd(f *backupFlags, logger func(*cobra.Command) *slog.Logger) *co
 				}
 				tw.Flush()
 			})
-		},
+		}),
 	}
 }
 
@@ -268,12 +270,7 @@ func backupShowCmd(f *backupFlags, logger func(*cobra.Command) *slog.Logger) *co
 		Use:   "show SNAPSHOT",
 		Short: "Show a snapshot's manifest: its tables, rows, fingerprints and data",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			r, err := f.open(cmd, logger(cmd))
-			if err != nil {
-				return err
-			}
-			defer r.Close()
+		RunE: f.withRepo(logger, func(cmd *cobra.Command, args []string, r *repository.Repository, log *slog.Logger) error {
 			s, err := backup.LoadSnapshot(cmd.Context(), r, args[0])
 			if err != nil {
 				return err
@@ -290,7 +287,7 @@ func backupShowCmd(f *backupFlags, logger func(*cobra.Command) *slog.Logger) *co
 				}
 				tw.Flush()
 			})
-		},
+		}),
 	}
 }
 
@@ -301,12 +298,7 @@ func backupVerifyCmd(f *backupFlags, logger func(*cobra.Command) *slog.Logger) *
 		Use:   "verify",
 		Short: "Check the repository's structure and, with --read-data, its data",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			r, err := f.open(cmd, logger(cmd))
-			if err != nil {
-				return err
-			}
-			defer r.Close()
+		RunE: f.withRepo(logger, func(cmd *cobra.Command, args []string, r *repository.Repository, log *slog.Logger) error {
 			rep, err := r.Verify(cmd.Context(), repository.VerifyOptions{ReadData: readData, Subset: subset})
 			if err != nil {
 				return err
@@ -329,7 +321,7 @@ func backupVerifyCmd(f *backupFlags, logger func(*cobra.Command) *slog.Logger) *
 				err = fmt.Errorf("verify found %d problems", len(rep.Problems))
 			}
 			return err
-		},
+		}),
 	}
 	cmd.Flags().BoolVar(&readData, "read-data", false, "read every data object and check it")
 	cmd.Flags().StringVar(&subset, "read-data-subset", "", "read a subset: n/t or x%")
@@ -346,13 +338,7 @@ func backupRestoreCmd(f *backupFlags, logger func(*cobra.Command) *slog.Logger) 
 		Use:   "restore [SNAPSHOT]",
 		Short: "Restore a snapshot (default the latest), a schema or tables, over the originals or into --schema",
 		Args:  cobra.MaximumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			log := logger(cmd)
-			r, err := f.open(cmd, log)
-			if err != nil {
-				return err
-			}
-			defer r.Close()
+		RunE: f.withRepo(logger, func(cmd *cobra.Command, args []string, r *repository.Repository, log *slog.Logger) error {
 			w, err := openTarget(cmd, target, log)
 			if err != nil {
 				return err
@@ -386,7 +372,7 @@ func backupRestoreCmd(f *backupFlags, logger func(*cobra.Command) *slog.Logger) 
 					fmt.Fprintf(out, "  %s -> %s  %d rows  %s\n", t.Source, t.Target, t.Rows, t.Fingerprint)
 				}
 			})
-		},
+		}),
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&target, "target", "", "warehouse URL (default $"+envWarehouseURL+")")
@@ -416,12 +402,7 @@ func backupForgetCmd(f *backupFlags, logger func(*cobra.Command) *slog.Logger) *
 	cmd := &cobra.Command{
 		Use:   "forget [SNAPSHOT...]",
 		Short: "Delete snapshots by id or by a retention policy (--keep-*); locked snapshots are kept",
-		RunE: func(cmd *cobra.Command, args []string) error {
-			r, err := f.open(cmd, logger(cmd))
-			if err != nil {
-				return err
-			}
-			defer r.Close()
+		RunE: f.withRepo(logger, func(cmd *cobra.Command, args []string, r *repository.Repository, log *slog.Logger) error {
 			ctx := cmd.Context()
 			out := cmd.OutOrStdout()
 			var removed []string
@@ -468,7 +449,7 @@ func backupForgetCmd(f *backupFlags, logger func(*cobra.Command) *slog.Logger) *
 					fmt.Fprintf(out, "prune: %d objects marked, %d deleted\n", len(pr.Marked), len(pr.Deleted))
 				}
 			})
-		},
+		}),
 	}
 	fl := cmd.Flags()
 	fl.IntVar(&p.Last, "keep-last", 0, "keep the last n snapshots")
@@ -493,12 +474,7 @@ func backupPruneCmd(f *backupFlags, logger func(*cobra.Command) *slog.Logger) *c
 		Use:   "prune",
 		Short: "Delete data no snapshot references (in two phases: mark now, sweep after the safety window)",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			r, err := f.open(cmd, logger(cmd))
-			if err != nil {
-				return err
-			}
-			defer r.Close()
+		RunE: f.withRepo(logger, func(cmd *cobra.Command, args []string, r *repository.Repository, log *slog.Logger) error {
 			res, err := r.Prune(cmd.Context(), repository.PruneOptions{SafetyWindow: window, DryRun: dryRun})
 			if err != nil {
 				return err
@@ -507,7 +483,7 @@ func backupPruneCmd(f *backupFlags, logger func(*cobra.Command) *slog.Logger) *c
 				fmt.Fprintf(out, "%d objects marked, %d deleted (%s), %d kept, %d marks swept\n",
 					len(res.Marked), len(res.Deleted), bytesText(res.DeletedBytes), len(res.Kept), res.MarksSwept)
 			})
-		},
+		}),
 	}
 	cmd.Flags().DurationVar(&window, "safety-window", 0, "age a mark must reach before its sweep (default 1h; negative: now)")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "only say what would be done")
@@ -524,12 +500,7 @@ func backupLockCmd(f *backupFlags, logger func(*cobra.Command) *slog.Logger) *co
 		Use:   "lock SNAPSHOT",
 		Short: "Lock a snapshot against deletion (--for/--until), or place or release a legal hold",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			r, err := f.open(cmd, logger(cmd))
-			if err != nil {
-				return err
-			}
-			defer r.Close()
+		RunE: f.withRepo(logger, func(cmd *cobra.Command, args []string, r *repository.Repository, log *slog.Logger) error {
 			ctx := cmd.Context()
 			id, err := r.ResolveID(ctx, args[0])
 			if err != nil {
@@ -580,7 +551,7 @@ func backupLockCmd(f *backupFlags, logger func(*cobra.Command) *slog.Logger) *co
 				}
 				fmt.Fprintln(out)
 			})
-		},
+		}),
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&until, "until", "", "lock until this time (RFC 3339)")
@@ -598,12 +569,7 @@ func backupDiffCmd(f *backupFlags, logger func(*cobra.Command) *slog.Logger) *co
 		Use:   "diff TABLE FROM TO",
 		Short: "Show rows added, removed and changed in a table (schema.name) between two snapshots",
 		Args:  cobra.ExactArgs(3),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			r, err := f.open(cmd, logger(cmd))
-			if err != nil {
-				return err
-			}
-			defer r.Close()
+		RunE: f.withRepo(logger, func(cmd *cobra.Command, args []string, r *repository.Repository, log *slog.Logger) error {
 			var rows []backup.DiffRow
 			res, err := backup.Diff(cmd.Context(), r, args[0], args[1], args[2], backup.ReadOptions{}, func(d backup.DiffRow) error {
 				if limit < 0 || len(rows) < limit {
@@ -630,7 +596,7 @@ func backupDiffCmd(f *backupFlags, logger func(*cobra.Command) *slog.Logger) *co
 					fmt.Fprintf(out, "… %d more\n", res.Count-int64(len(rows)))
 				}
 			})
-		},
+		}),
 	}
 	cmd.Flags().IntVar(&limit, "limit", 20, "rows to show (-1: all)")
 	return cmd
@@ -641,12 +607,7 @@ func backupVersionsCmd(f *backupFlags, logger func(*cobra.Command) *slog.Logger)
 		Use:   "versions TABLE",
 		Short: "List a table's (schema.name) versions across snapshots",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			r, err := f.open(cmd, logger(cmd))
-			if err != nil {
-				return err
-			}
-			defer r.Close()
+		RunE: f.withRepo(logger, func(cmd *cobra.Command, args []string, r *repository.Repository, log *slog.Logger) error {
 			vs, err := backup.Versions(cmd.Context(), r, args[0])
 			if err != nil {
 				return err
@@ -659,7 +620,7 @@ func backupVersionsCmd(f *backupFlags, logger func(*cobra.Command) *slog.Logger)
 				}
 				tw.Flush()
 			})
-		},
+		}),
 	}
 }
 
@@ -668,13 +629,7 @@ func backupSynthCmd(f *backupFlags, logger func(*cobra.Command) *slog.Logger) *c
 		Use:   "synthesize SNAPSHOT",
 		Short: "Compact a snapshot's incremental chain into a synthetic full snapshot, from the repository alone",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			log := logger(cmd)
-			r, err := f.open(cmd, log)
-			if err != nil {
-				return err
-			}
-			defer r.Close()
+		RunE: f.withRepo(logger, func(cmd *cobra.Command, args []string, r *repository.Repository, log *slog.Logger) error {
 			res, err := backup.Synthesize(cmd.Context(), r, args[0], backup.Options{Logger: log})
 			if err != nil {
 				return err
@@ -682,6 +637,6 @@ func backupSynthCmd(f *backupFlags, logger func(*cobra.Command) *slog.Logger) *c
 			return f.print(cmd.OutOrStdout(), res, func(out io.Writer) {
 				fmt.Fprintf(out, "synthetic snapshot %s of %s: %d tables, %d rows, %s stored\n", res.ID[:12], res.Parent[:12], len(res.Tables), res.Rows, bytesText(res.Stored))
 			})
-		},
+		}),
 	}
 }
