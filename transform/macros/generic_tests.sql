@@ -2,6 +2,16 @@
     a project overrides one by defining <adapter>__test_<name> or
     default__test_<name> in its own macros. -#}
 
+{#- Whether the test being compiled stores its failures: its store_failures
+    config, else the --store-failures flag. -#}
+{% macro should_store_failures() -%}
+  {%- set store = config.get('store_failures') -%}
+  {%- if store is none -%}
+    {%- set store = flags.STORE_FAILURES -%}
+  {%- endif -%}
+  {{ return(store) }}
+{%- endmacro %}
+
 {% test unique(model, column_name) %}
   {{ adapter.dispatch('test_unique', 'dbt')(model, column_name) }}
 {% endtest %}

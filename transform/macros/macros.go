@@ -17,7 +17,9 @@
 //
 // The macros expect what dbt's context provides: adapter.dispatch,
 // the dbt namespace (for calls such as dbt.dateadd inside them),
-// exceptions.raise_compiler_error, and should_store_failures for not_null;
+// exceptions.raise_compiler_error, config.get and flags (for
+// should_store_failures, which not_null calls), statement and load_result
+// (for get_intervals_between, which date_spine calls);
 // the generic tests are {% test %} blocks, a host tag the runner registers.
 package macros
 

@@ -48,6 +48,22 @@ func (a *adapterStub) GetAttr(name string) (any, bool) {
 	}), true
 }
 
+// configStub is config.get over fixed values.
+type configStub map[string]any
+
+func (c configStub) GetAttr(name string) (any, bool) {
+	if name != "get" {
+		return nil, false
+	}
+	return jinja.Func(func(args []any, _ map[string]any) (any, error) {
+		v, ok := c[fmt.Sprint(args[0])]
+		if !ok && len(args) > 1 {
+			return args[1], nil
+		}
+		return v, nil
+	}), true
+}
+
 type exceptionsStub struct{}
 
 func (exceptionsStub) GetAttr(name string) (any, bool) {
@@ -81,9 +97,8 @@ func newRenderer(t *testing.T, engine string, storeFailures bool, w ...*warehous
 		"adapter":    &adapterStub{engine: engine, ns: ns},
 		"dbt":        ns,
 		"exceptions": exceptionsStub{},
-		"should_store_failures": jinja.Func(func([]any, map[string]any) (any, error) {
-			return storeFailures, nil
-		}),
+		"config": configStub{"store_failures": storeFailures},
+		"flags":  map[string]any{"STORE_FAILURES": false},
 		"store_statement": jinja.Func(func(args []any, _ map[string]any) (any, error) {
 			if len(w) == 0 {
 				return nil, fmt.Errorf("no warehouse to run statement %v", args[0])
