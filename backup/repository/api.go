@@ -48,6 +48,7 @@ type LockedError struct {
 	Holds     []string
 }
 
+// Error says what protects the snapshot and until when.
 func (e *LockedError) Error() string {
 	var why []string
 	if !e.LockUntil.IsZero() {
@@ -74,6 +75,7 @@ type CorruptError struct {
 	Err       error    // the underlying cause
 }
 
+// Error names the damaged object, the snapshots it breaks and the cause.
 func (e *CorruptError) Error() string {
 	s := "corrupt " + e.Name
 	if len(e.Snapshots) > 0 {
@@ -398,6 +400,7 @@ type Problem struct {
 	Err       error
 }
 
+// String names the object, the cause and the snapshots it breaks.
 func (p Problem) String() string {
 	s := p.Name + ": " + p.Err.Error()
 	if len(p.Snapshots) > 0 {

@@ -22,4 +22,7 @@
 // never leaves a manifest that points at nothing; deletion removes references
 // before data, and prune deletes data in two phases (mark without a lock,
 // sweep under a short exclusive lock) so that it can run beside backups.
+//
+// Package repotest has the buckets the tests use: an in-process S3
+// (gofakes3) and a bucket that enforces object lock retention.
 package repository
