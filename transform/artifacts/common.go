@@ -126,6 +126,11 @@ func readFile(path string, v any, kind string, version func() string) error {
 	if err != nil {
 		return fmt.Errorf("artifacts: %w", err)
 	}
+	return decode(path, data, v, kind, version)
+}
+
+// decode is readFile on bytes already read; path names them in errors.
+func decode(path string, data []byte, v any, kind string, version func() string) error {
 	if err := json.Unmarshal(data, v); err != nil {
 		var se *json.SyntaxError
 		if errors.As(err, &se) {
