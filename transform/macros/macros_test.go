@@ -97,8 +97,8 @@ func newRenderer(t *testing.T, engine string, storeFailures bool, w ...*warehous
 		"adapter":    &adapterStub{engine: engine, ns: ns},
 		"dbt":        ns,
 		"exceptions": exceptionsStub{},
-		"config": configStub{"store_failures": storeFailures},
-		"flags":  map[string]any{"STORE_FAILURES": false},
+		"config":     configStub{"store_failures": storeFailures},
+		"flags":      map[string]any{"STORE_FAILURES": false},
 		"store_statement": jinja.Func(func(args []any, _ map[string]any) (any, error) {
 			if len(w) == 0 {
 				return nil, fmt.Errorf("no warehouse to run statement %v", args[0])
