@@ -27,10 +27,16 @@ type fixture struct {
 
 func newFixture(t *testing.T, passphrase string) *fixture {
 	t.Helper()
+	b := memblob.OpenBucket(nil)
+	t.Cleanup(func() { b.Close() })
+	return newFixtureOn(t, b, passphrase)
+}
+
+func newFixtureOn(t *testing.T, b *blob.Bucket, passphrase string) *fixture {
+	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
-	f := &fixture{b: memblob.OpenBucket(nil)}
-	t.Cleanup(func() { f.b.Close() })
+	f := &fixture{b: b}
 	f.r = initRepo(t, f.b, "", passphrase)
 	var infos []repository.ObjectInfo
 	f.a, infos = backup(t, f.r, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), nil,
@@ -163,15 +169,26 @@ func TestVerifyDetectsEveryDamage(t *testing.T) {
 			return k, []string{f.a}
 		}},
 	}
-	for _, enc := range []string{"", pass} {
+	type variant struct {
+		be  backend
+		enc string
+	}
+	var variants []variant
+	for _, be := range backends() {
+		variants = append(variants, variant{be, ""})
+		if be.name == "mem" {
+			variants = append(variants, variant{be, pass})
+		}
+	}
+	for _, vr := range variants {
 		for _, tc := range cases {
-			name := tc.name
-			if enc != "" {
+			name := vr.be.name + "/" + tc.name
+			if vr.enc != "" {
 				name += "/encrypted"
 			}
 			t.Run(name, func(t *testing.T) {
 				ctx := context.Background()
-				f := newFixture(t, enc)
+				f := newFixtureOn(t, vr.be.open(t), vr.enc)
 				rep, err := f.r.Verify(ctx, repository.VerifyOptions{ReadData: true})
 				if err != nil || !rep.OK() {
 					t.Fatalf("clean repository: %+v %v", rep, err)
