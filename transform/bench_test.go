@@ -146,15 +146,7 @@ func BenchmarkBuild500(b *testing.B) {
 	}
 	dir := writeProject(b, files)
 	ctx := context.Background()
-	p, err := Load(ctx, dir, WithProfilesDir(dir))
-	if err != nil {
-		b.Fatal(err)
-	}
-	w, err := p.OpenWarehouse(ctx)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer w.Close()
+	p, w := openProject(b, dir)
 	compiled, err := p.Compile(ctx, w, CompileOptions{TargetPath: "-"})
 	if err != nil {
 		b.Fatal(err)

@@ -481,71 +481,60 @@ func (p *Project) resolveNames(ctx context.Context) error {
 		}
 		return strings.TrimSpace(asString(v)), nil
 	}
+	// resolve calls the project's override of macro, or applies dbt's
+	// default (def) when there is none.
+	resolve := func(n *Node, macro string, custom any, def func() string) (string, error) {
+		if fast[macro] {
+			return def(), nil
+		}
+		return call(n, macro, custom)
+	}
+	optional := func(s string) any {
+		if s == "" {
+			return nil
+		}
+		return s
+	}
 	for _, n := range p.NodesOf() {
 		c := n.Config
-		var custom any
-		// Schema.
+		var err error
+		// Schema: target_schema of a (legacy) snapshot is taken as is.
 		if n.ResourceType == ResourceSnapshot && c.TargetSchema != "" {
 			n.Schema = c.TargetSchema
 		} else {
-			custom = nil
-			if c.Schema != "" {
-				custom = c.Schema
-			}
+			custom := optional(c.Schema)
 			if n.ResourceType == ResourceTest && custom == nil {
 				custom = "dbt_test__audit"
 			}
-			if fast["generate_schema_name"] {
+			if n.Schema, err = resolve(n, "generate_schema_name", custom, func() string {
 				if custom == nil {
-					n.Schema = p.Target.Schema
-				} else {
-					n.Schema = p.Target.Schema + "_" + strings.TrimSpace(asString(custom))
+					return p.Target.Schema
 				}
-			} else {
-				s, err := call(n, "generate_schema_name", custom)
-				if err != nil {
-					return err
-				}
-				n.Schema = s
-			}
-		}
-		// Database.
-		custom = nil
-		if c.Database != "" {
-			custom = c.Database
-		} else if td := asString(c.Raw["target_database"]); td != "" && n.ResourceType == ResourceSnapshot {
-			custom = td
-		}
-		if fast["generate_database_name"] {
-			if custom == nil {
-				n.Database = p.Target.Database
-			} else {
-				n.Database = strings.TrimSpace(asString(custom))
-			}
-		} else {
-			s, err := call(n, "generate_database_name", custom)
-			if err != nil {
+				return p.Target.Schema + "_" + strings.TrimSpace(asString(custom))
+			}); err != nil {
 				return err
 			}
-			n.Database = s
 		}
-		// Alias.
-		custom = nil
-		if c.Alias != "" {
-			custom = c.Alias
+		customDB := optional(c.Database)
+		if td := asString(c.Raw["target_database"]); customDB == nil && td != "" && n.ResourceType == ResourceSnapshot {
+			customDB = td
 		}
-		if fast["generate_alias_name"] {
-			if custom == nil {
-				n.Alias = n.Name
-			} else {
-				n.Alias = strings.TrimSpace(asString(custom))
+		if n.Database, err = resolve(n, "generate_database_name", customDB, func() string {
+			if customDB == nil {
+				return p.Target.Database
 			}
-		} else {
-			s, err := call(n, "generate_alias_name", custom)
-			if err != nil {
-				return err
+			return strings.TrimSpace(asString(customDB))
+		}); err != nil {
+			return err
+		}
+		customAlias := optional(c.Alias)
+		if n.Alias, err = resolve(n, "generate_alias_name", customAlias, func() string {
+			if customAlias == nil {
+				return n.Name
 			}
-			n.Alias = s
+			return strings.TrimSpace(asString(customAlias))
+		}); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -74,6 +74,22 @@ func writeProject(t testing.TB, files map[string]string) string {
 	return dir
 }
 
+// openProject loads the project in dir (with its own profiles.yml) and
+// opens its warehouse, closed when the test ends.
+func openProject(t testing.TB, dir string) (*Project, *warehouse.Warehouse) {
+	t.Helper()
+	p, err := Load(context.Background(), dir, WithProfilesDir(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := p.OpenWarehouse(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { w.Close() })
+	return p, w
+}
+
 func randomSuffix() string {
 	var b [4]byte
 	_, _ = rand.Read(b[:])
@@ -346,15 +362,7 @@ func TestFailingTestSkipsDownstream(t *testing.T) {
 	}
 	ctx := context.Background()
 	dir := writeProject(t, files)
-	p, err := Load(ctx, dir, WithProfilesDir(dir))
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := p.OpenWarehouse(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
+	p, w := openProject(t, dir)
 	res, err := p.Run(ctx, w, RunOptions{Command: CommandBuild, Threads: 1})
 	if err != nil {
 		t.Fatal(err)
@@ -482,15 +490,7 @@ func TestSQLErrorNamesModel(t *testing.T) {
 		"models/broken.sql": "select no_such_column from (select 1 as x) t",
 		"models/after.sql":  "select * from {{ ref('broken') }}",
 	})
-	p, err := Load(ctx, dir, WithProfilesDir(dir))
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := p.OpenWarehouse(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
+	p, w := openProject(t, dir)
 	res, err := p.Run(ctx, w, RunOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -760,15 +760,7 @@ unit_tests:
       rows: [{id: 7, amount: 10}]
 `,
 	})
-	p, err := Load(ctx, dir, WithProfilesDir(dir))
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := p.OpenWarehouse(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
+	p, w := openProject(t, dir)
 	res, err := p.Run(ctx, w, RunOptions{Command: CommandBuild})
 	if err != nil {
 		t.Fatal(err)
@@ -807,15 +799,7 @@ func TestOperationAndInline(t *testing.T) {
 {{ return(r.rows[0][0]) }}
 {% endmacro %}`,
 	})
-	p, err := Load(ctx, dir, WithProfilesDir(dir))
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := p.OpenWarehouse(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
+	p, w := openProject(t, dir)
 	v, err := p.RunOperation(ctx, w, "make_marker", map[string]any{"label": "hi"})
 	if err != nil {
 		t.Fatal(err)
