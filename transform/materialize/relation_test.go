@@ -155,3 +155,18 @@ func TestTableInCallersTransaction(t *testing.T) {
 		eq(t, "rows", rows(t, e.w, "select x from "+e.q("n")), []string{"3"})
 	})
 }
+
+func TestTableReadsItsOldSelf(t *testing.T) {
+	ctx := context.Background()
+	each(t, func(t *testing.T, e engine) {
+		if _, err := Table(ctx, e.w, e.rel("m"), "select 1 as x", TableConfig{}); err != nil {
+			t.Fatal(err)
+		}
+		for range 2 {
+			if _, err := Table(ctx, e.w, e.rel("m"), "select x + 1 as x from "+e.q("m"), TableConfig{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		eq(t, "rows", rows(t, e.w, "select x from "+e.q("m")), []string{"3"})
+	})
+}
