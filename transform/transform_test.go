@@ -881,3 +881,41 @@ func TestVarsAndProfiles(t *testing.T) {
 		t.Errorf("missing var: %v", err)
 	}
 }
+
+// TestYAMLSnapshot: a snapshot defined in property YAML (dbt 1.9) records
+// changes of its relation with the timestamp strategy.
+func TestYAMLSnapshot(t *testing.T) {
+	ctx := context.Background()
+	dir := writeProject(t, map[string]string{
+		"models/src.sql": "{{ config(materialized='table') }}select 1 as id, 'a' as v, timestamp '2024-01-01 00:00:00' as updated_at",
+		"snapshots/snap.yml": `snapshots:
+  - name: src_history
+    relation: ref('src')
+    config:
+      unique_key: id
+      strategy: timestamp
+      updated_at: updated_at
+`,
+	})
+	p, w := openProject(t, dir)
+	n := p.Nodes["snapshot.proj.src_history"]
+	if n == nil || n.Config.Strategy != "timestamp" || len(n.DependsOn) != 1 || n.DependsOn[0] != "model.proj.src" {
+		t.Fatalf("snapshot node %+v", n)
+	}
+	if res, err := p.Run(ctx, w, RunOptions{Command: CommandBuild}); err != nil || res.Failed() {
+		t.Fatalf("build: %v %+v", err, res)
+	}
+	if _, err := w.Exec(ctx, "create or replace table main.src as select 1 as id, 'b' as v, timestamp '2024-02-01 00:00:00' as updated_at"); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := p.Run(ctx, w, RunOptions{Command: CommandSnapshot}); err != nil || res.Failed() {
+		t.Fatalf("snapshot: %v %+v", err, res)
+	}
+	var versions, open int
+	if err := w.Get(ctx, &versions, "select count(*) from main.src_history"); err != nil || versions != 2 {
+		t.Errorf("versions %d, %v", versions, err)
+	}
+	if err := w.Get(ctx, &open, "select count(*) from main.src_history where dbt_valid_to is null and v = 'b'"); err != nil || open != 1 {
+		t.Errorf("current version rows %d, %v", open, err)
+	}
+}
