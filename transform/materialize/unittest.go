@@ -24,6 +24,9 @@ type Fixture struct {
 	Rows    []map[string]any
 	CSV     string
 	Columns []warehouse.Column
+	// SQL is dbt's sql form: a query that returns the rows, used as given
+	// (for an expectation, its columns are the ones compared).
+	SQL string
 }
 
 // records returns the fixture's column names in order of appearance and its
@@ -78,6 +81,12 @@ func (f Fixture) records() ([]string, []map[string]any, error) {
 // columns are selected; nil lists all columns of the fixture (Columns first,
 // then any others its rows name).
 func FixtureSQL(d warehouse.Dialect, f Fixture, columns []string) (string, error) {
+	if strings.TrimSpace(f.SQL) != "" {
+		if columns == nil {
+			return f.SQL, nil
+		}
+		return "select " + quoteList(d, columns) + " from (\n" + f.SQL + "\n) dbt_fixture", nil
+	}
 	names, rows, err := f.records()
 	if err != nil {
 		return "", err
@@ -285,11 +294,18 @@ func UnitTestSQL(d warehouse.Dialect, ut UnitTest) (actual string, columns []str
 			names = append(names, c.Name)
 		}
 	}
+	if len(names) == 0 && strings.TrimSpace(ut.Expect.SQL) != "" {
+		names = []string{"*"}
+	}
 	if len(names) == 0 {
 		return "", nil, fmt.Errorf("unit test %s: expect names no columns", ut.Name)
 	}
 	model := InjectCTEs(ut.ModelSQL, ctes)
-	return "select " + quoteList(d, names) + " from (\n" + model + "\n) dbt_internal_unit_test_actual", names, nil
+	list := "*"
+	if names[0] != "*" {
+		list = quoteList(d, names)
+	}
+	return "select " + list + " from (\n" + model + "\n) dbt_internal_unit_test_actual", names, nil
 }
 
 // RunUnitTest runs a unit test: the model over its fixtures against the
@@ -306,6 +322,10 @@ func RunUnitTest(ctx context.Context, db DB, scratchNear warehouse.Relation, ut 
 		cols, err := queryColumns(ctx, tx, scratch(d, scratchNear, "__dbt_unit"), actual)
 		if err != nil {
 			return err
+		}
+		if names[0] == "*" {
+			names = columnNames(cols)
+			res.Columns = names
 		}
 		expect := ut.Expect
 		expect.Columns = cols
