@@ -4,6 +4,8 @@ import (
 	"context"
 	"strings"
 	"testing"
+
+	"github.com/dataopskit/dataops/warehouse"
 )
 
 func TestGenericTests(t *testing.T) {
@@ -42,6 +44,8 @@ func TestGenericTests(t *testing.T) {
 			{"limit", GenericTest{Name: "accepted_values", Model: orders, ColumnName: "a", Values: []any{"x"}}, "", TestConfig{Limit: &one}, "fail", 1, ""},
 			{"fail_calc", GenericTest{Name: "unique", Model: orders, ColumnName: "a"}, "", TestConfig{FailCalc: "sum(n_records)"}, "fail", 3, ""},
 			{"store failures", GenericTest{Name: "not_null", Model: orders, ColumnName: "status"}, "", TestConfig{StoreFailures: true, StoreRelation: e.rel("nn_status")}, "fail", 1, ""},
+			{"store failures as view", GenericTest{Name: "unique", Model: orders, ColumnName: "id"}, "", TestConfig{StoreFailures: true, StoreFailuresAs: "view", StoreRelation: e.rel("unique_id")}, "fail", 1, ""},
+			{"store failures ephemeral", GenericTest{Name: "unique", Model: orders, ColumnName: "id"}, "", TestConfig{StoreFailures: true, StoreFailuresAs: "ephemeral", StoreRelation: e.rel("not_stored")}, "fail", 1, ""},
 		}
 		for _, tc := range tests {
 			tc.test.Model = WhereSubquery(tc.test.Model, tc.where)
@@ -62,6 +66,13 @@ func TestGenericTests(t *testing.T) {
 		}
 		// Stored failures hold every column of the failing rows.
 		eq(t, "stored failures", rows(t, e.w, "select id, customer_id from "+e.q("nn_status")), []string{"4|NULL"})
+		if ri, err := e.w.Relation(ctx, e.rel("unique_id")); err != nil || ri.Kind != warehouse.KindView {
+			t.Errorf("failures as view: %v %v", ri, err)
+		}
+		eq(t, "failures view", rows(t, e.w, "select unique_field, n_records from "+e.q("unique_id")), []string{"3|2"})
+		if _, err := e.w.Relation(ctx, e.rel("not_stored")); err == nil {
+			t.Errorf("ephemeral failures were stored")
+		}
 
 		// A singular test runs the same way; a broken one is an error.
 		res, err := RunTest(ctx, e.w, "assert_positive", "select * from "+orders+" where id < 0", TestConfig{})
