@@ -325,7 +325,7 @@ func (p *partWriter) Write(values []any, hash uint64) error {
 		p.cw = &countWriter{w: f}
 		p.bw = bufio.NewWriterSize(p.cw, 1<<20)
 		p.w = parquet.NewWriter(p.bw, p.s.schema, parquet.Compression(&parquet.Zstd),
-			parquet.MaxRowsPerRowGroup(min(p.maxRows, 122_880*8)), parquet.PageBufferSize(256<<10))
+			parquet.MaxRowsPerRowGroup(min(p.maxRows, 122_880)), parquet.PageBufferSize(256<<10))
 		p.rows = 0
 	}
 	var row parquet.Row

@@ -38,7 +38,7 @@ func newScratch(ctx context.Context, repo *repository.Repository, tempDir string
 		return nil, fmt.Errorf("backup: scratch database: %w", err)
 	}
 	// SET takes no bind parameter: the directory is ours, rendered as a literal.
-	for _, q := range []string{"SET memory_limit = '512MB'", "SET preserve_insertion_order = false", "SET temp_directory = " + sqlString(filepath.Join(dir, "spill"))} {
+	for _, q := range []string{"SET memory_limit = '192MB'", "SET preserve_insertion_order = false", "SET temp_directory = " + sqlString(filepath.Join(dir, "spill"))} {
 		if _, err := w.Exec(ctx, q); err != nil {
 			w.Close()
 			os.RemoveAll(dir)

@@ -195,3 +195,54 @@ func TestFailedRestoreChangesNothing(t *testing.T) {
 		})
 	}
 }
+
+// Bad input gets clear errors naming what is wrong.
+func TestBadInput(t *testing.T) {
+	ctx := context.Background()
+	repo := initRepo(t, "mem://", "")
+	w := openDuck(t, "duckdb:")
+	if _, err := Restore(ctx, repo, w, RestoreOptions{}); !errors.Is(err, ErrNoSnapshot) {
+		t.Fatalf("restore from an empty repository: %v", err)
+	}
+	if _, err := Backup(ctx, repo, w, Options{Tables: []string{"nothing"}}); !errors.Is(err, ErrNoTables) {
+		t.Fatalf("backup of an empty schema: %v", err)
+	}
+	makeTable(t, w, "raw", "orders", orderCols, []string{"id"}, 5, orderRow)
+	s, err := Backup(ctx, repo, w, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Restore(ctx, repo, w, RestoreOptions{Snapshot: "ffffffff"}); !errors.Is(err, repository.ErrNotFound) || !strings.Contains(err.Error(), "ffffffff") {
+		t.Fatalf("restore of an unknown snapshot: %v", err)
+	}
+	if _, err := Restore(ctx, repo, w, RestoreOptions{Snapshot: s.ID, Tables: []string{"raw.nope"}}); !errors.Is(err, repository.ErrNotFound) || !strings.Contains(err.Error(), "raw.nope") {
+		t.Fatalf("restore of an unknown table: %v", err)
+	}
+	if _, err := Versions(ctx, repo, "raw.nope"); !errors.Is(err, repository.ErrNotFound) {
+		t.Fatalf("versions of an unknown table: %v", err)
+	}
+	if _, err := Versions(ctx, repo, "nodot"); err == nil || !strings.Contains(err.Error(), "schema.name") {
+		t.Fatalf("versions of a bad name: %v", err)
+	}
+	mustExec(t, w, "ALTER TABLE raw.orders ADD COLUMN extra INTEGER")
+	s2, err := Backup(ctx, repo, w, Options{Incremental: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s2.Tables[0].Data.Mode != ModeFull {
+		t.Fatalf("a table whose columns changed is stored %s", s2.Tables[0].Data.Mode)
+	}
+	if _, err := Diff(ctx, repo, "raw.orders", s.ID, s2.ID, ReadOptions{}, nil); !errors.Is(err, ErrIncompatible) {
+		t.Fatalf("diff across a column change: %v", err)
+	}
+	if _, err := ParseType("decimal(x)"); err == nil {
+		t.Fatal("a bad type parses")
+	}
+	for _, ty := range []warehouse.Type{warehouse.Integer, {Kind: warehouse.KindInteger, Bits: 16}, warehouse.DecimalType(38, 10),
+		{Kind: warehouse.KindString, Length: 20}, warehouse.ArrayOf(warehouse.ArrayOf(warehouse.Date)), {Kind: warehouse.KindFloat, Bits: 32}} {
+		got, err := ParseType(ty.String())
+		if err != nil || !got.Equal(ty) {
+			t.Fatalf("ParseType(%q) = %v, %v", ty.String(), got, err)
+		}
+	}
+}
