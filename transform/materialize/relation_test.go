@@ -170,3 +170,29 @@ func TestTableReadsItsOldSelf(t *testing.T) {
 		eq(t, "rows", rows(t, e.w, "select x from "+e.q("m")), []string{"3"})
 	})
 }
+
+// A view on a table model: rebuilding the table keeps the view on DuckDB
+// (which binds views when queried) and drops it on PostgreSQL, as
+// dbt-postgres's drop … cascade does; the view's own model rebuilds it.
+func TestTableWithDependentView(t *testing.T) {
+	ctx := context.Background()
+	each(t, func(t *testing.T, e engine) {
+		if _, err := Table(ctx, e.w, e.rel("base"), "select 1 as x", TableConfig{}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := View(ctx, e.w, e.rel("on_base"), "select x from "+e.q("base"), ViewConfig{}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Table(ctx, e.w, e.rel("base"), "select 2 as x", TableConfig{}); err != nil {
+			t.Fatal(err)
+		}
+		_, err := e.w.Relation(ctx, e.rel("on_base"))
+		if kept := err == nil; kept != (e.name == "duckdb") {
+			t.Errorf("dependent view kept = %v", kept)
+		}
+		if _, err := View(ctx, e.w, e.rel("on_base"), "select x from "+e.q("base"), ViewConfig{}); err != nil {
+			t.Fatal(err)
+		}
+		eq(t, "view", rows(t, e.w, "select x from "+e.q("on_base")), []string{"2"})
+	})
+}
