@@ -72,6 +72,9 @@ func ManifestNodes(m *artifacts.Manifest) map[string]Node {
 		info := &Info{ID: id, Type: n.ResourceType, NodeName: n.Name, Package: n.PackageName, FullName: n.FQN, TagList: n.Tags,
 			Path: n.OriginalFilePath, Conf: n.Config, Parents: n.DependsOn.Nodes, Sum: n.Checksum.Checksum,
 			Macros: n.DependsOn.Macros, DescriptionText: n.Description}
+		if n.PatchPath != nil {
+			info.Patch = *n.PatchPath
+		}
 		if n.TestMetadata != nil {
 			info.GenericTest = n.TestMetadata.Name
 		}

@@ -31,9 +31,12 @@ func (e *evaluator) search(c *Criterion) (set, error) {
 	}
 	switch c.Method {
 	case "fqn":
+		// Every node but sources, matched on its fqn or, across packages,
+		// on its fqn without the package.
 		m := newFQNMatcher(v)
-		each(func(rt string) bool { return rt != Source && rt != Exposure && rt != Metric }, func(n Node) bool {
-			return m.match(n.FQN())
+		each(func(rt string) bool { return rt != Source }, func(n Node) bool {
+			fqn := n.FQN()
+			return m.match(fqn) || len(fqn) > 1 && m.match(fqn[1:])
 		})
 	case "tag":
 		each(all, func(n Node) bool {
@@ -45,8 +48,27 @@ func (e *evaluator) search(c *Criterion) (set, error) {
 			return false
 		})
 	case "path":
+		// The file that defines a node, or the property file that
+		// describes it.
 		pat := cleanPath(v)
-		each(all, func(n Node) bool { return pathMatch(n.OriginalFilePath(), pat) })
+		each(all, func(n Node) bool {
+			if pathMatch(n.OriginalFilePath(), pat) {
+				return true
+			}
+			if p, ok := n.(PatchedNode); ok && p.PatchPath() != "" {
+				pp := p.PatchPath()
+				if _, after, found := strings.Cut(pp, "://"); found {
+					pp = after
+				}
+				pp = cleanPath(pp)
+				if pp == pat {
+					return true
+				}
+				ok, _ := path.Match(pat, pp)
+				return ok
+			}
+			return false
+		})
 	case "file":
 		each(all, func(n Node) bool {
 			base := path.Base(strings.ReplaceAll(n.OriginalFilePath(), "\\", "/"))
@@ -59,9 +81,15 @@ func (e *evaluator) search(c *Criterion) (set, error) {
 		}
 		each(all, func(n Node) bool { return fnmatch(n.PackageName(), v) })
 	case "config":
-		each(all, func(n Node) bool { return configMatch(n.Config(), c.Args, v) })
+		// Nodes and sources (dbt's configurable nodes); severity compares
+		// without case.
+		configurable := func(rt string) bool {
+			return rt != Exposure && rt != Metric && rt != UnitTest && rt != SemanticModel && rt != SavedQuery
+		}
+		fold := len(c.Args) == 1 && c.Args[0] == "severity"
+		each(configurable, func(n Node) bool { return configMatch(n.Config(), c.Args, v, fold) })
 	case "group":
-		each(all, func(n Node) bool {
+		each(func(rt string) bool { return rt != Source && rt != Exposure && rt != UnitTest }, func(n Node) bool {
 			g, _ := n.Config()["group"].(string)
 			return g != "" && fnmatch(g, v)
 		})
@@ -111,7 +139,7 @@ func (e *evaluator) search(c *Criterion) (set, error) {
 		if !knownResourceType(v) {
 			return nil, fmt.Errorf("%w: %q: unknown resource type %q", ErrSyntax, c.Raw, v)
 		}
-		each(func(rt string) bool { return rt != Source && rt == v }, func(Node) bool { return true })
+		each(func(rt string) bool { return rt == v }, func(Node) bool { return true })
 	case "test_type":
 		var ok func(Node) bool
 		switch v {
@@ -262,7 +290,7 @@ func pathMatch(file, pat string) bool {
 // nested mappings; a list matches when the value is one of its members; a
 // boolean matches "true"/"false" in any case; other values match when equal
 // as strings.
-func configMatch(conf map[string]any, keys []string, want string) bool {
+func configMatch(conf map[string]any, keys []string, want string, fold bool) bool {
 	var v any = conf
 	for _, k := range keys {
 		m, ok := asMap(v)
@@ -276,7 +304,7 @@ func configMatch(conf map[string]any, keys []string, want string) bool {
 	one := func(x any) bool {
 		switch x := x.(type) {
 		case string:
-			return x == want
+			return x == want || fold && strings.EqualFold(x, want)
 		case bool:
 			return strings.EqualFold(want, fmt.Sprint(x))
 		}

@@ -70,6 +70,15 @@ type StateNode interface {
 	Description() string
 }
 
+// PatchedNode is implemented by nodes described in a property file other
+// than the file that defines them (a model's schema.yml); the path method
+// selects them by that file too. PatchPath is dbt's patch_path,
+// "package://models/schema.yml".
+type PatchedNode interface {
+	Node
+	PatchPath() string
+}
+
 // Info is a plain Node: a runner that has its nodes' properties at hand can
 // fill it in instead of implementing Node itself.
 type Info struct {
@@ -86,6 +95,7 @@ type Info struct {
 	Sum             string // checksum of the body
 	Macros          []string
 	DescriptionText string
+	Patch           string // patch_path: "package://models/schema.yml"
 }
 
 // UniqueID implements Node.
@@ -126,6 +136,9 @@ func (i *Info) DependsOnMacros() []string { return i.Macros }
 
 // Description implements StateNode.
 func (i *Info) Description() string { return i.DescriptionText }
+
+// PatchPath implements PatchedNode.
+func (i *Info) PatchPath() string { return i.Patch }
 
 // Graph is the DAG selection walks: every node, and the edges between them.
 type Graph interface {

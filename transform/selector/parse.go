@@ -65,13 +65,27 @@ type Criterion struct {
 
 // Union selects what any of its members selects (space-separated values, or
 // repeated --select flags).
-type Union struct{ Specs []Spec }
+type Union struct {
+	Specs []Spec
+	// Indirect is how the set operation takes in tests its members
+	// selected only indirectly ("" is eager: it takes none).
+	Indirect IndirectSelection
+}
 
 // Intersection selects what all of its members select (comma-separated).
-type Intersection struct{ Specs []Spec }
+type Intersection struct {
+	Specs    []Spec
+	Indirect IndirectSelection
+	// Raw is the command-line item ("tag:a,config.materialized:table")
+	// when it came from one; selecting nothing with it is warned of.
+	Raw string
+}
 
 // Difference selects what Include selects and Exclude does not.
-type Difference struct{ Include, Exclude Spec }
+type Difference struct {
+	Include, Exclude Spec
+	Indirect         IndirectSelection
+}
 
 func (*Criterion) spec()    {}
 func (*Union) spec()        {}
@@ -243,12 +257,8 @@ func parseUnion(values []string) (Spec, error) {
 				}
 				inter = append(inter, c)
 			}
-			switch len(inter) {
-			case 0:
-			case 1:
-				items = append(items, inter[0])
-			default:
-				items = append(items, &Intersection{Specs: inter})
+			if len(inter) > 0 {
+				items = append(items, &Intersection{Specs: inter, Raw: item})
 			}
 		}
 	}
@@ -256,4 +266,21 @@ func parseUnion(values []string) (Spec, error) {
 		return nil, nil
 	}
 	return &Union{Specs: items}, nil
+}
+
+// withIndirect sets the indirect selection mode of a command-line spec's
+// set operations, as dbt gives them the --indirect-selection flag.
+func withIndirect(s Spec, mode IndirectSelection) {
+	switch s := s.(type) {
+	case *Union:
+		s.Indirect = mode
+		for _, sub := range s.Specs {
+			withIndirect(sub, mode)
+		}
+	case *Intersection:
+		s.Indirect = mode
+		for _, sub := range s.Specs {
+			withIndirect(sub, mode)
+		}
+	}
 }

@@ -59,9 +59,11 @@ func (r *Result) Has(id string) bool {
 	return ok
 }
 
-// Select evaluates a selection on a graph as dbt does: criteria with their
-// graph operators, set operations, the tests selected indirectly through the
-// nodes they test, then the command's resource types.
+// Select evaluates a selection on a graph as dbt-core does: each criterion
+// with its graph operators and the tests it selects through the nodes they
+// test, then the set operations (which take in, in cautious and buildable
+// mode, tests whose parents all ended up selected), then the command's
+// resource types.
 func Select(g Graph, opts Options) (*Result, error) {
 	mode, err := ParseIndirectSelection(string(opts.Indirect))
 	if err != nil {
@@ -72,50 +74,45 @@ func Select(g Graph, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if opts.Selector != "" {
+	var spec Spec
+	switch {
+	case opts.Selector != "":
 		if include != nil || exclude != nil {
 			return nil, fmt.Errorf("%w: --selector cannot be combined with --select or --exclude", ErrSyntax)
 		}
-		def, err := opts.Selectors.Lookup(opts.Selector)
-		if err != nil {
+		if spec, err = opts.Selectors.Lookup(opts.Selector); err != nil {
 			return nil, err
 		}
-		include = def
-	} else if include == nil && exclude == nil && opts.Selectors != nil {
-		if d := opts.Selectors.Default(); d != nil {
-			include = d.Definition
+	case include == nil && exclude == nil && opts.Selectors.Default() != nil:
+		spec = opts.Selectors.Default().Definition
+	default:
+		withIndirect(include, mode)
+		withIndirect(exclude, mode)
+		if include == nil {
+			include = opts.Default
 		}
+		if include == nil {
+			include = everything{}
+		}
+		if exclude == nil {
+			exclude = &Union{}
+		}
+		spec = &Difference{Include: include, Exclude: exclude}
 	}
 	e := &evaluator{g: g, opts: opts, inSelector: map[string]bool{}}
-	var spec Spec
-	if include == nil {
-		spec = opts.Default
-	} else {
-		spec = include
-	}
-	var direct, indirect set
-	if spec == nil {
-		direct, indirect = set{}, set{}
-		for _, n := range g.Nodes() {
-			direct.add(n.UniqueID())
-		}
-	} else if direct, indirect, err = e.eval(spec, mode); err != nil {
+	direct, _, err := e.eval(spec)
+	if err != nil {
 		return nil, err
 	}
-	if exclude != nil {
-		xd, xi, err := e.eval(exclude, mode)
-		if err != nil {
-			return nil, err
-		}
-		direct, indirect = difference(direct, xd), difference(indirect, xi)
-	}
-	indirectOnly := difference(indirect, direct)
-	selected := e.filter(direct)
-	if len(indirectOnly) > 0 {
-		selected = e.incorporate(selected, e.filter(indirectOnly), mode)
-	}
-	return &Result{Selected: selected.sorted(), Warnings: e.warnings}, nil
+	return &Result{Selected: e.filter(direct).sorted(), Warnings: e.warnings}, nil
 }
+
+// everything is the default selection: every node of the graph (dbt's
+// fqn:* source:* exposure:* …).
+type everything struct{}
+
+func (everything) String() string { return "*" }
+func (everything) spec()          {}
 
 type evaluator struct {
 	g          Graph
@@ -138,46 +135,55 @@ func (e *evaluator) filter(s set) set {
 	return out
 }
 
-// eval returns the nodes a spec selects directly, and the tests it selects
-// indirectly (kept only if the whole selection allows them).
-func (e *evaluator) eval(s Spec, mode IndirectSelection) (direct, indirect set, err error) {
+// eval returns the nodes a spec selects directly and those it selects
+// directly or indirectly, as dbt-core's select_nodes_recursively.
+func (e *evaluator) eval(s Spec) (direct, indirect set, err error) {
+	var specs []Spec
+	var combine func(...set) set
+	var mode IndirectSelection
+	raw := ""
 	switch s := s.(type) {
 	case *Criterion:
-		return e.evalCriterion(s, mode)
-	case *Union, *Intersection:
-		var specs []Spec
-		op := union
-		if u, ok := s.(*Union); ok {
-			specs = u.Specs
-		} else {
-			specs, op = s.(*Intersection).Specs, intersect
+		return e.evalCriterion(s)
+	case everything:
+		all := set{}
+		for _, n := range e.g.Nodes() {
+			all.add(n.UniqueID())
 		}
-		var ds, is []set
-		for _, sub := range specs {
-			d, i, err := e.eval(sub, mode)
-			if err != nil {
-				return nil, nil, err
-			}
-			ds, is = append(ds, d), append(is, i)
-		}
-		return op(ds...), op(is...), nil
+		return all, union(all), nil
+	case *Union:
+		specs, combine, mode = s.Specs, union, s.Indirect
+	case *Intersection:
+		specs, combine, mode, raw = s.Specs, intersect, s.Indirect, s.Raw
 	case *Difference:
-		d, i, err := e.eval(s.Include, mode)
-		if err != nil {
-			return nil, nil, err
-		}
-		xd, xi, err := e.eval(s.Exclude, mode)
-		if err != nil {
-			return nil, nil, err
-		}
-		return difference(d, xd), difference(i, xi), nil
+		specs, mode = []Spec{s.Include, s.Exclude}, s.Indirect
+		combine = func(sets ...set) set { return difference(sets[0], sets[1:]...) }
 	case nil:
 		return set{}, set{}, nil
+	default:
+		return nil, nil, fmt.Errorf("%w: unknown spec %T", ErrSyntax, s)
 	}
-	return nil, nil, fmt.Errorf("%w: unknown spec %T", ErrSyntax, s)
+	if len(specs) == 0 {
+		return set{}, set{}, nil
+	}
+	var ds, is []set
+	for _, sub := range specs {
+		d, i, err := e.eval(sub)
+		if err != nil {
+			return nil, nil, err
+		}
+		ds, is = append(ds, d), append(is, union(d, i))
+	}
+	initial, indirect := combine(ds...), combine(is...)
+	direct = e.incorporate(initial, indirect, mode)
+	if raw != "" && len(direct) == 0 {
+		e.warnings = append(e.warnings, fmt.Sprintf("The selection criterion '%s' does not match any enabled nodes", raw))
+	}
+	return direct, indirect, nil
 }
 
-func (e *evaluator) evalCriterion(c *Criterion, mode IndirectSelection) (direct, indirect set, err error) {
+func (e *evaluator) evalCriterion(c *Criterion) (direct, indirect set, err error) {
+	mode := e.opts.Indirect
 	if c.Indirect != "" {
 		mode = c.Indirect
 	}
@@ -194,14 +200,11 @@ func (e *evaluator) evalCriterion(c *Criterion, mode IndirectSelection) (direct,
 		}
 		e.inSelector[c.Value] = true
 		defer delete(e.inSelector, c.Value)
-		return e.eval(def, mode)
+		return e.eval(def)
 	}
 	found, err := e.search(c)
 	if err != nil {
 		return nil, nil, err
-	}
-	if len(found) == 0 {
-		e.warnings = append(e.warnings, fmt.Sprintf("The selection criterion '%s' does not match any enabled nodes", c.Raw))
 	}
 	selected := union(found)
 	if c.ChildrensParents {
@@ -213,6 +216,9 @@ func (e *evaluator) evalCriterion(c *Criterion, mode IndirectSelection) (direct,
 	}
 	if c.Children {
 		selected = union(selected, walk(found, e.g.Children, c.ChildrenDepth))
+	}
+	if mode == Empty {
+		return selected, set{}, nil
 	}
 	direct, indirect = e.expand(selected, mode)
 	return direct, indirect, nil
@@ -231,9 +237,6 @@ func selectableIndirectly(n Node) bool {
 // others as indirect candidates (none for empty).
 func (e *evaluator) expand(selected set, mode IndirectSelection) (direct, indirect set) {
 	direct, indirect = union(selected), set{}
-	if mode == Empty {
-		return direct, indirect
-	}
 	var buildable set
 	if mode == Buildable {
 		buildable = union(selected, walk(selected, e.g.Parents, -1))
@@ -261,24 +264,29 @@ func (e *evaluator) expand(selected set, mode IndirectSelection) (direct, indire
 	return direct, indirect
 }
 
-// incorporate adds the indirect candidates the final selection allows.
-func (e *evaluator) incorporate(selected, candidates set, mode IndirectSelection) set {
-	out := union(selected)
-	var buildable set
-	if mode == Buildable {
-		buildable = union(selected, walk(selected, e.g.Parents, -1))
+// incorporate takes in the tests a set operation's members selected only
+// indirectly once their parents are all selected (cautious), or selected or
+// ancestors of selected nodes (buildable); eager and empty take in none
+// here, as dbt-core's incorporate_indirect_nodes. Unit tests are never
+// taken in this way.
+func (e *evaluator) incorporate(direct, indirect set, mode IndirectSelection) set {
+	if mode != Cautious && mode != Buildable {
+		return direct
 	}
-	for id := range candidates {
-		parents := e.g.Parents(id)
-		switch mode {
-		case Eager, Cautious:
-			if allIn(parents, selected) {
-				out.add(id)
-			}
-		case Buildable:
-			if allIn(parents, buildable) {
-				out.add(id)
-			}
+	out := union(direct)
+	ok := direct
+	if mode == Buildable {
+		ok = union(direct, walk(direct, e.g.Parents, -1))
+	}
+	for id := range indirect {
+		if out.has(id) {
+			continue
+		}
+		if n, found := e.g.Node(id); !found || n.ResourceType() == UnitTest || n.ResourceType() == Source || n.ResourceType() == Exposure {
+			continue
+		}
+		if allIn(e.g.Parents(id), ok) {
+			out.add(id)
 		}
 	}
 	return out
