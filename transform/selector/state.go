@@ -65,7 +65,26 @@ func (e *evaluator) searchState(c *Criterion) (set, error) {
 		if !known {
 			return nil, fmt.Errorf("%w: %q: unknown state %q; want new, old, modified, unmodified or modified.%s", ErrSyntax, c.Raw, v, strings.Join(stateChecks, "|"))
 		}
-		check = func(cur, prev Node) bool { return prev != nil && e.modified(cur, prev, sub) }
+		check = func(cur, prev Node) bool {
+			if prev == nil {
+				// A new node counts as modified in every respect it has,
+				// as in dbt (sources, exposures and unit tests have none
+				// of these; only models have contracts).
+				switch {
+				case sub == "macros":
+					cs, ok := cur.(StateNode)
+					return ok && e.macrosChanged(cs.DependsOnMacros())
+				case sub == "contract":
+					return cur.ResourceType() == Model
+				}
+				switch cur.ResourceType() {
+				case Source, Exposure, Metric, UnitTest, SemanticModel, SavedQuery:
+					return false
+				}
+				return true
+			}
+			return e.modified(cur, prev, sub)
+		}
 	default:
 		return nil, fmt.Errorf("%w: %q: unknown state %q; want new, old, modified, unmodified or modified.<check>", ErrSyntax, c.Raw, v)
 	}
