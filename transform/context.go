@@ -133,18 +133,30 @@ func (p *Project) contextName(ctx context.Context, name string) (any, bool) {
 		}
 		return map[string]any{"FULL_REFRESH": full, "STORE_FAILURES": false, "WHICH": which, "FAIL_FAST": false, "WARN_ERROR": false, "INDIRECT_SELECTION": "eager"}, true
 	case "graph":
-		return graphObj{p}, true
+		// The parse render sees an empty graph, as in dbt (nodes are still
+		// being parsed).
+		return graphObj{p: p, empty: st != nil && st.parse}, true
 	}
 	return nil, false
 }
 
 // graphObj is the Jinja `graph`: nodes, sources and exposures as dicts,
 // built when a template reads them.
-type graphObj struct{ p *Project }
+type graphObj struct {
+	p     *Project
+	empty bool
+}
 
 // GetAttr implements jinja.Object.
 func (g graphObj) GetAttr(name string) (any, bool) {
 	p := g.p
+	if g.empty {
+		switch name {
+		case "nodes", "sources", "exposures", "macros", "metrics", "groups", "semantic_models", "saved_queries":
+			return map[string]any{}, true
+		}
+		return nil, false
+	}
 	switch name {
 	case "nodes":
 		out := make(map[string]any, len(p.Nodes))
