@@ -222,3 +222,43 @@ func mustExec(t testing.TB, w *warehouse.Warehouse, q string, args ...any) {
 		t.Fatal(err)
 	}
 }
+
+// A backup of DuckDB restores into PostgreSQL and the other way round, every
+// portable type included, and the fingerprints agree.
+func TestRestoreAcrossEngines(t *testing.T) {
+	ctx := context.Background()
+	pg, schema := openPG(t)
+	duck := openDuck(t, "duckdb:")
+	repo := initRepo(t, "mem://", "")
+	makeTable(t, duck, schema, "all_types", allTypes, []string{"id"}, 40, allTypesRow)
+	makeTable(t, duck, schema, "events", eventCols, nil, 15, eventRow)
+	s, err := Backup(ctx, repo, duck, Options{Tables: []string{schema}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rr, err := Restore(ctx, repo, pg, RestoreOptions{Snapshot: s.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rr.Tables) != 2 || rr.Rows != 55 {
+		t.Fatalf("restored into PostgreSQL: %+v", rr)
+	}
+	for _, te := range s.Tables {
+		if got := tableFingerprint(t, pg, te.Relation()); got != te.Fingerprint {
+			t.Fatalf("%s in PostgreSQL: %v, want %v", te.Name, got, te.Fingerprint)
+		}
+	}
+	// and back: a PostgreSQL backup restored into DuckDB side by side
+	s2, err := Backup(ctx, repo, pg, Options{Tables: []string{schema}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range s2.Tables {
+		if s2.Tables[i].Fingerprint != s.Tables[i].Fingerprint {
+			t.Fatalf("%s: PostgreSQL backup fingerprint %v, DuckDB %v", s2.Tables[i].Name, s2.Tables[i].Fingerprint, s.Tables[i].Fingerprint)
+		}
+	}
+	if _, err := Restore(ctx, repo, duck, RestoreOptions{Snapshot: s2.ID, Schema: "from_pg"}); err != nil {
+		t.Fatal(err)
+	}
+}
