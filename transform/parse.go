@@ -110,6 +110,9 @@ func (p *Project) parse(ctx context.Context, l *loader) error {
 	if err := p.resolveNames(ctx); err != nil {
 		return err
 	}
+	if err := p.renderDescriptions(ctx); err != nil {
+		return err
+	}
 	if err := p.resolveDeps(); err != nil {
 		return err
 	}
@@ -784,4 +787,50 @@ func editDistance(a, b string) int {
 		prev, cur = cur, prev
 	}
 	return prev[len(b)]
+}
+
+// renderDescriptions renders Jinja in descriptions ({{ doc('name') }}) as
+// dbt does, once every docs block is known.
+func (p *Project) renderDescriptions(ctx context.Context) error {
+	render := func(s *string, where string) error {
+		if !strings.Contains(*s, "{{") {
+			return nil
+		}
+		t, err := p.cachedTemplate(*s)
+		if err != nil {
+			return fmt.Errorf("%s: description: %w", where, err)
+		}
+		st := &renderState{p: p, parse: true, cfg: map[string]any{}, results: map[string]any{}}
+		out, err := t.Render(context.WithValue(ctx, stateKey{}, st), nil)
+		if err != nil {
+			return fmt.Errorf("%s: description: %w", where, err)
+		}
+		*s = out
+		return nil
+	}
+	for _, n := range p.Nodes {
+		where := n.OriginalFilePath
+		if n.PatchPath != "" {
+			where = n.PatchPath
+		}
+		if err := render(&n.Description, where); err != nil {
+			return err
+		}
+		for i := range n.Columns {
+			if err := render(&n.Columns[i].Description, where); err != nil {
+				return err
+			}
+		}
+	}
+	for _, s := range p.Sources {
+		if err := render(&s.Description, s.OriginalFilePath); err != nil {
+			return err
+		}
+		for i := range s.Columns {
+			if err := render(&s.Columns[i].Description, s.OriginalFilePath); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

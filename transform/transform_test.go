@@ -194,6 +194,11 @@ func TestLoadShop(t *testing.T) {
 	if d := p.Docs["doc.shop.order_status"]; d == nil || !strings.Contains(d.Contents, "placed") {
 		t.Errorf("doc %+v", d)
 	}
+	for _, c := range fct.Columns {
+		if c.Name == "status" && c.Description != "One of placed, completed, returned." {
+			t.Errorf("status description %q: doc() not rendered", c.Description)
+		}
+	}
 	if e := p.Exposures["exposure.shop.revenue_dashboard"]; e == nil || strings.Join(e.DependsOn, ",") != "model.shop.dim_customers,model.shop.fct_orders" {
 		t.Errorf("exposure %+v", e)
 	}
