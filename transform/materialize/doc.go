@@ -21,7 +21,8 @@
 // A view or table is built under a scratch name and swapped in within one
 // transaction, so a reader sees the old relation or the new one (on DuckDB,
 // when the relation is absent or of the same kind, one CREATE OR REPLACE
-// inside the transaction does the same in one statement). An
+// does the same in one statement: inside the transaction when the model has
+// hooks, on its own otherwise, since a single statement is atomic). An
 // incremental run builds its new rows aside, reconciles the schema, applies
 // the strategy and drops the scratch table in one transaction. Pre-hooks and
 // post-hooks run inside that transaction unless marked otherwise, as dbt runs

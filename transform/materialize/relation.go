@@ -48,6 +48,9 @@ type TableConfig struct {
 // (with its dependent views on PostgreSQL, as dbt-postgres's cascade does).
 // The schema is created if missing.
 func View(ctx context.Context, db DB, rel warehouse.Relation, compiled string, cfg ViewConfig) (Response, error) {
+	if res, ok := replaceInOne(ctx, db, warehouse.KindView, rel, compiled, cfg.Hooks); ok {
+		return res, nil
+	}
 	return build(ctx, db, "view", rel, cfg.Hooks, func(tx *warehouse.Tx, careful bool) (Response, error) {
 		if err := swapIn(ctx, tx, warehouse.KindView, rel, compiled, nil, careful); err != nil {
 			return Response{}, err
@@ -62,6 +65,9 @@ func View(ctx context.Context, db DB, rel warehouse.Relation, compiled string, c
 // never neither. It replaces a view of that
 // name too. The schema is created if missing.
 func Table(ctx context.Context, db DB, rel warehouse.Relation, compiled string, cfg TableConfig) (Response, error) {
+	if res, ok := replaceInOne(ctx, db, warehouse.KindTable, rel, compiled, cfg.Hooks); ok {
+		return res, nil
+	}
 	return build(ctx, db, "table", rel, cfg.Hooks, func(tx *warehouse.Tx, careful bool) (Response, error) {
 		var n int64
 		if err := swapIn(ctx, tx, warehouse.KindTable, rel, compiled, &n, careful); err != nil {
@@ -69,6 +75,29 @@ func Table(ctx context.Context, db DB, rel warehouse.Relation, compiled string, 
 		}
 		return response(tx.Dialect(), "SELECT", n), nil
 	})
+}
+
+// replaceInOne is the fast path of a model without hooks on DuckDB: one
+// CREATE OR REPLACE statement, atomic on its own (DuckDB builds the new
+// relation before it drops the old one, in the statement's transaction). It
+// reports false, having changed nothing, when it does not apply or fails —
+// the schema is missing, the old relation is of the other kind, the query
+// is wrong — and the caller then takes the general path, which reports
+// the real error.
+func replaceInOne(ctx context.Context, db DB, kind warehouse.RelationKind, rel warehouse.Relation, compiled string, hooks Hooks) (Response, bool) {
+	d := db.Dialect()
+	if _, own := db.(*warehouse.Warehouse); !own || isPostgres(d) || len(hooks.Pre)+len(hooks.Post) > 0 {
+		return Response{}, false
+	}
+	what := "TABLE "
+	if kind == warehouse.KindView {
+		what = "VIEW "
+	}
+	res, err := db.Exec(ctx, "CREATE OR REPLACE "+what+d.QuoteRelation(rel)+" AS "+compiled)
+	if err != nil {
+		return Response{}, false
+	}
+	return Response{Code: "OK", RowsAffected: rowsAffected(res)}, true
 }
 
 // errKindGuess is returned by swapIn when it guessed the kind of the
