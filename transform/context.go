@@ -274,6 +274,7 @@ type namespace struct {
 	pkg string
 }
 
+// GetAttr implements jinja.Object: the package's macro called name.
 func (n *namespace) GetAttr(name string) (any, bool) {
 	if m, ok := n.p.state.macros[n.pkg][name]; ok {
 		return m, true
@@ -443,6 +444,8 @@ func (p *Project) relation(db, schema, name, typ string) Relation {
 // and readable (config.get('key', default), config.require('key')).
 type configObj struct{}
 
+// Call implements jinja.CallableObject: config(key=value, …) records
+// configs during the parse render.
 func (configObj) Call(ctx context.Context, args []any, kw map[string]any) (any, error) {
 	st := stateOf(ctx)
 	if st == nil || !st.parse {
@@ -461,6 +464,7 @@ func (configObj) Call(ctx context.Context, args []any, kw map[string]any) (any, 
 	return "", nil
 }
 
+// GetAttr implements jinja.Object: config.get, config.require, config.set.
 func (configObj) GetAttr(name string) (any, bool) {
 	switch name {
 	case "get", "require":
@@ -505,6 +509,7 @@ func (configObj) GetAttr(name string) (any, bool) {
 
 type funcObject map[string]any
 
+// GetAttr implements jinja.Object.
 func (f funcObject) GetAttr(name string) (any, bool) { v, ok := f[name]; return v, ok }
 
 func (p *Project) baseGlobals() map[string]any {
@@ -921,6 +926,7 @@ type agateTable struct {
 	rows  [][]any
 }
 
+// GetAttr implements jinja.Object: rows, columns, column_names.
 func (t *agateTable) GetAttr(name string) (any, bool) {
 	switch name {
 	case "rows":
