@@ -173,6 +173,13 @@ func (s *seedReader) each(ncols int, fn func(line int, rec []string) error) erro
 // columns with the types dbt would create: agate's inference (integer,
 // float8, date, timestamp, boolean, text; empty values are NULL) unless
 // ColumnTypes names the column.
+//
+// Where dbt would fail, it does not: integers beyond 32 bits give bigint
+// (numeric beyond 64), where dbt creates integer and the load fails; NaN
+// and Infinity, which Python's Decimal accepts and the load then rejects,
+// make the column text. The CSV dialect is RFC 4180 with the delimiter
+// chosen: a quote inside an unquoted field, or text after a closing quote,
+// is an error naming the line, where Python's csv module keeps it.
 func InferSeed(ctx context.Context, path string, cfg SeedConfig) ([]SeedColumn, error) {
 	s, err := openSeed(path, cfg.Delimiter)
 	if err != nil {
