@@ -924,3 +924,36 @@ func TestYAMLSnapshot(t *testing.T) {
 		t.Errorf("current version rows %d, %v", open, err)
 	}
 }
+
+// TestVendoredPackageDispatch: a hub package vendored in dbt_packages/ is
+// loaded; its dispatched macro resolves to the package's adapter variant,
+// and the project's dispatch config puts the project's own variant first.
+func TestVendoredPackageDispatch(t *testing.T) {
+	files := map[string]string{
+		"packages.yml":                            "packages:\n  - package: dbt-labs/dbt_utils\n    version: 1.3.0\n",
+		"dbt_packages/dbt_utils/dbt_project.yml":  "name: dbt_utils\nversion: '1.3.0'\n",
+		"dbt_packages/dbt_utils/macros/greet.sql": "{% macro greet() %}{{ return(adapter.dispatch('greet', 'dbt_utils')()) }}{% endmacro %}\n{% macro default__greet() %}'default'{% endmacro %}\n{% macro duckdb__greet() %}'duckdb'{% endmacro %}\n",
+		"models/m.sql": "select {{ dbt_utils.greet() }} as g",
+	}
+	ctx := context.Background()
+	dir := writeProject(t, files)
+	p, err := Load(ctx, dir, WithProfilesDir(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := p.Compile(ctx, nil, CompileOptions{TargetPath: "-"})
+	if err != nil || !strings.Contains(out["model.proj.m"], "'duckdb'") {
+		t.Fatalf("package dispatch: %q, %v", out["model.proj.m"], err)
+	}
+	files["dbt_project.yml"] = "name: proj\nprofile: p\ndispatch:\n  - macro_namespace: dbt_utils\n    search_order: ['proj', 'dbt_utils']\n"
+	files["macros/mine.sql"] = "{% macro default__greet() %}'mine'{% endmacro %}"
+	dir = writeProject(t, files)
+	p, err = Load(ctx, dir, WithProfilesDir(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err = p.Compile(ctx, nil, CompileOptions{TargetPath: "-"})
+	if err != nil || !strings.Contains(out["model.proj.m"], "'mine'") {
+		t.Fatalf("project dispatch override: %q, %v", out["model.proj.m"], err)
+	}
+}
