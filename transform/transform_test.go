@@ -933,7 +933,7 @@ func TestVendoredPackageDispatch(t *testing.T) {
 		"packages.yml":                            "packages:\n  - package: dbt-labs/dbt_utils\n    version: 1.3.0\n",
 		"dbt_packages/dbt_utils/dbt_project.yml":  "name: dbt_utils\nversion: '1.3.0'\n",
 		"dbt_packages/dbt_utils/macros/greet.sql": "{% macro greet() %}{{ return(adapter.dispatch('greet', 'dbt_utils')()) }}{% endmacro %}\n{% macro default__greet() %}'default'{% endmacro %}\n{% macro duckdb__greet() %}'duckdb'{% endmacro %}\n",
-		"models/m.sql": "select {{ dbt_utils.greet() }} as g",
+		"models/m.sql":                            "select {{ dbt_utils.greet() }} as g",
 	}
 	ctx := context.Background()
 	dir := writeProject(t, files)
