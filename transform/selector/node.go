@@ -211,7 +211,11 @@ func (s set) sorted() []string {
 }
 
 func union(sets ...set) set {
-	out := set{}
+	n := 0
+	for _, s := range sets {
+		n = max(n, len(s))
+	}
+	out := make(set, n)
 	for _, s := range sets {
 		for id := range s {
 			out.add(id)
@@ -241,7 +245,7 @@ func intersect(sets ...set) set {
 }
 
 func difference(a set, others ...set) set {
-	out := set{}
+	out := make(set, len(a))
 	for id := range a {
 		drop := false
 		for _, s := range others {

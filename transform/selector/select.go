@@ -107,6 +107,11 @@ func Select(g Graph, opts Options) (*Result, error) {
 	return &Result{Selected: e.filter(direct).sorted(), Warnings: e.warnings}, nil
 }
 
+func isDifference(s Spec) bool {
+	_, ok := s.(*Difference)
+	return ok
+}
+
 // everything is the default selection: every node of the graph (dbt's
 // fqn:* source:* exposure:* …).
 type everything struct{}
@@ -150,7 +155,7 @@ func (e *evaluator) eval(s Spec) (direct, indirect set, err error) {
 		for _, n := range e.g.Nodes() {
 			all.add(n.UniqueID())
 		}
-		return all, union(all), nil
+		return all, all, nil
 	case *Union:
 		specs, combine, mode = s.Specs, union, s.Indirect
 	case *Intersection:
@@ -172,9 +177,23 @@ func (e *evaluator) eval(s Spec) (direct, indirect set, err error) {
 		if err != nil {
 			return nil, nil, err
 		}
-		ds, is = append(ds, d), append(is, union(d, i))
+		// Sets are not changed once made, so a member's set serves
+		// as is when there is nothing to add to it.
+		di := d
+		if len(i) > 0 {
+			di = union(d, i)
+		}
+		ds, is = append(ds, d), append(is, di)
 	}
-	initial, indirect := combine(ds...), combine(is...)
+	var initial set
+	switch {
+	case len(specs) == 1:
+		initial, indirect = ds[0], is[0]
+	case len(specs) == 2 && len(is[1]) == 0 && isDifference(s):
+		initial, indirect = ds[0], is[0]
+	default:
+		initial, indirect = combine(ds...), combine(is...)
+	}
 	direct = e.incorporate(initial, indirect, mode)
 	if raw != "" && len(direct) == 0 {
 		e.warnings = append(e.warnings, fmt.Sprintf("The selection criterion '%s' does not match any enabled nodes", raw))
@@ -206,7 +225,7 @@ func (e *evaluator) evalCriterion(c *Criterion) (direct, indirect set, err error
 	if err != nil {
 		return nil, nil, err
 	}
-	selected := union(found)
+	selected := found
 	if c.ChildrensParents {
 		withChildren := union(found, walk(found, e.g.Children, -1))
 		selected = union(withChildren, walk(withChildren, e.g.Parents, -1))
