@@ -41,7 +41,8 @@ type Options struct {
 	TempDir string
 	// Logger receives the operation's logs; nil discards them.
 	Logger *slog.Logger
-	// Events receives start, progress, finish and error events.
+	// Events receives start, progress, finish and error events, one call at
+	// a time even when tables are processed in parallel.
 	Events func(Event)
 }
 

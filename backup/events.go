@@ -2,6 +2,7 @@ package backup
 
 import (
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/dataopskit/dataops/backup/repository"
@@ -13,7 +14,10 @@ import (
 type Event = repository.Event
 
 // emitter sends an operation's events to a callback and to slog.
+// Calls are serialised: a callback need not be safe for concurrent use even
+// when tables are processed in parallel.
 type emitter struct {
+	mu    sync.Mutex
 	fn    func(Event)
 	log   *slog.Logger
 	op    string
@@ -50,6 +54,8 @@ func (e *emitter) emit(ev Event) {
 		e.log.Info("backup: "+ev.Message, attrs...)
 	}
 	if e.fn != nil {
+		e.mu.Lock()
+		defer e.mu.Unlock()
 		e.fn(ev)
 	}
 }

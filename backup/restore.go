@@ -35,7 +35,8 @@ type RestoreOptions struct {
 	TempDir string
 	// Logger receives logs; nil discards them.
 	Logger *slog.Logger
-	// Events receives start, progress, finish and error events.
+	// Events receives start, progress, finish and error events, one call at
+	// a time even when tables are processed in parallel.
 	Events func(Event)
 }
 
