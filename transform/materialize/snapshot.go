@@ -43,8 +43,32 @@ type SnapshotConfig struct {
 	// ValidToCurrent is an SQL expression that current rows hold in
 	// dbt_valid_to instead of NULL (dbt_valid_to_current).
 	ValidToCurrent string
-	Hooks          Hooks
+	// ColumnNames renames the snapshot's meta columns (dbt 1.9's
+	// snapshot_meta_column_names); empty fields keep dbt's names.
+	ColumnNames SnapshotColumnNames
+	Hooks       Hooks
 }
+
+// SnapshotColumnNames are the names of a snapshot's meta columns. Names are
+// folded as the engine folds unquoted names, as dbt leaves them unquoted.
+type SnapshotColumnNames struct {
+	SCDID     string // dbt_scd_id
+	UpdatedAt string // dbt_updated_at
+	ValidFrom string // dbt_valid_from
+	ValidTo   string // dbt_valid_to
+	IsDeleted string // dbt_is_deleted
+}
+
+// Placeholders for the meta column names in the SQL this file builds,
+// replaced by the quoted names at the end; a control character keeps them
+// apart from anything in a user's query.
+const (
+	phSCD       = "\x01scd\x01"
+	phUpdatedAt = "\x01updated_at\x01"
+	phValidFrom = "\x01valid_from\x01"
+	phValidTo   = "\x01valid_to\x01"
+	phIsDeleted = "\x01is_deleted\x01"
+)
 
 // ErrNotSnapshotTable is matched by the error of a snapshot whose target
 // exists but lacks dbt's snapshot columns.
@@ -60,10 +84,24 @@ type snapshotPlan struct {
 	scdID     string
 	hard      string
 	validTo   string // the dbt_valid_to of a current row
+	names     SnapshotColumnNames
+	rep       *strings.Replacer
 }
 
 func newSnapshotPlan(d warehouse.Dialect, compiled string, cfg SnapshotConfig) (*snapshotPlan, error) {
-	p := &snapshotPlan{d: d, query: compiled, keys: cfg.UniqueKey, now: "now()::timestamp"}
+	p := &snapshotPlan{d: d, query: compiled, keys: cfg.UniqueKey, now: "now()::timestamp", names: cfg.ColumnNames}
+	for _, n := range []struct {
+		name *string
+		def  string
+	}{{&p.names.SCDID, "dbt_scd_id"}, {&p.names.UpdatedAt, "dbt_updated_at"}, {&p.names.ValidFrom, "dbt_valid_from"}, {&p.names.ValidTo, "dbt_valid_to"}, {&p.names.IsDeleted, "dbt_is_deleted"}} {
+		if *n.name == "" {
+			*n.name = n.def
+		}
+		*n.name = d.NormalizeIdentifier(*n.name)
+	}
+	q := d.QuoteIdentifier
+	p.rep = strings.NewReplacer(phSCD, q(p.names.SCDID), phUpdatedAt, q(p.names.UpdatedAt), phValidFrom, q(p.names.ValidFrom),
+		phValidTo, q(p.names.ValidTo), phIsDeleted, q(p.names.IsDeleted))
 	if isPostgres(d) {
 		p.now = "now()::timestamp without time zone"
 	}
@@ -126,7 +164,7 @@ func hashArgs(args []string) string {
 
 // isCurrent is the condition for a current row of alias.
 func (p *snapshotPlan) isCurrent(alias string, cfg SnapshotConfig) string {
-	col := alias + "dbt_valid_to"
+	col := alias + phValidTo
 	if cfg.ValidToCurrent != "" {
 		return "(" + col + " = " + cfg.ValidToCurrent + " or " + col + " is null)"
 	}
@@ -159,12 +197,12 @@ func Snapshot(ctx context.Context, db DB, rel warehouse.Relation, compiled strin
 }
 
 func (p *snapshotPlan) create(ctx context.Context, tx *warehouse.Tx, rel warehouse.Relation) (Response, error) {
-	q := "select *, " + p.scdID + " as dbt_scd_id, " + p.updatedAt + " as dbt_updated_at, " + p.updatedAt + " as dbt_valid_from, " + p.validTo + " as dbt_valid_to"
+	q := "select *, " + p.scdID + " as " + phSCD + ", " + p.updatedAt + " as " + phUpdatedAt + ", " + p.updatedAt + " as " + phValidFrom + ", " + p.validTo + " as " + phValidTo
 	if p.hard == HardDeletesNewRecord {
-		q += ", 'False' as dbt_is_deleted"
+		q += ", 'False' as " + phIsDeleted
 	}
 	q += " from (" + p.query + ") sbq"
-	res, err := exec(ctx, tx, "create", "CREATE TABLE "+p.d.QuoteRelation(rel)+" AS "+q)
+	res, err := exec(ctx, tx, "create", "CREATE TABLE "+p.d.QuoteRelation(rel)+" AS "+p.rep.Replace(q))
 	if err != nil {
 		return Response{}, err
 	}
@@ -194,11 +232,11 @@ func (p *snapshotPlan) update(ctx context.Context, tx *warehouse.Tx, rel warehou
 		return Response{}, err
 	}
 	var missing []string
-	required := []string{"dbt_scd_id", "dbt_valid_from", "dbt_valid_to", "dbt_updated_at"}
+	required := []string{p.names.SCDID, p.names.ValidFrom, p.names.ValidTo, p.names.UpdatedAt}
 	if p.hard == HardDeletesNewRecord {
 		// As dbt 1.9: turning new_record on for an existing snapshot needs
 		// the column added first.
-		required = append(required, "dbt_is_deleted")
+		required = append(required, p.names.IsDeleted)
 	}
 	for _, c := range required {
 		if _, ok := findColumn(d, target, c); !ok {
@@ -245,8 +283,8 @@ func (p *snapshotPlan) update(ctx context.Context, tx *warehouse.Tx, rel warehou
 		return Response{}, err
 	}
 	t, s := d.QuoteRelation(rel), d.QuoteRelation(staging)
-	upd := "UPDATE " + t + " SET dbt_valid_to = DBT_INTERNAL_SOURCE.dbt_valid_to FROM " + s + " AS DBT_INTERNAL_SOURCE" +
-		" WHERE DBT_INTERNAL_SOURCE.dbt_scd_id = " + t + ".dbt_scd_id" +
+	upd := "UPDATE " + t + " SET " + phValidTo + " = DBT_INTERNAL_SOURCE." + phValidTo + " FROM " + s + " AS DBT_INTERNAL_SOURCE" +
+		" WHERE DBT_INTERNAL_SOURCE." + phSCD + " = " + t + "." + phSCD +
 		" AND DBT_INTERNAL_SOURCE.dbt_change_type IN ('update', 'delete') AND " + p.isCurrent(t+".", cfg)
 	srcCols := make([]string, len(insert))
 	for i, c := range insert {
@@ -254,10 +292,10 @@ func (p *snapshotPlan) update(ctx context.Context, tx *warehouse.Tx, rel warehou
 	}
 	ins := "INSERT INTO " + t + " (" + quoteList(d, insert) + ") SELECT " + strings.Join(srcCols, ", ") +
 		" FROM " + s + " AS DBT_INTERNAL_SOURCE WHERE DBT_INTERNAL_SOURCE.dbt_change_type = 'insert'"
-	if _, err := exec(ctx, tx, "merge", upd); err != nil {
+	if _, err := exec(ctx, tx, "merge", p.rep.Replace(upd)); err != nil {
 		return Response{}, err
 	}
-	res, err := exec(ctx, tx, "merge", ins)
+	res, err := exec(ctx, tx, "merge", p.rep.Replace(ins))
 	if err != nil {
 		return Response{}, err
 	}
@@ -281,7 +319,7 @@ func (p *snapshotPlan) isKeyCol(name string) bool {
 // snapshotted_data and source_data.
 func (p *snapshotPlan) rowChanged(ctx context.Context, tx *warehouse.Tx, rel warehouse.Relation, target, qcols []warehouse.Column, cfg SnapshotConfig) (string, error) {
 	if cfg.Strategy == SnapshotTimestamp {
-		return "(snapshotted_data.dbt_valid_from < source_data." + cfg.UpdatedAt + ")", nil
+		return "(snapshotted_data." + phValidFrom + " < source_data." + cfg.UpdatedAt + ")", nil
 	}
 	checked := qcols
 	if !cfg.CheckAll {
@@ -338,7 +376,7 @@ func (p *snapshotPlan) stagingSQL(rel warehouse.Relation, target, qcols []wareho
 	}
 	changed := rowChanged
 	if newRecord {
-		changed = "(" + rowChanged + " or snapshotted_data.dbt_is_deleted = 'True')"
+		changed = "(" + rowChanged + " or snapshotted_data." + phIsDeleted + " = 'True')"
 	}
 	var b strings.Builder
 	w := func(s ...string) {
@@ -348,43 +386,43 @@ func (p *snapshotPlan) stagingSQL(rel warehouse.Relation, target, qcols []wareho
 	}
 	w("with snapshot_query as (\n", p.query, "\n),\n")
 	w("snapshotted_data as (select *, ", keySel, " from ", d.QuoteRelation(rel), " where ", p.isCurrent("", cfg), "),\n")
-	w("insertions_source_data as (select *, ", keySel, ", ", p.updatedAt, " as dbt_updated_at, ", p.updatedAt, " as dbt_valid_from, ",
-		p.validTo, " as dbt_valid_to, ", p.scdID, " as dbt_scd_id from snapshot_query),\n")
-	w("updates_source_data as (select *, ", keySel, ", ", p.updatedAt, " as dbt_updated_at, ", p.updatedAt, " as dbt_valid_from, ",
-		p.updatedAt, " as dbt_valid_to from snapshot_query),\n")
+	w("insertions_source_data as (select *, ", keySel, ", ", p.updatedAt, " as " + phUpdatedAt + ", ", p.updatedAt, " as " + phValidFrom + ", ",
+		p.validTo, " as " + phValidTo + ", ", p.scdID, " as " + phSCD + " from snapshot_query),\n")
+	w("updates_source_data as (select *, ", keySel, ", ", p.updatedAt, " as " + phUpdatedAt + ", ", p.updatedAt, " as " + phValidFrom + ", ",
+		p.updatedAt, " as " + phValidTo + " from snapshot_query),\n")
 	if deletes {
 		w("deletes_source_data as (select *, ", keySel, " from snapshot_query),\n")
 	}
 	isDel := ""
 	if newRecord {
-		isDel = ", 'False' as dbt_is_deleted"
+		isDel = ", 'False' as " + phIsDeleted
 	}
 	w("insertions as (select 'insert' as dbt_change_type, ", cols("source_data", nil),
-		", source_data.dbt_updated_at, source_data.dbt_valid_from, source_data.dbt_valid_to, source_data.dbt_scd_id", isDel,
+		", source_data." + phUpdatedAt + ", source_data." + phValidFrom + ", source_data." + phValidTo + ", source_data." + phSCD, isDel,
 		" from insertions_source_data as source_data left outer join snapshotted_data on ", on,
 		" where ", isNull("snapshotted_data"), " or (", notNull("snapshotted_data"), " and ", changed, ")),\n")
 	isDel = ""
 	if newRecord {
-		isDel = ", snapshotted_data.dbt_is_deleted"
+		isDel = ", snapshotted_data." + phIsDeleted
 	}
 	w("updates as (select 'update' as dbt_change_type, ", cols("source_data", nil),
-		", source_data.dbt_updated_at, source_data.dbt_valid_from, source_data.dbt_valid_to, snapshotted_data.dbt_scd_id", isDel,
+		", source_data." + phUpdatedAt + ", source_data." + phValidFrom + ", source_data." + phValidTo + ", snapshotted_data." + phSCD, isDel,
 		" from updates_source_data as source_data join snapshotted_data on ", on, " where ", changed, ")")
 	if deletes {
 		w(",\ndeletes as (select 'delete' as dbt_change_type, ", cols("source_data", nil),
-			", ", p.now, " as dbt_updated_at, ", p.now, " as dbt_valid_from, ", p.now, " as dbt_valid_to, snapshotted_data.dbt_scd_id", isDel,
+			", ", p.now, " as " + phUpdatedAt + ", ", p.now, " as " + phValidFrom + ", ", p.now, " as " + phValidTo + ", snapshotted_data." + phSCD, isDel,
 			" from snapshotted_data left join deletes_source_data as source_data on ", on, " where ", isNull("source_data"))
 		if newRecord {
-			w(" and not (snapshotted_data.dbt_is_deleted = 'True' and ", p.isCurrent("snapshotted_data.", cfg), ")")
+			w(" and not (snapshotted_data." + phIsDeleted + " = 'True' and ", p.isCurrent("snapshotted_data.", cfg), ")")
 		}
 		w(")")
 	}
 	if newRecord {
 		w(",\ndeletion_records as (select 'insert' as dbt_change_type, ", cols("snapshotted_data", target),
-			", ", p.now, " as dbt_updated_at, ", p.now, " as dbt_valid_from, snapshotted_data.dbt_valid_to as dbt_valid_to, ",
-			hashArgs([]string{"snapshotted_data.dbt_scd_id", p.now}), " as dbt_scd_id, 'True' as dbt_is_deleted",
+			", ", p.now, " as " + phUpdatedAt + ", ", p.now, " as " + phValidFrom + ", snapshotted_data." + phValidTo + " as " + phValidTo + ", ",
+			hashArgs([]string{"snapshotted_data." + phSCD, p.now}), " as " + phSCD + ", 'True' as " + phIsDeleted,
 			" from snapshotted_data left join deletes_source_data as source_data on ", on, " where ", isNull("source_data"),
-			" and not (snapshotted_data.dbt_is_deleted = 'True' and ", p.isCurrent("snapshotted_data.", cfg), "))")
+			" and not (snapshotted_data." + phIsDeleted + " = 'True' and ", p.isCurrent("snapshotted_data.", cfg), "))")
 	}
 	w("\nselect * from insertions union all select * from updates")
 	if deletes {
@@ -393,5 +431,5 @@ func (p *snapshotPlan) stagingSQL(rel warehouse.Relation, target, qcols []wareho
 	if newRecord {
 		w(" union all select * from deletion_records")
 	}
-	return b.String()
+	return p.rep.Replace(b.String())
 }

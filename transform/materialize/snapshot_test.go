@@ -177,3 +177,31 @@ func TestSnapshotValidToCurrent(t *testing.T) {
 		eq(t, "valid_to_current", got, []string{"1|a|2024-02-01 00:00:00", "1|A|current", "2|b|now"})
 	})
 }
+
+func TestSnapshotColumnNames(t *testing.T) {
+	ctx := context.Background()
+	each(t, func(t *testing.T, e engine) {
+		src := e.q("src")
+		mustExec(t, e.w, "create table "+src+" (id integer, name text)", "insert into "+src+" values (1, 'a'), (2, 'b')")
+		cfg := SnapshotConfig{Strategy: "check", UniqueKey: []string{"id"}, CheckAll: true, HardDeletes: "new_record",
+			ColumnNames: SnapshotColumnNames{ValidFrom: "Valid_From", ValidTo: "valid_until", SCDID: "version_id", IsDeleted: "gone"}}
+		for _, step := range []string{"", "update " + src + " set name = 'A' where id = 1; delete from " + src + " where id = 2"} {
+			for _, stmt := range strings.Split(step, "; ") {
+				if stmt != "" {
+					mustExec(t, e.w, stmt)
+				}
+			}
+			if _, err := Snapshot(ctx, e.w, e.rel("snap"), "select * from "+src, cfg); err != nil {
+				t.Fatal(err)
+			}
+		}
+		want := map[string][]string{
+			"duckdb":   {"id", "name", "version_id", "dbt_updated_at", "Valid_From", "valid_until", "gone"},
+			"postgres": {"id", "name", "version_id", "dbt_updated_at", "valid_from", "valid_until", "gone"},
+		}[e.name]
+		cols, _ := e.w.Columns(ctx, e.rel("snap"))
+		eq(t, "columns", columnNames(cols), want)
+		got := rows(t, e.w, "select id, name, gone from "+e.q("snap")+" where valid_until is null order by id")
+		eq(t, "current rows", got, []string{"1|A|False", "2|b|True"})
+	})
+}
