@@ -386,10 +386,10 @@ func (p *snapshotPlan) stagingSQL(rel warehouse.Relation, target, qcols []wareho
 	}
 	w("with snapshot_query as (\n", p.query, "\n),\n")
 	w("snapshotted_data as (select *, ", keySel, " from ", d.QuoteRelation(rel), " where ", p.isCurrent("", cfg), "),\n")
-	w("insertions_source_data as (select *, ", keySel, ", ", p.updatedAt, " as " + phUpdatedAt + ", ", p.updatedAt, " as " + phValidFrom + ", ",
-		p.validTo, " as " + phValidTo + ", ", p.scdID, " as " + phSCD + " from snapshot_query),\n")
-	w("updates_source_data as (select *, ", keySel, ", ", p.updatedAt, " as " + phUpdatedAt + ", ", p.updatedAt, " as " + phValidFrom + ", ",
-		p.updatedAt, " as " + phValidTo + " from snapshot_query),\n")
+	w("insertions_source_data as (select *, ", keySel, ", ", p.updatedAt, " as "+phUpdatedAt+", ", p.updatedAt, " as "+phValidFrom+", ",
+		p.validTo, " as "+phValidTo+", ", p.scdID, " as "+phSCD+" from snapshot_query),\n")
+	w("updates_source_data as (select *, ", keySel, ", ", p.updatedAt, " as "+phUpdatedAt+", ", p.updatedAt, " as "+phValidFrom+", ",
+		p.updatedAt, " as "+phValidTo+" from snapshot_query),\n")
 	if deletes {
 		w("deletes_source_data as (select *, ", keySel, " from snapshot_query),\n")
 	}
@@ -398,7 +398,7 @@ func (p *snapshotPlan) stagingSQL(rel warehouse.Relation, target, qcols []wareho
 		isDel = ", 'False' as " + phIsDeleted
 	}
 	w("insertions as (select 'insert' as dbt_change_type, ", cols("source_data", nil),
-		", source_data." + phUpdatedAt + ", source_data." + phValidFrom + ", source_data." + phValidTo + ", source_data." + phSCD, isDel,
+		", source_data."+phUpdatedAt+", source_data."+phValidFrom+", source_data."+phValidTo+", source_data."+phSCD, isDel,
 		" from insertions_source_data as source_data left outer join snapshotted_data on ", on,
 		" where ", isNull("snapshotted_data"), " or (", notNull("snapshotted_data"), " and ", changed, ")),\n")
 	isDel = ""
@@ -406,23 +406,23 @@ func (p *snapshotPlan) stagingSQL(rel warehouse.Relation, target, qcols []wareho
 		isDel = ", snapshotted_data." + phIsDeleted
 	}
 	w("updates as (select 'update' as dbt_change_type, ", cols("source_data", nil),
-		", source_data." + phUpdatedAt + ", source_data." + phValidFrom + ", source_data." + phValidTo + ", snapshotted_data." + phSCD, isDel,
+		", source_data."+phUpdatedAt+", source_data."+phValidFrom+", source_data."+phValidTo+", snapshotted_data."+phSCD, isDel,
 		" from updates_source_data as source_data join snapshotted_data on ", on, " where ", changed, ")")
 	if deletes {
 		w(",\ndeletes as (select 'delete' as dbt_change_type, ", cols("source_data", nil),
-			", ", p.now, " as " + phUpdatedAt + ", ", p.now, " as " + phValidFrom + ", ", p.now, " as " + phValidTo + ", snapshotted_data." + phSCD, isDel,
+			", ", p.now, " as "+phUpdatedAt+", ", p.now, " as "+phValidFrom+", ", p.now, " as "+phValidTo+", snapshotted_data."+phSCD, isDel,
 			" from snapshotted_data left join deletes_source_data as source_data on ", on, " where ", isNull("source_data"))
 		if newRecord {
-			w(" and not (snapshotted_data." + phIsDeleted + " = 'True' and ", p.isCurrent("snapshotted_data.", cfg), ")")
+			w(" and not (snapshotted_data."+phIsDeleted+" = 'True' and ", p.isCurrent("snapshotted_data.", cfg), ")")
 		}
 		w(")")
 	}
 	if newRecord {
 		w(",\ndeletion_records as (select 'insert' as dbt_change_type, ", cols("snapshotted_data", target),
-			", ", p.now, " as " + phUpdatedAt + ", ", p.now, " as " + phValidFrom + ", snapshotted_data." + phValidTo + " as " + phValidTo + ", ",
-			hashArgs([]string{"snapshotted_data." + phSCD, p.now}), " as " + phSCD + ", 'True' as " + phIsDeleted,
+			", ", p.now, " as "+phUpdatedAt+", ", p.now, " as "+phValidFrom+", snapshotted_data."+phValidTo+" as "+phValidTo+", ",
+			hashArgs([]string{"snapshotted_data." + phSCD, p.now}), " as "+phSCD+", 'True' as "+phIsDeleted,
 			" from snapshotted_data left join deletes_source_data as source_data on ", on, " where ", isNull("source_data"),
-			" and not (snapshotted_data." + phIsDeleted + " = 'True' and ", p.isCurrent("snapshotted_data.", cfg), "))")
+			" and not (snapshotted_data."+phIsDeleted+" = 'True' and ", p.isCurrent("snapshotted_data.", cfg), "))")
 	}
 	w("\nselect * from insertions union all select * from updates")
 	if deletes {
