@@ -30,13 +30,7 @@ func ExampleIncremental() {
 		fmt.Println(err)
 		return
 	}
-	for rec, err := range w.Rows(ctx, "select id, status, amount from main.orders order by id") {
-		if err != nil {
-			fmt.Println(err)
-			return
-		}
-		fmt.Println(rec.Values...)
-	}
+	printRows(ctx, w, "select id, status, amount from main.orders order by id")
 	// Output:
 	// 1 shipped 9.5
 	// 2 placed 3.0
@@ -98,13 +92,7 @@ func ExampleSnapshot() {
 		fmt.Println(err)
 		return
 	}
-	for rec, err := range w.Rows(ctx, "select status, dbt_valid_from, dbt_valid_to from main.src_snapshot order by dbt_valid_from") {
-		if err != nil {
-			fmt.Println(err)
-			return
-		}
-		fmt.Println(rec.Values...)
-	}
+	printRows(ctx, w, "select status, dbt_valid_from, dbt_valid_to from main.src_snapshot order by dbt_valid_from")
 	// Output:
 	// new 2024-01-01 00:00:00 +0000 UTC 2024-01-05 00:00:00 +0000 UTC
 	// done 2024-01-05 00:00:00 +0000 UTC <nil>
@@ -129,4 +117,15 @@ func ExampleTable() {
 	// Output:
 	// OK <nil>
 	// 1
+}
+
+// printRows prints each row of a query's result.
+func printRows(ctx context.Context, w *warehouse.Warehouse, query string) {
+	for rec, err := range w.Rows(ctx, query) {
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		fmt.Println(rec.Values...)
+	}
 }

@@ -164,14 +164,7 @@ func TestSnapshotValidToCurrent(t *testing.T) {
 		cfg := SnapshotConfig{Strategy: "timestamp", UniqueKey: []string{"id"}, UpdatedAt: "updated_at", HardDeletes: "invalidate",
 			ValidToCurrent: "cast('9999-12-31 00:00:00' as timestamp)"}
 		for _, step := range []string{"", "update " + src + " set name = 'A', updated_at = timestamp '2024-02-01 00:00:00' where id = 1; delete from " + src + " where id = 2"} {
-			for _, stmt := range strings.Split(step, "; ") {
-				if stmt != "" {
-					mustExec(t, e.w, stmt)
-				}
-			}
-			if _, err := Snapshot(ctx, e.w, e.rel("snap"), "select * from "+src, cfg); err != nil {
-				t.Fatal(err)
-			}
+			snapshotStep(t, e, step, src, cfg)
 		}
 		got := rows(t, e.w, "select id, name, case when dbt_valid_to > timestamp '9000-01-01 00:00:00' then 'current' when dbt_valid_to > timestamp '2025-01-01 00:00:00' then 'now' else cast(dbt_valid_to as varchar) end from "+e.q("snap")+" order by id, dbt_valid_from")
 		eq(t, "valid_to_current", got, []string{"1|a|2024-02-01 00:00:00", "1|A|current", "2|b|now"})
@@ -186,14 +179,7 @@ func TestSnapshotColumnNames(t *testing.T) {
 		cfg := SnapshotConfig{Strategy: "check", UniqueKey: []string{"id"}, CheckAll: true, HardDeletes: "new_record",
 			ColumnNames: SnapshotColumnNames{ValidFrom: "Valid_From", ValidTo: "valid_until", SCDID: "version_id", IsDeleted: "gone"}}
 		for _, step := range []string{"", "update " + src + " set name = 'A' where id = 1; delete from " + src + " where id = 2"} {
-			for _, stmt := range strings.Split(step, "; ") {
-				if stmt != "" {
-					mustExec(t, e.w, stmt)
-				}
-			}
-			if _, err := Snapshot(ctx, e.w, e.rel("snap"), "select * from "+src, cfg); err != nil {
-				t.Fatal(err)
-			}
+			snapshotStep(t, e, step, src, cfg)
 		}
 		want := map[string][]string{
 			"duckdb":   {"id", "name", "version_id", "dbt_updated_at", "Valid_From", "valid_until", "gone"},
@@ -204,4 +190,18 @@ func TestSnapshotColumnNames(t *testing.T) {
 		got := rows(t, e.w, "select id, name, gone from "+e.q("snap")+" where valid_until is null order by id")
 		eq(t, "current rows", got, []string{"1|A|False", "2|b|True"})
 	})
+}
+
+// snapshotStep runs the "; "-separated statements of step on the source,
+// then the snapshot "snap" of src.
+func snapshotStep(t *testing.T, e engine, step, src string, cfg SnapshotConfig) {
+	t.Helper()
+	for _, stmt := range strings.Split(step, "; ") {
+		if stmt != "" {
+			mustExec(t, e.w, stmt)
+		}
+	}
+	if _, err := Snapshot(context.Background(), e.w, e.rel("snap"), "select * from "+src, cfg); err != nil {
+		t.Fatal(err)
+	}
 }
