@@ -156,7 +156,6 @@ func TestSnapshotSchemaAndErrors(t *testing.T) {
 }
 
 func TestSnapshotValidToCurrent(t *testing.T) {
-	ctx := context.Background()
 	each(t, func(t *testing.T, e engine) {
 		src := e.q("src")
 		mustExec(t, e.w, "create table "+src+" (id integer, name text, updated_at timestamp)",
