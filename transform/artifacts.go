@@ -300,6 +300,9 @@ func fixtureRows(f UnitTestFixture) (any, string) {
 	if f.CSV != "" {
 		return f.CSV, "csv"
 	}
+	if f.SQL != "" {
+		return f.SQL, "sql"
+	}
 	rows := make([]any, 0, len(f.Rows))
 	for _, r := range f.Rows {
 		rows = append(rows, r)

@@ -1170,8 +1170,10 @@ func (l *loader) addUnitTest(pkg *Package, abs, display string, i int, e map[str
 			}
 		case "csv":
 			f.CSV = asString(v["rows"])
+		case "sql":
+			f.SQL = asString(v["rows"])
 		default:
-			return f, &LoadError{File: display, Msg: fmt.Sprintf("unit test %s: %s: format %q: %v (dict and csv are)", name, where, format, ErrNotSupported), Err: ErrNotSupported}
+			return f, &LoadError{File: display, Msg: fmt.Sprintf("unit test %s: %s: format %q: %v (dict, csv and sql are)", name, where, format, ErrNotSupported), Err: ErrNotSupported}
 		}
 		if v["fixture"] != nil {
 			return f, &LoadError{File: display, Msg: fmt.Sprintf("unit test %s: %s: fixture files: %v (give rows inline)", name, where, ErrNotSupported), Err: ErrNotSupported}

@@ -215,11 +215,12 @@ type UnitTestSpec struct {
 }
 
 // UnitTestFixture is the rows of an input or of the expected output, in
-// dbt's dict form (Rows) or csv form (CSV).
+// dbt's dict form (Rows), csv form (CSV) or sql form (SQL, a query).
 type UnitTestFixture struct {
 	Input string
 	Rows  []map[string]any
 	CSV   string
+	SQL   string
 }
 
 // NodeConfig is a node's configuration after dbt_project.yml's folder

@@ -753,6 +753,15 @@ unit_tests:
         rows: [{id: 7, amount: 5}]
     expect:
       rows: [{id: 7, amount: 10}]
+  - name: doubles_sql_fixture
+    model: doubled
+    given:
+      - input: ref('base')
+        format: sql
+        rows: select 3 as id, 4 as amount
+    expect:
+      format: sql
+      rows: select 3 as id, 8 as amount
   - name: wrongly_expects_doubling
     model: tripled
     given:
@@ -776,6 +785,7 @@ unit_tests:
 	}
 	for id, want := range map[string]Status{
 		"unit_test.proj.doubled.doubles":                  StatusPass,
+		"unit_test.proj.doubled.doubles_sql_fixture":      StatusPass,
 		"unit_test.proj.tripled.wrongly_expects_doubling": StatusFail,
 		"model.proj.doubled":                              StatusSuccess,
 		"model.proj.tripled":                              StatusSkipped,

@@ -54,9 +54,9 @@ func (r *runner) runUnitTest(ctx context.Context, n *Node, nr *NodeResult) error
 		if err != nil && !errors.Is(err, warehouse.ErrNotFound) {
 			return err
 		}
-		ut.Given = append(ut.Given, materialize.UnitTestInput{Name: name, Fixture: materialize.Fixture{Rows: g.Rows, CSV: g.CSV, Columns: cols}})
+		ut.Given = append(ut.Given, materialize.UnitTestInput{Name: name, Fixture: materialize.Fixture{Rows: g.Rows, CSV: g.CSV, SQL: g.SQL, Columns: cols}})
 	}
-	ut.Expect = materialize.Fixture{Rows: n.Unit.Expect.Rows, CSV: n.Unit.Expect.CSV}
+	ut.Expect = materialize.Fixture{Rows: n.Unit.Expect.Rows, CSV: n.Unit.Expect.CSV, SQL: n.Unit.Expect.SQL}
 	sql, err := r.c.renderWith(ctx, model, refAs, srcAs)
 	if err != nil {
 		return err
