@@ -2,6 +2,8 @@ package transform
 
 import (
 	"context"
+	"crypto/md5"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -62,7 +64,12 @@ func (r *runner) runUnitTest(ctx context.Context, n *Node, nr *NodeResult) error
 		return err
 	}
 	ut.ModelSQL = sql
-	res, err := materialize.RunUnitTest(ctx, r.w, r.relation(model), ut)
+	// Scratch relations are named after this one: one per unit test, so
+	// unit tests of the same model can run at once.
+	near := r.relation(model)
+	sum := md5.Sum([]byte(n.UniqueID))
+	near.Name += "_" + hex.EncodeToString(sum[:4])
+	res, err := materialize.RunUnitTest(ctx, r.w, near, ut)
 	if err != nil {
 		return err
 	}
