@@ -34,6 +34,7 @@ func main() {
 	rows := flag.Int("rows", 1_000_000, "rows in the table")
 	dir := flag.String("dir", "", "working directory (default: a new temporary one, removed afterwards)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the run to this file")
+	memLimit := flag.String("memory-limit", "", "DuckDB memory_limit of the benchmarked warehouse, e.g. 256MB (default DuckDB's own)")
 	flag.Parse()
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
@@ -51,7 +52,7 @@ func main() {
 		defer os.RemoveAll(d)
 		*dir = d
 	}
-	if err := run(context.Background(), *rows, *dir); err != nil {
+	if err := run(context.Background(), *rows, *dir, *memLimit); err != nil {
 		log.Fatal(err)
 	}
 }
@@ -100,13 +101,17 @@ func dirSize(dir string) int64 {
 	return n
 }
 
-func run(ctx context.Context, n int, dir string) error {
-	w, err := warehouse.Open(ctx, "duckdb:"+filepath.Join(dir, "wh.duckdb"))
+func run(ctx context.Context, n int, dir, memLimit string) error {
+	url := "duckdb:" + filepath.Join(dir, "wh.duckdb")
+	if memLimit != "" {
+		url += "?memory_limit=" + memLimit
+	}
+	w, err := warehouse.Open(ctx, url)
 	if err != nil {
 		return err
 	}
 	defer w.Close()
-	fmt.Printf("benchbackup: %d rows, 10 columns, DuckDB, in %s\n", n, dir)
+	fmt.Printf("benchbackup: %d rows, 10 columns, DuckDB (memory_limit %q), in %s\n", n, memLimit, dir)
 	for _, q := range []string{
 		"CREATE SCHEMA IF NOT EXISTS bench",
 		"DROP TABLE IF EXISTS bench.t",
