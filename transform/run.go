@@ -577,6 +577,15 @@ func (r *runner) runNode(ctx context.Context, n *Node, tid int) (nr NodeResult) 
 			nr.Status, nr.Err = StatusError, fmt.Errorf("%s: internal error: %v", n.UniqueID, rec)
 			nr.Message = nr.Err.Error()
 		}
+		if nr.Status == StatusError && ctx.Err() != nil {
+			// The run was stopped (fail fast, or the caller cancelled)
+			// while this node ran: its error is the interruption, however
+			// the driver words it, so it is skipped, as dbt reports it.
+			nr.Status, nr.Err, nr.Message = StatusSkipped, nil, "skipped: the run was stopped"
+			if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
+				nr.Message = "skipped: " + cause.Error()
+			}
+		}
 		nr.ExecutionTime = time.Since(start)
 		r.emit(Event{Kind: EventNodeDone, Index: idx, Total: r.total, Node: n, Description: describe(n), Result: &nr})
 	}()
@@ -617,7 +626,7 @@ func (r *runner) runNode(ctx context.Context, n *Node, tid int) (nr NodeResult) 
 		nr.Err = fmt.Errorf("%s %s%s: %w", n.ResourceType, n.Name, where, err)
 		nr.Message = nr.Err.Error()
 		if errors.Is(err, context.Canceled) {
-			nr.Status, nr.Message = StatusSkipped, "skipped: "+err.Error()
+			nr.Status, nr.Err, nr.Message = StatusSkipped, nil, "skipped: "+err.Error()
 		}
 	}
 	return nr

@@ -14,6 +14,7 @@ func (p *Project) SelectorGraph() selector.Graph {
 			ID: n.UniqueID, Type: string(n.ResourceType), NodeName: n.Name, Package: n.Package,
 			FullName: n.FQN, TagList: n.Tags, Path: n.OriginalFilePath, Conf: n.Config.Raw,
 			Parents: n.DependsOn, Sum: n.Checksum, Macros: n.DependsOnMacros, DescriptionText: n.Description,
+			Patch: n.PatchPath,
 		}
 		if n.Test != nil {
 			info.GenericTest = n.Test.Name

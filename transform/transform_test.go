@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/dataopskit/dataops/internal/testenv"
 	"github.com/dataopskit/dataops/transform/artifacts"
@@ -965,5 +966,80 @@ func TestVendoredPackageDispatch(t *testing.T) {
 	out, err = p.Compile(ctx, nil, CompileOptions{TargetPath: "-"})
 	if err != nil || !strings.Contains(out["model.proj.m"], "'mine'") {
 		t.Fatalf("project dispatch override: %q, %v", out["model.proj.m"], err)
+	}
+}
+
+// TestFailFastSkipsRunning: with FailFast, the nodes interrupted while they
+// run (a data test and a unit test here) are reported as skipped, not as
+// errors; only the node that failed counts as a failure.
+func TestFailFastSkipsRunning(t *testing.T) {
+	files := map[string]string{
+		"models/inp.sql": "select 1 as id",
+		// Queries that only an interruption ends.
+		"models/slowm.sql": "select count(*) as n from {{ ref('inp') }}, range(1000000000000) t(j) where j < 0",
+		"tests/slow.sql":   "select i from range(1000000000000) t(i) where i < 0",
+		"models/unit.yml":  "unit_tests:\n  - name: ut_slow\n    model: slowm\n    given:\n      - input: ref('inp')\n        rows:\n          - {id: 1}\n    expect:\n      rows:\n        - {n: 0}\n",
+		// bad fails after a moment (it returns rows), while the others run.
+		"tests/bad.sql": "select i from range(50000000) t(i) where i % 5 = 1 and i > 49999990",
+	}
+	dir := writeProject(t, files)
+	p, w := openProject(t, dir)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	res, err := p.Run(ctx, w, RunOptions{Command: CommandTest, Threads: 3, FailFast: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ctx.Err() != nil {
+		t.Fatal("the slow nodes were not interrupted by fail fast")
+	}
+	got := map[string]NodeResult{}
+	for _, r := range res.Results {
+		got[r.Node.Name] = r
+	}
+	if r := got["bad"]; r.Status != StatusFail || r.Failures == nil || *r.Failures != 2 {
+		t.Errorf("bad: %s %v", r.Status, r.Err)
+	}
+	for _, name := range []string{"slow", "ut_slow"} {
+		if r := got[name]; r.Status != StatusSkipped || r.Err != nil || !strings.HasPrefix(r.Message, "skipped") {
+			t.Errorf("%s: %s %q %v, want skipped", name, r.Status, r.Message, r.Err)
+		}
+	}
+	if c := res.Counts(); c[StatusFail] != 1 || c[StatusSkipped] != 2 || len(res.Results) != 3 {
+		t.Errorf("counts %v", c)
+	}
+}
+
+// TestSelectByPatchPath: path: selects a model through the property file
+// that describes it, not only the file that defines it.
+func TestSelectByPatchPath(t *testing.T) {
+	files := map[string]string{
+		"models/a.sql":         "select 1 as id",
+		"models/b.sql":         "select 2 as id",
+		"models/sub/c.sql":     "select 3 as id",
+		"models/props/a_b.yml": "version: 2\nmodels:\n  - name: a\n  - name: b\n",
+		"models/props/c.yml":   "version: 2\nmodels:\n  - name: c\n",
+	}
+	dir := writeProject(t, files)
+	p, err := Load(context.Background(), dir, WithProfilesDir(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		sel  string
+		want []string
+	}{
+		{"path:models/props/a_b.yml", []string{"model.proj.a", "model.proj.b"}},
+		{"path:models/props/c.yml", []string{"model.proj.c"}},
+		{"path:models/sub", []string{"model.proj.c"}},
+	} {
+		ids, err := p.selectIDs(RunOptions{Select: []string{tc.sel}}, []ResourceType{ResourceModel})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := sortedBoolKeys(ids)
+		if strings.Join(got, ",") != strings.Join(tc.want, ",") {
+			t.Errorf("%s: %v, want %v", tc.sel, got, tc.want)
+		}
 	}
 }
