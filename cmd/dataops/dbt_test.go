@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -116,8 +117,12 @@ func TestDBTBuildDuckDB(t *testing.T) {
 	if sel, ok := m.Selectors["marts_only"].(map[string]any); !ok || sel["definition"] != "path:models/marts" {
 		t.Errorf("manifest selectors: %v", m.Selectors)
 	}
-	if got := m.ChildMap["model.dbt_shop.customers"]; len(got) != 2 {
-		t.Errorf("child_map[customers] = %v, want its two tests", got)
+	// dbt's child map holds a model's data tests and its unit tests.
+	if got := m.ChildMap["model.dbt_shop.customers"]; !reflect.DeepEqual(got, []string{
+		"test.dbt_shop.not_null_customers_customer_id.2c2ca5f551",
+		"test.dbt_shop.unique_customers_customer_id.a91e6f0307",
+		"unit_test.dbt_shop.customers.test_lifetime_value"}) {
+		t.Errorf("child_map[customers] = %v, want its two tests and its unit test", got)
 	}
 	rr, err := artifacts.ReadRunResults(filepath.Join(target, "run_results.json"))
 	if err != nil {
