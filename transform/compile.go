@@ -5,11 +5,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 
-	"golang.org/x/sync/errgroup"
 
 	"github.com/dataopskit/dataops/transform/materialize"
 	"github.com/dataopskit/dataops/warehouse"
@@ -81,10 +79,7 @@ func (p *Project) Compile(ctx context.Context, w *warehouse.Warehouse, opts Comp
 			ids = append(ids, n.UniqueID)
 		}
 	}
-	out := make(map[string]string, len(ids))
-	var mu sync.Mutex
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(runtime.GOMAXPROCS(0))
+	nodes := make([]*Node, 0, len(ids))
 	for _, id := range ids {
 		n, ok := p.Nodes[id]
 		if !ok {
@@ -93,19 +88,19 @@ func (p *Project) Compile(ctx context.Context, w *warehouse.Warehouse, opts Comp
 		if n.ResourceType == ResourceSeed {
 			continue
 		}
-		g.Go(func() error {
-			sql, err := c.compile(gctx, n)
-			if err != nil {
-				return err
-			}
-			mu.Lock()
-			out[id] = sql
-			mu.Unlock()
-			return nil
-		})
+		nodes = append(nodes, n)
 	}
-	if err := g.Wait(); err != nil {
+	sqls := make([]string, len(nodes))
+	if err := forEach(ctx, len(nodes), func(ctx context.Context, i int) error {
+		sql, err := c.compile(ctx, nodes[i])
+		sqls[i] = sql
+		return err
+	}); err != nil {
 		return nil, err
+	}
+	out := make(map[string]string, len(nodes))
+	for i, n := range nodes {
+		out[n.UniqueID] = sqls[i]
 	}
 	return out, nil
 }

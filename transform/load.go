@@ -13,13 +13,11 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"sort"
 	"strings"
 	"sync"
 
 	"github.com/goccy/go-yaml"
-	"golang.org/x/sync/errgroup"
 )
 
 // ErrNotSupported is matched by errors for features or targets the runner
@@ -734,23 +732,19 @@ func (l *loader) prefetch(pkg *Package) error {
 	}); err != nil {
 		return err
 	}
-	g, _ := errgroup.WithContext(l.ctx)
-	g.SetLimit(runtime.GOMAXPROCS(0))
-	for _, f := range files {
-		g.Go(func() error {
-			b, err := os.ReadFile(f)
-			if err != nil {
-				return err
-			}
-			l.cache.Store(f, b)
-			if strings.HasSuffix(f, ".yml") || strings.HasSuffix(f, ".yaml") {
-				m, err := parseYAML(b, rel(l.rootDir, f))
-				l.yamlCache.Store(f, yamlResult{m, err})
-			}
-			return nil
-		})
-	}
-	return g.Wait()
+	return forEach(l.ctx, len(files), func(_ context.Context, i int) error {
+		f := files[i]
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return err
+		}
+		l.cache.Store(f, b)
+		if strings.HasSuffix(f, ".yml") || strings.HasSuffix(f, ".yaml") {
+			m, err := parseYAML(b, rel(l.rootDir, f))
+			l.yamlCache.Store(f, yamlResult{m, err})
+		}
+		return nil
+	})
 }
 
 type yamlResult struct {

@@ -5,12 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"runtime"
 	"sort"
 	"strings"
 	"sync"
 
-	"golang.org/x/sync/errgroup"
 
 	"github.com/dataopskit/dataops/transform/jinja"
 	"github.com/dataopskit/dataops/transform/materialize"
@@ -46,10 +44,9 @@ func (p *Project) parse(ctx context.Context, l *loader) error {
 		n.Config.Raw = cfg
 	}
 	// Parse renders, in parallel.
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(runtime.GOMAXPROCS(0))
 	var mu sync.Mutex
 	var unknown []string
+	var work []*Node
 	for _, n := range nodes {
 		if n.ResourceType == ResourceSeed {
 			continue
@@ -58,21 +55,22 @@ func (p *Project) parse(ctx context.Context, l *loader) error {
 			n.Refs = [][]string{{n.Unit.Model}}
 			continue
 		}
-		g.Go(func() error {
-			if err := p.parseNode(gctx, n); err != nil {
-				return err
-			}
-			for k := range n.ucfg {
-				if !knownConfigs[k] {
-					mu.Lock()
-					unknown = append(unknown, n.OriginalFilePath+"\x00"+k)
-					mu.Unlock()
-				}
-			}
-			return nil
-		})
+		work = append(work, n)
 	}
-	if err := g.Wait(); err != nil {
+	if err := forEach(ctx, len(work), func(ctx context.Context, i int) error {
+		n := work[i]
+		if err := p.parseNode(ctx, n); err != nil {
+			return err
+		}
+		for k := range n.ucfg {
+			if !knownConfigs[k] {
+				mu.Lock()
+				unknown = append(unknown, n.OriginalFilePath+"\x00"+k)
+				mu.Unlock()
+			}
+		}
+		return nil
+	}); err != nil {
 		return err
 	}
 	sort.Strings(unknown)
