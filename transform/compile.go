@@ -8,7 +8,6 @@ import (
 	"strings"
 	"sync"
 
-
 	"github.com/dataopskit/dataops/transform/materialize"
 	"github.com/dataopskit/dataops/warehouse"
 )

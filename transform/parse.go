@@ -9,7 +9,6 @@ import (
 	"strings"
 	"sync"
 
-
 	"github.com/dataopskit/dataops/transform/jinja"
 	"github.com/dataopskit/dataops/transform/materialize"
 )
