@@ -164,7 +164,7 @@ func (c *compiler) renderWith(ctx context.Context, n *Node, refAs, srcAs map[str
 		return p.nodeRelation(t), nil
 	}
 	rctx := context.WithValue(ctx, stateKey{}, st)
-	vars := p.nodeVars(n)
+	var vars map[string]any
 	if n.Test != nil {
 		kw, err := p.testKwargs(rctx, n)
 		if err != nil {
@@ -177,7 +177,11 @@ func (c *compiler) renderWith(ctx context.Context, n *Node, refAs, srcAs map[str
 				return sql, nil
 			}
 		}
+		vars = p.nodeVars(n)
 		vars = map[string]any{"model": vars["model"], "this": vars["this"], "_dbt_generic_test_kwargs": kw}
+	}
+	if vars == nil {
+		vars = p.nodeVars(n)
 	}
 	sql, err := t.Render(rctx, vars)
 	if err != nil {

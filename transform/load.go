@@ -933,7 +933,35 @@ func parseColumns(v any) []ColumnInfo {
 	return out
 }
 
-var nonWord = regexp.MustCompile(`[^0-9A-Za-z_]+`)
+// replaceNonWord replaces every run of characters outside [0-9A-Za-z_]
+// with one underscore, as the regexp [^0-9A-Za-z_]+ would, without a
+// regexp (it runs for every generic test).
+func replaceNonWord(s string) string {
+	isWord := func(c byte) bool {
+		return c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+	}
+	i := 0
+	for i < len(s) && isWord(s[i]) {
+		i++
+	}
+	if i == len(s) {
+		return s
+	}
+	b := make([]byte, 0, len(s))
+	b = append(b, s[:i]...)
+	for i < len(s) {
+		if isWord(s[i]) {
+			b = append(b, s[i])
+			i++
+			continue
+		}
+		b = append(b, '_')
+		for i < len(s) && !isWord(s[i]) {
+			i++
+		}
+	}
+	return string(b)
+}
 
 // addTests generates the data tests of a model, seed, snapshot or source
 // table entry (its own tests and its columns' tests).
@@ -1039,7 +1067,7 @@ func (l *loader) addGenericTest(pkg *Package, file, attached, baseName, modelExp
 	} else if c, ok := kw["column_name"].(string); ok {
 		parts = append(parts, c)
 	}
-	tname := nonWord.ReplaceAllString(strings.Join(parts, "_"), "_")
+	tname := replaceNonWord(strings.Join(parts, "_"))
 	var flat []string
 	for _, k := range sortedKeys(kw) {
 		if k == "model" || k == "column_name" {
@@ -1049,7 +1077,7 @@ func (l *loader) addGenericTest(pkg *Package, file, attached, baseName, modelExp
 	}
 	tname = strings.Trim(tname, "_")
 	if len(flat) > 0 {
-		tname += "__" + nonWord.ReplaceAllString(strings.Join(flat, "__"), "_")
+		tname += "__" + replaceNonWord(strings.Join(flat, "__"))
 	}
 	if ns != "" {
 		tname = ns + "_" + tname

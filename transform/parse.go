@@ -188,13 +188,18 @@ func (p *Project) parseNode(ctx context.Context, n *Node) error {
 	}
 	st := &renderState{p: p, node: n, parse: true, cfg: map[string]any{}, results: map[string]any{}}
 	rctx := context.WithValue(ctx, stateKey{}, st)
-	vars := p.nodeVars(n)
+	var vars map[string]any
 	if n.Test != nil {
 		kw, err := p.testKwargs(rctx, n)
 		if err != nil {
 			return err
 		}
-		vars = map[string]any{"model": vars["model"], "this": vars["this"], "_dbt_generic_test_kwargs": kw}
+		if !p.builtinTest(n) {
+			vars = p.nodeVars(n)
+			vars = map[string]any{"model": vars["model"], "this": vars["this"], "_dbt_generic_test_kwargs": kw}
+		}
+	} else {
+		vars = p.nodeVars(n)
 	}
 	if p.builtinTest(n) {
 		// dbt's own generic tests call neither ref nor config: their
