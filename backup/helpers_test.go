@@ -15,6 +15,9 @@ import (
 	_ "github.com/dataopskit/dataops/warehouse/postgres"
 )
 
+// Tests read DuckDB tables in many small chunks, to exercise scanTable.
+func init() { chunkRows = 16 }
+
 // allTypes is a table with one column of every portable kind.
 var allTypes = []warehouse.Column{
 	{Name: "id", Type: warehouse.Integer, Nullable: false},

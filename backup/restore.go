@@ -320,7 +320,7 @@ func restoreTable(ctx context.Context, w *warehouse.Warehouse, engine string, sc
 			sc.release(t.Data.Deletes)
 		}
 		rows := func(yield func([]any, error) bool) {
-			for rec, err := range sc.w.Rows(ctx, selectSQL(sc.w.Dialect(), warehouse.Rel("main", tmp), cols)) {
+			for rec, err := range scanTable(ctx, sc.w, sc.w.Dialect().QuoteRelation(warehouse.Rel("main", tmp)), cols) {
 				if !yield(rec.Values, err) || err != nil {
 					return
 				}

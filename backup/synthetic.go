@@ -61,7 +61,7 @@ func synthesize(ctx context.Context, repo *repository.Repository, snapshot strin
 		}
 		h := NewRowHasher(cols)
 		var fp Fingerprint
-		for rec, err := range sc.w.Rows(ctx, selectSQL(sc.w.Dialect(), warehouse.Rel("main", name), cols)) {
+		for rec, err := range scanTable(ctx, sc.w, sc.w.Dialect().QuoteRelation(warehouse.Rel("main", name)), cols) {
 			if err != nil {
 				pw.Abort()
 				return nil, fmt.Errorf("backup: synthesize %s: %w", t.String(), err)

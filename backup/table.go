@@ -14,12 +14,60 @@ import (
 type rowSource interface {
 	Columns(ctx context.Context, rel warehouse.Relation) ([]warehouse.Column, error)
 	Rows(ctx context.Context, query string, args ...any) iter.Seq2[*warehouse.Record, error]
+	Get(ctx context.Context, dest any, query string, args ...any) error
 	Dialect() warehouse.Dialect
 }
 
-// selectSQL renders SELECT of cols FROM rel, quoted by d, optionally ordered
-// by the key columns (bytewise for strings on PostgreSQL).
+// chunkRows is how many rows one DuckDB query of scanTable reads (a
+// variable for tests).
+var chunkRows int64 = 262_144
+
+// scanTable streams the cols of every row of from (a quoted relation). On
+// DuckDB, whose driver materialises a query's whole result before the
+// first row, it reads rowid ranges of chunkRows rows, one query each (in
+// the caller's transaction, so they see one state): memory stays bounded
+// by a chunk instead of growing with the table.
+func scanTable(ctx context.Context, src rowSource, from string, cols []warehouse.Column) iter.Seq2[*warehouse.Record, error] {
+	d := src.Dialect()
+	q := selectFrom(d, from, cols)
+	if d.Name() != "duckdb" {
+		return src.Rows(ctx, q)
+	}
+	return func(yield func(*warehouse.Record, error) bool) {
+		var r struct {
+			Lo int64 `db:"lo"`
+			Hi int64 `db:"hi"`
+			N  int64 `db:"n"`
+		}
+		if err := src.Get(ctx, &r, "SELECT coalesce(min(rowid), 0) AS lo, coalesce(max(rowid), -1) AS hi, count(*) AS n FROM "+from); err != nil {
+			yield(nil, err)
+			return
+		}
+		if r.Hi-r.Lo+1 > 4*r.N+chunkRows { // sparse row ids (rows new in this transaction live far above the others): one query
+			for rec, err := range src.Rows(ctx, q) {
+				if !yield(rec, err) || err != nil {
+					return
+				}
+			}
+			return
+		}
+		for lo := r.Lo; lo <= r.Hi; lo += chunkRows {
+			for rec, err := range src.Rows(ctx, q+" WHERE rowid >= ? AND rowid < ?", lo, lo+chunkRows) {
+				if !yield(rec, err) || err != nil {
+					return
+				}
+			}
+		}
+	}
+}
+
+// selectSQL renders SELECT of cols FROM rel, quoted by d.
 func selectSQL(d warehouse.Dialect, rel warehouse.Relation, cols []warehouse.Column) string {
+	return selectFrom(d, d.QuoteRelation(rel), cols)
+}
+
+// selectFrom renders SELECT of cols FROM from (already quoted).
+func selectFrom(d warehouse.Dialect, from string, cols []warehouse.Column) string {
 	var b strings.Builder
 	b.WriteString("SELECT ")
 	for i, c := range cols {
@@ -29,7 +77,7 @@ func selectSQL(d warehouse.Dialect, rel warehouse.Relation, cols []warehouse.Col
 		b.WriteString(d.QuoteIdentifier(c.Name))
 	}
 	b.WriteString(" FROM ")
-	b.WriteString(d.QuoteRelation(rel))
+	b.WriteString(from)
 	return b.String()
 }
 
@@ -51,16 +99,7 @@ func fingerprintQuery(ctx context.Context, w rowSource, rel warehouse.Relation, 
 func fingerprintFrom(ctx context.Context, w rowSource, rel, from string, cols []warehouse.Column) (Fingerprint, error) {
 	var fp Fingerprint
 	h := NewRowHasher(cols)
-	var q strings.Builder
-	q.WriteString("SELECT ")
-	for i, c := range cols {
-		if i > 0 {
-			q.WriteString(", ")
-		}
-		q.WriteString(w.Dialect().QuoteIdentifier(c.Name))
-	}
-	q.WriteString(" FROM " + from)
-	for rec, err := range w.Rows(ctx, q.String()) {
+	for rec, err := range scanTable(ctx, w, from, cols) {
 		if err != nil {
 			return fp, fmt.Errorf("backup: fingerprint %s: %w", rel, err)
 		}

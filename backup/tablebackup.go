@@ -108,7 +108,7 @@ func (tb *tableBackup) scanRows(ctx context.Context, cols []warehouse.Column, fn
 	go func() {
 		defer close(ch)
 		batch := pool.Get().([][]any)[:0]
-		for rec, err := range tb.src.Rows(ctx, selectSQL(tb.src.Dialect(), tb.rel, cols)) {
+		for rec, err := range scanTable(ctx, tb.src, tb.src.Dialect().QuoteRelation(tb.rel), cols) {
 			if err != nil {
 				scanErr = err
 				return

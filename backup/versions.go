@@ -121,7 +121,7 @@ func ReadTable(ctx context.Context, repo *repository.Repository, table, snapshot
 			yield(nil, err)
 			return
 		}
-		for rec, err := range sc.w.Rows(ctx, selectSQL(sc.w.Dialect(), warehouse.Rel("main", name), cols)) {
+		for rec, err := range scanTable(ctx, sc.w, sc.w.Dialect().QuoteRelation(warehouse.Rel("main", name)), cols) {
 			if !yield(rec, err) || err != nil {
 				return
 			}
