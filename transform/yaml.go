@@ -51,9 +51,11 @@ func readYAML(path, display string) (map[string]any, error) {
 }
 
 func parseYAML(b []byte, display string) (map[string]any, error) {
-	var v any
-	if err := yaml.Unmarshal(b, &v); err != nil {
-		return nil, yamlErr(display, err)
+	v, ok := fastYAML(b)
+	if !ok {
+		if err := yaml.Unmarshal(b, &v); err != nil {
+			return nil, yamlErr(display, err)
+		}
 	}
 	if v == nil {
 		return map[string]any{}, nil
