@@ -3,7 +3,8 @@ package transform
 import (
 	"context"
 	"log/slog"
-	"sort"
+	"slices"
+	"strings"
 	"sync/atomic"
 
 	"github.com/dataopskit/dataops/transform/jinja"
@@ -343,12 +344,15 @@ type Doc struct {
 // unique id.
 func (p *Project) NodesOf(kinds ...ResourceType) []*Node {
 	var out []*Node
+	if len(kinds) == 0 {
+		out = make([]*Node, 0, len(p.Nodes))
+	}
 	for _, n := range p.Nodes {
 		if len(kinds) == 0 || containsType(kinds, n.ResourceType) {
 			out = append(out, n)
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].UniqueID < out[j].UniqueID })
+	slices.SortFunc(out, func(a, b *Node) int { return strings.Compare(a.UniqueID, b.UniqueID) })
 	return out
 }
 
