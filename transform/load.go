@@ -734,7 +734,7 @@ func (l *loader) prefetch(pkg *Package) error {
 	}
 	return forEach(l.ctx, len(files), func(_ context.Context, i int) error {
 		f := files[i]
-		b, err := os.ReadFile(f)
+		b, err := readSmallFile(f)
 		if err != nil {
 			return err
 		}

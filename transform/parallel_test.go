@@ -4,7 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"regexp"
+	"strings"
 	"sync/atomic"
 	"testing"
 )
@@ -45,5 +49,29 @@ func TestForEach(t *testing.T) {
 	}
 	if ran.Load() >= 10000 {
 		t.Errorf("%d items ran after a failure", ran.Load())
+	}
+}
+
+func TestReadSmallFile(t *testing.T) {
+	dir := t.TempDir()
+	for _, size := range []int{0, 1, 4095, 4096, 4097, 100000} {
+		want := make([]byte, size)
+		for i := range want {
+			want[i] = byte('a' + i%26)
+		}
+		name := filepath.Join(dir, fmt.Sprint(size))
+		if err := os.WriteFile(name, want, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		got, err := readSmallFile(name)
+		if err != nil || string(got) != string(want) {
+			t.Errorf("size %d: got %d bytes, err %v", size, len(got), err)
+		}
+	}
+	if _, err := readSmallFile(filepath.Join(dir, "missing")); !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), "missing") {
+		t.Errorf("missing file: %v", err)
+	}
+	if _, err := readSmallFile(dir); err == nil {
+		t.Error("reading a directory: no error")
 	}
 }
