@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -260,5 +262,35 @@ func TestRestoreAcrossEngines(t *testing.T) {
 	}
 	if _, err := Restore(ctx, repo, duck, RestoreOptions{Snapshot: s2.ID, Schema: "from_pg"}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// Two tables of one name in different schemas cannot both restore side by
+// side into one schema: the restore says so before it changes anything.
+func TestRestoreSideBySideConflict(t *testing.T) {
+	ctx := context.Background()
+	duck := openDuck(t, "duckdb:")
+	repo := initRepo(t, "mem://", "")
+	makeTable(t, duck, "a", "events", eventCols, nil, 5, eventRow)
+	makeTable(t, duck, "b", "events", eventCols, nil, 7, eventRow)
+	s, err := Backup(ctx, repo, duck, Options{Tables: []string{"a", "b"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Restore(ctx, repo, duck, RestoreOptions{Snapshot: s.ID, Schema: "drill"})
+	if !errors.Is(err, ErrTargetConflict) || !strings.Contains(err.Error(), "a.events") || !strings.Contains(err.Error(), "b.events") {
+		t.Fatalf("restore of a.events and b.events into one schema: %v, want ErrTargetConflict naming both", err)
+	}
+	schemas, err := duck.Schemas(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if slices.Contains(schemas, "drill") {
+		t.Fatalf("a refused restore created schema drill: %v", schemas)
+	}
+	// one schema at a time works
+	rr, err := Restore(ctx, repo, duck, RestoreOptions{Snapshot: s.ID, Tables: []string{"b"}, Schema: "drill"})
+	if err != nil || rr.Rows != 7 {
+		t.Fatalf("restore of schema b into drill: %+v, %v", rr, err)
 	}
 }

@@ -61,6 +61,10 @@ type RestoreResult struct {
 // and Overwrite was not asked.
 var ErrTargetExists = errors.New("restore target exists")
 
+// ErrTargetConflict: a side-by-side restore would put two tables of the
+// snapshot (of different schemas, with one name) into the same relation.
+var ErrTargetConflict = errors.New("two tables restore to one target")
+
 // ErrMismatch: restored data does not match the manifest's row count or
 // fingerprint.
 var ErrMismatch = errors.New("restored data does not match the snapshot")
@@ -169,10 +173,16 @@ func runRestore(ctx context.Context, repo *repository.Repository, w *warehouse.W
 	}
 	d := w.Dialect()
 	jobs := make([]*restoreJob, len(entries))
+	targets := make(map[string]*Table, len(entries))
 	for i, e := range entries {
 		target := e.Relation()
 		if opts.Schema != "" {
 			target.Schema = opts.Schema
+			if other, dup := targets[target.Name]; dup {
+				return nil, fmt.Errorf("backup: restore %s and %s into schema %s: %w: both would become %s; restore one schema at a time or pick tables",
+					other, e, opts.Schema, ErrTargetConflict, target)
+			}
+			targets[target.Name] = e
 			if _, err := w.Relation(ctx, target); err == nil && !opts.Overwrite {
 				return nil, fmt.Errorf("backup: restore %s into %s: %w (ask to overwrite)", e, target, ErrTargetExists)
 			} else if err != nil && !errors.Is(err, warehouse.ErrNotFound) {
