@@ -47,7 +47,7 @@ func transformStep(ctx context.Context, out io.Writer, w *warehouse.Warehouse, d
 		return err
 	}
 	counts := res.Counts()
-	fmt.Fprintf(out, "dbt build   PASS=%d WARN=%d ERROR=%d SKIP=%d TOTAL=%d in %s  (project: %s)\n",
+	fmt.Fprintf(out, "dbt build   PASS=%d WARN=%d ERROR=%d SKIP=%d TOTAL=%d in %s  (again by hand: cd %s && dataops build --profiles-dir .)\n",
 		counts[transform.StatusSuccess]+counts[transform.StatusPass], counts[transform.StatusWarn],
 		counts[transform.StatusError]+counts[transform.StatusFail], counts[transform.StatusSkipped],
 		len(res.Results), res.Elapsed.Round(1e6), project)
