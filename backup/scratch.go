@@ -23,8 +23,19 @@ type scratch struct {
 	repo *repository.Repository
 
 	mu      sync.Mutex
-	fetched map[string]string // object id → local Parquet file
+	fetched map[string]*localPart // object id → its local Parquet file
 	seq     int
+}
+
+// localPart is an object fetched to a local file. Tables restored or
+// compared in parallel can share an object (content addressing stores equal
+// parts once), so the file is fetched once, counted by every fetch, and
+// removed by the last release.
+type localPart struct {
+	path string
+	refs int
+	done chan struct{} // closed when the fetch ended
+	err  error
 }
 
 func newScratch(ctx context.Context, repo *repository.Repository, tempDir string) (*scratch, error) {
@@ -45,7 +56,7 @@ func newScratch(ctx context.Context, repo *repository.Repository, tempDir string
 			return nil, fmt.Errorf("backup: scratch database: %w", err)
 		}
 	}
-	return &scratch{w: w, dir: dir, repo: repo, fetched: map[string]string{}}, nil
+	return &scratch{w: w, dir: dir, repo: repo, fetched: map[string]*localPart{}}, nil
 }
 
 func (s *scratch) Close() error {
@@ -62,34 +73,51 @@ func (s *scratch) name(prefix string) string {
 	return fmt.Sprintf("%s_%d", prefix, s.seq)
 }
 
-// fetch brings parts to local files (once per object) and returns their paths.
+// fetch brings parts to local files (once per object, however many callers
+// want it at once) and returns their paths. Every successful fetch of a part
+// is paired with a release of it.
 func (s *scratch) fetch(ctx context.Context, parts []Part) ([]string, error) {
 	out := make([]string, 0, len(parts))
-	for _, p := range parts {
+	for i, p := range parts {
 		s.mu.Lock()
-		path, ok := s.fetched[p.ID]
+		lp, ok := s.fetched[p.ID]
+		if !ok {
+			lp = &localPart{path: filepath.Join(s.dir, p.ID+".parquet"), done: make(chan struct{})}
+			s.fetched[p.ID] = lp
+		}
+		lp.refs++
 		s.mu.Unlock()
 		if !ok {
-			path = filepath.Join(s.dir, p.ID+".parquet")
-			if err := s.repo.FetchFile(ctx, p.ID, path); err != nil {
-				return nil, fmt.Errorf("backup: fetch object %s: %w", p.ID, err)
-			}
-			s.mu.Lock()
-			s.fetched[p.ID] = path
-			s.mu.Unlock()
+			lp.err = s.repo.FetchFile(ctx, p.ID, lp.path)
+			close(lp.done)
 		}
-		out = append(out, path)
+		select {
+		case <-lp.done:
+		case <-ctx.Done():
+			s.release(parts[:i+1])
+			return nil, ctx.Err()
+		}
+		if lp.err != nil {
+			s.release(parts[:i+1])
+			return nil, fmt.Errorf("backup: fetch object %s: %w", p.ID, lp.err)
+		}
+		out = append(out, lp.path)
 	}
 	return out, nil
 }
 
-// release removes the local copies of parts.
+// release drops one reference to each part's local copy; the last one
+// removes the file.
 func (s *scratch) release(parts []Part) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, p := range parts {
-		if path, ok := s.fetched[p.ID]; ok {
-			os.Remove(path)
+		lp, ok := s.fetched[p.ID]
+		if !ok {
+			continue
+		}
+		if lp.refs--; lp.refs <= 0 {
+			os.Remove(lp.path)
 			delete(s.fetched, p.ID)
 		}
 	}
