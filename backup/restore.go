@@ -303,7 +303,13 @@ func restoreTable(ctx context.Context, w *warehouse.Warehouse, engine string, sc
 	if len(e.PrimaryKey) > 0 {
 		pk = e.PrimaryKey
 	}
-	if err := w.CreateTable(ctx, j.staging, cols, &warehouse.TableOptions{PrimaryKey: pk}); err != nil {
+	// The staging table is created whole or not at all, even when another
+	// table's failure cancels ctx: a CREATE cancelled from the client can
+	// still commit on a PostgreSQL server after the cleanup looked for it.
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := w.CreateTable(context.WithoutCancel(ctx), j.staging, cols, &warehouse.TableOptions{PrimaryKey: pk}); err != nil {
 		return err
 	}
 	em.startEv(e.String(), "table restore started")
