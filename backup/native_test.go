@@ -72,11 +72,24 @@ func TestSchedulerRunsWithoutOverlap(t *testing.T) {
 	ctx := context.Background()
 	var mu sync.Mutex
 	var events []Event
-	s := NewScheduler(SchedulerOptions{Events: func(e Event) { mu.Lock(); events = append(events, e); mu.Unlock() }})
+	skips := make(chan struct{}, 16) // a tick of "slow" skipped
+	s := NewScheduler(SchedulerOptions{Events: func(e Event) {
+		mu.Lock()
+		events = append(events, e)
+		mu.Unlock()
+		if e.Op == "schedule.slow" && errors.Is(e.Err, ErrJobRunning) {
+			select {
+			case skips <- struct{}{}:
+			default:
+			}
+		}
+	}})
 	release := make(chan struct{})
+	started := make(chan struct{}, 16)
 	var runs atomic.Int32
 	if err := s.Add("slow", "@every 1s", func(ctx context.Context) error {
 		runs.Add(1)
+		started <- struct{}{}
 		select {
 		case <-release:
 		case <-ctx.Done():
@@ -96,17 +109,22 @@ func TestSchedulerRunsWithoutOverlap(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Start(ctx)
-	deadline := time.Now().Add(5 * time.Second)
-	for runs.Load() == 0 && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
-	if runs.Load() != 1 {
-		t.Fatalf("%d runs after the schedule came due", runs.Load())
+	select {
+	case <-started:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the @every 1s job did not start within 5s")
 	}
 	if err := s.RunNow(ctx, "slow"); !errors.Is(err, ErrJobRunning) {
 		t.Fatalf("overlapping run: %v", err)
 	}
-	time.Sleep(1200 * time.Millisecond) // another tick comes while the job still runs
+	for len(skips) > 0 { // what RunNow reported
+		<-skips
+	}
+	select { // the next tick comes while the job still runs, and is skipped
+	case <-skips:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no tick of the running job was reported as skipped within 5s")
+	}
 	if runs.Load() != 1 {
 		t.Fatalf("the job overlapped itself: %d runs", runs.Load())
 	}

@@ -41,13 +41,11 @@ func TestTimeTravel(t *testing.T) {
 			}
 			fp2 := tableFingerprint(t, w, orders)
 			fpEvents2 := tableFingerprint(t, w, events)
-			time.Sleep(5 * time.Millisecond)
-			between := time.Now()
-			time.Sleep(5 * time.Millisecond)
 			s3, err := Backup(ctx, repo, w, Options{Tables: []string{schema}, Incremental: true})
 			if err != nil {
 				t.Fatal(err)
 			}
+			between := midway(t, repo, s2.ID, s3.ID) // after s2's time, before s3's
 			table := schema + ".orders"
 			vs, err := Versions(ctx, repo, table)
 			if err != nil {
@@ -245,4 +243,22 @@ func TestBadInput(t *testing.T) {
 			t.Fatalf("ParseType(%q) = %v, %v", ty.String(), got, err)
 		}
 	}
+}
+
+// midway returns the instant halfway between two snapshots' times, failing
+// unless the first is strictly older.
+func midway(t *testing.T, repo *repository.Repository, older, newer string) time.Time {
+	t.Helper()
+	a, err := LoadSnapshot(context.Background(), repo, older)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := LoadSnapshot(context.Background(), repo, newer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !a.Manifest.Time.Before(b.Manifest.Time) {
+		t.Fatalf("snapshot %s at %v is not older than %s at %v", older, a.Manifest.Time, newer, b.Manifest.Time)
+	}
+	return a.Manifest.Time.Add(b.Manifest.Time.Sub(a.Manifest.Time) / 2)
 }

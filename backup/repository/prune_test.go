@@ -45,13 +45,15 @@ func runPruneRace(t *testing.T, b *blob.Bucket, seed int) {
 		pool[i] = []byte(fmt.Sprintf("part %d of seed %d", i, seed))
 	}
 	var committed atomic.Int64
-	var wg sync.WaitGroup
+	var wg, backups sync.WaitGroup
 	errs := make(chan error, 100)
 	stop := make(chan struct{})
 	for w := range 3 {
 		wg.Add(1)
+		backups.Add(1)
 		go func() {
 			defer wg.Done()
+			defer backups.Done()
 			rng := rand.New(rand.NewPCG(uint64(seed), uint64(w)))
 			for i := range 8 {
 				s := r.NewSession()
@@ -97,16 +99,17 @@ func runPruneRace(t *testing.T, b *blob.Bucket, seed int) {
 			}
 		}
 	}()
-	go func() {
-		for committed.Load() < 24 {
-			time.Sleep(5 * time.Millisecond)
-		}
+	go func() { // prune runs until every backup has ended
+		backups.Wait()
 		close(stop)
 	}()
 	wg.Wait()
 	close(errs)
 	for err := range errs {
 		t.Fatal(err)
+	}
+	if n := committed.Load(); n != 24 {
+		t.Fatalf("%d of 24 backups committed", n)
 	}
 	// A last prune round must not break what is left either.
 	for range 2 {
