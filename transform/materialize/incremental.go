@@ -89,7 +89,8 @@ func Incremental(ctx context.Context, db DB, rel warehouse.Relation, compiled st
 	switch strategy {
 	case StrategyAppend, StrategyMerge, StrategyDeleteInsert:
 	default:
-		return Response{}, fail("incremental", rel, fmt.Errorf("unknown incremental_strategy %q (want append, merge or delete+insert)", cfg.Strategy))
+		// dbt's wording: it looks for a macro named after the strategy.
+		return Response{}, fail("incremental", rel, fmt.Errorf("dbt could not find an incremental strategy macro with the name %q: incremental_strategy %q is not one of append, merge or delete+insert", "get_incremental_"+cfg.Strategy+"_sql", cfg.Strategy))
 	}
 	onChange := cfg.OnSchemaChange
 	if onChange == "" {
@@ -231,7 +232,7 @@ func CheckSchemaChanges(ctx context.Context, db DB, source, target warehouse.Rel
 		switch {
 		case !ok:
 			sc.SourceNotInTarget = append(sc.SourceNotInTarget, c)
-		case !sameType(c.Type, t.Type):
+		case !sameType(c.Type, t.Type) && !fitsIn(c.Type, t.Type):
 			sc.NewTypes = append(sc.NewTypes, c)
 		}
 	}
@@ -241,6 +242,18 @@ func CheckSchemaChanges(ctx context.Context, db DB, source, target warehouse.Rel
 		}
 	}
 	return sc, nil
+}
+
+// fitsIn reports whether a string column of type src can be written to one
+// of type dst unchanged: dst is unbounded or at least as wide. dbt does not
+// count such a difference as a schema change (Column.can_expand_to), so a
+// narrower string in the new rows never narrows, and truncates, the
+// table's column.
+func fitsIn(src, dst warehouse.Type) bool {
+	if src.Kind != warehouse.KindString || dst.Kind != warehouse.KindString {
+		return false
+	}
+	return dst.Length == 0 || (src.Length > 0 && src.Length <= dst.Length)
 }
 
 func sameType(a, b warehouse.Type) bool {

@@ -1,0 +1,2 @@
+{{ config(materialized=var('swap_to', 'table')) }}
+select * from {{ source('landing', 'towns') }}

@@ -1,0 +1,5 @@
+with over_limit as (
+    select id, name from {{ ref('town_eph') }}
+    where id > 500
+)
+select name, id from over_limit

@@ -1,0 +1,2 @@
+{{ config(materialized='table', sort='name', dist='name') }}
+select * from {{ this.schema }}.towns
