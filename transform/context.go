@@ -35,6 +35,9 @@ type projectState struct {
 	tmpls       sync.Map // Jinja source → compiled template (test arguments)
 	overrides   sync.Map // generic test name → overridden by the project (bool)
 	unknownCfgs map[string]bool
+
+	sortedMu sync.Mutex
+	sorted   []*Node // every node by unique id, while p.Nodes is unchanged
 }
 
 func newProjectState(p *Project) *projectState {
@@ -651,7 +654,7 @@ func (p *Project) baseGlobals() map[string]any {
 			"pytz":      funcObject{},
 		},
 	}
-	g["adapter"] = p.adapterObject()
+	g["adapter"] = p.withAdapterMethods(p.adapterObject())
 	return g
 }
 

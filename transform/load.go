@@ -168,6 +168,7 @@ type loader struct {
 	warned  map[string]bool
 	byName  map[string]*Node // models, seeds, snapshots, analyses by package/name
 	testIDs map[string]int
+	walked  map[string][]string // folder → the files under it (listFiles)
 
 	cache     sync.Map // absolute path → []byte (prefetched files)
 	yamlCache sync.Map // absolute path → yamlResult
@@ -496,12 +497,42 @@ var (
 
 type walkFn func(abs, relToPath, relToPkg string) error
 
-func walkPaths(pkg *Package, paths []string, exts []string, fn walkFn) error {
+// walkPaths calls fn for the files under the package's paths whose names
+// end in one of exts, in lexical order per path, skipping hidden folders.
+// Each folder tree is listed once per Load: the loader walks the same
+// paths for several kinds of files.
+func (l *loader) walkPaths(pkg *Package, paths []string, exts []string, fn walkFn) error {
 	for _, rp := range paths {
 		base := filepath.Join(pkg.Dir, rp)
-		if _, err := os.Stat(base); err != nil {
-			continue
+		files, err := l.listFiles(base)
+		if err != nil {
+			return err
 		}
+		for _, path := range files {
+			for _, e := range exts {
+				if strings.HasSuffix(path, e) {
+					if err := fn(path, relUnder(base, path), relUnder(pkg.Dir, path)); err != nil {
+						return err
+					}
+					break
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// listFiles returns the files under base (clean), in WalkDir's order,
+// skipping hidden folders; nil when base does not exist.
+func (l *loader) listFiles(base string) ([]string, error) {
+	if l.walked == nil {
+		l.walked = map[string][]string{}
+	}
+	if files, ok := l.walked[base]; ok {
+		return files, nil
+	}
+	var files []string
+	if _, err := os.Stat(base); err == nil {
 		err := filepath.WalkDir(base, func(path string, d fs.DirEntry, err error) error {
 			if err != nil {
 				return err
@@ -512,18 +543,24 @@ func walkPaths(pkg *Package, paths []string, exts []string, fn walkFn) error {
 				}
 				return nil
 			}
-			for _, e := range exts {
-				if strings.HasSuffix(path, e) {
-					return fn(path, rel(base, path), rel(pkg.Dir, path))
-				}
-			}
+			files = append(files, path)
 			return nil
 		})
 		if err != nil {
-			return err
+			return nil, err
 		}
 	}
-	return nil
+	l.walked[base] = files
+	return files, nil
+}
+
+// relUnder is rel for a clean path inside the clean directory base,
+// without filepath.Rel's work.
+func relUnder(base, path string) string {
+	if len(path) > len(base) && path[len(base)] == filepath.Separator && path[:len(base)] == base {
+		return filepath.ToSlash(path[len(base)+1:])
+	}
+	return rel(base, path)
 }
 
 func checksum(b []byte) string {
@@ -539,7 +576,7 @@ func (l *loader) loadFiles(pkg *Package) error {
 	}
 	// Macros (and generic tests, materializations) first.
 	macroDirs := append(append([]string{}, pf.macroPaths...), testGenericDirs(pf.testPaths)...)
-	if err := walkPaths(pkg, macroDirs, []string{".sql"}, func(abs, rp, rpkg string) error {
+	if err := l.walkPaths(pkg, macroDirs, []string{".sql"}, func(abs, rp, rpkg string) error {
 		return p.addMacroFile(pkg, abs, rpkg, l.readFile)
 	}); err != nil {
 		return err
@@ -549,7 +586,7 @@ func (l *loader) loadFiles(pkg *Package) error {
 	if len(docsPaths) == 0 {
 		docsPaths = uniq(append(append(append(append([]string{}, pf.modelPaths...), pf.seedPaths...), pf.snapshotPaths...), append(pf.macroPaths, pf.analysisPaths...)...))
 	}
-	if err := walkPaths(pkg, docsPaths, []string{".md"}, func(abs, rp, rpkg string) error {
+	if err := l.walkPaths(pkg, docsPaths, []string{".md"}, func(abs, rp, rpkg string) error {
 		b, err := l.readFile(abs)
 		if err != nil {
 			return err
@@ -567,7 +604,7 @@ func (l *loader) loadFiles(pkg *Package) error {
 		t     ResourceType
 		paths []string
 	}{{ResourceModel, pf.modelPaths}, {ResourceAnalysis, pf.analysisPaths}} {
-		if err := walkPaths(pkg, kind.paths, []string{".sql", ".py"}, func(abs, rp, rpkg string) error {
+		if err := l.walkPaths(pkg, kind.paths, []string{".sql", ".py"}, func(abs, rp, rpkg string) error {
 			if strings.HasSuffix(abs, ".py") {
 				l.warnOnce("python:"+rpkg, fmt.Sprintf("%s: Python models are not supported; skipped", rpkg))
 				return nil
@@ -578,13 +615,13 @@ func (l *loader) loadFiles(pkg *Package) error {
 		}
 	}
 	// Seeds.
-	if err := walkPaths(pkg, pf.seedPaths, []string{".csv"}, func(abs, rp, rpkg string) error {
+	if err := l.walkPaths(pkg, pf.seedPaths, []string{".csv"}, func(abs, rp, rpkg string) error {
 		return l.addFileNode(pkg, ResourceSeed, abs, rp, rpkg)
 	}); err != nil {
 		return err
 	}
 	// Snapshot blocks.
-	if err := walkPaths(pkg, pf.snapshotPaths, []string{".sql"}, func(abs, rp, rpkg string) error {
+	if err := l.walkPaths(pkg, pf.snapshotPaths, []string{".sql"}, func(abs, rp, rpkg string) error {
 		b, err := l.readFile(abs)
 		if err != nil {
 			return err
@@ -605,7 +642,7 @@ func (l *loader) loadFiles(pkg *Package) error {
 		return err
 	}
 	// Singular tests (not under generic/).
-	if err := walkPaths(pkg, pf.testPaths, []string{".sql"}, func(abs, rp, rpkg string) error {
+	if err := l.walkPaths(pkg, pf.testPaths, []string{".sql"}, func(abs, rp, rpkg string) error {
 		if strings.HasPrefix(rp, "generic/") {
 			return nil
 		}
@@ -616,7 +653,7 @@ func (l *loader) loadFiles(pkg *Package) error {
 	// Property YAML from every resource path.
 	yamlPaths := uniq(append(append(append(append(append([]string{}, pf.modelPaths...), pf.seedPaths...), pf.snapshotPaths...), pf.macroPaths...), append(pf.analysisPaths, pf.testPaths...)...))
 	var files []string
-	if err := walkPaths(pkg, yamlPaths, []string{".yml", ".yaml"}, func(abs, rp, rpkg string) error {
+	if err := l.walkPaths(pkg, yamlPaths, []string{".yml", ".yaml"}, func(abs, rp, rpkg string) error {
 		files = append(files, abs)
 		return nil
 	}); err != nil {
@@ -726,7 +763,7 @@ func (l *loader) prefetch(pkg *Package) error {
 	pf := pkg.cfg
 	dirs := uniq(append(append(append(append(append(append([]string{}, pf.modelPaths...), pf.seedPaths...), pf.snapshotPaths...), pf.macroPaths...), pf.analysisPaths...), pf.testPaths...))
 	var files []string
-	if err := walkPaths(pkg, dirs, []string{".sql", ".yml", ".yaml", ".md"}, func(abs, _, _ string) error {
+	if err := l.walkPaths(pkg, dirs, []string{".sql", ".yml", ".yaml", ".md"}, func(abs, _, _ string) error {
 		files = append(files, abs)
 		return nil
 	}); err != nil {

@@ -500,7 +500,7 @@ func (p *Project) resolveNames(ctx context.Context) error {
 		}
 		return s
 	}
-	for _, n := range p.NodesOf() {
+	for _, n := range p.sortedNodes() {
 		c := n.Config
 		var err error
 		// Schema: target_schema of a (legacy) snapshot is taken as is.
@@ -649,7 +649,7 @@ func (p *Project) resolveSource(from *Node, sname, tname string) (*Source, error
 }
 
 func (p *Project) resolveDeps() error {
-	for _, n := range p.NodesOf() {
+	for _, n := range p.sortedNodes() {
 		deps := map[string]bool{}
 		for _, r := range n.Refs {
 			t, err := p.resolveRef(n, refPkg(r), r[len(r)-1])
@@ -675,7 +675,7 @@ func (p *Project) resolveDeps() error {
 
 func (p *Project) buildChildren() {
 	ch := map[string][]string{}
-	for _, n := range p.NodesOf() {
+	for _, n := range p.sortedNodes() {
 		for _, d := range n.DependsOn {
 			ch[d] = append(ch[d], n.UniqueID)
 		}
@@ -730,7 +730,7 @@ func (p *Project) checkCycles() error {
 		color[id] = black
 		return nil
 	}
-	for _, n := range p.NodesOf() {
+	for _, n := range p.sortedNodes() {
 		if color[n.UniqueID] == white {
 			if err := visit(n.UniqueID); err != nil {
 				return err

@@ -343,16 +343,48 @@ type Doc struct {
 // NodesOf returns the nodes of the given kinds (all when none) sorted by
 // unique id.
 func (p *Project) NodesOf(kinds ...ResourceType) []*Node {
-	var out []*Node
+	all := p.sortedNodes()
 	if len(kinds) == 0 {
-		out = make([]*Node, 0, len(p.Nodes))
+		return slices.Clone(all)
 	}
-	for _, n := range p.Nodes {
-		if len(kinds) == 0 || containsType(kinds, n.ResourceType) {
+	var out []*Node
+	for _, n := range all {
+		if containsType(kinds, n.ResourceType) {
 			out = append(out, n)
 		}
 	}
+	return out
+}
+
+// sortedNodes returns every node sorted by unique id; the slice is shared
+// and must not be changed. The sort is kept while p.Nodes holds the same
+// nodes (checked with a lookup per node, far cheaper than sorting again).
+func (p *Project) sortedNodes() []*Node {
+	st := p.state
+	if st != nil {
+		st.sortedMu.Lock()
+		defer st.sortedMu.Unlock()
+		if s := st.sorted; len(s) == len(p.Nodes) {
+			same := true
+			for _, n := range s {
+				if p.Nodes[n.UniqueID] != n {
+					same = false
+					break
+				}
+			}
+			if same {
+				return s
+			}
+		}
+	}
+	out := make([]*Node, 0, len(p.Nodes))
+	for _, n := range p.Nodes {
+		out = append(out, n)
+	}
 	slices.SortFunc(out, func(a, b *Node) int { return strings.Compare(a.UniqueID, b.UniqueID) })
+	if st != nil {
+		st.sorted = out
+	}
 	return out
 }
 

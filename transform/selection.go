@@ -9,7 +9,7 @@ import (
 // parents.
 func (p *Project) SelectorGraph() selector.Graph {
 	var nodes []selector.Node
-	for _, n := range p.NodesOf() {
+	for _, n := range p.sortedNodes() {
 		info := &selector.Info{
 			ID: n.UniqueID, Type: string(n.ResourceType), NodeName: n.Name, Package: n.Package,
 			FullName: n.FQN, TagList: n.Tags, Path: n.OriginalFilePath, Conf: n.Config.Raw,
