@@ -136,7 +136,13 @@ func (r *repo) upload(ctx context.Context, id string, src io.Reader, size int64,
 		return info, fmt.Errorf("object %s: %w", id, err)
 	}
 	cw := &countWriter{w: bw}
-	sw, err := newSealWriter(cw, r.keys, kindData, name, zstd.SpeedFastest)
+	// Parquet compresses its pages itself: a second zstd pass costs time
+	// and saves next to nothing, so Parquet objects are stored uncompressed.
+	level := zstd.SpeedFastest
+	if meta.Kind == "parquet" {
+		level = noCompression
+	}
+	sw, err := newSealWriter(cw, r.keys, kindData, name, level)
 	if err != nil {
 		cancel()
 		bw.Close()

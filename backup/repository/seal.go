@@ -44,9 +44,11 @@ type keys struct {
 	MAC []byte `json:"mac"`
 }
 
-func sealHeader(kind byte, encrypted bool) []byte {
+func sealHeader(kind byte, compressed, encrypted bool) []byte {
 	h := []byte(sealMagic + "\x01\x00\x00\x00")
-	h[5] = flagZstd
+	if compressed {
+		h[5] = flagZstd
+	}
 	if encrypted {
 		h[5] |= flagEncrypted
 	}
@@ -54,17 +56,22 @@ func sealHeader(kind byte, encrypted bool) []byte {
 	return h
 }
 
-// sealWriter seals a stream: header, then zstd(plaintext), encrypted in
-// frames when the repository is encrypted.
+// sealWriter seals a stream: header, then zstd(plaintext) or the plaintext
+// itself, encrypted in frames when the repository is encrypted.
 type sealWriter struct {
 	dst  io.Writer
-	zw   *zstd.Encoder
-	fw   *frameWriter // nil when unencrypted
+	zw   *zstd.Encoder // nil when the body is not compressed
+	fw   *frameWriter  // nil when unencrypted
 	body io.Writer
 }
 
+// noCompression is the level of newSealWriter that stores the body
+// uncompressed (flag bit 0 clear): for content already compressed, such as
+// Parquet parts whose pages the Parquet writer compressed.
+const noCompression zstd.EncoderLevel = 0
+
 func newSealWriter(dst io.Writer, k *keys, kind byte, name string, level zstd.EncoderLevel) (*sealWriter, error) {
-	hdr := sealHeader(kind, k != nil)
+	hdr := sealHeader(kind, level != noCompression, k != nil)
 	if _, err := dst.Write(hdr); err != nil {
 		return nil, err
 	}
@@ -76,6 +83,9 @@ func newSealWriter(dst io.Writer, k *keys, kind byte, name string, level zstd.En
 		}
 		s.fw, s.body = fw, fw
 	}
+	if level == noCompression {
+		return s, nil
+	}
 	zw, err := zstd.NewWriter(s.body, zstd.WithEncoderLevel(level), zstd.WithEncoderConcurrency(1), zstd.WithWindowSize(1<<20))
 	if err != nil {
 		return nil, err
@@ -84,14 +94,27 @@ func newSealWriter(dst io.Writer, k *keys, kind byte, name string, level zstd.En
 	return s, nil
 }
 
-func (s *sealWriter) Write(p []byte) (int, error) { return s.zw.Write(p) }
+func (s *sealWriter) Write(p []byte) (int, error) {
+	if s.zw == nil {
+		return s.body.Write(p)
+	}
+	return s.zw.Write(p)
+}
 
-// ReadFrom lets io.Copy hand the encoder large blocks.
-func (s *sealWriter) ReadFrom(r io.Reader) (int64, error) { return s.zw.ReadFrom(r) }
+// ReadFrom lets io.Copy hand the encoder (or the frame writer) large blocks.
+func (s *sealWriter) ReadFrom(r io.Reader) (int64, error) {
+	if s.zw == nil {
+		buf := make([]byte, 1<<20)
+		return io.CopyBuffer(struct{ io.Writer }{s.body}, r, buf)
+	}
+	return s.zw.ReadFrom(r)
+}
 
 func (s *sealWriter) Close() error {
-	if err := s.zw.Close(); err != nil {
-		return err
+	if s.zw != nil {
+		if err := s.zw.Close(); err != nil {
+			return err
+		}
 	}
 	if s.fw != nil {
 		return s.fw.Close()

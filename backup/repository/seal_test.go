@@ -107,3 +107,39 @@ func TestCanonicalJSON(t *testing.T) {
 		t.Fatalf("got %s, want %s", b, want)
 	}
 }
+
+// A body stored without zstd (Parquet parts) round-trips, says so in its
+// header, and a flipped bit is still caught, encrypted or not.
+func TestSealUncompressed(t *testing.T) {
+	plain := bytes.Repeat([]byte("parquet pages are compressed already "), 100_000)
+	for _, k := range []*keys{nil, testKeys()} {
+		var buf bytes.Buffer
+		w, err := newSealWriter(&buf, k, kindData, "data/ab/x", noCompression)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.Copy(w, bytes.NewReader(plain)); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		sealed := buf.Bytes()
+		if sealed[5]&flagZstd != 0 {
+			t.Fatalf("flags %#x: zstd bit set", sealed[5])
+		}
+		if k == nil && !bytes.Equal(sealed[headerSize:], plain) {
+			t.Fatal("unencrypted uncompressed body is not the plaintext")
+		}
+		got, err := unsealBytes(k, kindData, "data/ab/x", sealed)
+		if err != nil || !bytes.Equal(got, plain) {
+			t.Fatalf("round trip (encrypted %v): %v, %d bytes", k != nil, err, len(got))
+		}
+		if k != nil {
+			sealed[len(sealed)/2] ^= 1
+			if _, err := unsealBytes(k, kindData, "data/ab/x", sealed); err == nil {
+				t.Fatal("a flipped bit went unnoticed")
+			}
+		}
+	}
+}
