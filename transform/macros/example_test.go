@@ -16,6 +16,7 @@ func ExampleNames() {
 	// dbt arrays.sql
 	// dbt dates.sql
 	// dbt generic_tests.sql
+	// dbt relations.sql
 	// dbt series.sql
 	// dbt sets.sql
 	// dbt strings.sql

@@ -1,0 +1,2 @@
+-- runs after {{ ref('rebuilt') }}
+select 2 as id
