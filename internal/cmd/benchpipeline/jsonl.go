@@ -107,6 +107,7 @@ func runJSONL(ctx context.Context, rows int, dir string) error {
 	src := airbyte.NewProcessSource(airbyte.Command{Path: self, Args: []string{"connector"}, Env: []string{env}},
 		airbyte.WithLogger(slog.New(slog.DiscardHandler)))
 	heap := sampleHeap()
+	cpu0 := cpuTime()
 	start = time.Now()
 	res, err := staging.Sync(ctx, src, w, staging.SyncOptions{
 		Config:  json.RawMessage(`{}`),
@@ -116,10 +117,12 @@ func runJSONL(ctx context.Context, rows int, dir string) error {
 		return err
 	}
 	staged := time.Since(start)
+	stagedCPU := cpuTime() - cpu0
 	goHeap := heap()
 	fmt.Printf("records              %d (staged %d)\n", rows, res.Streams[0].Records)
 	fmt.Printf("connector alone      %8.2fs  %10.0f records/s\n", alone.Seconds(), float64(rows)/alone.Seconds())
 	fmt.Printf("connector → DuckDB   %8.2fs  %10.0f records/s (goal ≥ 150000)\n", staged.Seconds(), float64(rows)/staged.Seconds())
+	fmt.Printf("staging CPU          %8.2fs  (user+sys of this process; the connector's own CPU not counted)\n", stagedCPU.Seconds())
 	fmt.Printf("peak RSS             %d MiB (Go heap in use at most %d MiB)\n", peakRSS()>>20, goHeap>>20)
 	if res.Streams[0].Records != int64(rows) {
 		return fmt.Errorf("staged %d records, want %d", res.Streams[0].Records, rows)
