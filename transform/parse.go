@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -649,23 +650,32 @@ func (p *Project) resolveSource(from *Node, sname, tname string) (*Source, error
 }
 
 func (p *Project) resolveDeps() error {
+	var ids []string
 	for _, n := range p.sortedNodes() {
-		deps := map[string]bool{}
+		ids = ids[:0]
+		n.parents = n.parents[:0]
 		for _, r := range n.Refs {
 			t, err := p.resolveRef(n, refPkg(r), r[len(r)-1])
 			if err != nil {
 				return err
 			}
-			deps[t.UniqueID] = true
+			ids = append(ids, t.UniqueID)
+			n.parents = append(n.parents, t)
 		}
 		for _, s := range n.SourceRefs {
 			src, err := p.resolveSource(n, s[0], s[1])
 			if err != nil {
 				return err
 			}
-			deps[src.UniqueID] = true
+			ids = append(ids, src.UniqueID)
 		}
-		n.DependsOn = sortedIDs(deps)
+		slices.Sort(ids)
+		n.DependsOn = append(make([]string, 0, len(ids)), slices.Compact(ids)...)
+		if len(n.parents) > 1 {
+			// In DependsOn's order, so cycles are found as before.
+			slices.SortFunc(n.parents, func(a, b *Node) int { return strings.Compare(a.UniqueID, b.UniqueID) })
+			n.parents = slices.Compact(n.parents)
+		}
 		if n.Test != nil && n.AttachedNode == "" && len(n.DependsOn) > 0 {
 			n.AttachedNode = n.DependsOn[0]
 		}
@@ -680,45 +690,58 @@ func (p *Project) buildChildren() {
 			ch[d] = append(ch[d], n.UniqueID)
 		}
 	}
+	// Nodes came in id order, so their lists are sorted already.
 	for _, e := range p.Exposures {
 		for _, d := range e.DependsOn {
 			ch[d] = append(ch[d], e.UniqueID)
 		}
 	}
-	for k := range ch {
-		sort.Strings(ch[k])
+	for _, e := range p.Exposures {
+		for _, d := range e.DependsOn {
+			if !slices.IsSorted(ch[d]) {
+				slices.Sort(ch[d])
+			}
+		}
 	}
 	p.state.children = ch
 }
 
-// checkCycles reports a cycle with its path spelled out.
+// checkCycles reports a cycle with its path spelled out. It follows the
+// parents resolveDeps found (a cycle can only run through nodes).
 func (p *Project) checkCycles() error {
 	const (
 		white = iota
 		grey
 		black
 	)
-	color := map[string]int{}
-	var stack []string
-	var visit func(id string) error
-	visit = func(id string) error {
-		color[id] = grey
-		stack = append(stack, id)
-		for _, d := range p.Parents(id) {
-			if _, ok := p.Nodes[d]; !ok {
+	nodes := p.sortedNodes()
+	for i, n := range nodes {
+		n.ord = int32(i)
+	}
+	color := make([]uint8, len(nodes))
+	in := func(d *Node) bool { return int(d.ord) < len(nodes) && nodes[d.ord] == d }
+	var stack []*Node
+	var visit func(n *Node) error
+	visit = func(n *Node) error {
+		color[n.ord] = grey
+		stack = append(stack, n)
+		for _, d := range n.parents {
+			if !in(d) {
 				continue
 			}
-			switch color[d] {
+			switch color[d.ord] {
 			case grey:
 				i := len(stack) - 1
 				for stack[i] != d {
 					i--
 				}
-				cyc := append(append([]string{}, stack[i:]...), d)
-				// Present it in dependency order: a depends on b → "b → a".
-				for l, r := 0, len(cyc)-1; l < r; l, r = l+1, r-1 {
-					cyc[l], cyc[r] = cyc[r], cyc[l]
+				cyc := make([]string, 0, len(stack)-i+1)
+				for _, s := range stack[i:] {
+					cyc = append(cyc, s.UniqueID)
 				}
+				cyc = append(cyc, d.UniqueID)
+				// Present it in dependency order: a depends on b → "b → a".
+				slices.Reverse(cyc)
 				return fmt.Errorf("%w: %s", ErrCycle, strings.Join(cyc, " → "))
 			case white:
 				if err := visit(d); err != nil {
@@ -727,12 +750,12 @@ func (p *Project) checkCycles() error {
 			}
 		}
 		stack = stack[:len(stack)-1]
-		color[id] = black
+		color[n.ord] = black
 		return nil
 	}
-	for _, n := range p.sortedNodes() {
-		if color[n.UniqueID] == white {
-			if err := visit(n.UniqueID); err != nil {
+	for _, n := range nodes {
+		if color[n.ord] == white {
+			if err := visit(n); err != nil {
 				return err
 			}
 		}

@@ -173,6 +173,8 @@ type Node struct {
 	// without a render.
 	testModel []string
 	vars      atomic.Pointer[map[string]any] // this and model, once names are resolved
+	parents   []*Node                        // the nodes Refs resolved to (resolveDeps)
+	ord       int32                          // position among the sorted nodes (checkCycles)
 }
 
 // Relation returns the node's warehouse relation.
