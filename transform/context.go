@@ -259,8 +259,8 @@ func (p *Project) publishMacros() {
 		}
 	}
 	for _, pkg := range order {
-		if pkg == p.Name {
-			continue
+		if pkg == p.Name && g[pkg] != nil {
+			continue // the root project's name is a namespace unless a macro has it
 		}
 		g[pkg] = &namespace{p: p, pkg: pkg}
 	}
