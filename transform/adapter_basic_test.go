@@ -454,8 +454,9 @@ func TestAdapterIncrementalBadStrategy(t *testing.T) {
 	})
 }
 
-// TestAdapterGenericTests: generic tests on a seed, a view and a table;
-// selecting the seed tests only its test.
+// TestAdapterGenericTests: generic tests on a seed, a view and a table
+// (one a project test called through the project's namespace); selecting
+// the seed tests only its test.
 func TestAdapterGenericTests(t *testing.T) {
 	forEngines(t, func(t *testing.T, engine string) {
 		c := newABCase(t, engine, "generic_tests", "towns")
@@ -465,7 +466,8 @@ func TestAdapterGenericTests(t *testing.T) {
 		res = c.run(transform.CommandRun, transform.RunOptions{}, nil)
 		c.expectResults("run", res, transform.StatusSuccess, "town_view", "town_table")
 		res = c.run(transform.CommandTest, transform.RunOptions{}, nil)
-		c.expectResults("test", res, transform.StatusPass, "not_null_towns_id", "not_null_town_view_id", "not_null_town_table_id")
+		c.expectResults("test", res, transform.StatusPass, "not_null_towns_id", "not_null_town_view_id", "not_null_town_table_id",
+			"adapter_generic_tests_positive_town_table_id")
 	})
 }
 
