@@ -308,6 +308,10 @@ func (p *project) run(ctx context.Context, log *slog.Logger, opts transform.RunO
 		}
 		if len(ids) == 0 {
 			p.console.emit("warn", "NothingToDo", "Nothing to do. Try checking your model configs and model specification args", nil)
+			// dbt still writes run_results.json, with no results.
+			if err := p.writeRunResults(&transform.RunResults{InvocationID: p.invocID, Command: opts.Command, StartedAt: p.started}, opts); err != nil {
+				return err
+			}
 			return p.writeManifest(nil)
 		}
 	}

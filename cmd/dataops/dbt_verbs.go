@@ -336,8 +336,13 @@ func docsGenerate(cmd *cobra.Command, f *dbtFlags, noCompile bool, log *slog.Log
 			return invocationError{err: err}
 		}
 	}
-	if err := p.writeManifest(res); err != nil {
-		return err
+	if !noCompile { // dbt writes no manifest with --no-compile
+		if err := p.writeManifest(res); err != nil {
+			return err
+		}
+	}
+	if err := copyAssets(p.Dir, p.targetDir); err != nil {
+		return invocationError{err: err}
 	}
 	p.console.info("Building catalog")
 	cat, err := buildCatalog(ctx, p, w)
@@ -376,7 +381,7 @@ func buildCatalog(ctx context.Context, p *project, w *warehouse.Warehouse) (*art
 			kind = "VIEW"
 		}
 		t := &artifacts.CatalogTable{
-			Metadata: artifacts.TableMetadata{Type: kind, Schema: info.Schema, Name: info.Name, Database: strOrNil(info.Database)},
+			Metadata: artifacts.TableMetadata{Type: kind, Schema: info.Schema, Name: info.Name, Database: strOrNil(info.Database), Owner: catalogOwner(ctx, w, rel)},
 			Columns:  map[string]*artifacts.CatalogColumn{}, Stats: artifacts.NoStats(), UniqueID: artifacts.Str(id),
 		}
 		if t.Metadata.Schema == "" {
@@ -390,7 +395,7 @@ func buildCatalog(ctx context.Context, p *project, w *warehouse.Warehouse) (*art
 			if typ == "" {
 				typ = fmt.Sprint(c.Type.Kind)
 			}
-			t.Columns[c.Name] = &artifacts.CatalogColumn{Type: strings.ToUpper(typ), Index: i + 1, Name: c.Name}
+			t.Columns[c.Name] = &artifacts.CatalogColumn{Type: catalogType(w, typ), Index: i + 1, Name: c.Name}
 		}
 		return t, nil
 	}
