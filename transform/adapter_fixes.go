@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/dataopskit/dataops/transform/artifacts"
 	"github.com/dataopskit/dataops/transform/jinja"
 	"github.com/dataopskit/dataops/warehouse"
 )
@@ -69,4 +70,19 @@ func (p *Project) warehouseRelation(r Relation) warehouse.Relation {
 		wr.Database = ""
 	}
 	return wr
+}
+
+// nodeDocs is a node's docs (show, node_color) from its docs config —
+// dbt_project.yml's +docs, config(docs=…) or the docs property — shown by
+// default.
+func nodeDocs(n *Node) artifacts.Docs {
+	d := artifacts.Docs{Show: true}
+	m := asMap(n.Config.Raw["docs"])
+	if show, ok := m["show"].(bool); ok {
+		d.Show = show
+	}
+	if c, ok := m["node_color"].(string); ok && c != "" {
+		d.NodeColor = &c
+	}
+	return d
 }

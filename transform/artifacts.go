@@ -139,7 +139,7 @@ func (p *Project) artifactNode(n *Node, compiled map[string]string) *artifacts.N
 		Path: n.Path, OriginalFilePath: n.OriginalFilePath, UniqueID: n.UniqueID, FQN: n.FQN, Alias: n.Alias,
 		Checksum: artifacts.FileHash{Name: "sha256", Checksum: n.Checksum}, Config: manifestConfig(n),
 		Tags: nonNil(n.Tags), Description: n.Description, Columns: artifactColumns(n.Columns), Meta: n.Meta,
-		Docs: artifacts.Docs{Show: true}, UnrenderedConfig: map[string]any{}, CreatedAt: float64(p.state.started.Unix()),
+		Docs: nodeDocs(n), UnrenderedConfig: map[string]any{}, CreatedAt: float64(p.state.started.Unix()),
 		ConfigCallDict: n.ucfg, RawCode: n.RawCode, Language: "sql",
 		DependsOn: artifacts.DependsOn{Nodes: nonNil(n.DependsOn), Macros: nonNil(n.DependsOnMacros)},
 		Refs:      refArgs(n.Refs), Sources: sourceArgs(n.SourceRefs),
@@ -220,7 +220,7 @@ func (p *Project) artifactSource(s *Source) *artifacts.Source {
 	as := &artifacts.Source{
 		Schema: s.Schema, Name: s.Name, ResourceType: string(ResourceSource), PackageName: s.Package,
 		Path: s.Path, OriginalFilePath: s.OriginalFilePath, UniqueID: s.UniqueID, FQN: s.FQN,
-		SourceName: s.SourceName, Loader: s.Loader, Identifier: s.Identifier, Description: s.Description,
+		SourceName: s.SourceName, Loader: s.Loader, Identifier: s.Identifier, Description: s.Description, SourceDescription: s.SourceDesc,
 		Columns: artifactColumns(s.Columns), Meta: s.Meta, SourceMeta: map[string]any{}, Tags: nonNil(s.Tags),
 		Config: map[string]any{"enabled": s.Enabled}, UnrenderedConfig: map[string]any{},
 		CreatedAt: float64(p.state.started.Unix()),

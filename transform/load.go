@@ -849,6 +849,14 @@ func (l *loader) loadProperties(pkg *Package, abs string) error {
 			if cfg := asMap(em["config"]); cfg != nil {
 				n.parsed = cfg
 			}
+			if d := asMap(em["docs"]); d != nil { // the docs property is a config, as in dbt
+				if n.parsed == nil {
+					n.parsed = map[string]any{}
+				}
+				if _, ok := n.parsed["docs"]; !ok {
+					n.parsed["docs"] = d
+				}
+			}
 			if t := asStrings(em["tags"]); len(t) > 0 {
 				if n.parsed == nil {
 					n.parsed = map[string]any{}
@@ -871,6 +879,7 @@ func (l *loader) loadProperties(pkg *Package, abs string) error {
 			src := &Source{
 				UniqueID: id, Package: pkg.Name, SourceName: sname, Name: tname,
 				Description:      asString(tm["description"]),
+				SourceDesc:       asString(sm["description"]),
 				Database:         asString(firstNonNil(tm["database"], sm["database"])),
 				Schema:           asString(firstNonNil(tm["schema"], sm["schema"])),
 				Identifier:       asString(firstNonNil(tm["identifier"], tname)),
@@ -1113,7 +1122,10 @@ func (l *loader) addGenericTest(pkg *Package, file, attached, baseName, modelExp
 		flat = append(flat, flattenArg(kw[k]))
 	}
 	tname = strings.Trim(tname, "_")
-	if len(flat) > 0 {
+	if _, hasCol := kw["column_name"]; !hasCol {
+		// dbt: <test>_<model>_<args>, the underscore kept when there are none
+		tname += "_" + replaceNonWord(strings.Join(flat, "__"))
+	} else if len(flat) > 0 {
 		tname += "__" + replaceNonWord(strings.Join(flat, "__"))
 	}
 	if ns != "" {

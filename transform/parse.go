@@ -851,10 +851,23 @@ func (p *Project) renderDescriptions(ctx context.Context) error {
 		if err := render(&s.Description, s.OriginalFilePath); err != nil {
 			return err
 		}
+		if err := render(&s.SourceDesc, s.OriginalFilePath); err != nil {
+			return err
+		}
 		for i := range s.Columns {
 			if err := render(&s.Columns[i].Description, s.OriginalFilePath); err != nil {
 				return err
 			}
+		}
+	}
+	for _, e := range p.Exposures {
+		if err := render(&e.Description, e.OriginalFilePath); err != nil {
+			return err
+		}
+	}
+	for _, m := range p.Macros {
+		if err := render(&m.Description, m.OriginalFilePath); err != nil {
+			return err
 		}
 	}
 	return nil

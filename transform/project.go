@@ -276,6 +276,7 @@ type Source struct {
 	SourceName       string
 	Name             string
 	Description      string
+	SourceDesc       string // the description of the source the table is in
 	Database         string
 	Schema           string
 	Identifier       string
