@@ -1,0 +1,2 @@
+{{ config(materialized='view', schema='alt') }}
+select * from {{ ref('members') }}

@@ -1,0 +1,3 @@
+{{ config(materialized='view') }}
+select first_name, n from {{ ref('name_counts') }}
+order by n
