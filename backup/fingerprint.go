@@ -39,6 +39,14 @@ func (f *Fingerprint) Merge(g Fingerprint) {
 	f.XOR ^= g.XOR
 }
 
+// Remove takes out of f the fingerprint g of some of its rows (the
+// inverse of Merge: sums wrap modulo 2^64, XOR is its own inverse).
+func (f *Fingerprint) Remove(g Fingerprint) {
+	f.Count -= g.Count
+	f.Sum -= g.Sum
+	f.XOR ^= g.XOR
+}
+
 // String renders the fingerprint as "count/sum/xor" with 16 hex digits each.
 func (f Fingerprint) String() string {
 	return fmt.Sprintf("%d/%016x/%016x", f.Count, f.Sum, f.XOR)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/parquet-go/parquet-go"
+	pzstd "github.com/parquet-go/parquet-go/compress/zstd"
 
 	"github.com/dataopskit/dataops/warehouse"
 )
@@ -16,6 +17,11 @@ import (
 // integer with the same bits. Incremental backups read it from the parent's parts instead of
 // rehashing the parent's rows.
 const RowHashColumn = "_dataops_row_hash"
+
+// partCodec compresses the pages of parts written in Go: zstd at its
+// fastest level, which costs about half the CPU of the default level for
+// a few percent more bytes.
+var partCodec = &pzstd.Codec{Level: pzstd.SpeedFastest}
 
 // partSchema maps a table's columns to a Parquet schema (FORMAT.md §5).
 type partSchema struct {
@@ -324,7 +330,7 @@ func (p *partWriter) Write(values []any, hash uint64) error {
 		p.f = f
 		p.cw = &countWriter{w: f}
 		p.bw = bufio.NewWriterSize(p.cw, 1<<20)
-		p.w = parquet.NewWriter(p.bw, p.s.schema, parquet.Compression(&parquet.Zstd),
+		p.w = parquet.NewWriter(p.bw, p.s.schema, parquet.Compression(partCodec),
 			parquet.MaxRowsPerRowGroup(min(p.maxRows, 122_880)), parquet.PageBufferSize(256<<10))
 		p.rows = 0
 	}

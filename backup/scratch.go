@@ -24,6 +24,7 @@ type scratch struct {
 
 	mu      sync.Mutex
 	fetched map[string]*localPart // object id → its local Parquet file
+	sem     chan struct{}         // bounds concurrent fetches
 	seq     int
 }
 
@@ -73,33 +74,50 @@ func (s *scratch) name(prefix string) string {
 	return fmt.Sprintf("%s_%d", prefix, s.seq)
 }
 
+// fetchConcurrency bounds the objects a scratch fetches (reads, decrypts,
+// verifies and writes locally) at once.
+const fetchConcurrency = 2
+
 // fetch brings parts to local files (once per object, however many callers
-// want it at once) and returns their paths. Every successful fetch of a part
-// is paired with a release of it.
+// want it at once; up to fetchConcurrency at a time) and returns their
+// paths. Every successful fetch of a part is paired with a release of it.
 func (s *scratch) fetch(ctx context.Context, parts []Part) ([]string, error) {
 	out := make([]string, 0, len(parts))
+	lps := make([]*localPart, len(parts))
+	s.mu.Lock()
+	if s.sem == nil {
+		s.sem = make(chan struct{}, fetchConcurrency)
+	}
 	for i, p := range parts {
-		s.mu.Lock()
 		lp, ok := s.fetched[p.ID]
 		if !ok {
 			lp = &localPart{path: filepath.Join(s.dir, p.ID+".parquet"), done: make(chan struct{})}
 			s.fetched[p.ID] = lp
+			go func() {
+				select {
+				case s.sem <- struct{}{}:
+					lp.err = s.repo.FetchFile(ctx, p.ID, lp.path)
+					<-s.sem
+				case <-ctx.Done():
+					lp.err = ctx.Err()
+				}
+				close(lp.done)
+			}()
 		}
 		lp.refs++
-		s.mu.Unlock()
-		if !ok {
-			lp.err = s.repo.FetchFile(ctx, p.ID, lp.path)
-			close(lp.done)
-		}
+		lps[i] = lp
+	}
+	s.mu.Unlock()
+	for i, lp := range lps {
 		select {
 		case <-lp.done:
 		case <-ctx.Done():
-			s.release(parts[:i+1])
+			s.release(parts)
 			return nil, ctx.Err()
 		}
 		if lp.err != nil {
-			s.release(parts[:i+1])
-			return nil, fmt.Errorf("backup: fetch object %s: %w", p.ID, lp.err)
+			s.release(parts)
+			return nil, fmt.Errorf("backup: fetch object %s: %w", parts[i].ID, lp.err)
 		}
 		out = append(out, lp.path)
 	}

@@ -2,6 +2,7 @@ package backup
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -206,6 +207,11 @@ func (tb *tableBackup) delta(ctx context.Context, e *Table, cols []warehouse.Col
 				kcols = append(kcols, c)
 				kidx = append(kidx, i)
 			}
+		}
+	}
+	if tb.native(cols) && len(key) > 0 {
+		if err := tb.fastDelta(ctx, e, cols, key, prev, chain); !errors.Is(err, errNoFastDelta) {
+			return err
 		}
 	}
 	d := sc.w.Dialect()

@@ -6,7 +6,10 @@
 //     bytes and ≤ 30% of its time)
 //   - restore (with its fingerprint check) vs INSERT … SELECT * FROM
 //     read_parquet of the same data (goal ≥ 0.7×)
-//   - peak RSS of each phase (goal ≤ 256 MiB at 10M rows)
+//   - verify --read-data vs plainly reading the repository's files (goal ≥
+//     300 MB/s or disk-bound)
+//   - peak RSS of each phase (goal ≤ 256 MiB at 10M rows), with the
+//     baseline COPY TO's own for what DuckDB itself takes
 //
 // Usage: go run ./internal/cmd/benchbackup -rows 1000000 -dir /tmp/bench
 package main
@@ -16,6 +19,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"log"
 	"os"
 	"path/filepath"
@@ -128,7 +132,7 @@ func run(ctx context.Context, n int, dir, memLimit string) error {
 	}
 	// baselines: DuckDB's own Parquet writer and reader
 	pq := filepath.Join(dir, "baseline.parquet")
-	copyTime, _, err := phase("baseline COPY TO parquet (zstd)", func() error {
+	copyTime, copyRSS, err := phase("baseline COPY TO parquet (zstd)", func() error {
 		_, err := w.Exec(ctx, "COPY bench.t TO '"+strings.ReplaceAll(pq, "'", "''")+"' (FORMAT parquet, COMPRESSION zstd)")
 		return err
 	})
@@ -188,6 +192,27 @@ func run(ctx context.Context, n int, dir, memLimit string) error {
 	if err != nil {
 		return err
 	}
+	// verify --read-data, against plainly reading the repository's files
+	var rawBytes int64
+	rawTime, _, err := phase("baseline read repository files", func() error {
+		var err error
+		rawBytes, err = readAll(repoDir)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	var rep *repository.Report
+	verTime, verRSS, err := phase("verify --read-data", func() error {
+		rep, err = repo.Verify(ctx, repository.VerifyOptions{ReadData: true})
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if len(rep.Problems) > 0 {
+		return fmt.Errorf("verify found problems: %v", rep.Problems)
+	}
 	fmt.Println()
 	fmt.Printf("parquet baseline file            %s\n", mib(pqSize))
 	fmt.Printf("full backup stored               %s (%d objects)\n", mib(full.Stored), full.Objects)
@@ -195,9 +220,32 @@ func run(ctx context.Context, n int, dir, memLimit string) error {
 	fmt.Printf("incremental stored               %s = %.2f%% of the full (goal <= 5%%), %d rows written\n", mib(inc.Stored), 100*float64(inc.Stored)/float64(full.Stored), inc.Written)
 	fmt.Printf("incremental time                 %.1f%% of the full (goal <= 30%%)\n", 100*incTime.Seconds()/fullTime.Seconds())
 	fmt.Printf("restore speed vs read_parquet    %.2fx  (goal >= 0.7x), %d rows\n", baseTime.Seconds()/restTime.Seconds(), rr.Rows)
+	fmt.Printf("verify --read-data               %.0f MB/s (%d objects, %s); plain read of the files %.0f MB/s (goal >= 300 MB/s or disk-bound)\n",
+		float64(rep.BytesRead)/1e6/verTime.Seconds(), rep.ObjectsRead, mib(rep.BytesRead), float64(rawBytes)/1e6/rawTime.Seconds())
+	fmt.Printf("peak RSS: baseline COPY TO %s, verify %s\n", mib(copyRSS), mib(verRSS))
 	fmt.Printf("peak RSS: full %s, incremental %s, restore %s, composed restore %s (goal <= 256 MiB at 10M rows)\n",
 		mib(fullRSS), mib(incRSS), mib(restRSS), mib(incRestRSS))
 	return nil
+}
+
+// readAll reads every file under dir (to discard) and returns the bytes read.
+func readAll(dir string) (int64, error) {
+	var n int64
+	buf := make([]byte, 1<<20)
+	err := filepath.Walk(dir, func(path string, info os.FileInfo, err error) error {
+		if err != nil || info.IsDir() {
+			return err
+		}
+		f, err := os.Open(path)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		m, err := io.CopyBuffer(io.Discard, struct{ io.Reader }{f}, buf)
+		n += m
+		return err
+	})
+	return n, err
 }
 
 func argsFor(q string, n int) []any {
