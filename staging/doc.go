@@ -53,6 +53,27 @@
 // path, so it lands exactly as its JSON form would. States that arrive close
 // together share one commit (Options.CommitRows).
 //
+// # Parallel streams
+//
+// A source that checkpoints each stream on its own (STREAM states) has its
+// streams written by up to Options.Parallelism transactions at once: the
+// streams are dealt into groups, and each group converts, writes and commits
+// on a goroutine and a connection of its own, its streams' rows together
+// with their states. Load's goroutine reads the source and routes each
+// message to its stream's group, and acknowledges committed states. A Load
+// knows the source sends STREAM states from the committed states, or learns
+// it at its first commit; until then, and for sources that send GLOBAL (CDC)
+// or LEGACY states, which cover every stream at once, one transaction holds
+// every stream, so that such a state commits with the rows of all streams up
+// to it.
+//
+// Whatever the grouping, a commit waits until every stream of its group has
+// had its rows covered by a state since its last record: rows that no
+// committed state covers would be read again after a crash. With one stream
+// per group this always holds at the stream's own states; streams that share
+// a transaction and whose records interleave commit when they are all
+// covered.
+//
 // # Sync modes
 //
 //   - append: rows are added.

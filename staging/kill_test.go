@@ -40,7 +40,23 @@ func killRows() int {
 // killKeys is the number of distinct keys of the dedup stream.
 func killKeys(n int) int { return n / 4 }
 
+// killParallel is the pseudo-mode of the kill test that appends two
+// streams whose records interleave, written in parallel.
+const killParallel airbyte.DestinationSyncMode = "append+parallel"
+
 func killSource(n int, mode airbyte.DestinationSyncMode, progress func(int)) *genSource {
+	if mode == killParallel {
+		// Turns of 100 records, a state every 30: the first commit comes
+		// when both streams' turns end on a state (at 300 records each;
+		// serial until then), later ones per stream, while the other
+		// stream's transaction holds rows no state covers yet.
+		return &genSource{streams: []genStream{{name: "events", n: n}, {name: "others", n: n / 2}}, stateEvery: 30, interleave: 100,
+			hook: func(records int) {
+				if records%500 == 0 {
+					progress(records)
+				}
+			}}
+	}
 	s := genStream{name: "events", n: n}
 	if mode == airbyte.AppendDedup {
 		k := killKeys(n)
@@ -70,12 +86,20 @@ func TestKillChild(t *testing.T) {
 	defer w.Close()
 	out := bufio.NewWriter(os.Stdout)
 	src := killSource(killRows(), mode, func(n int) { fmt.Fprintf(out, "progress %d\n", n); out.Flush() })
-	l := staging.NewLoader(w, staging.Options{Schema: schema, StateSchema: schema + "_state", BatchRows: 2000, CommitRows: 5000, Logger: slog.New(slog.DiscardHandler)})
+	o := staging.Options{Schema: schema, StateSchema: schema + "_state", BatchRows: 2000, CommitRows: 5000, Logger: slog.New(slog.DiscardHandler)}
+	if mode == killParallel {
+		o.Parallelism, o.CommitRows = 2, 300
+	}
+	l := staging.NewLoader(w, o)
 	state, err := l.State(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cat := src.catalog(mode)
+	destMode := mode
+	if mode == killParallel {
+		destMode = airbyte.Append
+	}
+	cat := src.catalog(destMode)
 	if mode == airbyte.AppendDedup {
 		cat.Streams[0].CursorField = []string{"seq"}
 	}
@@ -111,8 +135,8 @@ func TestKillAtRandomPoints(t *testing.T) {
 		},
 	}
 	for _, engine := range []string{"duckdb", "postgres"} {
-		for _, mode := range []airbyte.DestinationSyncMode{airbyte.Append, airbyte.AppendDedup, airbyte.Overwrite} {
-			t.Run(engine+"/"+string(mode), func(t *testing.T) {
+		for _, mode := range []airbyte.DestinationSyncMode{airbyte.Append, airbyte.AppendDedup, airbyte.Overwrite, killParallel} {
+			t.Run(engine+"/"+strings.ReplaceAll(string(mode), "+", "_"), func(t *testing.T) {
 				url, schema := targets[engine](t)
 				n := killRows()
 				rng := rand.New(rand.NewPCG(uint64(len(engine)), uint64(len(mode))))
@@ -200,6 +224,12 @@ func checkKilledSync(t *testing.T, url, schema string, mode airbyte.DestinationS
 		t.Fatal(err)
 	}
 	defer w.Close()
+	if mode == killParallel {
+		checkStreamOnce(t, w, schema, "events", n)
+		checkStreamOnce(t, w, schema, "others", n/2)
+		checkStates(t, w, staging.Options{Schema: schema, StateSchema: schema + "_state"}, map[string]int{"events": n, "others": n / 2})
+		return
+	}
 	d := w.Dialect()
 	rel := d.QuoteRelation(warehouse.Rel(schema, "events"))
 	var rows, ids, raw int64

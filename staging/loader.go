@@ -7,7 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dataopskit/dataops/airbyte"
@@ -65,6 +68,18 @@ type Options struct {
 	CommitRows     int
 	CommitBytes    int
 	CommitInterval time.Duration
+	// Parallelism bounds how many transactions write streams at once. A
+	// source that checkpoints each stream with STREAM states (which a Load
+	// learns from the committed states, or from the first commit) has its
+	// streams dealt into up to Parallelism groups; each group converts,
+	// writes and commits on a goroutine and a warehouse connection of its
+	// own, and its streams' rows commit together with those streams'
+	// states — exactly once per stream, as in serial mode. GLOBAL states
+	// (CDC) and LEGACY states cover every stream at once, so such a source
+	// is loaded in one transaction at a time: a GLOBAL state commits with
+	// the rows of all streams up to it. Default: the number of CPUs, at most
+	// 4; 1 loads serially.
+	Parallelism int
 	// SchemaPolicy says what to do when a stream's schema needs a wider
 	// column than its table has: Widen (default) or Fail.
 	SchemaPolicy SchemaPolicy
@@ -75,7 +90,9 @@ type Options struct {
 	// rotated config the caller must persist).
 	OnControl func(*airbyte.ControlMessage)
 	// OnProgress is called after each commit with the running result (read
-	// it, do not keep it): the hook for progress displays.
+	// it, do not keep it): the hook for progress displays. With parallel
+	// streams it is called from the goroutine of the group that committed;
+	// calls never overlap.
 	OnProgress func(*Result)
 	// Logger receives progress and connector logs; default slog.Default().
 	Logger *slog.Logger
@@ -105,6 +122,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.CommitInterval <= 0 {
 		o.CommitInterval = 10 * time.Second
+	}
+	if o.Parallelism <= 0 {
+		o.Parallelism = min(runtime.GOMAXPROCS(0), 4)
 	}
 	if o.Layout == "" {
 		o.Layout = LayoutDirect
@@ -192,6 +212,9 @@ func (r *Result) Stream(name string) *StreamResult {
 // last committed state is rolled back, the error names the stream, and rs is
 // closed (the source runs in a goroutine of its own, a bounded buffer ahead
 // of the loader; Ack is called from Load's goroutine).
+//
+// Streams are written by up to Options.Parallelism transactions at once once
+// the source is known to send STREAM states; see Options.Parallelism.
 func (l *Loader) Load(ctx context.Context, catalog *airbyte.ConfiguredCatalog, rs airbyte.ReadStream) (*Result, error) {
 	start := time.Now()
 	if catalog == nil || len(catalog.Streams) == 0 {
@@ -204,7 +227,9 @@ func (l *Loader) Load(ctx context.Context, catalog *airbyte.ConfiguredCatalog, r
 	if err != nil {
 		return nil, err
 	}
-	run := &loadRun{l: l, ctx: ctx, rs: rs, byKey: map[airbyte.StreamDescriptor]*streamLoad{}, res: &Result{}}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	run := &loadRun{l: l, ctx: ctx, cancel: cancel, rs: rs, byKey: map[airbyte.StreamDescriptor]*streamLoad{}, res: &Result{}, ackReady: make(chan struct{}, 1)}
 	for _, cs := range catalog.Streams {
 		s, err := l.prepare(ctx, cs, committed)
 		if err != nil {
@@ -220,24 +245,58 @@ func (l *Loader) Load(ctx context.Context, catalog *airbyte.ConfiguredCatalog, r
 	}
 	// In-process sources that can hand records over as Go values do so.
 	airbyte.EnableTypedRecords(rs)
-	err = run.consume()
+	err = run.consume(onlyStreamStates(committed))
 	run.res.Duration = time.Since(start)
 	if err != nil {
-		run.rollback()
+		run.stop()
+		_ = run.ackCommitted()
+		run.publish()
 		return run.res, err
 	}
 	return run.res, nil
 }
 
-// loadRun is the state of one Load.
+// onlyStreamStates reports whether states holds STREAM states and nothing
+// else: the source checkpoints each stream on its own.
+func onlyStreamStates(states []airbyte.StateMessage) bool {
+	for _, st := range states {
+		if st.Type != airbyte.StateStream {
+			return false
+		}
+	}
+	return len(states) > 0
+}
+
+// loadRun is the state of one Load. Load's goroutine reads the source's
+// messages and routes them: in serial mode to the one group, which it runs
+// itself; in parallel mode to the groups' worker goroutines.
 type loadRun struct {
-	l         *Loader
-	ctx       context.Context
-	rs        airbyte.ReadStream
+	l       *Loader
+	ctx     context.Context // cancelled with the first failure as cause
+	cancel  context.CancelCauseFunc
+	rs      airbyte.ReadStream
+	streams []*streamLoad
+	byKey   map[airbyte.StreamDescriptor]*streamLoad
+	serial  *group   // serial mode: the group of every stream, run by Load's goroutine
+	groups  []*group // parallel mode: groups of streams, each with a worker goroutine
+	ended   bool     // the source ended cleanly: workers commit what is left
+
+	mu       sync.Mutex // guards res, acks, the streams' results and OnProgress calls
+	res      *Result
+	acks     []*airbyte.StateMessage // committed, to acknowledge from Load's goroutine
+	hasAcks  atomic.Bool
+	ackReady chan struct{} // signalled when a worker queues acks
+}
+
+// A group is a set of streams that share one transaction: rows of its
+// streams and their states commit together. A Load starts with one group of
+// every stream (serial mode); once the source has shown that it sends
+// STREAM states, the streams are split into up to Options.Parallelism groups
+// that write and commit independently (parallel mode).
+type group struct {
+	r         *loadRun
 	streams   []*streamLoad
-	byKey     map[airbyte.StreamDescriptor]*streamLoad
 	tx        *warehouse.Tx
-	res       *Result
 	w         *writer // the open bulk load, if any
 	ids       *rawIDs
 	lastFlush time.Time
@@ -248,219 +307,470 @@ type loadRun struct {
 	sinceRows  int
 	sinceBytes int
 	lastCommit time.Time
+
+	// Parallel mode: the worker's input, closed by Load's goroutine, and
+	// closed by the worker when it has ended.
+	in     chan *airbyte.Message
+	done   chan struct{}
+	closed bool // in is closed (touched by Load's goroutine only)
 }
 
-func (r *loadRun) consume() error {
-	r.ids = newRawIDs()
-	r.lastFlush = time.Now()
-	r.lastCommit = r.lastFlush
-	for msg, err := range r.messages() {
-		if err != nil {
-			return fmt.Errorf("staging: source: %w", err)
-		}
-		if err := r.ctx.Err(); err != nil {
-			return err
-		}
-		switch msg.Type {
-		case airbyte.TypeRecord:
-			if msg.Record == nil {
-				return errors.New("staging: RECORD message without a record")
+func (r *loadRun) newGroup(streams []*streamLoad) *group {
+	now := time.Now()
+	g := &group{r: r, streams: streams, ids: newRawIDs(), lastFlush: now, lastCommit: now}
+	for _, s := range streams {
+		s.group = g
+	}
+	return g
+}
+
+func (r *loadRun) consume(parallel bool) error {
+	r.serial = r.newGroup(r.streams)
+	if parallel {
+		r.goParallel()
+	}
+	msgs, stop := r.messages()
+	defer stop()
+	for more := true; more; {
+		select {
+		case it, ok := <-msgs:
+			if !ok {
+				more = false
+				break
 			}
-			if err := r.record(msg.Record); err != nil {
+			if it.err != nil {
+				return fmt.Errorf("staging: source: %w", it.err)
+			}
+			if err := r.ctx.Err(); err != nil {
+				return context.Cause(r.ctx)
+			}
+			if err := r.route(it.msg); err != nil {
 				return err
 			}
-		case airbyte.TypeState:
-			if msg.State == nil {
-				return errors.New("staging: STATE message without a state")
+			if !r.hasAcks.Load() {
+				continue
 			}
-			r.hold(msg.State)
-			if r.dueCommit() {
-				if err := r.commit(false); err != nil {
-					return err
-				}
-			}
-		case airbyte.TypeTrace:
-			r.trace(msg.Trace)
-		case airbyte.TypeLog:
-			if msg.Log != nil {
-				r.l.log.Log(r.ctx, logLevel(msg.Log.Level), msg.Log.Message, "source", true)
-			}
-		case airbyte.TypeControl:
-			if msg.Control != nil && r.l.opts.OnControl != nil {
-				r.l.opts.OnControl(msg.Control)
-			}
+		case <-r.ackReady:
+			// A worker committed while the source is quiet.
+		}
+		if err := r.ackCommitted(); err != nil {
+			return err
 		}
 	}
 	// The source ended cleanly: every stream is complete.
-	for _, s := range r.streams {
+	if g := r.serial; g != nil {
+		for _, s := range r.streams {
+			s.complete = true
+		}
+		if err := g.commit(true); err != nil {
+			return err
+		}
+	} else {
+		r.ended = true
+		r.closeGroups()
+		if err := r.ctx.Err(); err != nil {
+			return context.Cause(r.ctx)
+		}
+	}
+	if err := r.ackCommitted(); err != nil {
+		return err
+	}
+	r.logStaged()
+	return nil
+}
+
+// route handles one message on Load's goroutine.
+func (r *loadRun) route(msg *airbyte.Message) error {
+	switch msg.Type {
+	case airbyte.TypeRecord:
+		rec := msg.Record
+		if rec == nil {
+			return errors.New("staging: RECORD message without a record")
+		}
+		s := r.byKey[airbyte.StreamDescriptor{Name: rec.Stream, Namespace: rec.Namespace}]
+		if s == nil {
+			return fmt.Errorf("staging: record for stream %s, which is not in the configured catalog", airbyte.StreamDescriptor{Name: rec.Stream, Namespace: rec.Namespace})
+		}
+		if r.serial != nil {
+			return r.serial.record(s, rec)
+		}
+		return r.send(s.group, msg)
+	case airbyte.TypeState:
+		st := msg.State
+		if st == nil {
+			return errors.New("staging: STATE message without a state")
+		}
+		if g := r.serial; g != nil {
+			g.hold(st)
+			if !g.dueCommit() {
+				return nil
+			}
+			stream := onlyStreamPending(g.pending)
+			if err := g.commit(false); err != nil {
+				return err
+			}
+			if stream {
+				r.goParallel()
+			}
+			return nil
+		}
+		if st.Type != airbyte.StateStream || st.Stream == nil {
+			return fmt.Errorf("staging: the source sent a %s state after STREAM states; a source sends one kind of state", st.Type)
+		}
+		g := r.groups[0] // a state of a stream outside the catalog is kept too
+		if s := r.byKey[st.Stream.StreamDescriptor]; s != nil {
+			g = s.group
+		}
+		return r.send(g, msg)
+	case airbyte.TypeTrace:
+		t := msg.Trace
+		if t == nil {
+			return nil
+		}
+		switch {
+		case t.Type == airbyte.TraceStreamStatus && t.StreamStatus != nil:
+			s := r.byKey[t.StreamStatus.StreamDescriptor]
+			if s == nil || t.StreamStatus.Status != airbyte.StreamComplete {
+				return nil
+			}
+			if r.serial != nil {
+				s.complete = true
+				return nil
+			}
+			return r.send(s.group, msg)
+		case t.Type == airbyte.TraceError && t.Error != nil:
+			r.l.log.ErrorContext(r.ctx, "source reported an error", "message", t.Error.Message, "failure_type", t.Error.FailureType)
+		}
+	case airbyte.TypeLog:
+		if msg.Log != nil {
+			r.l.log.Log(r.ctx, logLevel(msg.Log.Level), msg.Log.Message, "source", true)
+		}
+	case airbyte.TypeControl:
+		if msg.Control != nil && r.l.opts.OnControl != nil {
+			r.l.opts.OnControl(msg.Control)
+		}
+	}
+	return nil
+}
+
+// onlyStreamPending reports whether the pending states are STREAM states.
+func onlyStreamPending(pending []*airbyte.StateMessage) bool {
+	for _, st := range pending {
+		if st.Type != airbyte.StateStream {
+			return false
+		}
+	}
+	return len(pending) > 0
+}
+
+// goParallel ends serial mode, between two commits: the streams are dealt
+// into up to Options.Parallelism groups, each written by a worker of its
+// own. Nothing happens with one stream or a parallelism of 1.
+func (r *loadRun) goParallel() {
+	n := min(r.l.opts.Parallelism, len(r.streams))
+	if n <= 1 || r.serial == nil {
+		return
+	}
+	r.serial = nil
+	sets := make([][]*streamLoad, n)
+	for i, s := range r.streams {
+		sets[i%n] = append(sets[i%n], s)
+	}
+	for _, set := range sets {
+		g := r.newGroup(set)
+		g.in = make(chan *airbyte.Message, 1024)
+		g.done = make(chan struct{})
+		r.groups = append(r.groups, g)
+		go g.work()
+	}
+}
+
+// send hands a message to a group's worker.
+func (r *loadRun) send(g *group, msg *airbyte.Message) error {
+	select {
+	case g.in <- msg:
+		return nil
+	case <-r.ctx.Done():
+		return context.Cause(r.ctx)
+	}
+}
+
+// work is a group's worker in parallel mode: it converts and writes the
+// records it is handed and commits its states, until its input closes. At
+// the end of the read it then commits what is left; when the load failed
+// elsewhere it still handles what it was handed (committing the states
+// that come due, as a serial load would have) and rolls back the rest.
+func (g *group) work() {
+	defer close(g.done)
+	for msg := range g.in {
+		if err := g.handle(msg); err != nil {
+			g.r.cancel(err)
+			g.rollback()
+			for range g.in {
+			}
+			return
+		}
+	}
+	if !g.r.ended || g.r.ctx.Err() != nil {
+		g.rollback()
+		return
+	}
+	for _, s := range g.streams {
 		s.complete = true
 	}
-	return r.commit(true)
+	if err := g.commit(true); err != nil {
+		g.r.cancel(err)
+		g.rollback()
+	}
+}
+
+// handle is what a worker does with a message.
+func (g *group) handle(msg *airbyte.Message) error {
+	switch msg.Type {
+	case airbyte.TypeRecord:
+		rec := msg.Record
+		return g.record(g.r.byKey[airbyte.StreamDescriptor{Name: rec.Stream, Namespace: rec.Namespace}], rec)
+	case airbyte.TypeState:
+		g.hold(msg.State)
+		if g.dueCommit() {
+			return g.commit(false)
+		}
+	case airbyte.TypeTrace:
+		g.r.byKey[msg.Trace.StreamStatus.StreamDescriptor].complete = true
+	}
+	return nil
+}
+
+// stop ends a failed load: workers stop and every open transaction is
+// rolled back.
+func (r *loadRun) stop() {
+	if r.serial != nil {
+		r.serial.rollback()
+	}
+	r.closeGroups()
+	r.cancel(errors.New("staging: load failed"))
+}
+
+// closeGroups closes the workers' input and waits for them to end.
+func (r *loadRun) closeGroups() {
+	for _, g := range r.groups {
+		if !g.closed {
+			g.closed = true
+			close(g.in)
+		}
+	}
+	for _, g := range r.groups {
+		<-g.done
+	}
+}
+
+// committed queues states that a commit made durable, for Load's
+// goroutine to acknowledge.
+func (r *loadRun) committed(states []*airbyte.StateMessage) {
+	if len(states) == 0 {
+		return
+	}
+	r.mu.Lock()
+	r.acks = append(r.acks, states...)
+	r.hasAcks.Store(true)
+	r.mu.Unlock()
+	select {
+	case r.ackReady <- struct{}{}:
+	default:
+	}
+}
+
+// ackCommitted acknowledges the committed states to the source.
+func (r *loadRun) ackCommitted() error {
+	r.mu.Lock()
+	acks := r.acks
+	r.acks = nil
+	r.hasAcks.Store(false)
+	r.mu.Unlock()
+	for _, st := range acks {
+		if err := r.rs.Ack(r.ctx, st); err != nil {
+			return fmt.Errorf("staging: acknowledge state: %w", err)
+		}
+	}
+	return nil
+}
+
+// publish copies the streams' counters into the result.
+func (r *loadRun) publish() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, s := range r.streams {
+		s.publish()
+	}
+}
+
+func (r *loadRun) logStaged() {
+	for _, s := range r.streams {
+		r.l.log.InfoContext(r.ctx, "stream staged", "stream", s.desc.String(), "table", s.target.String(), "records", s.res.Records, "nulled", s.res.ValuesNulled)
+	}
 }
 
 // hold keeps a state for the next commit, replacing the pending states it
 // supersedes: a STREAM state replaces its stream's, a GLOBAL or LEGACY state
 // replaces all.
-func (r *loadRun) hold(st *airbyte.StateMessage) {
+func (g *group) hold(st *airbyte.StateMessage) {
 	if st.Type == airbyte.StateStream && st.Stream != nil {
 		d := st.Stream.StreamDescriptor
-		r.pending = slices.DeleteFunc(r.pending, func(p *airbyte.StateMessage) bool {
+		if s := g.r.byKey[d]; s != nil {
+			s.uncovered = 0
+		}
+		g.pending = slices.DeleteFunc(g.pending, func(p *airbyte.StateMessage) bool {
 			return p.Type == airbyte.StateStream && p.Stream != nil && p.Stream.StreamDescriptor == d
 		})
 	} else {
-		clear(r.pending)
-		r.pending = r.pending[:0]
+		clear(g.pending)
+		g.pending = g.pending[:0]
+		for _, s := range g.streams {
+			s.uncovered = 0
+		}
 	}
-	r.pending = append(r.pending, st)
+	g.pending = append(g.pending, st)
 }
 
-// dueCommit reports whether enough has arrived since the last commit to
-// commit the pending states now.
-func (r *loadRun) dueCommit() bool {
-	o := &r.l.opts
-	return r.sinceRows >= o.CommitRows || r.sinceBytes >= o.CommitBytes || time.Since(r.lastCommit) >= o.CommitInterval
+// dueCommit reports whether the pending states may and should be committed
+// now: every stream of the group has had its rows covered by a state since
+// its last record (rows that no state covers yet must not commit, or a
+// restart would read them again), and enough has arrived since the last
+// commit.
+func (g *group) dueCommit() bool {
+	for _, s := range g.streams {
+		if s.uncovered > 0 && !(s.truncate && s.complete) {
+			return false
+		}
+	}
+	o := &g.r.l.opts
+	return g.sinceRows >= o.CommitRows || g.sinceBytes >= o.CommitBytes || time.Since(g.lastCommit) >= o.CommitInterval
+}
+
+// sourceItem is a message of the source, or the error that ended it.
+type sourceItem struct {
+	msg *airbyte.Message
+	err error
 }
 
 // messages runs the source in a goroutine of its own, a bounded buffer ahead
 // of the loader, so that producing messages (querying, encoding, decoding a
-// connector's output) overlaps converting and writing them. Order is kept;
-// commits and acknowledgements stay on the loader's goroutine. When the
-// loader stops early, the source is closed so that its goroutine ends.
-func (r *loadRun) messages() func(func(*airbyte.Message, error) bool) {
-	return func(yield func(*airbyte.Message, error) bool) {
-		type item struct {
-			msg *airbyte.Message
-			err error
-		}
-		ch := make(chan item, 256)
-		stop := make(chan struct{})
-		go func() {
-			defer close(ch)
-			for msg, err := range r.rs.Messages() {
-				select {
-				case ch <- item{msg, err}:
-				case <-stop:
-					return
-				}
-				if err != nil {
-					return
-				}
+// connector's output) overlaps converting and writing them. Order is kept.
+// The channel closes when the source ends; stop, when the loader stops
+// early, closes the source so that its goroutine ends.
+func (r *loadRun) messages() (<-chan sourceItem, func()) {
+	ch := make(chan sourceItem, 256)
+	quit := make(chan struct{})
+	go func() {
+		defer close(ch)
+		for msg, err := range r.rs.Messages() {
+			select {
+			case ch <- sourceItem{msg, err}:
+			case <-quit:
+				return
 			}
-		}()
-		for it := range ch {
-			if !yield(it.msg, it.err) {
-				close(stop)
-				_ = r.rs.Close()
+			if err != nil {
 				return
 			}
 		}
-	}
-}
-
-func (r *loadRun) trace(t *airbyte.TraceMessage) {
-	if t == nil {
-		return
-	}
-	switch {
-	case t.Type == airbyte.TraceStreamStatus && t.StreamStatus != nil:
-		if s := r.byKey[t.StreamStatus.StreamDescriptor]; s != nil && t.StreamStatus.Status == airbyte.StreamComplete {
-			s.complete = true
-		}
-	case t.Type == airbyte.TraceError && t.Error != nil:
-		r.l.log.ErrorContext(r.ctx, "source reported an error", "message", t.Error.Message, "failure_type", t.Error.FailureType)
+	}()
+	var once sync.Once
+	return ch, func() {
+		once.Do(func() {
+			close(quit)
+			_ = r.rs.Close()
+		})
 	}
 }
 
 // record converts one record into a row of its stream's batch.
-func (r *loadRun) record(rec *airbyte.RecordMessage) error {
-	desc := airbyte.StreamDescriptor{Name: rec.Stream, Namespace: rec.Namespace}
-	s := r.byKey[desc]
-	if s == nil {
-		return fmt.Errorf("staging: record for stream %s, which is not in the configured catalog", desc)
-	}
+func (g *group) record(s *streamLoad, rec *airbyte.RecordMessage) error {
 	if s.swapped {
-		return fmt.Errorf("staging: record for stream %s after the stream completed", desc)
+		return fmt.Errorf("staging: record for stream %s after the stream completed", s.desc)
 	}
 	if rec.Values != nil && len(rec.Data) == 0 {
-		row, ok, err := s.typedRow(rec, r.ids)
+		row, ok, err := s.typedRow(rec, g.ids)
 		if err != nil {
 			return err
 		}
 		if ok {
-			return r.add(s, rec, row, rec.Values.Size())
+			return g.add(s, rec, row, rec.Values.Size())
 		}
 		rec.Materialize()
 	}
-	row, unknown, err := s.row(rec, r.ids)
+	row, unknown, err := s.row(rec, g.ids)
 	if err != nil {
 		return err
 	}
 	if len(unknown) > 0 {
-		if err := r.addColumns(s, unknown); err != nil {
+		if err := g.addColumns(s, unknown); err != nil {
 			return err
 		}
-		if row, _, err = s.row(rec, r.ids); err != nil {
+		if row, _, err = s.row(rec, g.ids); err != nil {
 			return err
 		}
 	}
-	return r.add(s, rec, row, len(rec.Data))
+	return g.add(s, rec, row, len(rec.Data))
 }
 
 // add appends a converted record to its stream's batch, and writes the
 // batch when it is full.
-func (r *loadRun) add(s *streamLoad, rec *airbyte.RecordMessage, row []any, size int) error {
+func (g *group) add(s *streamLoad, rec *airbyte.RecordMessage, row []any, size int) error {
 	s.batch = append(s.batch, row)
 	if s.raw != nil {
 		s.raw.batch = append(s.raw.batch, rawRow(row[len(row)-len(metaColumns):], rec.DataJSON()))
 	}
 	s.batchBytes += size
-	s.res.Records++
-	s.res.Bytes += int64(size)
-	r.sinceRows++
-	r.sinceBytes += size
-	if len(s.batch) >= r.l.opts.BatchRows || s.batchBytes >= r.l.opts.BatchBytes || time.Since(r.lastFlush) > r.l.opts.FlushInterval {
-		return r.flush(s)
+	s.records++
+	s.bytes += int64(size)
+	s.uncovered++
+	g.sinceRows++
+	g.sinceBytes += size
+	o := &g.r.l.opts
+	if len(s.batch) >= o.BatchRows || s.batchBytes >= o.BatchBytes || time.Since(g.lastFlush) > o.FlushInterval {
+		return g.flush(s)
 	}
 	return nil
 }
 
 // begin opens the transaction that the next commit closes.
-func (r *loadRun) begin() error {
-	if r.tx != nil {
+func (g *group) begin() error {
+	if g.tx != nil {
 		return nil
 	}
-	tx, err := r.l.w.Begin(r.ctx)
+	tx, err := g.r.l.w.Begin(g.r.ctx)
 	if err != nil {
 		return err
 	}
-	r.tx = tx
+	g.tx = tx
 	return nil
 }
 
 // flush writes a stream's batch into the open transaction.
-func (r *loadRun) flush(s *streamLoad) error {
-	r.lastFlush = time.Now()
+func (g *group) flush(s *streamLoad) error {
+	g.lastFlush = time.Now()
 	if len(s.batch) == 0 {
 		return nil
 	}
 	s.dirty = true
 	s.batchBytes = 0
+	ctx := g.r.ctx
 	if s.raw == nil {
 		// Handed to the stream's writer, which loads it while the loader
 		// converts the next records.
-		if err := r.openWriter(s); err != nil {
+		if err := g.openWriter(s); err != nil {
 			return err
 		}
-		return r.send(s)
+		return g.send(s)
 	}
 	// Two tables per stream: loaded one after the other, here.
-	if err := r.closeWriter(); err != nil {
+	if err := g.closeWriter(); err != nil {
 		return err
 	}
-	if err := r.begin(); err != nil {
+	if err := g.begin(); err != nil {
 		return err
 	}
-	if _, err := r.tx.Load(r.ctx, s.write, columnNames(s.cols), rowsOf(s.batch)); err != nil {
+	if _, err := g.tx.Load(ctx, s.write, columnNames(s.cols), rowsOf(s.batch)); err != nil {
 		return fmt.Errorf("staging: stream %s: %w", s.desc, err)
 	}
 	clear(s.batch)
@@ -468,7 +778,7 @@ func (r *loadRun) flush(s *streamLoad) error {
 	s.releaseRows()
 	s.batchBytes = 0
 	if s.raw != nil && len(s.raw.batch) > 0 {
-		if _, err := r.tx.Load(r.ctx, s.raw.write, columnNames(rawColumns), rowsOf(s.raw.batch)); err != nil {
+		if _, err := g.tx.Load(ctx, s.raw.write, columnNames(rawColumns), rowsOf(s.raw.batch)); err != nil {
 			return fmt.Errorf("staging: stream %s: raw table: %w", s.desc, err)
 		}
 		clear(s.raw.batch)
@@ -477,94 +787,89 @@ func (r *loadRun) flush(s *streamLoad) error {
 	return nil
 }
 
-// commit makes everything received so far durable together with the
-// pending states, then acknowledges them to the source.
-func (r *loadRun) commit(final bool) error {
-	states := r.pending
-	if err := r.begin(); err != nil {
+// commit makes everything the group received so far durable together with
+// its pending states, then queues them to be acknowledged to the source.
+func (g *group) commit(final bool) error {
+	r, ctx := g.r, g.r.ctx
+	states := g.pending
+	if err := g.begin(); err != nil {
 		return err
 	}
-	for _, s := range r.streams {
-		if err := r.flush(s); err != nil {
+	for _, s := range g.streams {
+		if err := g.flush(s); err != nil {
 			return err
 		}
 	}
-	if err := r.closeWriter(); err != nil {
+	if err := g.closeWriter(); err != nil {
 		return err
 	}
-	for _, s := range r.streams {
+	for _, s := range g.streams {
 		if s.dirty {
-			if err := s.dedup(r.ctx, r.tx, r.l.w, r.l.opts.KeepDeleted); err != nil {
+			if err := s.dedup(ctx, g.tx, r.l.w, r.l.opts.KeepDeleted); err != nil {
 				return err
 			}
 		}
 	}
 	for _, state := range states {
-		if err := r.l.state.save(r.ctx, r.tx, r.l.w, state); err != nil {
+		if err := r.l.state.save(ctx, g.tx, r.l.w, state); err != nil {
 			return err
 		}
 	}
-	for _, s := range r.streams {
+	for _, s := range g.streams {
 		if s.complete && !s.swapped {
-			if err := s.finish(r.ctx, r.tx, r.l.w); err != nil {
+			if err := s.finish(ctx, g.tx, r.l.w); err != nil {
 				return err
 			}
 			if s.truncate {
-				if err := r.l.state.clear(r.ctx, r.tx, r.l.w, s.desc); err != nil {
+				if err := r.l.state.clear(ctx, g.tx, r.l.w, s.desc); err != nil {
 					return err
 				}
 			}
 		}
 	}
-	if err := r.tx.Commit(); err != nil {
+	if err := g.tx.Commit(); err != nil {
 		return fmt.Errorf("staging: commit: %w", err)
 	}
-	r.tx = nil
-	r.pending = nil
-	r.sinceRows, r.sinceBytes, r.lastCommit = 0, 0, time.Now()
+	g.tx = nil
+	g.pending = nil
+	g.sinceRows, g.sinceBytes, g.lastCommit = 0, 0, time.Now()
+	r.mu.Lock()
 	if len(states) > 0 {
 		r.res.StatesCommitted++
 	}
-	for _, s := range r.streams {
+	for _, s := range g.streams {
 		if s.dirty && len(states) > 0 {
 			s.res.StatesCommitted++
 		}
 		s.dirty = false
-	}
-	for _, state := range states {
-		if err := r.rs.Ack(r.ctx, state); err != nil {
-			return fmt.Errorf("staging: acknowledge state: %w", err)
-		}
+		s.publish()
 	}
 	if r.l.opts.OnProgress != nil {
 		r.l.opts.OnProgress(r.res)
 	}
-	if final {
-		for _, s := range r.streams {
-			r.l.log.InfoContext(r.ctx, "stream staged", "stream", s.desc.String(), "table", s.target.String(), "records", s.res.Records, "nulled", s.res.ValuesNulled)
-		}
-	}
+	r.mu.Unlock()
+	r.committed(states)
 	return nil
 }
 
-func (r *loadRun) rollback() {
-	_ = r.closeWriter()
-	if r.tx != nil {
-		_ = r.tx.Rollback()
-		r.tx = nil
+func (g *group) rollback() {
+	_ = g.closeWriter()
+	if g.tx != nil {
+		_ = g.tx.Rollback()
+		g.tx = nil
 	}
 }
 
 // addColumns adds JSON columns for fields the stream's schema did not list,
 // so that no data is lost; the stream's buffered rows are written first.
-func (r *loadRun) addColumns(s *streamLoad, names []string) error {
-	if err := r.flush(s); err != nil {
+func (g *group) addColumns(s *streamLoad, names []string) error {
+	if err := g.flush(s); err != nil {
 		return err
 	}
-	if err := r.closeWriter(); err != nil {
+	if err := g.closeWriter(); err != nil {
 		return err
 	}
-	if err := r.begin(); err != nil {
+	if err := g.begin(); err != nil {
 		return err
 	}
 	cols := make([]warehouse.Column, len(names))
@@ -572,7 +877,7 @@ func (r *loadRun) addColumns(s *streamLoad, names []string) error {
 		cols[i] = warehouse.Column{Name: n, Type: warehouse.JSON, Nullable: true}
 	}
 	for _, rel := range s.tables() {
-		if err := r.tx.AddColumns(r.ctx, rel, cols); err != nil {
+		if err := g.tx.AddColumns(g.r.ctx, rel, cols); err != nil {
 			return fmt.Errorf("staging: stream %s: add columns %v: %w", s.desc, names, err)
 		}
 	}
@@ -580,8 +885,10 @@ func (r *loadRun) addColumns(s *streamLoad, names []string) error {
 	n := len(s.cols) - len(metaColumns)
 	s.cols = slices.Insert(s.cols, n, cols...)
 	s.reindex()
+	g.r.mu.Lock()
 	s.res.ColumnsAdded = append(s.res.ColumnsAdded, names...)
-	r.l.log.InfoContext(r.ctx, "columns added", "stream", s.desc.String(), "columns", names)
+	g.r.mu.Unlock()
+	g.r.l.log.InfoContext(g.r.ctx, "columns added", "stream", s.desc.String(), "columns", names)
 	return nil
 }
 

@@ -27,8 +27,15 @@ type genSource struct {
 	failAfter  int               // fail with errBroken after this many records (0: never)
 	hook       func(records int) // called before each record is yielded
 	rogue      bool              // emit every stream, configured or not
-	mu         sync.Mutex
-	acks       []airbyte.StateMessage
+	// interleave > 0 takes turns between the streams, this many records
+	// each (default: one stream after the other).
+	interleave int
+	// acked, if set, receives each acknowledged state (buffer it amply).
+	acked chan airbyte.StateMessage
+	// onState, if set, is called after each state is yielded.
+	onState func(stream string, offset int)
+	mu      sync.Mutex
+	acks    []airbyte.StateMessage
 }
 
 type genStream struct {
@@ -38,6 +45,8 @@ type genStream struct {
 	// data builds the record of row i; default: generic columns.
 	data func(i int) string
 	pk   [][]string
+	// stateEvery overrides genSource.stateEvery for this stream.
+	stateEvery int
 }
 
 var errBroken = errors.New("source broke mid-stream")
@@ -107,14 +116,21 @@ type genRead struct {
 func (r *genRead) Messages() iter.Seq2[*airbyte.Message, error] {
 	return func(yield func(*airbyte.Message, error) bool) {
 		emitted := 0
+		var streams []genStream
+		next := map[string]int{}
 		for _, s := range r.g.streams {
-			if !r.selected[s.name] && !r.g.rogue {
-				continue
+			if r.selected[s.name] || r.g.rogue {
+				streams = append(streams, s)
+				next[s.name] = r.offsets[s.name]
 			}
-			for i := r.offsets[s.name]; i < s.n; i++ {
+		}
+		// emit yields the records of s from next[s.name] up to stop, and the
+		// stream's completion when it reaches its end.
+		emit := func(s genStream, stop int) bool {
+			for i := next[s.name]; i < stop; i++ {
 				if r.g.failAfter > 0 && emitted == r.g.failAfter {
 					yield(nil, errBroken)
-					return
+					return false
 				}
 				if r.g.hook != nil {
 					r.g.hook(emitted)
@@ -125,23 +141,52 @@ func (r *genRead) Messages() iter.Seq2[*airbyte.Message, error] {
 				}
 				msg := &airbyte.Message{Type: airbyte.TypeRecord, Record: &airbyte.RecordMessage{Stream: s.name, Data: json.RawMessage(data), EmittedAt: time.Now().UnixMilli()}}
 				if !yield(msg, nil) {
-					return
+					return false
 				}
 				emitted++
-				if (i+1)%r.g.stateEvery == 0 || i == s.n-1 {
+				next[s.name] = i + 1
+				every := r.g.stateEvery
+				if s.stateEvery > 0 {
+					every = s.stateEvery
+				}
+				if (i+1)%every == 0 || i == s.n-1 {
 					st := &airbyte.StateMessage{Type: airbyte.StateStream, Stream: &airbyte.StreamState{
 						StreamDescriptor: airbyte.StreamDescriptor{Name: s.name},
 						StreamState:      json.RawMessage(`{"offset":` + strconv.Itoa(i+1) + `}`),
 					}}
 					if !yield(&airbyte.Message{Type: airbyte.TypeState, State: st}, nil) {
-						return
+						return false
+					}
+					if r.g.onState != nil {
+						r.g.onState(s.name, i+1)
 					}
 				}
 			}
+			if next[s.name] < s.n {
+				return true
+			}
 			status := &airbyte.TraceMessage{Type: airbyte.TraceStreamStatus, StreamStatus: &airbyte.StreamStatusTrace{
 				StreamDescriptor: airbyte.StreamDescriptor{Name: s.name}, Status: airbyte.StreamComplete}}
-			if !yield(&airbyte.Message{Type: airbyte.TypeTrace, Trace: status}, nil) {
-				return
+			return yield(&airbyte.Message{Type: airbyte.TypeTrace, Trace: status}, nil)
+		}
+		if r.g.interleave <= 0 {
+			for _, s := range streams {
+				if !emit(s, s.n) {
+					return
+				}
+			}
+			return
+		}
+		for left := true; left; {
+			left = false
+			for _, s := range streams {
+				if next[s.name] >= s.n {
+					continue
+				}
+				if !emit(s, min(s.n, next[s.name]+r.g.interleave)) {
+					return
+				}
+				left = left || next[s.name] < s.n
 			}
 		}
 	}
@@ -151,6 +196,9 @@ func (r *genRead) Ack(_ context.Context, st *airbyte.StateMessage) error {
 	r.g.mu.Lock()
 	defer r.g.mu.Unlock()
 	r.g.acks = append(r.g.acks, *st)
+	if r.g.acked != nil {
+		r.g.acked <- *st
+	}
 	return nil
 }
 

@@ -47,6 +47,19 @@ type streamLoad struct {
 	extractedMs int64          // _airbyte_extracted_at of the last record, as ms and boxed
 	extracted   any
 	generation  any // _airbyte_generation_id, boxed
+
+	group   *group // the group whose transaction the stream's rows go to
+	records int64  // counters of res, kept by the group's goroutine
+	bytes   int64  // and copied to res (under loadRun.mu) by publish
+	nulled  int64
+	// records since the stream's last state (its group's pending one)
+	uncovered int
+}
+
+// publish copies the stream's counters into its result; the caller holds
+// loadRun.mu.
+func (s *streamLoad) publish() {
+	s.res.Records, s.res.Bytes, s.res.ValuesNulled = s.records, s.bytes, s.nulled
 }
 
 // rawTable is a stream's raw table in LayoutAirbyte.
@@ -348,7 +361,7 @@ func (s *streamLoad) row(rec *airbyte.RecordMessage, ids *rawIDs) (row []any, un
 		v, err := convertValue(s.cols[i].Type, raw)
 		if err != nil {
 			changes = append(changes, metaChange{Field: key, Change: "NULLED", Reason: "DESTINATION_TYPECAST_ERROR"})
-			s.res.ValuesNulled++
+			s.nulled++
 			return
 		}
 		row[i] = v

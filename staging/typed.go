@@ -70,7 +70,7 @@ func (s *streamLoad) typedRow(rec *airbyte.RecordMessage, ids *rawIDs) (row []an
 	if s.dedupe && s.keysNull(row) {
 		return nil, false, fmt.Errorf("staging: stream %s: record has no value for its primary key %v: %.80s", s.desc, s.keys, rec.DataJSON())
 	}
-	s.res.ValuesNulled += int64(nulled)
+	s.nulled += int64(nulled)
 	s.fillMeta(row, rec, changes, ids)
 	return row, true, nil
 }

@@ -27,21 +27,21 @@ type rowBatch struct {
 const maxBatches = 3
 
 // openWriter starts a writer for s, closing another stream's.
-func (r *loadRun) openWriter(s *streamLoad) error {
-	if r.w != nil && r.w.s == s {
+func (g *group) openWriter(s *streamLoad) error {
+	if g.w != nil && g.w.s == s {
 		return nil
 	}
-	if err := r.closeWriter(); err != nil {
+	if err := g.closeWriter(); err != nil {
 		return err
 	}
-	if err := r.begin(); err != nil {
+	if err := g.begin(); err != nil {
 		return err
 	}
 	if s.free == nil {
 		s.free = make(chan *rowBatch, maxBatches) // before the goroutine reads it
 	}
 	w := &writer{s: s, in: make(chan *rowBatch, 1), done: make(chan struct{})}
-	tx, ctx, names := r.tx, r.ctx, columnNames(s.cols)
+	tx, ctx, names := g.tx, g.r.ctx, columnNames(s.cols)
 	go func() {
 		defer close(w.done)
 		_, err := tx.Load(ctx, s.write, names, func(yield func([]any, error) bool) {
@@ -58,18 +58,18 @@ func (r *loadRun) openWriter(s *streamLoad) error {
 			w.err = fmt.Errorf("staging: stream %s: %w", s.desc, err)
 		}
 	}()
-	r.w = w
+	g.w = w
 	return nil
 }
 
 // send hands s's current batch to the open writer and gives s an empty one.
-func (r *loadRun) send(s *streamLoad) error {
-	w := r.w
+func (g *group) send(s *streamLoad) error {
+	w := g.w
 	b := &rowBatch{rows: s.batch, block: s.rows[:s.rowsUsed]}
 	select {
 	case w.in <- b:
 	case <-w.done:
-		return r.writerFailed()
+		return g.writerFailed()
 	}
 	s.batch, s.rows, s.rowsUsed = nil, nil, 0
 	// Take a batch the writer is done with, or make one while fewer than
@@ -85,7 +85,7 @@ func (r *loadRun) send(s *streamLoad) error {
 			select {
 			case next = <-s.free:
 			case <-w.done:
-				return r.writerFailed()
+				return g.writerFailed()
 			}
 		}
 	}
@@ -95,9 +95,9 @@ func (r *loadRun) send(s *streamLoad) error {
 
 // writerFailed closes the writer, which ended before its input did, and
 // returns its error.
-func (r *loadRun) writerFailed() error {
-	desc := r.w.s.desc
-	err := r.closeWriter()
+func (g *group) writerFailed() error {
+	desc := g.w.s.desc
+	err := g.closeWriter()
 	if err == nil {
 		err = fmt.Errorf("staging: stream %s: load ended early", desc)
 	}
@@ -106,12 +106,12 @@ func (r *loadRun) writerFailed() error {
 
 // closeWriter ends the open writer's load and waits for it; afterwards the
 // loader may use the transaction again.
-func (r *loadRun) closeWriter() error {
-	w := r.w
+func (g *group) closeWriter() error {
+	w := g.w
 	if w == nil {
 		return nil
 	}
-	r.w = nil
+	g.w = nil
 	close(w.in)
 	<-w.done
 	// Batches the writer did not take (it failed) are not reused.
