@@ -20,6 +20,9 @@ import (
 // caller decodes with goccy, whose values and error positions stay the
 // reference.
 func fastYAML(b []byte) (v any, ok bool) {
+	if v, ok := subsetYAML(b); ok {
+		return v, true
+	}
 	if bytes.HasPrefix(b, []byte("\ufeff")) {
 		return nil, false
 	}
