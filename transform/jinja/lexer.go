@@ -44,13 +44,14 @@ func (t token) describe() string {
 // keep_trailing_newline=False.
 func normalizeNewlines(src string) string {
 	needs := false
-	for _, r := range src {
-		switch r {
-		case '\r', '\v', '\f', 0x1c, 0x1d, 0x1e, 0x85, 0x2028, 0x2029:
+	for i := 0; i < len(src) && !needs; i++ {
+		switch c := src[i]; c {
+		case '\r', '\v', '\f', 0x1c, 0x1d, 0x1e:
 			needs = true
-		}
-		if needs {
-			break
+		case 0xc2: // U+0085
+			needs = i+1 < len(src) && src[i+1] == 0x85
+		case 0xe2: // U+2028, U+2029
+			needs = i+2 < len(src) && src[i+1] == 0x80 && (src[i+2] == 0xa8 || src[i+2] == 0xa9)
 		}
 	}
 	if needs {
@@ -83,6 +84,7 @@ type lexer struct {
 	cpos   int
 	toks   []token
 	name   string
+	ascii  bool // src is all ASCII: columns are byte offsets
 }
 
 func (l *lexer) errAt(pos int, format string, args ...any) error {
@@ -106,6 +108,9 @@ func (l *lexer) posOf(pos int) (int, int) {
 		}
 		l.cpos++
 	}
+	if l.ascii {
+		return l.line, pos - l.lstart + 1
+	}
 	return l.line, utf8.RuneCountInString(l.src[l.lstart:pos]) + 1
 }
 
@@ -120,7 +125,13 @@ func isSpace(c byte) bool {
 
 // tokenize splits a template source into tokens.
 func tokenize(name, src string) ([]token, error) {
-	l := &lexer{src: src, name: name}
+	l := &lexer{src: src, name: name, ascii: true}
+	for i := 0; i < len(src); i++ {
+		if src[i] >= utf8.RuneSelf {
+			l.ascii = false
+			break
+		}
+	}
 	// Room for the usual token count up front: growing the slice from
 	// empty was a large part of lexing cost.
 	l.toks = make([]token, 0, 8*strings.Count(src, "{")+8)
@@ -348,6 +359,10 @@ func (l *lexer) lexInside(p int, closing string, endKind tokKind) (int, bool, er
 		case c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= 0x80:
 			q := p
 			for q < len(s) {
+				if c := s[q]; c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || q > p && c >= '0' && c <= '9' {
+					q++
+					continue
+				}
 				r, n := utf8.DecodeRuneInString(s[q:])
 				if r == '_' || unicode.IsLetter(r) || (q > p && (unicode.IsDigit(r) || unicode.Is(unicode.Mn, r) || unicode.Is(unicode.Mc, r))) {
 					q += n
