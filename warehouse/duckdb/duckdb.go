@@ -202,7 +202,12 @@ func OpenConfig(ctx context.Context, cfg Config) (*Engine, error) {
 		db.Close()
 		return nil, fmt.Errorf("duckdb: open %s: %w", displayPath(cfg.Path), err)
 	}
-	return &Engine{db: db, cfg: cfg}, nil
+	e := &Engine{db: db, cfg: cfg}
+	if err := registerLoadFunc(ctx, db); err != nil {
+		// Load falls back to the appender.
+		e.noChunks = true
+	}
+	return e, nil
 }
 
 func displayPath(p string) string {

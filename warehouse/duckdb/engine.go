@@ -17,6 +17,9 @@ import (
 type Engine struct {
 	db  *sql.DB
 	cfg Config
+	// noChunks: Load always uses the appender, because dataops_load could
+	// not be registered (or a test asks for the appender).
+	noChunks bool
 }
 
 var _ warehouse.Engine = (*Engine)(nil)

@@ -26,11 +26,14 @@ import (
 // (Load looks once per batch of batchRows).
 const cancelEvery = 2048
 
-// Load appends rows to rel through DuckDB's appender on raw, the
-// *duckdb.Conn of the connection (inside the caller's transaction, if any).
-// It streams: the caller's goroutine converts rows into small batches that a
-// second goroutine appends, so producing and appending overlap, and no more
-// than a few batches are ever held. Byte slices are copied, so a producer may
+// Load appends rows to rel on raw, the *duckdb.Conn of the connection
+// (inside the caller's transaction, if any). When every column has a
+// carrier (see chunkload.go) it runs one INSERT … SELECT from the
+// dataops_load table function, which DuckDB feeds with whole typed column
+// batches; otherwise it goes through DuckDB's appender. Either way it
+// streams: the caller's goroutine converts rows into small batches that a
+// second thread writes into DuckDB, so producing and writing overlap, and no
+// more than a few batches are ever held. Byte slices are copied, so a producer may
 // reuse its row slice and its buffers after each yield. cols name the columns
 // each row holds, in order; the table's other columns get their defaults. An
 // error names the row (counting from 1) and, for a bad value, the column.
@@ -78,6 +81,11 @@ func (e *Engine) Load(ctx context.Context, raw any, rel warehouse.Relation, cols
 		convs[i], err = loadConverter(table[j].Type)
 		if err != nil {
 			return 0, fmt.Errorf("duckdb: load: column %q: %w", c.Name, err)
+		}
+	}
+	if !e.noChunks {
+		if plan, ok := chunkPlan(tableCols(table, names)); ok {
+			return e.loadChunks(ctx, conn, rel, names, plan, rows)
 		}
 	}
 	var app *duckdb.Appender
@@ -266,6 +274,20 @@ func (p *appendPipe) abort() error {
 	close(p.queue)
 	<-p.done
 	return p.err
+}
+
+// tableCols returns the table's columns named names, in that order.
+func tableCols(table []warehouse.Column, names []string) []warehouse.Column {
+	out := make([]warehouse.Column, len(names))
+	for i, n := range names {
+		for _, c := range table {
+			if c.Name == n {
+				out[i] = c
+				break
+			}
+		}
+	}
+	return out
 }
 
 // tableColumns lists the columns of a table, in order, on a raw connection.

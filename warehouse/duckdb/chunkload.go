@@ -1,0 +1,684 @@
+package duckdb
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"iter"
+	"math"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+
+	duckdb "github.com/duckdb/duckdb-go/v2"
+
+	"github.com/dataopskit/dataops/warehouse"
+)
+
+// The chunk load path.
+//
+// DuckDB's appender, as duckdb-go drives it, costs a type switch per value
+// and a call per row; most of a bulk load's CPU went there. Load instead
+// runs one INSERT INTO t SELECT … FROM dataops_load(id): dataops_load is a
+// table function (registered once per database) whose DuckDB thread takes
+// whole batches of typed Go columns that Load's goroutine converted from the
+// rows, and writes them into DuckDB's 2048-row data chunks column by column,
+// each through a typed setter. Timestamps travel as microseconds and dates
+// as days, and SQL in the INSERT's projection turns them back into their
+// types, so no value is boxed on the way.
+//
+// Tables with a column the chunk path has no carrier for (arrays, UUID,
+// ENUM, TIME, UBIGINT, HUGEINT, the TIMESTAMP_S/_MS/_NS variants, DuckDB-only
+// types) go through the appender.
+
+// loadFuncName is the name of the table function behind the chunk path.
+const loadFuncName = "dataops_load"
+
+var (
+	// chunkLoads maps the id a dataops_load call is bound with to its load.
+	chunkLoads   sync.Map // int64 → *chunkLoad
+	chunkLoadSeq atomic.Int64
+)
+
+// registerLoadFunc registers dataops_load in db's DuckDB instance. Opens of
+// the same file share the instance, so a function that already exists is
+// the one an earlier Open registered.
+func registerLoadFunc(ctx context.Context, db *sql.DB) error {
+	c, err := db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	bigint, err := duckdb.NewTypeInfo(duckdb.TYPE_BIGINT)
+	if err != nil {
+		return err
+	}
+	err = duckdb.RegisterTableUDF(c, loadFuncName, duckdb.ChunkTableFunction{
+		Config:        duckdb.TableFunctionConfig{Arguments: []duckdb.TypeInfo{bigint}},
+		BindArguments: bindChunkLoad,
+	})
+	if err != nil && strings.Contains(strings.ToLower(err.Error()), "already exists") {
+		return nil
+	}
+	return err
+}
+
+// bindChunkLoad binds dataops_load(id) to the load registered under id.
+func bindChunkLoad(_ map[string]any, args ...any) (duckdb.ChunkTableSource, error) {
+	if len(args) != 1 {
+		return nil, errors.New("dataops_load takes one argument")
+	}
+	id, ok := args[0].(int64)
+	if !ok {
+		return nil, fmt.Errorf("dataops_load: argument is %T, not BIGINT", args[0])
+	}
+	l, ok := chunkLoads.Load(id)
+	if !ok {
+		return nil, fmt.Errorf("dataops_load: no load %d in progress", id)
+	}
+	return l.(*chunkLoad), nil
+}
+
+// carrier is how a column's values travel from the producer to DuckDB.
+type carrier uint8
+
+const (
+	carInt     carrier = iota // int64, into BIGINT (cast by the INSERT)
+	carFloat                  // float64, into DOUBLE
+	carBool                   // bool, into BOOLEAN
+	carString                 // string, into VARCHAR (also JSON text)
+	carBlob                   // string of bytes, into BLOB
+	carDec                    // int64 unscaled, into DECIMAL(p≤18, s)
+	carBigDec                 // int64 or *big.Int unscaled, into DECIMAL(p>18, s)
+	carDays                   // int64 days since 1970-01-01, into DATE by SQL
+	carMicros                 // int64 µs since 1970-01-01 (wall clock), into TIMESTAMP by SQL
+	carInstant                // time.Time, into TIMESTAMPTZ
+)
+
+// chunkCol is the plan for one loaded column.
+type chunkCol struct {
+	car     carrier
+	name    string // the table's spelling
+	info    duckdb.TypeInfo
+	prec    int // carDec, carBigDec
+	scale   int
+	lo, hi  int64 // carInt
+	decConv converter
+	isJSON  bool
+}
+
+// chunkPlan returns the plan of a chunk load of cols (matched to the table's
+// columns, whose types they carry), or ok false when a column has no carrier.
+func chunkPlan(cols []warehouse.Column) (plan []chunkCol, ok bool) {
+	plan = make([]chunkCol, len(cols))
+	for i, c := range cols {
+		p := &plan[i]
+		p.name = c.Name
+		base := nativeBase(c.Type)
+		var t duckdb.Type
+		switch c.Type.Kind {
+		case warehouse.KindString:
+			if base == "UUID" || base == "ENUM" {
+				return nil, false
+			}
+			p.car, t = carString, duckdb.TYPE_VARCHAR
+		case warehouse.KindJSON:
+			p.car, t, p.isJSON = carString, duckdb.TYPE_VARCHAR, true
+		case warehouse.KindBinary:
+			p.car, t = carBlob, duckdb.TYPE_BLOB
+		case warehouse.KindInteger:
+			p.car, t = carInt, duckdb.TYPE_BIGINT
+			p.lo, p.hi = intRange(base, c.Type.Bits)
+		case warehouse.KindFloat:
+			p.car, t = carFloat, duckdb.TYPE_DOUBLE
+		case warehouse.KindBoolean:
+			p.car, t = carBool, duckdb.TYPE_BOOLEAN
+		case warehouse.KindDate:
+			if base != "DATE" {
+				return nil, false
+			}
+			p.car, t = carDays, duckdb.TYPE_BIGINT
+		case warehouse.KindTimestamp:
+			if base != "TIMESTAMP" && base != "DATETIME" && base != "TIMESTAMP WITHOUT TIME ZONE" {
+				return nil, false
+			}
+			p.car, t = carMicros, duckdb.TYPE_BIGINT
+		case warehouse.KindTimestampTZ:
+			if base != "TIMESTAMPTZ" && base != "TIMESTAMP WITH TIME ZONE" {
+				return nil, false
+			}
+			p.car, t = carInstant, duckdb.TYPE_TIMESTAMP_TZ
+		case warehouse.KindDecimal:
+			if base != "DECIMAL" && base != "NUMERIC" {
+				return nil, false
+			}
+			prec, scale := c.Type.Precision, c.Type.Scale
+			if prec < 1 || prec > 38 || scale < 0 || scale > prec {
+				return nil, false
+			}
+			p.prec, p.scale = prec, scale
+			p.decConv = decimalConverter(c.Type, base)
+			info, err := duckdb.NewDecimalInfo(uint8(prec), uint8(scale))
+			if err != nil {
+				return nil, false
+			}
+			p.info = info
+			p.car = carDec
+			if prec > 18 {
+				p.car = carBigDec
+			}
+			continue
+		default:
+			return nil, false
+		}
+		info, err := duckdb.NewTypeInfo(t)
+		if err != nil {
+			return nil, false
+		}
+		p.info = info
+	}
+	return plan, true
+}
+
+// selectList renders the INSERT's projection of dataops_load's columns
+// c0, c1, … into the table's types.
+func selectList(plan []chunkCol) string {
+	var b strings.Builder
+	for i, p := range plan {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		c := "c" + strconv.Itoa(i)
+		switch p.car {
+		case carDays:
+			b.WriteString("CAST('1970-01-01' AS DATE) + CAST(" + c + " AS INTEGER)")
+		case carMicros:
+			b.WriteString("make_timestamp(" + c + ")")
+		default:
+			b.WriteString(c)
+		}
+	}
+	return b.String()
+}
+
+// colBuf holds one column of a batch; only the slice of its carrier is used.
+type colBuf struct {
+	null []bool
+	i64  []int64
+	f64  []float64
+	b    []bool
+	s    []string
+	a    []any
+	t    []time.Time
+}
+
+type colBatch struct {
+	n    int
+	cols []colBuf
+}
+
+func newColBatch(plan []chunkCol) *colBatch {
+	b := &colBatch{cols: make([]colBuf, len(plan))}
+	for i, p := range plan {
+		c := &b.cols[i]
+		c.null = make([]bool, batchRows)
+		switch p.car {
+		case carInt, carDec, carDays, carMicros:
+			c.i64 = make([]int64, batchRows)
+		case carInstant:
+			c.t = make([]time.Time, batchRows)
+		case carFloat:
+			c.f64 = make([]float64, batchRows)
+		case carBool:
+			c.b = make([]bool, batchRows)
+		case carString, carBlob:
+			c.s = make([]string, batchRows)
+		case carBigDec:
+			c.a = make([]any, batchRows)
+		}
+	}
+	return b
+}
+
+// chunkLoad is one running chunk load: the table function's source.
+//
+// The rows travel in segments of up to segmentBatches batches. A segment is
+// handed to DuckDB only once all its rows are converted, and one execution
+// of the prepared INSERT takes exactly that segment; DuckDB's threads never
+// wait on the producer inside a statement. (DuckDB's client thread busy-polls
+// for tasks while a worker runs the statement's only task: a statement that
+// waited for rows would burn a core for as long as the producer takes.)
+type chunkLoad struct {
+	plan  []chunkCol
+	infos []duckdb.ColumnInfo
+
+	mu  sync.Mutex
+	seg []*colBatch // the segment being inserted
+	pos int         // its next batch
+}
+
+// segmentBatches is the number of batches of one INSERT execution.
+const segmentBatches = 8
+
+// ColumnInfos implements duckdb.ChunkTableSource.
+func (l *chunkLoad) ColumnInfos() []duckdb.ColumnInfo { return l.infos }
+
+// Cardinality implements duckdb.ChunkTableSource: unknown.
+func (l *chunkLoad) Cardinality() *duckdb.CardinalityInfo { return nil }
+
+// Init implements duckdb.ChunkTableSource.
+func (l *chunkLoad) Init() {}
+
+// FillChunk implements duckdb.ChunkTableSource: it writes the segment's next
+// batch into chunk, or ends the table at the end of the segment.
+func (l *chunkLoad) FillChunk(chunk duckdb.DataChunk) error {
+	l.mu.Lock()
+	var b *colBatch
+	if l.pos < len(l.seg) {
+		b = l.seg[l.pos]
+		l.pos++
+	}
+	l.mu.Unlock()
+	if b == nil {
+		return chunk.SetSize(0)
+	}
+	n := b.n
+	for c := range l.plan {
+		cb := &b.cols[c]
+		var err error
+		switch l.plan[c].car {
+		case carInt, carDec, carDays, carMicros:
+			err = writeColumn(chunk, c, cb.i64[:n], cb.null[:n])
+		case carInstant:
+			err = writeColumn(chunk, c, cb.t[:n], cb.null[:n])
+		case carFloat:
+			err = writeColumn(chunk, c, cb.f64[:n], cb.null[:n])
+		case carBool:
+			err = writeColumn(chunk, c, cb.b[:n], cb.null[:n])
+		case carString, carBlob:
+			err = writeColumn(chunk, c, cb.s[:n], cb.null[:n])
+			clear(cb.s[:n])
+		case carBigDec:
+			err = writeColumn(chunk, c, cb.a[:n], cb.null[:n])
+			clear(cb.a[:n])
+		}
+		if err != nil {
+			return fmt.Errorf("column %q: %w", l.plan[c].name, err)
+		}
+	}
+	return chunk.SetSize(n)
+}
+
+// writeColumn writes one column of a batch through duckdb-go's typed setter.
+func writeColumn[T any](chunk duckdb.DataChunk, c int, vals []T, null []bool) error {
+	for r, v := range vals {
+		var err error
+		if null[r] {
+			err = duckdb.SetChunkValue[any](chunk, c, r, nil)
+		} else {
+			err = duckdb.SetChunkValue(chunk, c, r, v)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// put converts v (not nil) for column p and stores it in row r of cb.
+func (p *chunkCol) put(v any, cb *colBuf, r int) error {
+	switch p.car {
+	case carInt:
+		i, ok := v.(int64)
+		if !ok {
+			var conv bool
+			if i, conv = warehouse.ToInt64(v); !conv {
+				switch v.(type) {
+				case uint64, uint:
+					return fmt.Errorf("%v is out of range %d..%d", v, p.lo, p.hi)
+				}
+				return typeErr(v, "an integer")
+			}
+		}
+		if i < p.lo || i > p.hi {
+			return fmt.Errorf("%d is out of range %d..%d", i, p.lo, p.hi)
+		}
+		cb.i64[r] = i
+	case carFloat:
+		switch x := v.(type) {
+		case float64:
+			cb.f64[r] = x
+		case float32:
+			cb.f64[r] = float64(x)
+		default:
+			i, ok := warehouse.ToInt64(v)
+			if !ok {
+				if u, isU := v.(uint64); isU {
+					cb.f64[r] = float64(u)
+					return nil
+				}
+				if u, isU := v.(uint); isU {
+					cb.f64[r] = float64(u)
+					return nil
+				}
+				return typeErr(v, "a float")
+			}
+			cb.f64[r] = float64(i)
+		}
+	case carBool:
+		x, ok := v.(bool)
+		if !ok {
+			return typeErr(v, "a boolean")
+		}
+		cb.b[r] = x
+	case carString:
+		if p.isJSON {
+			s, err := jsonText(v)
+			if err != nil {
+				return err
+			}
+			cb.s[r] = s
+			return nil
+		}
+		switch x := v.(type) {
+		case string:
+			if !utf8.ValidString(x) {
+				return errors.New("string is not valid UTF-8")
+			}
+			cb.s[r] = x
+		case []byte:
+			if !utf8.Valid(x) {
+				return errors.New("string is not valid UTF-8")
+			}
+			cb.s[r] = string(x) // a copy: the producer may reuse x
+		default:
+			return typeErr(v, "a string")
+		}
+	case carBlob:
+		switch x := v.(type) {
+		case []byte:
+			cb.s[r] = string(x) // a copy: the producer may reuse x
+		case string:
+			cb.s[r] = x
+		default:
+			return typeErr(v, "bytes")
+		}
+	case carDec, carBigDec:
+		u, err := p.decConv(v)
+		if err != nil {
+			return err
+		}
+		if p.car == carBigDec {
+			cb.a[r] = u
+			return nil
+		}
+		i, ok := u.(int64)
+		if !ok {
+			return fmt.Errorf("%v does not fit decimal(%d,%d)", v, p.prec, p.scale)
+		}
+		cb.i64[r] = i
+	case carDays:
+		t, ok := asTime(v)
+		if !ok {
+			return typeErr(v, "a date (time.Time)")
+		}
+		y, m, d := t.Date()
+		days := time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix() / 86400
+		if days < math.MinInt32 || days > math.MaxInt32 {
+			return fmt.Errorf("date %v is out of range", t)
+		}
+		cb.i64[r] = days
+	case carMicros:
+		t, ok := asTime(v)
+		if !ok {
+			return typeErr(v, "a timestamp (time.Time)")
+		}
+		if y := t.Year(); y < -290307 || y > 294246 {
+			return fmt.Errorf("timestamp %v is out of range", t)
+		}
+		us := t.UnixMicro()
+		if t.Location() != time.UTC {
+			// The wall clock: shift the instant by the zone's offset.
+			_, off := t.Zone()
+			us += int64(off) * 1_000_000
+		}
+		cb.i64[r] = us
+	case carInstant:
+		t, ok := asTime(v)
+		if !ok {
+			return typeErr(v, "a timestamp with time zone (time.Time)")
+		}
+		cb.t[r] = t
+	}
+	return nil
+}
+
+// jsonText validates v as JSON (marshalling other values) and returns it
+// compacted, with <, > and & escaped, as duckdb-go stores JSON.
+func jsonText(v any) (string, error) {
+	raw, err := warehouse.ToJSON(v)
+	if err != nil {
+		return "", err
+	}
+	if compactJSON(raw) {
+		return string(raw), nil // a copy: the producer may reuse raw
+	}
+	c, err := marshalJSONRaw(raw)
+	if err != nil {
+		return "", err
+	}
+	return string(c), nil
+}
+
+// compactJSON reports whether valid JSON text raw is already as duckdb-go
+// would store it: no whitespace outside strings and no <, > or & anywhere
+// (nor U+2028/U+2029), so that it needs no re-encoding.
+func compactJSON(raw []byte) bool {
+	inStr, esc := false, false
+	for i := 0; i < len(raw); i++ {
+		c := raw[i]
+		switch {
+		case c == '<' || c == '>' || c == '&':
+			return false
+		case c == 0xE2 && i+2 < len(raw) && raw[i+1] == 0x80 && (raw[i+2] == 0xA8 || raw[i+2] == 0xA9):
+			return false
+		case inStr:
+			if esc {
+				esc = false
+			} else if c == '\\' {
+				esc = true
+			} else if c == '"' {
+				inStr = false
+			}
+		case c == '"':
+			inStr = true
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+			return false
+		}
+	}
+	return true
+}
+
+// loadChunks runs the chunk load of rows into rel's columns names, planned
+// by plan, on conn: the caller's goroutine converts rows into batches, a
+// second goroutine runs the prepared INSERT once per segment of batches.
+func (e *Engine) loadChunks(ctx context.Context, conn *duckdb.Conn, rel warehouse.Relation, names []string, plan []chunkCol, rows iter.Seq2[[]any, error]) (int64, error) {
+	l := &chunkLoad{plan: plan, infos: make([]duckdb.ColumnInfo, len(plan))}
+	for i, p := range plan {
+		l.infos[i] = duckdb.ColumnInfo{Name: "c" + strconv.Itoa(i), T: p.info}
+	}
+	id := chunkLoadSeq.Add(1)
+	chunkLoads.Store(id, l)
+	defer chunkLoads.Delete(id)
+
+	d := Dialect{}
+	quoted := make([]string, len(names))
+	for i, n := range names {
+		quoted[i] = d.QuoteIdentifier(n)
+	}
+	query := "INSERT INTO " + d.QuoteRelation(rel) + " (" + strings.Join(quoted, ", ") + ") SELECT " +
+		selectList(plan) + " FROM " + loadFuncName + "(" + strconv.FormatInt(id, 10) + ")"
+	stmt, err := conn.PrepareContext(ctx, query)
+	if err != nil {
+		return 0, fmt.Errorf("duckdb: load: %w", err)
+	}
+	defer stmt.Close()
+	exec, ok := stmt.(driver.StmtExecContext)
+	if !ok {
+		return 0, fmt.Errorf("duckdb: load: statement %T cannot execute with a context", stmt)
+	}
+
+	// Two segments of batches: one inserted while the other fills.
+	free := make(chan *colBatch, 2*segmentBatches)
+	for range 2 * segmentBatches {
+		free <- newColBatch(plan)
+	}
+	segments := make(chan []*colBatch, 1)
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	var execErr error
+	go func() {
+		defer close(done)
+		for {
+			var seg []*colBatch
+			var ok bool
+			select {
+			case seg, ok = <-segments:
+			case <-stop:
+			}
+			if !ok {
+				return
+			}
+			l.mu.Lock()
+			l.seg, l.pos = seg, 0
+			l.mu.Unlock()
+			_, err := exec.ExecContext(ctx, nil)
+			l.mu.Lock()
+			l.seg = nil
+			l.mu.Unlock()
+			for _, b := range seg {
+				b.n = 0
+				free <- b
+			}
+			if err != nil {
+				execErr = err
+				return
+			}
+		}
+	}()
+	stopped := false
+	halt := func() {
+		if !stopped {
+			stopped = true
+			close(stop)
+		}
+		<-done
+	}
+	defer halt() // failed, or the producer panicked: insert nothing more
+	fail := func(err error) error {
+		halt()
+		return err
+	}
+	// execFailed returns the statement's error once it has ended early.
+	execFailed := func() error {
+		<-done
+		if execErr != nil {
+			if cerr := ctx.Err(); cerr != nil {
+				return fmt.Errorf("duckdb: load: %w", cerr)
+			}
+			return fmt.Errorf("duckdb: load: %w", execErr)
+		}
+		return errors.New("duckdb: load: the insert ended before its input")
+	}
+
+	ncol := len(plan)
+	seg := make([]*colBatch, 0, segmentBatches)
+	var cur *colBatch
+	take := func() error {
+		select {
+		case cur = <-free:
+			return nil
+		case <-done:
+			return execFailed()
+		}
+	}
+	send := func() error {
+		select {
+		case segments <- seg:
+		case <-done:
+			return execFailed()
+		}
+		seg = make([]*colBatch, 0, segmentBatches)
+		return nil
+	}
+	if err := take(); err != nil {
+		return 0, err
+	}
+	var n int64
+	for row, err := range rows {
+		if err != nil {
+			return n, fail(fmt.Errorf("duckdb: load: after row %d: %w", n, err))
+		}
+		if len(row) != ncol {
+			return n, fail(fmt.Errorf("duckdb: load: row %d has %d values, want %d (%s)", n+1, len(row), ncol, strings.Join(names, ", ")))
+		}
+		r := cur.n
+		for i, v := range row {
+			cb := &cur.cols[i]
+			if v == nil {
+				cb.null[r] = true
+				continue
+			}
+			cb.null[r] = false
+			if err := plan[i].put(v, cb, r); err != nil {
+				return n, fail(fmt.Errorf("duckdb: load: row %d, column %q: %w", n+1, names[i], err))
+			}
+		}
+		cur.n++
+		n++
+		if cur.n == batchRows {
+			if err := ctx.Err(); err != nil {
+				return n, fail(fmt.Errorf("duckdb: load: stopped after row %d: %w", n, err))
+			}
+			seg = append(seg, cur)
+			cur = nil
+			if len(seg) == segmentBatches {
+				if err := send(); err != nil {
+					return n, err
+				}
+			}
+			if err := take(); err != nil {
+				return n, err
+			}
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return n, fail(fmt.Errorf("duckdb: load: stopped after row %d: %w", n, err))
+	}
+	if cur.n > 0 {
+		seg = append(seg, cur)
+	}
+	if len(seg) > 0 {
+		if err := send(); err != nil {
+			return n, err
+		}
+	}
+	close(segments)
+	<-done
+	if execErr != nil {
+		return n, execFailed()
+	}
+	return n, nil
+}
+
+// marshalJSONRaw re-encodes valid JSON text as duckdb-go stores a
+// json.RawMessage: compacted, with HTML characters escaped.
+func marshalJSONRaw(raw []byte) ([]byte, error) {
+	return json.Marshal(json.RawMessage(raw))
+}

@@ -1,0 +1,8 @@
+package duckdb
+
+// SetAppenderOnly makes Load use DuckDB's appender for every table (true) or
+// the chunk path where it can (false), so tests and benchmarks compare both.
+func SetAppenderOnly(e *Engine, on bool) { e.noChunks = on }
+
+// ChunksEnabled reports whether Load may take the chunk path.
+func ChunksEnabled(e *Engine) bool { return !e.noChunks }
