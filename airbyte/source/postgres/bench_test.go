@@ -157,7 +157,7 @@ func BenchmarkFullRefresh(b *testing.B) {
 
 // readCount reads cat to its end and counts the records; with typed, it
 // asks for typed records and decodes each into Go values.
-func readCount(b *testing.B, src *Source, cfg json.RawMessage, cat *airbyte.ConfiguredCatalog, typed bool) int {
+func readCount(b testing.TB, src *Source, cfg json.RawMessage, cat *airbyte.ConfiguredCatalog, typed bool) int {
 	rs, err := src.Read(context.Background(), cfg, cat, nil)
 	if err != nil {
 		b.Fatal(err)

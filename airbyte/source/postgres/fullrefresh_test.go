@@ -69,10 +69,12 @@ func TestFullRefreshResumes(t *testing.T) {
 			if st.Load == nil || st.LoadDone {
 				t.Fatalf("interrupted state is not a load in progress: %s", last.Stream.StreamState)
 			}
-			if withKey && (len(st.Load.PK) != 1 || string(st.Load.PK[0]) != "299") {
-				t.Fatalf("state after 3 chunks of 100 in key order: %s", last.Stream.StreamState)
+			// Tables are read in physical order, keyed or not: the state
+			// holds the last ctid and the relfilenode.
+			if st.Load.Ctid == "" || st.Load.Filenode == 0 || len(st.Load.PK) > 0 {
+				t.Fatalf("state after 3 chunks of 100: %s", last.Stream.StreamState)
 			}
-			if withKey && *last.SourceStats.RecordCount != 100 || *last.SourceStats.RecordCount == 0 {
+			if *last.SourceStats.RecordCount != 100 {
 				t.Errorf("state record count %v, want 100", *last.SourceStats.RecordCount)
 			}
 			second := readAll(t, src, cfg, cat, []airbyte.StateMessage{*last}, nil)

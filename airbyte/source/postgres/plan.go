@@ -64,14 +64,16 @@ type streamPlan struct {
 	mode    readMode
 	cols    []colPlan
 	formats []int16
-	rel     string // quoted schema.table
-	list    string // select list
-	pk      []int  // indexes in cols of the primary key columns (key order)
-	cursor  int    // index in cols of the cursor column (modeCursor)
-	state   streamState
-	records int64    // records emitted since the last state
-	fields  []string // column names, the Fields of typed records
-	typed   *typedPlan
+	// ctidFormats: formats of the physical-order load, ctid first.
+	ctidFormats []int16
+	rel         string // quoted schema.table
+	list        string // select list
+	pk          []int  // indexes in cols of the primary key columns (key order)
+	cursor      int    // index in cols of the cursor column (modeCursor)
+	state       streamState
+	records     int64    // records emitted since the last state
+	fields      []string // column names, the Fields of typed records
+	typed       *typedPlan
 }
 
 func quoteIdent(s string) string { return pgx.Identifier{s}.Sanitize() }
@@ -129,6 +131,7 @@ func newPlan(cs airbyte.ConfiguredStream, t *table, method string) (*streamPlan,
 		}
 	}
 	sp.list = list.String()
+	sp.ctidFormats = append([]int16{1}, sp.formats...)
 	for _, k := range t.PK {
 		for i, c := range t.Columns {
 			if c.Name == k {

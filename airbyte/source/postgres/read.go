@@ -39,12 +39,17 @@ type streamState struct {
 	Xmin *uint32 `json:"xmin,omitempty"`
 }
 
-// loadState is the progress of a chunked read: the last primary key read
-// (tables with a key) or the next heap page (tables without one).
+// loadState is the progress of a chunked read: the ctid of the last row
+// read and the table's relfilenode (tables and materialized views, read in
+// physical order), or the last primary key read (partitioned tables with
+// a key, read in key order). NextPage is the progress of former versions,
+// which read tables without a key in page ranges; it is still honoured.
 type loadState struct {
 	PK       []json.RawMessage `json:"pk,omitempty"`     // last key read, as emitted (for people)
 	PKRaw    [][]byte          `json:"pk_raw,omitempty"` // the same, as PostgreSQL sent it
 	NextPage *int64            `json:"next_page,omitempty"`
+	Ctid     string            `json:"ctid,omitempty"`     // last row read, "(page,item)"
+	Filenode int64             `json:"filenode,omitempty"` // pg_relation_filenode when Ctid was read
 }
 
 // Read validates the config and catalog, connects, takes the snapshot and
@@ -173,6 +178,13 @@ func (rs *readStream) open(ctx context.Context, catalog *airbyte.ConfiguredCatal
 	// against snapshotIDPattern above and is quoted as a literal.
 	if _, err := rs.rd.Exec(ctx, "SET TRANSACTION SNAPSHOT '"+rs.snapshotName+"'"); err != nil {
 		return fmt.Errorf("postgres source: import snapshot %s: %w", rs.snapshotName, err)
+	}
+	// Full refresh checkpoints rely on rows arriving in physical order,
+	// which synchronized and parallel sequential scans do not keep.
+	for _, set := range []string{"SET LOCAL synchronize_seqscans = off", "SET LOCAL max_parallel_workers_per_gather = 0"} {
+		if _, err := rs.rd.Exec(ctx, set); err != nil {
+			return fmt.Errorf("postgres source: %s: %w", set, err)
+		}
 	}
 	if exported {
 		// The reader holds the snapshot now; the exporter need not.
@@ -444,7 +456,12 @@ type rowFunc func(vals [][]byte) error
 
 // query runs sql in the snapshot transaction and streams its rows.
 func (rs *readStream) query(sp *streamPlan, sql string, params [][]byte, oids []uint32, pformats []int16, fn rowFunc) error {
-	rr := rs.rd.PgConn().ExecParams(rs.ctx, sql, params, oids, pformats, sp.formats)
+	return rs.queryFormats(sp, sql, params, oids, pformats, sp.formats, fn)
+}
+
+// queryFormats is query with the result formats given.
+func (rs *readStream) queryFormats(sp *streamPlan, sql string, params [][]byte, oids []uint32, pformats, formats []int16, fn rowFunc) error {
+	rr := rs.rd.PgConn().ExecParams(rs.ctx, sql, params, oids, pformats, formats)
 	for rr.NextRow() {
 		if err := fn(rr.Values()); err != nil {
 			if errors.Is(err, errStopped) {
@@ -487,11 +504,14 @@ func (rs *readStream) readLoad(sp *streamPlan, emit func(*airbyte.Message) bool,
 	if sp.mode == modeCDC {
 		extra = rs.cdc.snapshotExtra
 	}
+	resumeKey := sp.state.Load != nil && len(sp.state.Load.PKRaw) == len(sp.pk)
 	switch {
-	case len(sp.pk) > 0:
+	case len(sp.pk) > 0 && (sp.t.RelKind == 'p' || resumeKey):
+		// Partitioned tables have no one physical order; a key state is
+		// from a former version that read every keyed table in key order.
 		return rs.readByKey(sp, chunk, extra, emit, done)
 	case sp.t.RelKind == 'r' || sp.t.RelKind == 'm':
-		return rs.readByPages(sp, chunk, extra, emit, done)
+		return rs.readByCtid(sp, chunk, extra, emit, done)
 	}
 	// Views, partitioned parents without a key, foreign tables: one query.
 	if err := rs.query(sp, "SELECT "+sp.list+" FROM "+sp.rel, nil, nil, nil, func(vals [][]byte) error {
@@ -554,50 +574,6 @@ func (rs *readStream) readByKey(sp *streamPlan, chunk int, extra []byte, emit fu
 	})
 	if err != nil {
 		return err
-	}
-	done()
-	return rs.checkpoint(sp, emit)
-}
-
-// readByPages reads a table without a key in ranges of heap pages
-// (ctid >= '(p,0)' AND ctid < '(q,0)', a TID range scan).
-func (rs *readStream) readByPages(sp *streamPlan, chunk int, extra []byte, emit func(*airbyte.Message) bool, done func()) error {
-	var pages, relpages int64
-	var reltuples float64
-	err := rs.rd.QueryRow(rs.ctx,
-		`SELECT pg_catalog.pg_relation_size($1::oid) / current_setting('block_size')::bigint, relpages, reltuples FROM pg_catalog.pg_class WHERE oid = $1::oid`,
-		sp.t.OID).Scan(&pages, &relpages, &reltuples)
-	if err != nil {
-		return fmt.Errorf("postgres source: stream %s: table size: %w", sp.desc, err)
-	}
-	step := int64(chunk / 50)
-	if reltuples > 0 && relpages > 0 {
-		step = int64(float64(chunk) * float64(relpages) / reltuples)
-	}
-	step = max(step, 1)
-	var page int64
-	if sp.state.Load != nil && sp.state.Load.NextPage != nil {
-		page = *sp.state.Load.NextPage
-	}
-	sql := "SELECT " + sp.list + " FROM " + sp.rel + " WHERE ctid >= $1::pg_catalog.tid AND ctid < $2::pg_catalog.tid"
-	for page < pages {
-		end := page + step
-		from := []byte("(" + strconv.FormatInt(page, 10) + ",0)")
-		to := []byte("(" + strconv.FormatInt(end, 10) + ",0)")
-		if err := rs.query(sp, sql, [][]byte{from, to}, nil, nil, func(vals [][]byte) error {
-			return rs.emitRow(sp, vals, extra, emit)
-		}); err != nil {
-			return err
-		}
-		page = end
-		if page >= pages {
-			break
-		}
-		np := page
-		sp.state.Load = &loadState{NextPage: &np}
-		if err := rs.checkpoint(sp, emit); err != nil {
-			return err
-		}
 	}
 	done()
 	return rs.checkpoint(sp, emit)
