@@ -50,6 +50,7 @@ type Decoder struct {
 	buf    []byte
 	err    error
 	intern map[string]string
+	plans  typedPlans // typed records: see enableTyped
 }
 
 // DecoderOption configures a Decoder.
@@ -156,7 +157,7 @@ func (d *Decoder) parseLine(line []byte) (*Message, error) {
 	if d.intern == nil {
 		d.intern = map[string]string{}
 	}
-	if err := m.decode(line, &decodeState{owned: true, intern: d.intern}); err != nil {
+	if err := m.decode(line, &decodeState{owned: true, intern: d.intern, plans: d.plans}); err != nil {
 		return nil, err
 	}
 	if err := m.checkPayload(); err != nil {
@@ -228,4 +229,12 @@ func (e *Encoder) Encode(m *Message) error {
 		return fmt.Errorf("airbyte: write %s message: %w", m.Type, err)
 	}
 	return nil
+}
+
+// enableTyped makes the decoder read the data of records of the catalog's
+// streams into typed values (RecordMessage.Values; see jsontyped.go).
+func (d *Decoder) enableTyped(catalog *ConfiguredCatalog) {
+	if catalog != nil {
+		d.plans = newTypedPlans(catalog)
+	}
 }

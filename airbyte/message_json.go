@@ -73,6 +73,7 @@ func (m *Message) UnmarshalJSON(data []byte) error {
 type decodeState struct {
 	owned  bool
 	intern map[string]string
+	plans  typedPlans // set when the consumer wants typed records
 }
 
 // str returns the string of raw JSON string v, interned.
@@ -276,7 +277,25 @@ func (r *RecordMessage) decode(data []byte, st *decodeState) error {
 func (r *RecordMessage) parse(data []byte, i, depth int, st *decodeState) (int, error) {
 	*r = RecordMessage{}
 	var extra extraBuilder
+	dataFirst := false // typed records wanted, but data came before stream
 	end, err := parseObject(data, i, depth, func(k []byte, i int) (int, error) {
+		if st.plans != nil && string(k) == "data" && r.Stream == "" {
+			dataFirst = true
+		}
+		if st.plans != nil && string(k) == "data" && r.Stream != "" && i < len(data) && data[i] == '{' {
+			if p := st.plans[r.Stream]; p != nil {
+				vals, end := p.parse(data, i, depth+1)
+				if end < 0 {
+					return -1, errSyntax
+				}
+				if vals != nil {
+					r.Values, r.Data = vals, nil
+				} else {
+					r.Data = json.RawMessage(data[i:end:end])
+				}
+				return end, nil
+			}
+		}
 		end := scanValue(data, i, depth+1)
 		if end < 0 {
 			return -1, errSyntax
@@ -322,6 +341,21 @@ func (r *RecordMessage) parse(data []byte, i, depth int, st *decodeState) (int, 
 	})
 	if err != nil {
 		return -1, err
+	}
+	if st.plans != nil {
+		p := st.plans[r.Stream]
+		ok := p != nil && p.namespace == r.Namespace
+		switch v, typed := r.Values.(*jsonValues); {
+		case typed && !ok:
+			// Read by the plan of the stream's name, but the namespace
+			// is another: the record keeps its JSON.
+			r.Data, r.Values = json.RawMessage(v.data), nil
+		case dataFirst && ok && len(r.Data) > 0 && r.Data[0] == '{':
+			// The data came before the stream's name: read it now.
+			if vals, end := p.parse(r.Data, 0, depth+1); vals != nil && end == len(r.Data) {
+				r.Values, r.Data = vals, nil
+			}
+		}
 	}
 	r.extra = extra.String()
 	return end, nil

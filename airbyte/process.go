@@ -285,7 +285,7 @@ func (p *ProcessSource) Read(ctx context.Context, config json.RawMessage, catalo
 	if err != nil {
 		return nil, err
 	}
-	return &processStream{p: p, pr: pr, ctx: ctx}, nil
+	return &processStream{p: p, pr: pr, ctx: ctx, catalog: catalog}, nil
 }
 
 // encodeStateFile writes states as the Airbyte CLI expects them: an array
@@ -616,8 +616,23 @@ type processStream struct {
 	p       *ProcessSource
 	pr      *proc
 	ctx     context.Context
+	catalog *ConfiguredCatalog
 	mu      sync.Mutex
 	started bool
+}
+
+// EnableTypedRecords implements TypedReadStream: the data of each record of
+// a configured stream is parsed once, as its line is read, straight into
+// typed values by the stream's JSON schema (see RecordValues); records with
+// fields the schema does not list keep their JSON Data.
+func (s *processStream) EnableTypedRecords() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.started || s.catalog == nil {
+		return false
+	}
+	s.pr.dec.enableTyped(s.catalog)
+	return true
 }
 
 // Messages yields the connector's messages. It may be ranged over once.
