@@ -3,6 +3,7 @@ package transform
 import (
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // subsetYAML decodes the block YAML that property and project files are
@@ -18,12 +19,19 @@ import (
 func subsetYAML(b []byte) (v any, ok bool) {
 	src := string(b)
 	for i := 0; i < len(src); i++ {
-		if c := src[i]; c == '\t' || c == '\r' || c == 0 {
-			return nil, false
+		c := src[i]
+		if c < utf8.RuneSelf {
+			if c < 0x20 && c != '\n' || c == 0x7f {
+				return nil, false // tabs, CRs, control characters
+			}
+			continue
 		}
-	}
-	if strings.Contains(src, "\ufeff") {
-		return nil, false
+		r, size := utf8.DecodeRuneInString(src[i:])
+		switch {
+		case r == utf8.RuneError && size == 1, r >= 0x80 && r <= 0x9f, r == 0x2028, r == 0x2029, r == 0xfeff, r >= 0xfffe:
+			return nil, false // invalid UTF-8, C1 controls, breaks, BOMs
+		}
+		i += size - 1
 	}
 	d := subsetDecoder{lines: strings.Split(src, "\n")}
 	for _, l := range d.lines {
