@@ -61,13 +61,13 @@ func mergeConfig(cfg map[string]any, key string, v any) {
 // applyTree applies the config tree of dbt_project.yml (models:, seeds:, …)
 // along the node's fqn: configs at each level, then the child named by the
 // next fqn part.
-func (l *loader) applyTree(cfg map[string]any, tree map[string]any, fqn []string, file string) {
+func applyTree(cfg map[string]any, tree map[string]any, fqn []string, file string, warn func(key, msg string)) {
 	for _, k := range sortedKeys(tree) {
 		v := tree[k]
 		if strings.HasPrefix(k, "+") {
 			key := k[1:]
 			if !knownConfigs[key] {
-				l.warnOnce("cfg:"+key, fmt.Sprintf("%s: unknown config key %q (ignored by the runner)", file, key))
+				warn("cfg:"+key, fmt.Sprintf("%s: unknown config key %q (ignored by the runner)", file, key))
 			}
 			mergeConfig(cfg, key, v)
 			continue
@@ -76,7 +76,7 @@ func (l *loader) applyTree(cfg map[string]any, tree map[string]any, fqn []string
 			continue // a folder
 		}
 		if !knownConfigs[k] {
-			l.warnOnce("cfg:"+k, fmt.Sprintf("%s: unknown config key %q (ignored by the runner)", file, k))
+			warn("cfg:"+k, fmt.Sprintf("%s: unknown config key %q (ignored by the runner)", file, k))
 		}
 		mergeConfig(cfg, k, v)
 	}
@@ -84,13 +84,14 @@ func (l *loader) applyTree(cfg map[string]any, tree map[string]any, fqn []string
 		return
 	}
 	if sub, ok := tree[fqn[0]].(map[string]any); ok && !dictConfigs[fqn[0]] {
-		l.applyTree(cfg, sub, fqn[1:], file)
+		applyTree(cfg, sub, fqn[1:], file, warn)
 	}
 }
 
 // baseConfig is the node's config from the project files: defaults, then
-// the package's own dbt_project.yml, then the root project's.
-func (l *loader) baseConfig(n *Node) map[string]any {
+// the package's own dbt_project.yml, then the root project's. Unknown keys
+// are reported to warn (warnOnce's arguments).
+func (l *loader) baseConfig(n *Node, warn func(key, msg string)) map[string]any {
 	cfg := map[string]any{"enabled": true}
 	switch n.ResourceType {
 	case ResourceModel:
@@ -117,7 +118,7 @@ func (l *loader) baseConfig(n *Node) map[string]any {
 	for _, pk := range pkgs {
 		tree := pk.cfg.trees[n.ResourceType]
 		if tree != nil {
-			l.applyTree(cfg, tree, n.FQN, pk.cfg.file)
+			applyTree(cfg, tree, n.FQN, pk.cfg.file, warn)
 		}
 	}
 	return cfg

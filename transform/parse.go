@@ -31,44 +31,57 @@ func (p *Project) parse(ctx context.Context, l *loader) error {
 		"should_store_failures": jinja.ContextFunc(p.jinjaShouldStoreFailures),
 	})
 	nodes := p.NodesOf()
-	// Base configs (project trees) and YAML configs, sequentially: they
-	// may warn.
-	for _, n := range nodes {
-		cfg := l.baseConfig(n)
+	// Base configs (project trees) and YAML configs, in parallel; their
+	// warnings are given afterwards in node order, as one pass would.
+	type warning struct{ key, msg string }
+	warns := make([][]warning, len(nodes))
+	if err := forEach(ctx, len(nodes), func(_ context.Context, i int) error {
+		n := nodes[i]
+		warn := func(key, msg string) { warns[i] = append(warns[i], warning{key, msg}) }
+		cfg := l.baseConfig(n, warn)
 		for _, k := range sortedKeys(n.parsed) {
 			if !knownConfigs[k] {
-				l.warnOnce("cfg:"+k, fmt.Sprintf("%s: unknown config key %q (ignored by the runner)", n.OriginalFilePath, k))
+				warn("cfg:"+k, fmt.Sprintf("%s: unknown config key %q (ignored by the runner)", n.OriginalFilePath, k))
 			}
 			mergeConfig(cfg, k, n.parsed[k])
 		}
 		n.Config.Raw = cfg
+		return nil
+	}); err != nil {
+		return err
 	}
-	// Parse renders, in parallel.
+	for _, ws := range warns {
+		for _, w := range ws {
+			l.warnOnce(w.key, w.msg)
+		}
+	}
+	// Parse renders, in parallel; each node's final config follows its
+	// render (config() calls merged over the base).
 	var mu sync.Mutex
 	var unknown []string
-	var work []*Node
-	for _, n := range nodes {
-		if n.ResourceType == ResourceSeed {
-			continue
-		}
-		if n.ResourceType == ResourceUnitTest {
+	if err := forEach(ctx, len(nodes), func(ctx context.Context, i int) error {
+		n := nodes[i]
+		switch n.ResourceType {
+		case ResourceSeed:
+		case ResourceUnitTest:
 			n.Refs = [][]string{{n.Unit.Model}}
-			continue
-		}
-		work = append(work, n)
-	}
-	if err := forEach(ctx, len(work), func(ctx context.Context, i int) error {
-		n := work[i]
-		if err := p.parseNode(ctx, n); err != nil {
-			return err
-		}
-		for k := range n.ucfg {
-			if !knownConfigs[k] {
-				mu.Lock()
-				unknown = append(unknown, n.OriginalFilePath+"\x00"+k)
-				mu.Unlock()
+		default:
+			if err := p.parseNode(ctx, n); err != nil {
+				return err
+			}
+			for k := range n.ucfg {
+				if !knownConfigs[k] {
+					mu.Lock()
+					unknown = append(unknown, n.OriginalFilePath+"\x00"+k)
+					mu.Unlock()
+				}
 			}
 		}
+		for _, k := range sortedKeys(n.ucfg) {
+			mergeConfig(n.Config.Raw, k, n.ucfg[k])
+		}
+		n.Config = typedConfig(n.Config.Raw)
+		n.Tags = n.Config.Tags
 		return nil
 	}); err != nil {
 		return err
@@ -78,13 +91,8 @@ func (p *Project) parse(ctx context.Context, l *loader) error {
 		f, k, _ := strings.Cut(u, "\x00")
 		l.warnOnce("cfg:"+k, fmt.Sprintf("%s: unknown config key %q (ignored by the runner)", f, k))
 	}
-	// Final configs; drop disabled nodes.
+	// Drop disabled nodes.
 	for _, n := range nodes {
-		for _, k := range sortedKeys(n.ucfg) {
-			mergeConfig(n.Config.Raw, k, n.ucfg[k])
-		}
-		n.Config = typedConfig(n.Config.Raw)
-		n.Tags = n.Config.Tags
 		if !n.Config.Enabled {
 			delete(p.Nodes, n.UniqueID)
 		}
@@ -111,7 +119,7 @@ func (p *Project) parse(ctx context.Context, l *loader) error {
 	if err := p.renderDescriptions(ctx); err != nil {
 		return err
 	}
-	if err := p.resolveDeps(); err != nil {
+	if err := p.resolveDeps(ctx); err != nil {
 		return err
 	}
 	for _, e := range p.Exposures {
@@ -501,7 +509,7 @@ func (p *Project) resolveNames(ctx context.Context) error {
 		}
 		return s
 	}
-	for _, n := range p.sortedNodes() {
+	one := func(n *Node) error {
 		c := n.Config
 		var err error
 		// Schema: target_schema of a (legacy) snapshot is taken as is.
@@ -540,6 +548,17 @@ func (p *Project) resolveNames(ctx context.Context) error {
 			}
 			return strings.TrimSpace(asString(customAlias))
 		}); err != nil {
+			return err
+		}
+		return nil
+	}
+	nodes := p.sortedNodes()
+	if fast["generate_schema_name"] && fast["generate_alias_name"] && fast["generate_database_name"] {
+		// dbt's defaults only: no Jinja runs, so the nodes go in parallel.
+		return forEach(ctx, len(nodes), func(_ context.Context, i int) error { return one(nodes[i]) })
+	}
+	for _, n := range nodes {
+		if err := one(n); err != nil {
 			return err
 		}
 	}
@@ -649,10 +668,11 @@ func (p *Project) resolveSource(from *Node, sname, tname string) (*Source, error
 	return nil, p.refError(from, "source", tname, msg)
 }
 
-func (p *Project) resolveDeps() error {
-	var ids []string
-	for _, n := range p.sortedNodes() {
-		ids = ids[:0]
+func (p *Project) resolveDeps(ctx context.Context) error {
+	nodes := p.sortedNodes()
+	return forEach(ctx, len(nodes), func(_ context.Context, i int) error {
+		n := nodes[i]
+		ids := make([]string, 0, len(n.Refs)+len(n.SourceRefs))
 		n.parents = n.parents[:0]
 		for _, r := range n.Refs {
 			t, err := p.resolveRef(n, refPkg(r), r[len(r)-1])
@@ -670,7 +690,7 @@ func (p *Project) resolveDeps() error {
 			ids = append(ids, src.UniqueID)
 		}
 		slices.Sort(ids)
-		n.DependsOn = append(make([]string, 0, len(ids)), slices.Compact(ids)...)
+		n.DependsOn = slices.Compact(ids)
 		if len(n.parents) > 1 {
 			// In DependsOn's order, so cycles are found as before.
 			slices.SortFunc(n.parents, func(a, b *Node) int { return strings.Compare(a.UniqueID, b.UniqueID) })
@@ -679,8 +699,8 @@ func (p *Project) resolveDeps() error {
 		if n.Test != nil && n.AttachedNode == "" && len(n.DependsOn) > 0 {
 			n.AttachedNode = n.DependsOn[0]
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
 func (p *Project) buildChildren() {
