@@ -46,9 +46,11 @@
 // Three goroutines share the work: the source runs a bounded buffer ahead
 // of the loader; the loader converts records into rows; a writer keeps one
 // bulk load per stream and commit open (DuckDB's appender, PostgreSQL's COPY)
-// and writes each batch while the loader converts the next. In-process
-// sources that offer typed records (the PostgreSQL source) hand over Go
-// values, so no JSON is written or parsed on the way; a typed value whose Go
+// and writes each batch while the loader converts the next. Sources that
+// offer typed records hand over Go values: the PostgreSQL source sends them
+// as PostgreSQL sent them, so no JSON is written or parsed on the way, and a
+// connector's read parses each record's line once, straight into values by
+// the stream's JSON schema. A typed value whose Go
 // type does not match its column directly sends that record down the JSON
 // path, so it lands exactly as its JSON form would. States that arrive close
 // together share one commit (Options.CommitRows).

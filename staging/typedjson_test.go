@@ -81,7 +81,7 @@ func typedJSONLines() string {
 // lineStream reads messages from JSONL without typed records.
 type lineStream struct{ dec *airbyte.Decoder }
 
-func (s lineStream) Messages() iter.Seq2[*airbyte.Message, error] { return s.dec.Messages() }
+func (s lineStream) Messages() iter.Seq2[*airbyte.Message, error]     { return s.dec.Messages() }
 func (s lineStream) Ack(context.Context, *airbyte.StateMessage) error { return nil }
 func (s lineStream) Close() error                                     { return nil }
 
