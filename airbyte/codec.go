@@ -51,7 +51,25 @@ type Decoder struct {
 	err    error
 	intern map[string]string
 	plans  typedPlans // typed records: see enableTyped
+
+	// What messages are carved from, so that a record costs few
+	// allocations: lines are copied into a shared block (a block is freed
+	// when no message of it is referenced any more), and messages come
+	// with their RECORD payload from an array of boxes.
+	arena []byte
+	boxes []messageBox
+	st    decodeState
 }
+
+// messageBox is a message and room for its record.
+type messageBox struct {
+	m Message
+	r RecordMessage
+}
+
+// lineArena is the size of the blocks lines are copied into; longer lines
+// than a sixteenth of it get their own.
+const lineArena = 256 << 10
 
 // DecoderOption configures a Decoder.
 type DecoderOption func(*Decoder)
@@ -139,7 +157,15 @@ func (d *Decoder) readLine() ([]byte, error) {
 			if len(frag) == 0 && err == io.EOF {
 				return nil, io.EOF
 			}
-			return bytes.Clone(frag), nil
+			if len(frag) > lineArena/16 {
+				return bytes.Clone(frag), nil
+			}
+			if cap(d.arena)-len(d.arena) < len(frag) {
+				d.arena = make([]byte, 0, lineArena)
+			}
+			n := len(d.arena)
+			d.arena = append(d.arena, frag...)
+			return d.arena[n:len(d.arena):len(d.arena)], nil
 		}
 		// A long line: hand the accumulated buffer over rather than copy it.
 		line := append(d.buf, frag...)
@@ -153,11 +179,17 @@ func (d *Decoder) parseLine(line []byte) (*Message, error) {
 	if line[0] != '{' {
 		return nil, errors.New("not a JSON object")
 	}
-	m := new(Message)
 	if d.intern == nil {
 		d.intern = map[string]string{}
 	}
-	if err := m.decode(line, &decodeState{owned: true, intern: d.intern, plans: d.plans}); err != nil {
+	if len(d.boxes) == 0 {
+		d.boxes = make([]messageBox, 128)
+	}
+	b := &d.boxes[0]
+	d.boxes = d.boxes[1:]
+	m := &b.m
+	d.st = decodeState{owned: true, intern: d.intern, plans: d.plans, record: &b.r}
+	if err := m.decode(line, &d.st); err != nil {
 		return nil, err
 	}
 	if err := m.checkPayload(); err != nil {

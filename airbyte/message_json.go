@@ -73,7 +73,8 @@ func (m *Message) UnmarshalJSON(data []byte) error {
 type decodeState struct {
 	owned  bool
 	intern map[string]string
-	plans  typedPlans // set when the consumer wants typed records
+	plans  typedPlans     // set when the consumer wants typed records
+	record *RecordMessage // room for the message's record, if any
 }
 
 // str returns the string of raw JSON string v, interned.
@@ -122,7 +123,10 @@ func (m *Message) decode(data []byte, st *decodeState) error {
 	sawType := false
 	end, err := parseObject(data, skipSpace(data, 0), 1, func(k []byte, i int) (int, error) {
 		if string(k) == "record" && i < len(data) && data[i] == '{' {
-			m.Record = new(RecordMessage)
+			if m.Record = st.record; m.Record == nil {
+				m.Record = new(RecordMessage)
+			}
+			st.record = nil
 			end, err := m.Record.parse(data, i, 2, st)
 			if err != nil {
 				return -1, fmt.Errorf("record: %w", err)
