@@ -168,6 +168,7 @@ type loader struct {
 	warned  map[string]bool
 	byName  map[string]*Node // models, seeds, snapshots, analyses by package/name
 	testIDs map[string]int
+	tests   []testJob // generic tests to build (flushTests)
 	walked  map[string][]string // folder → the files under it (listFiles)
 
 	cache     sync.Map // absolute path → []byte (prefetched files)
@@ -662,10 +663,14 @@ func (l *loader) loadFiles(pkg *Package) error {
 	sort.Strings(files)
 	for _, f := range files {
 		if err := l.loadProperties(pkg, f); err != nil {
+			// A test queued before the failure fails first.
+			if ferr := l.flushTests(); ferr != nil {
+				return ferr
+			}
 			return err
 		}
 	}
-	return nil
+	return l.flushTests()
 }
 
 func testGenericDirs(testPaths []string) []string {
@@ -1009,21 +1014,27 @@ func replaceNonWord(s string) string {
 	return string(b)
 }
 
-// addTests generates the data tests of a model, seed, snapshot or source
-// table entry (its own tests and its columns' tests).
+// testJob is one generic test of a property file entry, to be built by
+// flushTests.
+type testJob struct {
+	pkg                                 *Package
+	file, attached, baseName, modelExpr string
+	spec                                any
+	column                              string
+	quote                               bool
+	model                               []string
+}
+
+// addTests queues the data tests of a model, seed, snapshot or source
+// table entry (its own tests and its columns' tests); flushTests builds
+// them.
 func (l *loader) addTests(pkg *Package, file, attached, baseName, modelExpr string, entry map[string]any, model []string) error {
-	add := func(spec any, column string, quote bool) error {
-		n, err := l.addGenericTest(pkg, file, attached, baseName, modelExpr, spec, column, quote)
-		if n != nil {
-			n.testModel = model
-		}
-		return err
+	add := func(spec any, column string, quote bool) {
+		l.tests = append(l.tests, testJob{pkg: pkg, file: file, attached: attached, baseName: baseName, modelExpr: modelExpr, spec: spec, column: column, quote: quote, model: model})
 	}
 	for _, key := range []string{"tests", "data_tests"} {
 		for _, s := range asList(entry[key]) {
-			if err := add(s, "", false); err != nil {
-				return err
-			}
+			add(s, "", false)
 		}
 	}
 	for _, c := range asList(entry["columns"]) {
@@ -1032,16 +1043,46 @@ func (l *loader) addTests(pkg *Package, file, attached, baseName, modelExpr stri
 		quote := asBool(cm["quote"], false)
 		for _, key := range []string{"tests", "data_tests"} {
 			for _, s := range asList(cm[key]) {
-				if err := add(s, col, quote); err != nil {
-					return err
-				}
+				add(s, col, quote)
 			}
 		}
 	}
 	return nil
 }
 
-func (l *loader) addGenericTest(pkg *Package, file, attached, baseName, modelExpr string, spec any, column string, quote bool) (*Node, error) {
+// flushTests builds the queued generic tests on the worker pool, then adds
+// them in queue order: the first error in that order is returned, and a
+// test whose id is taken already is dropped, as building them one by one
+// would.
+func (l *loader) flushTests() error {
+	jobs := l.tests
+	l.tests = nil
+	nodes := make([]*Node, len(jobs))
+	errs := make([]error, len(jobs))
+	_ = forEach(l.ctx, len(jobs), func(_ context.Context, i int) error {
+		j := &jobs[i]
+		nodes[i], errs[i] = l.buildGenericTest(j.pkg, j.file, j.attached, j.baseName, j.modelExpr, j.spec, j.column, j.quote)
+		if nodes[i] != nil {
+			nodes[i].testModel = j.model
+		}
+		return nil
+	})
+	for i, n := range nodes {
+		if errs[i] != nil {
+			return errs[i]
+		}
+		if l.testIDs[n.UniqueID] > 0 {
+			continue
+		}
+		l.testIDs[n.UniqueID]++
+		l.p.Nodes[n.UniqueID] = n
+	}
+	return nil
+}
+
+// buildGenericTest builds the node of one generic test; it only reads the
+// project, so tests build in parallel.
+func (l *loader) buildGenericTest(pkg *Package, file, attached, baseName, modelExpr string, spec any, column string, quote bool) (*Node, error) {
 	var name string
 	var args map[string]any
 	switch s := spec.(type) {
@@ -1145,10 +1186,6 @@ func (l *loader) addGenericTest(pkg *Package, file, attached, baseName, modelExp
 		}
 	}
 	id := "test." + pkg.Name + "." + tname + "." + hash
-	if l.testIDs[id] > 0 {
-		return nil, nil
-	}
-	l.testIDs[id]++
 	n := &Node{
 		UniqueID: id, ResourceType: ResourceTest, Package: pkg.Name, Name: tname,
 		Path: asString(firstNonNil(cfg["alias"], tname)) + ".sql", OriginalFilePath: rel(pkg.Dir, filepath.Join(l.rootDir, file)),
@@ -1170,7 +1207,6 @@ func (l *loader) addGenericTest(pkg *Package, file, attached, baseName, modelExp
 		macro = ns + "." + macro
 	}
 	n.RawCode = "{{ " + macro + "(**_dbt_generic_test_kwargs) }}"
-	l.p.Nodes[id] = n
 	return n, nil
 }
 

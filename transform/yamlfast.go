@@ -26,6 +26,10 @@ func fastYAML(b []byte) (v any, ok bool) {
 	if bytes.HasPrefix(b, []byte("\ufeff")) {
 		return nil, false
 	}
+	// yaml.v3 breaks lines at NEL, LS and PS; goccy does not.
+	if bytes.Contains(b, []byte("\u0085")) || bytes.Contains(b, []byte("\u2028")) || bytes.Contains(b, []byte("\u2029")) {
+		return nil, false
+	}
 	dec := yv3.NewDecoder(bytes.NewReader(b))
 	var doc yv3.Node
 	if err := dec.Decode(&doc); err != nil {
