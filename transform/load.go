@@ -168,7 +168,7 @@ type loader struct {
 	warned  map[string]bool
 	byName  map[string]*Node // models, seeds, snapshots, analyses by package/name
 	testIDs map[string]int
-	tests   []testJob // generic tests to build (flushTests)
+	tests   []testJob           // generic tests to build (flushTests)
 	walked  map[string][]string // folder → the files under it (listFiles)
 
 	cache     sync.Map // absolute path → []byte (prefetched files)
