@@ -67,7 +67,7 @@ func FuzzEachField(f *testing.F) {
 func TestRawIDs(t *testing.T) {
 	a, b := newRawIDs(), newRawIDs()
 	seen := map[string]bool{}
-	for range 1000 {
+	for range 3000 { // several blocks of ids
 		for _, id := range []string{a.next(), b.next()} {
 			if len(id) != 36 || id[14] != '4' || seen[id] {
 				t.Fatalf("bad or repeated id %q", id)

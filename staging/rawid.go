@@ -8,12 +8,16 @@ import (
 
 // rawIDs makes the _airbyte_raw_id of each record: a version-4-shaped UUID
 // made of 64 random bits drawn once per Load and a 64-bit counter, so ids
-// are unique across loads without a system call per record.
+// are unique across loads without a system call per record. Ids are made
+// rawIDBlock at a time into one string and handed out as substrings of it:
+// one allocation per block rather than per record.
 type rawIDs struct {
 	prefix [8]byte
 	n      uint64
-	buf    [16]byte
+	block  string // ids made and not handed out yet, 36 bytes each
 }
+
+const rawIDBlock = 1024
 
 func newRawIDs() *rawIDs {
 	r := &rawIDs{}
@@ -23,20 +27,33 @@ func newRawIDs() *rawIDs {
 
 // next returns the next id in the canonical 8-4-4-4-12 form.
 func (r *rawIDs) next() string {
-	r.n++
-	copy(r.buf[:8], r.prefix[:])
-	binary.BigEndian.PutUint64(r.buf[8:], r.n)
-	r.buf[6] = r.buf[6]&0x0f | 0x40 // version 4
-	r.buf[8] = r.buf[8]&0x3f | 0x80 // RFC 4122 variant
-	var out [36]byte
-	hex.Encode(out[0:8], r.buf[0:4])
+	if len(r.block) == 0 {
+		buf := make([]byte, 36*rawIDBlock)
+		for i := range rawIDBlock {
+			r.n++
+			r.format(buf[36*i:36*i+36], r.n)
+		}
+		r.block = string(buf)
+	}
+	id := r.block[:36]
+	r.block = r.block[36:]
+	return id
+}
+
+// format writes the id of counter n into out (36 bytes).
+func (r *rawIDs) format(out []byte, n uint64) {
+	var b [16]byte
+	copy(b[:8], r.prefix[:])
+	binary.BigEndian.PutUint64(b[8:], n)
+	b[6] = b[6]&0x0f | 0x40 // version 4
+	b[8] = b[8]&0x3f | 0x80 // RFC 4122 variant
+	hex.Encode(out[0:8], b[0:4])
 	out[8] = '-'
-	hex.Encode(out[9:13], r.buf[4:6])
+	hex.Encode(out[9:13], b[4:6])
 	out[13] = '-'
-	hex.Encode(out[14:18], r.buf[6:8])
+	hex.Encode(out[14:18], b[6:8])
 	out[18] = '-'
-	hex.Encode(out[19:23], r.buf[8:10])
+	hex.Encode(out[19:23], b[8:10])
 	out[23] = '-'
-	hex.Encode(out[24:36], r.buf[10:16])
-	return string(out[:])
+	hex.Encode(out[24:36], b[10:16])
 }
