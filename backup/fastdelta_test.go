@@ -103,6 +103,9 @@ func TestRestoreRehash(t *testing.T) {
 		if got := tableFingerprint(t, w, warehouse.Rel("back", "all_types")); got != want {
 			t.Fatalf("rehash %v: restored table %v, want %v", rehash, got, want)
 		}
+		if _, err := w.Exec(ctx, "INSERT INTO back.all_types (id) VALUES (0)"); err == nil {
+			t.Fatalf("rehash %v: the restored table lost its primary key", rehash)
+		}
 	}
 	// a manifest whose fingerprint the parts do not match is refused
 	j := &restoreJob{entry: &res.Tables[0], staging: warehouse.Rel("back", "all_types")}

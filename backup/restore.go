@@ -321,17 +321,34 @@ func restoreTable(ctx context.Context, w *warehouse.Warehouse, engine string, sc
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := w.CreateTable(context.WithoutCancel(ctx), j.staging, cols, &warehouse.TableOptions{PrimaryKey: pk}); err != nil {
+	// DuckDB loads a table without its key faster and builds the key's
+	// index afterwards in one pass (checking uniqueness) instead of row by row.
+	bulk := engine == "duckdb" && len(chain) == 1
+	createPK := pk
+	if bulk {
+		createPK = nil
+	}
+	if err := w.CreateTable(context.WithoutCancel(ctx), j.staging, cols, &warehouse.TableOptions{PrimaryKey: createPK}); err != nil {
 		return err
 	}
 	em.startEv(e.String(), "table restore started")
-	if engine == "duckdb" && len(chain) == 1 {
+	if bulk {
 		// DuckDB reads the parts itself
 		files, err := sc.fetch(ctx, chain[0].Data.Parts)
 		if err != nil {
 			return err
 		}
 		err = loadParquetFiles(ctx, w, j.staging, cols, files)
+		if err == nil && len(pk) > 0 {
+			d := w.Dialect()
+			var ks []string
+			for _, k := range pk {
+				ks = append(ks, d.QuoteIdentifier(k))
+			}
+			if _, err = w.Exec(ctx, "ALTER TABLE "+d.QuoteRelation(j.staging)+" ADD PRIMARY KEY ("+strings.Join(ks, ", ")+")"); err != nil {
+				err = fmt.Errorf("add the primary key: %w", err)
+			}
+		}
 		if err == nil && !rehash {
 			fp, ferr := sc.storedFingerprint(ctx, files)
 			if ferr == nil {

@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"iter"
+	"math/big"
 	"strings"
+	"time"
 
 	"github.com/dataopskit/dataops/warehouse"
 )
@@ -29,10 +31,83 @@ var chunkRows int64 = 262_144
 // by a chunk instead of growing with the table.
 func scanTable(ctx context.Context, src rowSource, from string, cols []warehouse.Column) iter.Seq2[*warehouse.Record, error] {
 	d := src.Dialect()
-	q := selectFrom(d, from, cols)
 	if d.Name() != "duckdb" {
-		return src.Rows(ctx, q)
+		return src.Rows(ctx, selectFrom(d, from, cols))
 	}
+	q, conv := duckRawSelect(d, from, cols)
+	return func(yield func(*warehouse.Record, error) bool) {
+		for rec, err := range scanChunks(ctx, src, from, q) {
+			if err == nil {
+				err = conv(rec.Values)
+			}
+			if !yield(rec, err) || err != nil {
+				return
+			}
+		}
+	}
+}
+
+// duckRawSelect renders the SELECT of scanTable on DuckDB: dates,
+// timestamps and decimals of up to 18 digits are read as integers (days,
+// microseconds, unscaled values), which the driver hands over without a
+// call into DuckDB per value, and conv turns them back into the portable
+// values the driver would have returned (time.Time in UTC, Decimal).
+func duckRawSelect(d warehouse.Dialect, from string, cols []warehouse.Column) (string, func([]any) error) {
+	var b strings.Builder
+	b.WriteString("SELECT ")
+	type fix struct {
+		i    int
+		kind warehouse.Kind
+		sc   int
+	}
+	var fixes []fix
+	for i, c := range cols {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		x := d.QuoteIdentifier(c.Name)
+		switch k := c.Type.Kind; {
+		case k == warehouse.KindDate:
+			b.WriteString("CAST(" + x + " - DATE '1970-01-01' AS BIGINT)")
+			fixes = append(fixes, fix{i, k, 0})
+		case k == warehouse.KindTimestamp || k == warehouse.KindTimestampTZ:
+			b.WriteString("epoch_us(" + x + ")")
+			fixes = append(fixes, fix{i, k, 0})
+		case k == warehouse.KindDecimal && c.Type.Precision > 0 && c.Type.Precision <= 18:
+			b.WriteString("CAST(" + x + " * " + pow10(c.Type.Scale) + " AS BIGINT)")
+			fixes = append(fixes, fix{i, k, c.Type.Scale})
+		default:
+			b.WriteString(x)
+		}
+	}
+	b.WriteString(" FROM ")
+	b.WriteString(from)
+	conv := func(vals []any) error {
+		for _, f := range fixes {
+			v := vals[f.i]
+			if v == nil {
+				continue
+			}
+			n, ok := warehouse.ToInt64(v)
+			if !ok {
+				return fmt.Errorf("column %s: %T from an integer expression", cols[f.i].Name, v)
+			}
+			switch f.kind {
+			case warehouse.KindDate:
+				vals[f.i] = time.Unix(n*86400, 0).UTC()
+			case warehouse.KindTimestamp, warehouse.KindTimestampTZ:
+				vals[f.i] = time.UnixMicro(n).UTC()
+			case warehouse.KindDecimal:
+				vals[f.i] = warehouse.Decimal{Unscaled: big.NewInt(n), Scale: f.sc}
+			}
+		}
+		return nil
+	}
+	return b.String(), conv
+}
+
+// scanChunks runs q (a SELECT … FROM from) over rowid ranges of chunkRows.
+func scanChunks(ctx context.Context, src rowSource, from, q string) iter.Seq2[*warehouse.Record, error] {
 	return func(yield func(*warehouse.Record, error) bool) {
 		var r struct {
 			Lo int64 `db:"lo"`
