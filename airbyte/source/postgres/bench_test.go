@@ -7,6 +7,7 @@ import (
 	"os"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -72,7 +73,8 @@ func (h *heapSampler) done() uint64 {
 // BenchmarkFullRefresh reads a 10-column table through the source and, in
 // the same run, drains COPY (SELECT …) TO STDOUT (FORMAT binary) of the
 // same table to io.Discard. It reports both rates, their ratio (goal
-// >= 0.7) and the source's peak HeapInuse; and the same read with typed
+// >= 0.7), the source's peak HeapInuse (its GC ballast included) and the
+// process's peak RSS; and the same read with typed
 // records decoded by the consumer (typed-rows/s, typed-ratio).
 func BenchmarkFullRefresh(b *testing.B) {
 	rows := 1000000
@@ -149,10 +151,30 @@ func BenchmarkFullRefresh(b *testing.B) {
 	b.ReportMetric(typedRate, "typed-rows/s")
 	b.ReportMetric(typedRate/copyRate, "typed-ratio")
 	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
+	if rss := peakRSS(); rss > 0 {
+		b.ReportMetric(float64(rss)/(1<<20), "peak-rss-MiB")
+	}
 	b.ReportMetric(float64(rows), "rows")
 	b.ReportMetric(float64(srcCPU.Nanoseconds())/total, "client-cpu-ns/row")
 	b.ReportMetric(float64(typedCPU.Nanoseconds())/total, "typed-client-cpu-ns/row")
 	b.ReportMetric(float64(copyCPU.Nanoseconds())/total, "copy-client-cpu-ns/row")
+}
+
+// peakRSS is the process's peak resident set size (VmHWM), 0 if unknown.
+func peakRSS() int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			if err == nil {
+				return kb << 10
+			}
+		}
+	}
+	return 0
 }
 
 // readCount reads cat to its end and counts the records; with typed, it

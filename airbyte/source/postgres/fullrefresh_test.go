@@ -205,7 +205,9 @@ func TestMillionRows(t *testing.T) {
 		t.Errorf("%d states, want 21", states)
 	}
 	t.Logf("peak HeapInuse %.1f MiB, checksum %x", float64(peak.Load())/(1<<20), h.Sum64())
-	if peak.Load() > 64<<20 {
+	// The heap holds the read's GC ballast (never touched, not resident)
+	// and up to about as much garbage between collections.
+	if peak.Load() > 64<<20+2*defaultGCBallast {
 		t.Errorf("peak HeapInuse %d MiB: memory is not flat", peak.Load()>>20)
 	}
 }

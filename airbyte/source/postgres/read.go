@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"iter"
 	"regexp"
+	"runtime"
 	"strconv"
 	"sync"
 	"time"
@@ -273,7 +274,9 @@ func (rs *readStream) Messages() iter.Seq2[*airbyte.Message, error] {
 			}
 			return true
 		}
+		ballast := gcBallast(rs.src.ballast)
 		err := rs.run(emit)
+		runtime.KeepAlive(ballast)
 		if err != nil && !stopped {
 			if rs.ctx.Err() != nil && errors.Is(err, context.Canceled) || pgconn.Timeout(err) && rs.ctx.Err() != nil {
 				err = fmt.Errorf("postgres source: read stopped: %w", context.Cause(rs.ctx))

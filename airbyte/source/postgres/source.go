@@ -16,6 +16,7 @@ import (
 type Source struct {
 	log       *slog.Logger
 	chunkSize int
+	ballast   int // bytes of heap ballast a read holds (see gc.go)
 }
 
 // Option configures a Source.
@@ -43,7 +44,7 @@ func WithChunkSize(n int) Option {
 
 // New returns the native PostgreSQL source.
 func New(opts ...Option) *Source {
-	s := &Source{log: slog.New(slog.DiscardHandler), chunkSize: 50000}
+	s := &Source{log: slog.New(slog.DiscardHandler), chunkSize: 50000, ballast: defaultGCBallast}
 	for _, o := range opts {
 		o(s)
 	}
