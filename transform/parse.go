@@ -113,13 +113,14 @@ func (p *Project) parse(ctx context.Context, l *loader) error {
 			}
 		}
 	}
-	if err := p.resolveNames(ctx); err != nil {
+	nodes = p.sortedNodes()
+	if err := p.resolveNames(ctx, nodes); err != nil {
 		return err
 	}
 	if err := p.renderDescriptions(ctx); err != nil {
 		return err
 	}
-	if err := p.resolveDeps(ctx); err != nil {
+	if err := p.resolveDeps(ctx, nodes); err != nil {
 		return err
 	}
 	for _, e := range p.Exposures {
@@ -140,8 +141,8 @@ func (p *Project) parse(ctx context.Context, l *loader) error {
 		}
 		e.DependsOn = sortedIDs(deps)
 	}
-	p.buildChildren()
-	if err := p.checkCycles(); err != nil {
+	p.buildChildren(nodes)
+	if err := p.checkCycles(nodes); err != nil {
 		return err
 	}
 	p.addGlobals(map[string]any{"execute": true})
@@ -376,7 +377,7 @@ func (p *Project) renderKwarg(ctx context.Context, n *Node, v any) (any, error) 
 	switch x := v.(type) {
 	case string:
 		s := x
-		if looksLikeFunc.MatchString(s) {
+		if strings.IndexByte(s, '(') >= 0 && looksLikeFunc.MatchString(s) {
 			s = "{{ " + s + " }}"
 		}
 		if !strings.Contains(s, "{") {
@@ -472,7 +473,7 @@ func (p *Project) overridden(name string) bool {
 	return false
 }
 
-func (p *Project) resolveNames(ctx context.Context) error {
+func (p *Project) resolveNames(ctx context.Context, nodes []*Node) error {
 	fast := map[string]bool{}
 	for _, m := range []string{"generate_schema_name", "generate_alias_name", "generate_database_name"} {
 		fast[m] = !p.overridden(m)
@@ -552,7 +553,6 @@ func (p *Project) resolveNames(ctx context.Context) error {
 		}
 		return nil
 	}
-	nodes := p.sortedNodes()
 	if fast["generate_schema_name"] && fast["generate_alias_name"] && fast["generate_database_name"] {
 		// dbt's defaults only: no Jinja runs, so the nodes go in parallel.
 		return forEach(ctx, len(nodes), func(_ context.Context, i int) error { return one(nodes[i]) })
@@ -668,8 +668,7 @@ func (p *Project) resolveSource(from *Node, sname, tname string) (*Source, error
 	return nil, p.refError(from, "source", tname, msg)
 }
 
-func (p *Project) resolveDeps(ctx context.Context) error {
-	nodes := p.sortedNodes()
+func (p *Project) resolveDeps(ctx context.Context, nodes []*Node) error {
 	return forEach(ctx, len(nodes), func(_ context.Context, i int) error {
 		n := nodes[i]
 		ids := make([]string, 0, len(n.Refs)+len(n.SourceRefs))
@@ -703,9 +702,9 @@ func (p *Project) resolveDeps(ctx context.Context) error {
 	})
 }
 
-func (p *Project) buildChildren() {
+func (p *Project) buildChildren(nodes []*Node) {
 	ch := map[string][]string{}
-	for _, n := range p.sortedNodes() {
+	for _, n := range nodes {
 		for _, d := range n.DependsOn {
 			ch[d] = append(ch[d], n.UniqueID)
 		}
@@ -728,13 +727,12 @@ func (p *Project) buildChildren() {
 
 // checkCycles reports a cycle with its path spelled out. It follows the
 // parents resolveDeps found (a cycle can only run through nodes).
-func (p *Project) checkCycles() error {
+func (p *Project) checkCycles(nodes []*Node) error {
 	const (
 		white = iota
 		grey
 		black
 	)
-	nodes := p.sortedNodes()
 	for i, n := range nodes {
 		n.ord = int32(i)
 	}
