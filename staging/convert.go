@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/dataopskit/dataops/warehouse"
 )
@@ -84,13 +85,14 @@ func convertValue(t warehouse.Type, raw json.RawMessage) (any, error) {
 	return nil, errTypecast
 }
 
-// scalarText returns a JSON number's text, or a JSON string's content.
+// scalarText returns a JSON number's text, or a JSON string's content. A
+// number's text aliases raw: parse it, do not keep it.
 func scalarText(raw json.RawMessage) string {
 	if raw[0] == '"' {
 		s, _ := unquote(raw)
 		return strings.TrimSpace(s)
 	}
-	return string(raw)
+	return unsafe.String(unsafe.SliceData(raw), len(raw))
 }
 
 var (
