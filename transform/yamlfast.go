@@ -118,6 +118,10 @@ func (f *fastDecoder) node(n *yv3.Node) (any, bool) {
 	case yv3.SequenceNode:
 		s := make([]any, len(n.Content))
 		for i, c := range n.Content {
+			if n.Style&yv3.FlowStyle != 0 && c.Kind == yv3.MappingNode {
+				// "[a: b]": yaml.v3 reads a pair, goccy refuses it.
+				return nil, false
+			}
 			v, ok := f.node(c)
 			if !ok {
 				return nil, false
