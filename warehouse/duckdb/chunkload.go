@@ -92,8 +92,8 @@ const (
 	carInt     carrier = iota // int64, into BIGINT (cast by the INSERT)
 	carFloat                  // float64, into DOUBLE
 	carBool                   // bool, into BOOLEAN
-	carString                 // string, into VARCHAR (also JSON text)
-	carBlob                   // string of bytes, into BLOB
+	carString                 // bytes in the batch's arena, into VARCHAR (also JSON text)
+	carBlob                   // bytes in the batch's arena, into BLOB
 	carDec                    // int64 unscaled, into DECIMAL(p≤18, s)
 	carBigDec                 // int64 or *big.Int unscaled, into DECIMAL(p>18, s)
 	carDays                   // int64 days since 1970-01-01, into DATE by SQL
@@ -213,9 +213,12 @@ type colBuf struct {
 	i64  []int64
 	f64  []float64
 	b    []bool
-	s    []string
+	bs   [][]byte // carString, carBlob: slices of arena
 	a    []any
 	t    []time.Time
+	// arena holds the bytes of the batch's strings: one copy per value
+	// (the producer may reuse its buffers) without an allocation each.
+	arena []byte
 }
 
 type colBatch struct {
@@ -238,12 +241,27 @@ func newColBatch(plan []chunkCol) *colBatch {
 		case carBool:
 			c.b = make([]bool, batchRows)
 		case carString, carBlob:
-			c.s = make([]string, batchRows)
+			c.bs = make([][]byte, batchRows)
 		case carBigDec:
 			c.a = make([]any, batchRows)
 		}
 	}
 	return b
+}
+
+// reset empties the batch for reuse.
+func (b *colBatch) reset() {
+	b.n = 0
+	for i := range b.cols {
+		c := &b.cols[i]
+		if c.bs != nil {
+			clear(c.bs)
+			if cap(c.arena) > 1<<20 {
+				c.arena = nil // a batch of huge values: do not keep it
+			}
+			c.arena = c.arena[:0]
+		}
+	}
 }
 
 // chunkLoad is one running chunk load: the table function's source.
@@ -264,7 +282,7 @@ type chunkLoad struct {
 }
 
 // segmentBatches is the number of batches of one INSERT execution.
-const segmentBatches = 8
+const segmentBatches = 16
 
 // ColumnInfos implements duckdb.ChunkTableSource.
 func (l *chunkLoad) ColumnInfos() []duckdb.ColumnInfo { return l.infos }
@@ -302,8 +320,7 @@ func (l *chunkLoad) FillChunk(chunk duckdb.DataChunk) error {
 		case carBool:
 			err = writeColumn(chunk, c, cb.b[:n], cb.null[:n])
 		case carString, carBlob:
-			err = writeColumn(chunk, c, cb.s[:n], cb.null[:n])
-			clear(cb.s[:n])
+			err = writeColumn(chunk, c, cb.bs[:n], cb.null[:n])
 		case carBigDec:
 			err = writeColumn(chunk, c, cb.a[:n], cb.null[:n])
 			clear(cb.a[:n])
@@ -379,37 +396,38 @@ func (p *chunkCol) put(v any, cb *colBuf, r int) error {
 		cb.b[r] = x
 	case carString:
 		if p.isJSON {
-			s, err := jsonText(v)
-			if err != nil {
-				return err
-			}
-			cb.s[r] = s
-			return nil
+			return cb.putJSON(v, r)
 		}
 		switch x := v.(type) {
 		case string:
 			if !utf8.ValidString(x) {
 				return errors.New("string is not valid UTF-8")
 			}
-			cb.s[r] = x
+			cb.putBytes(r, x)
 		case []byte:
 			if !utf8.Valid(x) {
 				return errors.New("string is not valid UTF-8")
 			}
-			cb.s[r] = string(x) // a copy: the producer may reuse x
+			cb.putBytes(r, x)
 		default:
 			return typeErr(v, "a string")
 		}
 	case carBlob:
 		switch x := v.(type) {
 		case []byte:
-			cb.s[r] = string(x) // a copy: the producer may reuse x
+			cb.putBytes(r, x)
 		case string:
-			cb.s[r] = x
+			cb.putBytes(r, x)
 		default:
 			return typeErr(v, "bytes")
 		}
 	case carDec, carBigDec:
+		if p.car == carDec {
+			if u, ok := p.fastDecimal(v); ok {
+				cb.i64[r] = u
+				return nil
+			}
+		}
 		u, err := p.decConv(v)
 		if err != nil {
 			return err
@@ -459,50 +477,59 @@ func (p *chunkCol) put(v any, cb *colBuf, r int) error {
 	return nil
 }
 
-// jsonText validates v as JSON (marshalling other values) and returns it
-// compacted, with <, > and & escaped, as duckdb-go stores JSON.
-func jsonText(v any) (string, error) {
-	raw, err := warehouse.ToJSON(v)
-	if err != nil {
-		return "", err
+// putBytes stores a copy of b (a string or a []byte) as row r's value.
+func (cb *colBuf) putBytes(r int, b any) {
+	start := len(cb.arena)
+	switch x := b.(type) {
+	case string:
+		cb.arena = append(cb.arena, x...)
+	case []byte:
+		cb.arena = append(cb.arena, x...)
 	}
-	if compactJSON(raw) {
-		return string(raw), nil // a copy: the producer may reuse raw
-	}
-	c, err := marshalJSONRaw(raw)
-	if err != nil {
-		return "", err
-	}
-	return string(c), nil
+	// Earlier values keep the array they were appended to if append moved
+	// the arena: they stay valid.
+	cb.bs[r] = cb.arena[start:len(cb.arena):len(cb.arena)]
 }
 
-// compactJSON reports whether valid JSON text raw is already as duckdb-go
-// would store it: no whitespace outside strings and no <, > or & anywhere
-// (nor U+2028/U+2029), so that it needs no re-encoding.
-func compactJSON(raw []byte) bool {
-	inStr, esc := false, false
-	for i := 0; i < len(raw); i++ {
-		c := raw[i]
-		switch {
-		case c == '<' || c == '>' || c == '&':
-			return false
-		case c == 0xE2 && i+2 < len(raw) && raw[i+1] == 0x80 && (raw[i+2] == 0xA8 || raw[i+2] == 0xA9):
-			return false
-		case inStr:
-			if esc {
-				esc = false
-			} else if c == '\\' {
-				esc = true
-			} else if c == '"' {
-				inStr = false
-			}
-		case c == '"':
-			inStr = true
-		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
-			return false
+// putJSON validates v as JSON (marshalling values other than JSON text) and
+// stores it as duckdb-go stores JSON: compacted, with <, > and & escaped.
+func (cb *colBuf) putJSON(v any, r int) error {
+	var raw []byte
+	var valid, compact bool
+	switch x := v.(type) {
+	case json.RawMessage:
+		raw = x
+		valid, compact = scanJSON(raw)
+	case []byte:
+		raw = x
+		valid, compact = scanJSON(raw)
+	case string:
+		valid, compact = scanJSON(x)
+		if valid && compact {
+			cb.putBytes(r, x)
+			return nil
 		}
+		raw = []byte(x)
+	default:
+		m, err := warehouse.ToJSON(v) // marshalled: compact, HTML escaped
+		if err != nil {
+			return err
+		}
+		cb.putBytes(r, []byte(m))
+		return nil
 	}
-	return true
+	if !valid {
+		return fmt.Errorf("value is not valid JSON: %.40q", raw)
+	}
+	if !compact {
+		c, err := json.Marshal(json.RawMessage(raw))
+		if err != nil {
+			return err
+		}
+		raw = c
+	}
+	cb.putBytes(r, raw)
+	return nil
 }
 
 // loadChunks runs the chunk load of rows into rel's columns names, planned
@@ -563,7 +590,7 @@ func (e *Engine) loadChunks(ctx context.Context, conn *duckdb.Conn, rel warehous
 			l.seg = nil
 			l.mu.Unlock()
 			for _, b := range seg {
-				b.n = 0
+				b.reset()
 				free <- b
 			}
 			if err != nil {
@@ -677,8 +704,40 @@ func (e *Engine) loadChunks(ctx context.Context, conn *duckdb.Conn, rel warehous
 	return n, nil
 }
 
-// marshalJSONRaw re-encodes valid JSON text as duckdb-go stores a
-// json.RawMessage: compacted, with HTML characters escaped.
-func marshalJSONRaw(raw []byte) ([]byte, error) {
-	return json.Marshal(json.RawMessage(raw))
+// fastDecimal returns the unscaled int64 of v in a DECIMAL(p≤18, s) column
+// when v is an int64 or a warehouse.Decimal of at most s fractional digits
+// whose digits fit an int64; ok false leaves v to the general converter
+// (rounding, big values, errors).
+func (p *chunkCol) fastDecimal(v any) (u int64, ok bool) {
+	var x int64
+	var shift int
+	switch d := v.(type) {
+	case int64:
+		x, shift = d, p.scale
+	case warehouse.Decimal:
+		if d.Unscaled == nil || !d.Unscaled.IsInt64() || d.Scale > p.scale || d.Scale < 0 {
+			return 0, false
+		}
+		x, shift = d.Unscaled.Int64(), p.scale-d.Scale
+	default:
+		return 0, false
+	}
+	limit := pow10i64[p.prec] // exclusive bound of the column's values
+	if shift >= len(pow10i64) {
+		return 0, false
+	}
+	m := pow10i64[shift]
+	if x >= limit || x <= -limit || (x != 0 && (x > (limit-1)/m || x < -(limit-1)/m)) {
+		return 0, false
+	}
+	return x * m, true
 }
+
+// pow10i64[n] is 10ⁿ for n ≤ 18.
+var pow10i64 = func() (t [19]int64) {
+	t[0] = 1
+	for i := 1; i < len(t); i++ {
+		t[i] = t[i-1] * 10
+	}
+	return t
+}()
