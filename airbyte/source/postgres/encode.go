@@ -255,10 +255,16 @@ func appendTextZone(dst, src []byte) []byte {
 }
 
 func encNumberText(dst, src []byte) ([]byte, bool) {
-	if len(src) == 0 || !(src[0] == '-' || (src[0] >= '0' && src[0] <= '9')) || (src[0] == '-' && (len(src) < 2 || src[1] < '0' || src[1] > '9')) {
-		return dst, false // NaN, Infinity, -Infinity
+	if !numberTextOK(src) {
+		return dst, false
 	}
 	return append(dst, src...), true
+}
+
+// numberTextOK reports whether a number's text output is a JSON number
+// (not NaN, Infinity or -Infinity).
+func numberTextOK(src []byte) bool {
+	return len(src) > 0 && (src[0] >= '0' && src[0] <= '9' || src[0] == '-' && len(src) >= 2 && src[1] >= '0' && src[1] <= '9')
 }
 
 // encMoneyText keeps the digits, sign and decimal point of a money text

@@ -106,3 +106,14 @@ func BenchmarkEmitRow(b *testing.B) {
 	}
 	b.ReportMetric(float64((processCPU()-cpu0).Nanoseconds())/float64(b.N), "cpu-ns/op")
 }
+
+func TestNumberTextOK(t *testing.T) {
+	for in, want := range map[string]bool{
+		"0": true, "12.5": true, "-3": true, "-0.25": true, "1e5": true,
+		"": false, "-": false, "NaN": false, "Infinity": false, "-Infinity": false,
+	} {
+		if got := numberTextOK([]byte(in)); got != want {
+			t.Errorf("numberTextOK(%q) = %v, want %v", in, got, want)
+		}
+	}
+}

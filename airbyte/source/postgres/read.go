@@ -96,19 +96,26 @@ type readStream struct {
 	closed   bool
 	closeErr error
 
-	slab  []byte
-	boxes []recordBox
-	now   int64
-	nowN  int
+	slab   []byte
+	boxes  []recordBox
+	tboxes []typedBox
+	now    int64
+	nowN   int
 
 	typed bool    // send typed records (EnableTypedRecords)
 	tslab []byte  // typed records' values
 	tlens []int32 // typed records' value lengths
 }
 
+// recordBox is a RECORD message; typedBox one with its typed values. Both
+// are carved out of shared arrays.
 type recordBox struct {
 	m airbyte.Message
 	r airbyte.RecordMessage
+}
+
+type typedBox struct {
+	recordBox
 	v pgValues
 }
 
@@ -416,15 +423,31 @@ func (rs *readStream) nextBox(sp *streamPlan) *recordBox {
 	}
 	b := &rs.boxes[0]
 	rs.boxes = rs.boxes[1:]
+	rs.initBox(sp, b)
+	return b
+}
+
+// nextTypedBox is nextBox for a typed record.
+func (rs *readStream) nextTypedBox(sp *streamPlan) *typedBox {
+	if len(rs.tboxes) == 0 {
+		rs.tboxes = make([]typedBox, 256)
+	}
+	b := &rs.tboxes[0]
+	rs.tboxes = rs.tboxes[1:]
+	rs.initBox(sp, &b.recordBox)
+	return b
+}
+
+// initBox makes b, fresh from a new array (zero), a record of sp's stream.
+func (rs *readStream) initBox(sp *streamPlan, b *recordBox) {
 	if rs.nowN == 0 {
 		rs.now = time.Now().UnixMilli()
 		rs.nowN = 1024
 	}
 	rs.nowN--
-	b.r = airbyte.RecordMessage{Namespace: sp.desc.Namespace, Stream: sp.desc.Name, EmittedAt: rs.now}
-	b.m = airbyte.Message{Type: airbyte.TypeRecord, Record: &b.r}
+	b.r.Namespace, b.r.Stream, b.r.EmittedAt = sp.desc.Namespace, sp.desc.Name, rs.now
+	b.m.Type, b.m.Record = airbyte.TypeRecord, &b.r
 	sp.records++
-	return b
 }
 
 // encodeRow writes a row's values as a JSON object; extra (CDC fields,

@@ -122,7 +122,7 @@ func newTypedPlan(sp *streamPlan) *typedPlan {
 			tp.decode[i] = decodeString
 		case kNumeric, kMoney: // numeric text (money is selected as numeric)
 			tp.decode[i] = func(_ *typedPlan, _ int, src []byte) any { return json.RawMessage(src) }
-			tp.checks[i] = func(src []byte) bool { _, ok := encNumberText(nil, src); return ok }
+			tp.checks[i] = numberTextOK
 		default:
 			tp.checks[i] = encodes(c.enc)
 		}
@@ -337,7 +337,7 @@ func (rs *readStream) emitTyped(sp *streamPlan, vals [][]byte, emit func(*airbyt
 		rs.tslab = append(rs.tslab, v...)
 		rs.tlens = append(rs.tlens, int32(len(v)))
 	}
-	b := rs.nextBox(sp)
+	b := rs.nextTypedBox(sp)
 	b.v = pgValues{tp: tp, data: rs.tslab[at:len(rs.tslab):len(rs.tslab)], lens: rs.tlens[lat:len(rs.tlens):len(rs.tlens)]}
 	b.r.Values = &b.v
 	if !emit(&b.m) {
