@@ -117,3 +117,10 @@ func TestNumberTextOK(t *testing.T) {
 		}
 	}
 }
+
+func TestAppendUUID(t *testing.T) {
+	src := []byte{0xa0, 0xee, 0xbc, 0x99, 0x9c, 0x0b, 0x4e, 0xf8, 0xbb, 0x6d, 0x6b, 0xb9, 0xbd, 0x38, 0x0a, 0x11}
+	if got := string(appendUUID([]byte("x"), src)); got != "xa0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11" {
+		t.Fatalf("appendUUID = %q", got)
+	}
+}

@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"encoding/binary"
-	"encoding/hex"
 	"encoding/json"
 	"math"
 	"strconv"
@@ -196,15 +195,18 @@ func decodeUUID(_ *typedPlan, _ int, src []byte) any {
 
 // appendUUID writes 16 bytes as a UUID's canonical text.
 func appendUUID(dst, src []byte) []byte {
-	dst = hex.AppendEncode(dst, src[0:4])
-	dst = append(dst, '-')
-	dst = hex.AppendEncode(dst, src[4:6])
-	dst = append(dst, '-')
-	dst = hex.AppendEncode(dst, src[6:8])
-	dst = append(dst, '-')
-	dst = hex.AppendEncode(dst, src[8:10])
-	dst = append(dst, '-')
-	return hex.AppendEncode(dst, src[10:16])
+	const digits = "0123456789abcdef"
+	var b [36]byte
+	j := 0
+	for i, c := range src[:16] {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			b[j] = '-'
+			j++
+		}
+		b[j], b[j+1] = digits[c>>4], digits[c&15]
+		j += 2
+	}
+	return append(dst, b[:]...)
 }
 
 func decodeString(tp *typedPlan, i int, src []byte) any {
