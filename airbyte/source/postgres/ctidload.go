@@ -56,6 +56,20 @@ func parseTID(s string) (tid, error) {
 	return tid{}, fmt.Errorf("bad ctid %q", s)
 }
 
+// physicalOrder checks that ctids grow.
+type physicalOrder struct {
+	last    tid
+	started bool
+}
+
+// next takes the next ctid and reports whether it comes after the previous
+// one (returned).
+func (o *physicalOrder) next(t tid) (prev tid, ok bool) {
+	prev, ok = o.last, !o.started || t.order() > o.last.order()
+	o.last, o.started = t, true
+	return prev, ok
+}
+
 // readByCtid loads a table or materialized view in physical order with one
 // query, checkpointing every chunk rows with the last ctid and the
 // relfilenode.
@@ -85,12 +99,11 @@ func (rs *readStream) readByCtid(sp *streamPlan, chunk int, extra []byte, emit f
 	}
 	sql := "SELECT ctid, " + sp.list + " FROM " + sp.rel
 	var params [][]byte
-	var last uint64
-	first := true
+	var order physicalOrder
 	if after != nil {
 		sql += " WHERE ctid > $1::pg_catalog.tid"
 		params = [][]byte{[]byte(after.String())}
-		last, first = after.order(), false
+		order.next(*after)
 	}
 	n := 0
 	err := rs.queryFormats(sp, sql, params, nil, nil, sp.ctidFormats, func(vals [][]byte) error {
@@ -99,10 +112,8 @@ func (rs *readStream) readByCtid(sp *streamPlan, chunk int, extra []byte, emit f
 			return fmt.Errorf("postgres source: stream %s: ctid of %d bytes", sp.desc, len(c))
 		}
 		t := tid{page: binary.BigEndian.Uint32(c), item: binary.BigEndian.Uint16(c[4:])}
-		if o := t.order(); o > last || first {
-			last, first = o, false
-		} else {
-			return fmt.Errorf("postgres source: stream %s: row %s after %s: rows are not in physical order", sp.desc, t, tid{page: uint32(last >> 16), item: uint16(last)})
+		if prev, ok := order.next(t); !ok {
+			return fmt.Errorf("postgres source: stream %s: row %s after %s: rows are not in physical order", sp.desc, t, prev)
 		}
 		if err := rs.emitRow(sp, vals[1:], extra, emit); err != nil {
 			return err

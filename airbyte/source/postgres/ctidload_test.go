@@ -36,6 +36,18 @@ func TestParseTID(t *testing.T) {
 	}
 }
 
+func TestPhysicalOrder(t *testing.T) {
+	var o physicalOrder
+	for _, c := range []struct {
+		t  tid
+		ok bool
+	}{{tid{0, 5}, true}, {tid{0, 6}, true}, {tid{1, 1}, true}, {tid{1, 1}, false}, {tid{0, 9}, false}, {tid{7, 1}, true}} {
+		if _, ok := o.next(c.t); ok != c.ok {
+			t.Errorf("next(%v) = %v, want %v", c.t, ok, c.ok)
+		}
+	}
+}
+
 // stateOf decodes a STREAM state's stream_state.
 func stateOf(t testing.TB, m *airbyte.StateMessage) streamState {
 	t.Helper()
