@@ -86,3 +86,17 @@ func nodeDocs(n *Node) artifacts.Docs {
 	}
 	return d
 }
+
+// macroPatch sets what a property file says of a macro (meta, arguments,
+// patch_path) in its manifest entry.
+func macroPatch(am *artifacts.Macro, mac *Macro) {
+	if mac.Meta != nil {
+		am.Meta = mac.Meta
+	}
+	for _, a := range mac.ArgDocs {
+		am.Arguments = append(am.Arguments, a)
+	}
+	if mac.PatchPath != "" {
+		am.PatchPath = artifacts.Str(mac.PatchPath)
+	}
+}

@@ -35,6 +35,7 @@ func (p *Project) Manifest(compiled map[string]string) *artifacts.Manifest {
 			Description: mac.Description, Docs: artifacts.Docs{Show: true}, SupportedLangs: nil,
 			CreatedAt: float64(p.state.started.Unix()),
 		}
+		macroPatch(m.Macros[id], mac)
 	}
 	for id, d := range p.Docs {
 		m.Docs[id] = &artifacts.Doc{Name: d.Name, ResourceType: string(ResourceDoc), PackageName: d.Package, Path: d.Path, OriginalFilePath: d.OriginalFilePath, UniqueID: id, BlockContents: d.Contents}

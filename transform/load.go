@@ -954,6 +954,12 @@ func (l *loader) loadProperties(pkg *Package, abs string) error {
 		em := asMap(e)
 		if mac := l.p.Macros["macro."+pkg.Name+"."+asString(em["name"])]; mac != nil {
 			mac.Description = asString(em["description"])
+			mac.Meta, mac.PatchPath = asMap(em["meta"]), pkg.Name+"://"+rel(pkg.Dir, abs)
+			for _, a := range asList(em["arguments"]) {
+				if am := asMap(a); am != nil {
+					mac.ArgDocs = append(mac.ArgDocs, map[string]any{"name": asString(am["name"]), "type": asString(am["type"]), "description": asString(am["description"])})
+				}
+			}
 		}
 	}
 	return nil

@@ -887,6 +887,13 @@ func (p *Project) renderDescriptions(ctx context.Context) error {
 		if err := render(&m.Description, m.OriginalFilePath); err != nil {
 			return err
 		}
+		for _, a := range m.ArgDocs {
+			d := asString(a["description"])
+			if err := render(&d, m.OriginalFilePath); err != nil {
+				return err
+			}
+			a["description"] = d
+		}
 	}
 	return nil
 }

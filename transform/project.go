@@ -310,6 +310,11 @@ type Macro struct {
 	Arguments []string
 	// Source is the macro's file content.
 	Source string
+	// Meta, ArgDocs (name, type, description per argument) and PatchPath
+	// come from the macros: entry of a property file.
+	Meta      map[string]any
+	ArgDocs   []map[string]any
+	PatchPath string
 }
 
 // Exposure is an exposure from property YAML.
