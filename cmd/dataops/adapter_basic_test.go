@@ -418,8 +418,12 @@ func TestAdapterDocsGenerate(t *testing.T) {
 			t.Errorf("member_notebook exposure %v", e)
 		}
 		mac, _ := m["macros"].(map[string]any)["macro.adapter_docs.test_does_nothing"].(map[string]any)
-		if mac == nil || mac["description"] != "A custom test that never finds anything" {
+		if mac == nil || mac["description"] != "A custom test that never finds anything" || mac["meta"].(map[string]any)["some_key"] != float64(100) ||
+			mac["patch_path"] != "adapter_docs://macros/macros.yml" {
 			t.Errorf("test_does_nothing macro %v", mac)
+		} else if args, _ := mac["arguments"].([]any); len(args) != 1 || args[0].(map[string]any)["description"] != "The model under test" ||
+			args[0].(map[string]any)["name"] != "model" || args[0].(map[string]any)["type"] != "Relation" {
+			t.Errorf("test_does_nothing arguments %v", mac["arguments"])
 		}
 		if d, _ := m["docs"].(map[string]any)["doc.adapter_docs.does_nothing_info"].(map[string]any); d == nil {
 			t.Errorf("manifest lacks the does_nothing_info docs block")
