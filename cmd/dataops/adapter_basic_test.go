@@ -222,6 +222,7 @@ func TestAdapterEmptyArtifacts(t *testing.T) {
 		if !p.exists("target", "run_results.json") || len(p.resultIDs()) != 0 {
 			t.Errorf("seed of an empty project: run_results.json missing or not empty")
 		}
+		artifactstest.ValidateFile(t, artifactstest.RunResults, filepath.Join(p.dir, "target", "run_results.json"))
 		p.dbt(0, "run")
 		if len(p.resultIDs()) != 0 {
 			t.Errorf("run of an empty project ran %v", p.resultIDs())
