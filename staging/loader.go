@@ -352,6 +352,10 @@ func (r *loadRun) consume(parallel bool) error {
 			}
 		case <-r.ackReady:
 			// A worker committed while the source is quiet.
+		case <-r.ctx.Done():
+			// A worker failed (or the caller cancelled) while the source
+			// is quiet.
+			return context.Cause(r.ctx)
 		}
 		if err := r.ackCommitted(); err != nil {
 			return err

@@ -2,6 +2,7 @@ package staging_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/dataopskit/dataops/airbyte"
@@ -126,4 +127,48 @@ func checkStates(t *testing.T, w *warehouse.Warehouse, o staging.Options, want m
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("committed states %v, want %v", got, want)
 	}
+}
+
+// A stream that fails in its worker (here, a record without its primary
+// key) fails the load with an error naming it, and nothing uncommitted of
+// either stream stays; the next load resumes both.
+func TestParallelStreamFails(t *testing.T) {
+	warehouses(t, func(t *testing.T, w *warehouse.Warehouse, schema string) {
+		o := opts(schema)
+		o.Parallelism = 2
+		o.BatchRows = 8
+		first := &genSource{streams: []genStream{{name: "a", n: 10}, {name: "b", n: 10}}, stateEvery: 10}
+		if _, err := load(t, w, o, first, airbyte.AppendDedup); err != nil {
+			t.Fatal(err)
+		}
+		bad := func(i int) string {
+			if i == 150 {
+				return `{"id":null,"name":"no key","amount":1,"updated_at":"2024-01-01T00:00:00Z"}`
+			}
+			return defaultData(i)
+		}
+		broken := &genSource{streams: []genStream{{name: "a", n: 300}, {name: "b", n: 300, data: bad}}, stateEvery: 20, interleave: 40}
+		_, err := load(t, w, o, broken, airbyte.AppendDedup)
+		if err == nil || !strings.Contains(err.Error(), "stream b") || !strings.Contains(err.Error(), "primary key") {
+			t.Fatalf("load: %v, want stream b's missing primary key", err)
+		}
+		// What is committed is what the committed states cover.
+		st, err := staging.NewLoader(w, o).State(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range st {
+			name := s.Stream.StreamDescriptor.Name
+			if n := count(t, w, schema, name, ""); n != int64(offsetOf(t, s)) {
+				t.Fatalf("%s: %d rows committed, its state says %d", name, n, offsetOf(t, s))
+			}
+		}
+		fixed := &genSource{streams: []genStream{{name: "a", n: 300}, {name: "b", n: 300}}, stateEvery: 20, interleave: 40}
+		if _, err := load(t, w, o, fixed, airbyte.AppendDedup); err != nil {
+			t.Fatal(err)
+		}
+		checkStreamOnce(t, w, schema, "a", 300)
+		checkStreamOnce(t, w, schema, "b", 300)
+		checkStates(t, w, o, map[string]int{"a": 300, "b": 300})
+	})
 }
