@@ -98,12 +98,19 @@ func (tb *tableBackup) fastDelta(ctx context.Context, e *Table, cols []warehouse
 	defer os.Remove(diffFile)
 	defer os.Remove(keysFile)
 	defer os.Remove(delsFile)
-	// one join finds the keys new or changed since the parent and the keys gone
+	// one join finds the keys new or changed since the parent and the keys
+	// gone. It runs in the scratch database, whose memory is limited (it
+	// spills beyond): the source only streams its digest (key, hash()) out.
 	var coal []string
 	for _, k := range ks {
 		coal = append(coal, "coalesce(c."+k+", p."+k+") AS "+k)
 	}
-	if _, err := tb.src.Exec(ctx, "COPY (SELECT "+strings.Join(coal, ", ")+", c.dataops_fh IS NULL AS dataops_gone FROM (SELECT "+keyList+", "+fh+" FROM "+src+
+	curFile := filepath.Join(tb.dir, sc.name("digest")+".parquet")
+	defer os.Remove(curFile)
+	if _, err := tb.src.Exec(ctx, "COPY (SELECT "+keyList+", "+fh+" FROM "+src+") TO "+sqlString(curFile)+" (FORMAT parquet, COMPRESSION uncompressed)"); err != nil {
+		return fmt.Errorf("digest of the table: %w", err)
+	}
+	if _, err := sc.w.Exec(ctx, "COPY (SELECT "+strings.Join(coal, ", ")+", c.dataops_fh IS NULL AS dataops_gone FROM read_parquet("+sqlString(curFile)+
 		") AS c FULL OUTER JOIN (SELECT "+keyList+", "+fh+" FROM "+parent+") AS p ON "+keyJoin(d, key, "c", "p")+
 		" WHERE c.dataops_fh IS NULL OR p.dataops_fh IS NULL OR c.dataops_fh <> p.dataops_fh) TO "+sqlString(diffFile)+" (FORMAT parquet)"); err != nil {
 		return fmt.Errorf("changed keys: %w", err)
