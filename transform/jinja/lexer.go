@@ -2,6 +2,7 @@ package jinja
 
 import (
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 )
@@ -125,6 +126,16 @@ func isSpace(c byte) bool {
 
 // tokenize splits a template source into tokens.
 func tokenize(name, src string) ([]token, error) {
+	return tokenizeInto(nil, name, src)
+}
+
+// tokPool holds token buffers for parseTemplate: tokens live only while a
+// template is parsed, and allocating them afresh for each of a project's
+// thousands of templates was a large share of parse allocation.
+var tokPool = sync.Pool{New: func() any { return new([]token) }}
+
+// tokenizeInto is tokenize appending to buf[:0].
+func tokenizeInto(buf []token, name, src string) ([]token, error) {
 	l := &lexer{src: src, name: name, ascii: true}
 	for i := 0; i < len(src); i++ {
 		if src[i] >= utf8.RuneSelf {
@@ -134,7 +145,10 @@ func tokenize(name, src string) ([]token, error) {
 	}
 	// Room for the usual token count up front: growing the slice from
 	// empty was a large part of lexing cost.
-	l.toks = make([]token, 0, 8*strings.Count(src, "{")+8)
+	if want := 8*strings.Count(src, "{") + 8; cap(buf) < want {
+		buf = make([]token, 0, want)
+	}
+	l.toks = buf[:0]
 	if err := l.run(); err != nil {
 		return nil, err
 	}

@@ -318,7 +318,15 @@ func (p *parser) expectName(v string) error {
 func posOf(t token) pos { return pos{t.line, t.col} }
 
 func parseTemplate(env *Environment, name, src string) ([]stmt, map[string]*blockStmt, error) {
-	toks, err := tokenize(name, src)
+	buf := tokPool.Get().(*[]token)
+	toks, err := tokenizeInto(*buf, name, src)
+	defer func() {
+		// Nothing parsed keeps a token (values are copied out).
+		if cap(toks) <= 1<<16 {
+			*buf = toks[:0]
+			tokPool.Put(buf)
+		}
+	}()
 	if err != nil {
 		return nil, nil, err
 	}
