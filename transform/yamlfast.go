@@ -26,6 +26,11 @@ func fastYAML(b []byte) (v any, ok bool) {
 	if bytes.HasPrefix(b, []byte("\ufeff")) {
 		return nil, false
 	}
+	// The decoders differ on escapes in double-quoted strings (goccy
+	// refuses some yaml.v3 takes): goccy decodes any backslash.
+	if bytes.IndexByte(b, '\\') >= 0 {
+		return nil, false
+	}
 	// yaml.v3 breaks lines at NEL, LS and PS; goccy does not.
 	if bytes.Contains(b, []byte("\u0085")) || bytes.Contains(b, []byte("\u2028")) || bytes.Contains(b, []byte("\u2029")) {
 		return nil, false
