@@ -52,7 +52,7 @@ func TestFastDeltaChainMatchesGeneralPath(t *testing.T) {
 						t.Fatalf("step %d wrote %d rows", i, inc.Written)
 					}
 					side := "r" + map[bool]string{true: "g", false: "f"}[general]
-					if _, err := Restore(ctx, repo, w, RestoreOptions{Snapshot: inc.ID, Schema: side, Overwrite: true}); err != nil {
+					if _, err := Restore(ctx, repo, w, RestoreOptions{Snapshot: inc.ID, Schema: side, Overwrite: true, Rehash: general}); err != nil {
 						t.Fatal(err)
 					}
 					if got := tableFingerprint(t, w, warehouse.Rel(side, "orders")); got != e.Fingerprint {

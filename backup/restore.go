@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -144,12 +146,14 @@ func selectEntries(s *Snapshot, sel []string) ([]*Table, error) {
 // table), and only then are all tables swapped in, in one transaction. A
 // failed restore changes nothing.
 //
-// A table stored in full and restored into DuckDB is loaded by DuckDB itself
-// (one INSERT … SELECT FROM read_parquet of its parts, fetched two at a
-// time); its check then counts the loaded rows and takes the fingerprint of
-// the row hashes stored in the parts — whose bytes fetching verified against
-// their ids — rather than re-hashing every row through Go, unless
-// RestoreOptions.Rehash. Every other restore re-hashes the loaded rows.
+// A table restored into DuckDB is loaded by DuckDB itself: one INSERT …
+// SELECT FROM read_parquet of its parts (fetched two at a time) or, for a
+// table with deltas, of the chain composed in the scratch database, its key
+// added afterwards. Its check then counts the loaded rows and takes the
+// fingerprint of the row hashes stored in the parts — whose bytes fetching
+// verified against their ids — rather than re-hashing every row through Go,
+// unless RestoreOptions.Rehash. A restore into PostgreSQL re-hashes the
+// loaded rows.
 func Restore(ctx context.Context, repo *repository.Repository, w *warehouse.Warehouse, opts RestoreOptions) (*RestoreResult, error) {
 	em := newEmitter(opts.Events, opts.Logger, "restore")
 	em.startEv(opts.Snapshot, "restore started")
@@ -323,7 +327,7 @@ func restoreTable(ctx context.Context, w *warehouse.Warehouse, engine string, sc
 	}
 	// DuckDB loads a table without its key faster and builds the key's
 	// index afterwards in one pass (checking uniqueness) instead of row by row.
-	bulk := engine == "duckdb" && len(chain) == 1
+	bulk := engine == "duckdb"
 	createPK := pk
 	if bulk {
 		createPK = nil
@@ -333,12 +337,25 @@ func restoreTable(ctx context.Context, w *warehouse.Warehouse, engine string, sc
 	}
 	em.startEv(e.String(), "table restore started")
 	if bulk {
-		// DuckDB reads the parts itself
-		files, err := sc.fetch(ctx, chain[0].Data.Parts)
-		if err != nil {
-			return err
+		// DuckDB reads the parts itself, or the chain composed in the
+		// scratch database and written out as one Parquet file
+		var files []string
+		if len(chain) == 1 {
+			f, err := sc.fetch(ctx, chain[0].Data.Parts)
+			if err != nil {
+				return err
+			}
+			defer sc.release(chain[0].Data.Parts)
+			files = f
+		} else {
+			f, err := sc.composeFile(ctx, chain, cols, e.PrimaryKey)
+			if err != nil {
+				return err
+			}
+			defer os.Remove(f)
+			files = []string{f}
 		}
-		err = loadParquetFiles(ctx, w, j.staging, cols, files)
+		err := loadParquetFiles(ctx, w, j.staging, cols, files)
 		if err == nil && len(pk) > 0 {
 			d := w.Dialect()
 			var ks []string
@@ -349,21 +366,19 @@ func restoreTable(ctx context.Context, w *warehouse.Warehouse, engine string, sc
 				err = fmt.Errorf("add the primary key: %w", err)
 			}
 		}
-		if err == nil && !rehash {
-			fp, ferr := sc.storedFingerprint(ctx, files)
-			if ferr == nil {
-				ferr = checkLoaded(ctx, w, j, fp)
-			}
-			err = ferr
-			if err == nil {
-				sc.release(chain[0].Data.Parts)
-				em.finish(e.String(), fp.Count, 0, "table restored and verified")
-				return nil
-			}
-		}
-		sc.release(chain[0].Data.Parts)
 		if err != nil {
 			return err
+		}
+		if !rehash {
+			fp, err := sc.storedFingerprint(ctx, files)
+			if err == nil {
+				err = checkLoaded(ctx, w, j, fp)
+			}
+			if err != nil {
+				return err
+			}
+			em.finish(e.String(), fp.Count, 0, "table restored and verified")
+			return nil
 		}
 	} else {
 		tmp := sc.name("restore")
@@ -433,4 +448,27 @@ func checkLoaded(ctx context.Context, w *warehouse.Warehouse, j *restoreJob, fp 
 			e, ErrMismatch, n, fp.Count, fp, e.Rows, e.Fingerprint)
 	}
 	return nil
+}
+
+// composeFile composes a table's chain in the scratch database and writes
+// it, with its row hashes, to a Parquet file in the scratch directory.
+func (s *scratch) composeFile(ctx context.Context, chain []*Table, cols []warehouse.Column, key []string) (string, error) {
+	tmp := s.name("restore")
+	rel := warehouse.Rel("main", tmp)
+	defer s.w.Drop(context.WithoutCancel(ctx), rel)
+	err := s.compose(ctx, chain, cols, key, tmp)
+	for _, t := range chain {
+		s.release(t.Data.Parts)
+		s.release(t.Data.Upserts)
+		s.release(t.Data.Deletes)
+	}
+	if err != nil {
+		return "", err
+	}
+	f := filepath.Join(s.dir, tmp+".parquet")
+	if _, err := s.w.Exec(ctx, "COPY "+s.w.Dialect().QuoteRelation(rel)+" TO "+sqlString(f)+" (FORMAT parquet, COMPRESSION zstd)"); err != nil {
+		os.Remove(f)
+		return "", fmt.Errorf("write the composed table: %w", err)
+	}
+	return f, nil
 }
