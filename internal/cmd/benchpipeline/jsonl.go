@@ -73,7 +73,7 @@ func connector(verb string) error {
 }
 
 // runJSONL times the connector alone, then the connector staged into DuckDB.
-func runJSONL(ctx context.Context, rows int, dir string) error {
+func runJSONL(ctx context.Context, rows int, dir, memLimit string) error {
 	self, err := os.Executable()
 	if err != nil {
 		return err
@@ -99,7 +99,7 @@ func runJSONL(ctx context.Context, rows int, dir string) error {
 	}
 	alone := time.Since(start)
 
-	w, err := warehouse.Open(ctx, "duckdb:"+filepath.Join(dir, "jsonl.duckdb"))
+	w, err := warehouse.Open(ctx, "duckdb:"+filepath.Join(dir, "jsonl.duckdb")+"?memory_limit="+memLimit+allocatorOpts)
 	if err != nil {
 		return err
 	}

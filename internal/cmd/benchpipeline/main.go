@@ -86,7 +86,7 @@ func main() {
 				return err
 			}
 			defer os.RemoveAll(d)
-			return runJSONL(ctx, *jsonl, d)
+			return runJSONL(ctx, *jsonl, d, *memLimit)
 		}
 	}
 	if err := run(context.Background()); err != nil {
