@@ -77,8 +77,9 @@ type Options struct {
 	// states — exactly once per stream, as in serial mode. GLOBAL states
 	// (CDC) and LEGACY states cover every stream at once, so such a source
 	// is loaded in one transaction at a time: a GLOBAL state commits with
-	// the rows of all streams up to it. Default: the number of CPUs, at most
-	// 4; 1 loads serially.
+	// the rows of all streams up to it. Groups are also fewer than the
+	// warehouse's connection pool holds. Default: the number of CPUs, at
+	// most 4; 1 loads serially.
 	Parallelism int
 	// SchemaPolicy says what to do when a stream's schema needs a wider
 	// column than its table has: Widen (default) or Fail.
@@ -468,10 +469,17 @@ func onlyStreamPending(pending []*airbyte.StateMessage) bool {
 }
 
 // goParallel ends serial mode, between two commits: the streams are dealt
-// into up to Options.Parallelism groups, each written by a worker of its
-// own. Nothing happens with one stream or a parallelism of 1.
+// into up to Options.Parallelism groups (fewer than the warehouse's
+// connection pool holds), each written by a worker of its own. Nothing
+// happens with one stream or a parallelism of 1.
 func (r *loadRun) goParallel() {
 	n := min(r.l.opts.Parallelism, len(r.streams))
+	if max := r.l.w.DB().Stats().MaxOpenConnections; max > 0 {
+		// Each group holds a connection for as long as its transaction
+		// is open; leave one for everything else, so that no group waits
+		// for a connection that another group holds until its own state.
+		n = min(n, max-1)
+	}
 	if n <= 1 || r.serial == nil {
 		return
 	}
