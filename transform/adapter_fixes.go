@@ -3,6 +3,7 @@ package transform
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/dataopskit/dataops/transform/artifacts"
 	"github.com/dataopskit/dataops/transform/jinja"
@@ -99,4 +100,79 @@ func macroPatch(am *artifacts.Macro, mac *Macro) {
 	if mac.PatchPath != "" {
 		am.PatchPath = artifacts.Str(mac.PatchPath)
 	}
+}
+
+// incrementalStrategySQL is a project-defined incremental strategy, as
+// dbt finds one: for incremental_strategy s other than the built-in
+// append, merge and delete+insert, the macro get_incremental_<s>_sql of
+// the root project, a package or dbt's (in that order; "+" in s spelled
+// "_"). It is called with dbt's arg_dict (target_relation, temp_relation,
+// unique_key, dest_columns, incremental_predicates) and returns the SQL
+// that writes the new rows. Nil when the strategy is built in or no such
+// macro exists (materialize then reports dbt's error).
+func (r *runner) incrementalStrategySQL(n *Node) func(ctx context.Context, target, temp warehouse.Relation, dest []warehouse.Column) (string, error) {
+	p := r.p
+	s := n.Config.IncrementalStrategy
+	switch s {
+	case "", "default", "append", "merge", "delete+insert":
+		return nil
+	}
+	name := "get_incremental_" + strings.ReplaceAll(s, "+", "_") + "_sql"
+	order := []string{p.Name}
+	for _, pk := range p.Packages {
+		if pk.Name != p.Name {
+			order = append(order, pk.Name)
+		}
+	}
+	order = append(order, "dbt")
+	var m *jinja.Macro
+	for _, pk := range order {
+		if mm, ok := p.state.macros[pk][name]; ok {
+			m = mm
+			break
+		}
+	}
+	if m == nil {
+		return nil
+	}
+	return func(ctx context.Context, target, temp warehouse.Relation, dest []warehouse.Column) (string, error) {
+		d := r.w.Dialect()
+		cols := make([]any, len(dest))
+		for i, c := range dest {
+			native := c.Type.Native
+			if native == "" {
+				native, _ = d.TypeSQL(c.Type)
+			}
+			cols[i] = map[string]any{"name": c.Name, "column": c.Name, "data_type": native, "dtype": native, "quoted": d.QuoteIdentifier(c.Name)}
+		}
+		var key any
+		switch len(n.Config.UniqueKey) {
+		case 0:
+		case 1:
+			key = n.Config.UniqueKey[0]
+		default:
+			key = append([]any(nil), toAnySlice(n.Config.UniqueKey)...)
+		}
+		args := map[string]any{
+			"target_relation":        p.relation(n.Database, target.Schema, target.Name, "table"),
+			"temp_relation":          p.relation(n.Database, temp.Schema, temp.Name, "table"),
+			"unique_key":             key,
+			"dest_columns":           cols,
+			"incremental_predicates": toAnySlice(n.Config.IncrementalPredicates),
+		}
+		st := &renderState{p: p, node: n, results: map[string]any{}, w: r.w}
+		v, err := m.Call(context.WithValue(ctx, stateKey{}, st), p.jenv, []any{args}, nil)
+		if err != nil {
+			return "", fmt.Errorf("%s: %w", name, err)
+		}
+		return asString(v), nil
+	}
+}
+
+func toAnySlice(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
 }

@@ -52,6 +52,7 @@ func (r *runner) execute(ctx context.Context, n *Node, sql string, nr *NodeResul
 				MergeExcludeColumns:   asStrings(n.Config.Raw["merge_exclude_columns"]),
 				FullRefresh:           r.fullRefresh(n),
 				Hooks:                 hooks,
+				StrategySQL:           r.incrementalStrategySQL(n),
 			})
 		default:
 			return fmt.Errorf("unknown materialization %q (view, table, incremental and ephemeral are supported)", m)

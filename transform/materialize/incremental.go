@@ -55,6 +55,12 @@ type IncrementalConfig struct {
 	// when the model's full_refresh config allows it).
 	FullRefresh bool
 	Hooks       Hooks
+	// StrategySQL, when set, is a strategy the project defines (dbt's
+	// get_incremental_<strategy>_sql macro): given the table, the scratch
+	// table holding the new rows and the columns to write, it returns the
+	// SQL that moves the rows over, which runs in the build's transaction.
+	// It is used for a Strategy other than the built-in ones.
+	StrategySQL func(ctx context.Context, target, temp warehouse.Relation, dest []warehouse.Column) (string, error)
 }
 
 // SchemaChanges is what on_schema_change compares: the columns of the new
@@ -86,8 +92,9 @@ func Incremental(ctx context.Context, db DB, rel warehouse.Relation, compiled st
 			strategy = StrategyDeleteInsert
 		}
 	}
-	switch strategy {
-	case StrategyAppend, StrategyMerge, StrategyDeleteInsert:
+	switch {
+	case strategy == StrategyAppend || strategy == StrategyMerge || strategy == StrategyDeleteInsert:
+	case cfg.StrategySQL != nil:
 	default:
 		// dbt's wording: it looks for a macro named after the strategy.
 		return Response{}, fail("incremental", rel, fmt.Errorf("dbt could not find an incremental strategy macro with the name %q: incremental_strategy %q is not one of append, merge or delete+insert", "get_incremental_"+cfg.Strategy+"_sql", cfg.Strategy))
@@ -143,6 +150,12 @@ func incrementalRun(ctx context.Context, tx *warehouse.Tx, rel warehouse.Relatio
 	case StrategyMerge:
 		stmts = []string{mergeSQL(d, target, source, dest, cfg)}
 		verb = "MERGE"
+	default:
+		q, err := cfg.StrategySQL(ctx, rel, tmp, dest)
+		if err != nil {
+			return Response{}, fail("incremental", rel, fmt.Errorf("incremental_strategy %s: %w", strategy, err))
+		}
+		stmts, verb = []string{q}, "OK"
 	}
 	res, err := exec(ctx, tx, strategy, stmts...)
 	if err != nil {

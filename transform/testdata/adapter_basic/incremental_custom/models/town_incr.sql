@@ -1,0 +1,2 @@
+{{ config(materialized='incremental', incremental_strategy='insert_missing', unique_key='id') }}
+select * from {{ source('landing', 'towns') }}
