@@ -561,11 +561,10 @@ func (e *Engine) loadChunks(ctx context.Context, conn *duckdb.Conn, rel warehous
 		return 0, fmt.Errorf("duckdb: load: statement %T cannot execute with a context", stmt)
 	}
 
-	// Two segments of batches: one inserted while the other fills.
+	// Up to two segments of batches, made as needed: one inserted while
+	// the other fills.
 	free := make(chan *colBatch, 2*segmentBatches)
-	for range 2 * segmentBatches {
-		free <- newColBatch(plan)
-	}
+	made := 0
 	segments := make(chan []*colBatch, 1)
 	stop := make(chan struct{})
 	done := make(chan struct{})
@@ -628,6 +627,16 @@ func (e *Engine) loadChunks(ctx context.Context, conn *duckdb.Conn, rel warehous
 	seg := make([]*colBatch, 0, segmentBatches)
 	var cur *colBatch
 	take := func() error {
+		select {
+		case cur = <-free:
+			return nil
+		default:
+		}
+		if made < 2*segmentBatches {
+			made++
+			cur = newColBatch(plan)
+			return nil
+		}
 		select {
 		case cur = <-free:
 			return nil

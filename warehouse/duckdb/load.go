@@ -46,6 +46,17 @@ func (e *Engine) Load(ctx context.Context, raw any, rel warehouse.Relation, cols
 	if len(cols) == 0 {
 		return 0, errors.New("duckdb: load: no columns")
 	}
+	if !e.noChunks && introspected(cols) {
+		// The columns come from the table (Warehouse.Load looks them up):
+		// the chunk path needs nothing more.
+		if plan, ok := chunkPlan(cols); ok {
+			names := make([]string, len(cols))
+			for i, c := range cols {
+				names[i] = c.Name
+			}
+			return e.loadChunks(ctx, conn, rel, names, plan, rows)
+		}
+	}
 	table, err := tableColumns(ctx, conn, rel)
 	if err != nil {
 		return 0, err
@@ -274,6 +285,22 @@ func (p *appendPipe) abort() error {
 	close(p.queue)
 	<-p.done
 	return p.err
+}
+
+// introspected reports whether every column carries its native type, as
+// the columns Engine.Columns returns do, and no name is listed twice.
+func introspected(cols []warehouse.Column) bool {
+	for i, c := range cols {
+		if c.Type.Native == "" || c.Name == "" {
+			return false
+		}
+		for _, prev := range cols[:i] {
+			if strings.EqualFold(prev.Name, c.Name) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // tableCols returns the table's columns named names, in that order.
