@@ -89,6 +89,9 @@ func (p *Project) Compile(ctx context.Context, w *warehouse.Warehouse, opts Comp
 		}
 		nodes = append(nodes, n)
 	}
+	if len(c.done) == 0 {
+		c.done = make(map[string]*compiled, len(nodes))
+	}
 	sqls := make([]string, len(nodes))
 	if err := forEach(ctx, len(nodes), func(ctx context.Context, i int) error {
 		sql, err := c.compile(ctx, nodes[i])

@@ -15,7 +15,6 @@ import (
 	"regexp"
 	"sort"
 	"strings"
-	"sync"
 
 	"github.com/goccy/go-yaml"
 )
@@ -171,8 +170,8 @@ type loader struct {
 	tests   []testJob           // generic tests to build (flushTests)
 	walked  map[string][]string // folder → the files under it (listFiles)
 
-	cache     sync.Map // absolute path → []byte (prefetched files)
-	yamlCache sync.Map // absolute path → yamlResult
+	cache     map[string][]byte     // absolute path → prefetched content
+	yamlCache map[string]yamlResult // absolute path → prefetched YAML
 }
 
 // Load reads the dbt project in dir: dbt_project.yml, the profile target,
@@ -756,8 +755,8 @@ func (l *loader) addFileNode(pkg *Package, t ResourceType, abs, rp, rpkg string)
 
 // readFile returns a file's content, prefetched when possible.
 func (l *loader) readFile(abs string) ([]byte, error) {
-	if v, ok := l.cache.Load(abs); ok {
-		return v.([]byte), nil
+	if b, ok := l.cache[abs]; ok {
+		return b, nil
 	}
 	return os.ReadFile(abs)
 }
@@ -774,24 +773,40 @@ func (l *loader) prefetch(pkg *Package) error {
 	}); err != nil {
 		return err
 	}
-	return forEach(l.ctx, len(files), func(_ context.Context, i int) error {
+	contents := make([][]byte, len(files))
+	yamls := make([]yamlResult, len(files))
+	if err := forEach(l.ctx, len(files), func(_ context.Context, i int) error {
 		f := files[i]
 		b, err := readSmallFile(f)
 		if err != nil {
 			return err
 		}
-		l.cache.Store(f, b)
+		contents[i] = b
 		if strings.HasSuffix(f, ".yml") || strings.HasSuffix(f, ".yaml") {
 			m, err := parseYAML(b, rel(l.rootDir, f))
-			l.yamlCache.Store(f, yamlResult{m, err})
+			yamls[i] = yamlResult{m, err, true}
 		}
 		return nil
-	})
+	}); err != nil {
+		return err
+	}
+	if l.cache == nil {
+		l.cache = make(map[string][]byte, len(files))
+		l.yamlCache = map[string]yamlResult{}
+	}
+	for i, f := range files {
+		l.cache[f] = contents[i]
+		if yamls[i].ok {
+			l.yamlCache[f] = yamls[i]
+		}
+	}
+	return nil
 }
 
 type yamlResult struct {
 	m   map[string]any
 	err error
+	ok  bool
 }
 
 func (l *loader) addNode(n *Node) error {
@@ -815,8 +830,8 @@ func (l *loader) loadProperties(pkg *Package, abs string) error {
 	display := rel(l.rootDir, abs)
 	var m map[string]any
 	var err error
-	if v, ok := l.yamlCache.Load(abs); ok {
-		m, err = v.(yamlResult).m, v.(yamlResult).err
+	if v, ok := l.yamlCache[abs]; ok {
+		m, err = v.m, v.err
 	} else {
 		m, err = readYAML(abs, display)
 	}
@@ -1073,6 +1088,17 @@ func (l *loader) flushTests() error {
 		}
 		return nil
 	})
+	if len(jobs) > len(l.p.Nodes)/2 {
+		// Grow the maps once rather than by doubling as tests arrive.
+		m := make(map[string]*Node, len(l.p.Nodes)+len(jobs))
+		for id, n := range l.p.Nodes {
+			m[id] = n
+		}
+		l.p.Nodes = m
+		if len(l.testIDs) == 0 {
+			l.testIDs = make(map[string]int, len(jobs))
+		}
+	}
 	for i, n := range nodes {
 		if errs[i] != nil {
 			return errs[i]

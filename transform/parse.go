@@ -703,7 +703,7 @@ func (p *Project) resolveDeps(ctx context.Context, nodes []*Node) error {
 }
 
 func (p *Project) buildChildren(nodes []*Node) {
-	ch := map[string][]string{}
+	ch := make(map[string][]string, len(nodes)/2)
 	for _, n := range nodes {
 		for _, d := range n.DependsOn {
 			ch[d] = append(ch[d], n.UniqueID)
