@@ -137,6 +137,9 @@ func chunkPlan(cols []warehouse.Column) (plan []chunkCol, ok bool) {
 			p.lo, p.hi = intRange(base, c.Type.Bits)
 		case warehouse.KindFloat:
 			p.car, t = carFloat, duckdb.TYPE_DOUBLE
+			if base == "FLOAT" || base == "REAL" || base == "FLOAT4" || (base == "" && c.Type.Bits == 32) {
+				t = duckdb.TYPE_FLOAT // converted as the appender does
+			}
 		case warehouse.KindBoolean:
 			p.car, t = carBool, duckdb.TYPE_BOOLEAN
 		case warehouse.KindDate:
