@@ -29,9 +29,11 @@ import (
 // table function (registered once per database) whose DuckDB thread takes
 // whole batches of typed Go columns that Load's goroutine converted from the
 // rows, and writes them into DuckDB's 2048-row data chunks column by column,
-// each through a typed setter. Timestamps travel as microseconds and dates
-// as days, and SQL in the INSERT's projection turns them back into their
-// types, so no value is boxed on the way.
+// each through a typed setter. TIMESTAMP values travel as microseconds and
+// DATE values as days, which SQL in the INSERT's projection turns back into
+// their types (cheap casts); TIMESTAMPTZ values go as time.Time, because
+// every SQL route from microseconds to TIMESTAMPTZ goes through ICU's
+// calendar and costs more than the setter.
 //
 // Tables with a column the chunk path has no carrier for (arrays, UUID,
 // ENUM, TIME, UBIGINT, HUGEINT, the TIMESTAMP_S/_MS/_NS variants, DuckDB-only
