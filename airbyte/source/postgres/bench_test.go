@@ -97,16 +97,30 @@ func BenchmarkFullRefresh(b *testing.B) {
 	}
 	db.exec(b, "VACUUM ANALYZE "+db.rel("wide"))
 	src := New()
-	cfg := db.config(b, nil)
+	// The source's connections carry an application_name by which the
+	// bench finds their server processes.
+	app := randName("bench_")
+	cfg, err := json.Marshal(map[string]any{"url": db.url + "&application_name=" + app, "schemas": []string{db.schema}})
+	if err != nil {
+		b.Fatal(err)
+	}
 	cat := configured(b, discover(b, src, cfg), airbyte.FullRefresh, nil, "wide")
 	cols := "id, a, c, d, n, s, f, ts, dt, u"
+	var copyPID uint32
+	if err := db.conn.QueryRow(context.Background(), "SELECT pg_backend_pid()").Scan(&copyPID); err != nil {
+		b.Fatal(err)
+	}
+	probe := &serverProbe{db: db, app: app}
 
 	var srcDur, copyDur, typedDur, srcCPU, copyCPU, typedCPU time.Duration
+	var srvCopy, srvSrc, srvTyped time.Duration
+	serverKnown := true
 	var peak uint64
 	b.ResetTimer()
 	for range b.N {
 		// Baseline: binary COPY drained to nothing.
 		copyCPU0 := processCPU()
+		srv0, ok0 := backendCPU(copyPID)
 		start := time.Now()
 		tag, err := db.conn.PgConn().CopyTo(context.Background(), io.Discard,
 			"COPY (SELECT "+cols+" FROM "+db.rel("wide")+") TO STDOUT (FORMAT binary)")
@@ -115,6 +129,9 @@ func BenchmarkFullRefresh(b *testing.B) {
 		}
 		copyDur += time.Since(start)
 		copyCPU += processCPU() - copyCPU0
+		srv1, ok1 := backendCPU(copyPID)
+		srvCopy += srv1 - srv0
+		serverKnown = serverKnown && ok0 && ok1
 		if tag.RowsAffected() != int64(rows) {
 			b.Fatalf("COPY: %d rows", tag.RowsAffected())
 		}
@@ -123,9 +140,12 @@ func BenchmarkFullRefresh(b *testing.B) {
 		hs := startHeapSampler()
 		cpu0 := processCPU()
 		start = time.Now()
-		if n := readCount(b, src, cfg, cat, false); n != rows {
+		probe.reset()
+		if n := readCountProbe(b, src, cfg, cat, false, probe); n != rows {
 			b.Fatalf("source: %d rows, want %d", n, rows)
 		}
+		srvSrc += probe.cpu
+		serverKnown = serverKnown && probe.ok
 		srcDur += time.Since(start)
 		srcCPU += processCPU() - cpu0
 		peak = max(peak, hs.done())
@@ -134,9 +154,12 @@ func BenchmarkFullRefresh(b *testing.B) {
 		// takes them.
 		cpu0 = processCPU()
 		start = time.Now()
-		if n := readCount(b, src, cfg, cat, true); n != rows {
+		probe.reset()
+		if n := readCountProbe(b, src, cfg, cat, true, probe); n != rows {
 			b.Fatalf("typed source: %d rows, want %d", n, rows)
 		}
+		srvTyped += probe.cpu
+		serverKnown = serverKnown && probe.ok
 		typedDur += time.Since(start)
 		typedCPU += processCPU() - cpu0
 	}
@@ -158,6 +181,16 @@ func BenchmarkFullRefresh(b *testing.B) {
 	b.ReportMetric(float64(srcCPU.Nanoseconds())/total, "client-cpu-ns/row")
 	b.ReportMetric(float64(typedCPU.Nanoseconds())/total, "typed-client-cpu-ns/row")
 	b.ReportMetric(float64(copyCPU.Nanoseconds())/total, "copy-client-cpu-ns/row")
+	if serverKnown {
+		// CPU time of client and server together: on a machine whose
+		// cores are busy with other work, rates follow these more than
+		// the wall clock.
+		b.ReportMetric(float64(srvCopy.Nanoseconds())/total, "copy-server-cpu-ns/row")
+		b.ReportMetric(float64(srvSrc.Nanoseconds())/total, "server-cpu-ns/row")
+		b.ReportMetric(float64(srvTyped.Nanoseconds())/total, "typed-server-cpu-ns/row")
+		b.ReportMetric(float64(copyCPU+srvCopy)/float64(srcCPU+srvSrc), "cpu-ratio")
+		b.ReportMetric(float64(copyCPU+srvCopy)/float64(typedCPU+srvTyped), "typed-cpu-ratio")
+	}
 }
 
 // peakRSS is the process's peak resident set size (VmHWM), 0 if unknown.
@@ -177,9 +210,78 @@ func peakRSS() int64 {
 	return 0
 }
 
+// backendCPU is the CPU time a local server process has used (from
+// /proc); false when it cannot be read (a remote server).
+func backendCPU(pid uint32) (time.Duration, bool) {
+	b, err := os.ReadFile("/proc/" + strconv.FormatUint(uint64(pid), 10) + "/stat")
+	if err != nil {
+		return 0, false
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 || i+2 > len(s) {
+		return 0, false
+	}
+	f := strings.Fields(s[i+2:])
+	if len(f) < 13 {
+		return 0, false
+	}
+	ut, err1 := strconv.ParseInt(f[11], 10, 64)
+	st, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, false
+	}
+	// Clock ticks of 10 ms (USER_HZ is 100 on Linux).
+	return time.Duration(ut+st) * 10 * time.Millisecond, true
+}
+
+// serverProbe measures the server CPU time of one read: the source's
+// connections, found by their application_name once the read runs, and
+// read before they close (they are new for each read, so their whole CPU
+// time is the read's).
+type serverProbe struct {
+	db   *testDB
+	app  string
+	pids []uint32
+	cpu  time.Duration
+	ok   bool
+}
+
+func (p *serverProbe) reset() { p.pids, p.cpu, p.ok = nil, 0, false }
+
+func (p *serverProbe) find(t testing.TB) {
+	rows, err := p.db.conn.Query(context.Background(), "SELECT pid FROM pg_catalog.pg_stat_activity WHERE application_name = $1", p.app)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var pid uint32
+		if err := rows.Scan(&pid); err != nil {
+			t.Fatal(err)
+		}
+		p.pids = append(p.pids, pid)
+	}
+}
+
+func (p *serverProbe) measure() {
+	p.ok = len(p.pids) > 0
+	for _, pid := range p.pids {
+		c, ok := backendCPU(pid)
+		p.cpu += c
+		p.ok = p.ok && ok
+	}
+}
+
 // readCount reads cat to its end and counts the records; with typed, it
 // asks for typed records and decodes each into Go values.
 func readCount(b testing.TB, src *Source, cfg json.RawMessage, cat *airbyte.ConfiguredCatalog, typed bool) int {
+	return readCountProbe(b, src, cfg, cat, typed, nil)
+}
+
+// readCountProbe is readCount that measures the server's CPU time with p
+// (if not nil).
+func readCountProbe(b testing.TB, src *Source, cfg json.RawMessage, cat *airbyte.ConfiguredCatalog, typed bool, p *serverProbe) int {
 	rs, err := src.Read(context.Background(), cfg, cat, nil)
 	if err != nil {
 		b.Fatal(err)
@@ -198,8 +300,14 @@ func readCount(b testing.TB, src *Source, cfg json.RawMessage, cat *airbyte.Conf
 			if v := m.Record.Values; v != nil {
 				vals = v.AppendValues(vals[:0])
 			}
+			if n == 0 && p != nil {
+				p.find(b)
+			}
 			n++
 		}
+	}
+	if p != nil {
+		p.measure()
 	}
 	return n
 }
