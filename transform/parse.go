@@ -199,7 +199,13 @@ func (p *Project) parseNode(ctx context.Context, n *Node) error {
 	st := &renderState{p: p, node: n, parse: true, cfg: map[string]any{}, results: map[string]any{}}
 	rctx := context.WithValue(ctx, stateKey{}, st)
 	var vars map[string]any
-	if n.Test != nil {
+	if n.Test != nil && p.builtinTest(n) {
+		// dbt's own generic tests: what the parse render needs from the
+		// arguments is the refs and sources they name, and their errors.
+		if err := p.testKwargsParse(rctx, n); err != nil {
+			return err
+		}
+	} else if n.Test != nil {
 		kw, err := p.testKwargs(rctx, n)
 		if err != nil {
 			return err
@@ -332,6 +338,51 @@ func (p *Project) testKwargs(ctx context.Context, n *Node) (map[string]any, erro
 		out[k] = r
 	}
 	return out, nil
+}
+
+// testKwargsParse is testKwargs for the parse render of a built-in test:
+// it renders only the arguments holding Jinja or a call (for the refs and
+// sources they name, and their errors) and keeps no values.
+func (p *Project) testKwargsParse(ctx context.Context, n *Node) error {
+	for k, v := range n.Test.Kwargs {
+		switch {
+		case k == "column_name":
+		case k == "model" && n.testModel != nil:
+			st := stateOf(ctx)
+			if tm := n.testModel; tm[0] == "ref" {
+				st.refs = append(st.refs, []string{tm[1]})
+			} else {
+				st.srcs = append(st.srcs, [2]string{tm[1], tm[2]})
+			}
+		case kwargNeedsRender(v):
+			if _, err := p.renderKwarg(ctx, n, v); err != nil {
+				return fmt.Errorf("%s: test %s argument %s: %w", n.OriginalFilePath, n.Name, k, err)
+			}
+		}
+	}
+	return nil
+}
+
+// kwargNeedsRender reports whether renderKwarg could do more than copy v:
+// a string holding "{" or a call's "(", at any depth.
+func kwargNeedsRender(v any) bool {
+	switch x := v.(type) {
+	case string:
+		return strings.ContainsAny(x, "{(")
+	case []any:
+		for _, e := range x {
+			if kwargNeedsRender(e) {
+				return true
+			}
+		}
+	case map[string]any:
+		for _, e := range x {
+			if kwargNeedsRender(e) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // testModelArg is a generic test's model argument — dbt's
