@@ -76,6 +76,11 @@
 // table was rewritten in between (VACUUM FULL, CLUSTER, TRUNCATE, REFRESH
 // MATERIALIZED VIEW: its relfilenode changed), its ctids mean nothing any
 // more and the read starts the table over. A finished state starts over.
+// States of former versions ({"load": {"pk": …}} for a plain table, read
+// in key order then, and {"load": {"next_page": n}}) resume where they say.
+// The reading transaction turns synchronized and parallel scans off
+// (SET LOCAL), as either would hand rows out of physical order; a row that
+// still came out of order would fail the read rather than a checkpoint.
 //
 // # Typed records
 //
