@@ -15,6 +15,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/goccy/go-yaml"
 )
@@ -490,9 +491,14 @@ func sortedBoolKeys(m map[string]bool) []string {
 
 // ---- files ----
 
+// Compiled on first use, not at program start.
 var (
-	reSnapshot = regexp.MustCompile(`(?s)\{%-?\s*snapshot\s+([A-Za-z_][A-Za-z0-9_]*)\s*-?%\}(.*?)\{%-?\s*endsnapshot\s*-?%\}`)
-	reDocs     = regexp.MustCompile(`(?s)\{%-?\s*docs\s+([A-Za-z_][A-Za-z0-9_]*)\s*-?%\}(.*?)\{%-?\s*enddocs\s*-?%\}`)
+	reSnapshot = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`(?s)\{%-?\s*snapshot\s+([A-Za-z_][A-Za-z0-9_]*)\s*-?%\}(.*?)\{%-?\s*endsnapshot\s*-?%\}`)
+	})
+	reDocs = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`(?s)\{%-?\s*docs\s+([A-Za-z_][A-Za-z0-9_]*)\s*-?%\}(.*?)\{%-?\s*enddocs\s*-?%\}`)
+	})
 )
 
 type walkFn func(abs, relToPath, relToPkg string) error
@@ -591,7 +597,7 @@ func (l *loader) loadFiles(pkg *Package) error {
 		if err != nil {
 			return err
 		}
-		for _, m := range reDocs.FindAllStringSubmatch(string(b), -1) {
+		for _, m := range reDocs().FindAllStringSubmatch(string(b), -1) {
 			id := "doc." + pkg.Name + "." + m[1]
 			p.Docs[id] = &Doc{UniqueID: id, Package: pkg.Name, Name: m[1], Path: rp, OriginalFilePath: rpkg, Contents: strings.TrimSpace(m[2])}
 		}
@@ -627,7 +633,7 @@ func (l *loader) loadFiles(pkg *Package) error {
 			return err
 		}
 		src := string(b)
-		for _, idx := range reSnapshot.FindAllStringSubmatchIndex(src, -1) {
+		for _, idx := range reSnapshot().FindAllStringSubmatchIndex(src, -1) {
 			name := src[idx[2]:idx[3]]
 			body := src[idx[4]:idx[5]]
 			line := 1 + strings.Count(src[:idx[4]], "\n")

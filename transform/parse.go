@@ -311,7 +311,10 @@ func (p *Project) modelDict(n *Node) map[string]any {
 	return m
 }
 
-var looksLikeFunc = regexp.MustCompile(`^\s*(env_var|ref|var|source|doc)\s*\(.+\)\s*$`)
+// looksLikeFunc is compiled on first use, not at program start.
+var looksLikeFunc = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^\s*(env_var|ref|var|source|doc)\s*\(.+\)\s*$`)
+})
 
 // testKwargs renders a generic test's arguments as dbt does: strings that
 // look like a ref/source/var/env_var/doc call are evaluated, other strings
@@ -428,7 +431,7 @@ func (p *Project) renderKwarg(ctx context.Context, n *Node, v any) (any, error) 
 	switch x := v.(type) {
 	case string:
 		s := x
-		if strings.IndexByte(s, '(') >= 0 && looksLikeFunc.MatchString(s) {
+		if strings.IndexByte(s, '(') >= 0 && looksLikeFunc().MatchString(s) {
 			s = "{{ " + s + " }}"
 		}
 		if !strings.Contains(s, "{") {

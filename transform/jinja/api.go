@@ -258,6 +258,7 @@ func New(opts ...Option) *Environment {
 		maxDepth: 500,
 		cache:    map[string]*Template{},
 	}
+	loadBuiltins()
 	for k, v := range builtinGlobals {
 		e.globals[k] = v
 	}
@@ -274,6 +275,7 @@ func (e *Environment) filter(name string) (filterFn, bool) {
 	if f, ok := e.filters[name]; ok {
 		return f, true
 	}
+	loadBuiltins()
 	f, ok := builtinFilters[name]
 	return f, ok
 }
@@ -282,6 +284,7 @@ func (e *Environment) test(name string) (testFn, bool) {
 	if f, ok := e.tests[name]; ok {
 		return f, true
 	}
+	loadBuiltins()
 	f, ok := builtinTests[name]
 	return f, ok
 }

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 )
@@ -73,9 +74,22 @@ func (r *rangeVal) items() []any {
 
 var builtinGlobals = map[string]any{}
 
+// builtinsOnce fills builtinGlobals, builtinFilters and builtinTests on
+// first use rather than at program start (a CLI that never renders a
+// template does not pay for them).
+var builtinsOnce sync.Once
+
+func loadBuiltins() {
+	builtinsOnce.Do(func() {
+		initGlobals()
+		initFilters()
+		initTests()
+	})
+}
+
 func isRange(v any) bool { _, ok := v.(*rangeVal); return ok }
 
-func init() {
+func initGlobals() {
 	reg := func(name string, fn func(st *state, a *argv) (any, error)) {
 		builtinGlobals[name] = &builtinFunc{name, fn}
 	}
@@ -185,7 +199,9 @@ func init() {
 	})
 }
 
-var lipsumWords = strings.Fields(`a ac accumsan ad adipiscing aenean aliquam aliquet amet ante aptent arcu at auctor augue bibendum blandit class commodo condimentum congue consectetuer consequat conubia convallis cras cubilia cum curabitur curae cursus dapibus diam dictum dictumst dignissim dis dolor donec dui duis egestas eget eleifend elementum elit enim erat eros est et etiam eu euismod facilisi facilisis fames faucibus felis fermentum feugiat fringilla fusce gravida habitant habitasse hac hendrerit hymenaeos iaculis id imperdiet in inceptos integer interdum ipsum justo lacinia lacus laoreet lectus leo libero ligula litora lobortis lorem luctus maecenas magna magnis malesuada massa mattis mauris metus mi molestie mollis montes morbi mus nam nascetur natoque nec neque netus nibh nisi nisl non nonummy nostra nulla nullam nunc odio orci ornare parturient pede pellentesque penatibus per pharetra phasellus placerat platea porta porttitor posuere potenti praesent pretium primis proin pulvinar purus quam quis quisque rhoncus ridiculus risus rutrum sagittis sapien scelerisque sed sem semper senectus sit sociis sociosqu sodales sollicitudin suscipit suspendisse taciti tellus tempor tempus tincidunt torquent tortor tristique turpis ullamcorper ultrices ultricies urna ut varius vehicula vel velit venenatis vestibulum vitae vivamus viverra volutpat vulputate`)
+var lipsumWords = sync.OnceValue(func() []string {
+	return strings.Fields(`a ac accumsan ad adipiscing aenean aliquam aliquet amet ante aptent arcu at auctor augue bibendum blandit class commodo condimentum congue consectetuer consequat conubia convallis cras cubilia cum curabitur curae cursus dapibus diam dictum dictumst dignissim dis dolor donec dui duis egestas eget eleifend elementum elit enim erat eros est et etiam eu euismod facilisi facilisis fames faucibus felis fermentum feugiat fringilla fusce gravida habitant habitasse hac hendrerit hymenaeos iaculis id imperdiet in inceptos integer interdum ipsum justo lacinia lacus laoreet lectus leo libero ligula litora lobortis lorem luctus maecenas magna magnis malesuada massa mattis mauris metus mi molestie mollis montes morbi mus nam nascetur natoque nec neque netus nibh nisi nisl non nonummy nostra nulla nullam nunc odio orci ornare parturient pede pellentesque penatibus per pharetra phasellus placerat platea porta porttitor posuere potenti praesent pretium primis proin pulvinar purus quam quis quisque rhoncus ridiculus risus rutrum sagittis sapien scelerisque sed sem semper senectus sit sociis sociosqu sodales sollicitudin suscipit suspendisse taciti tellus tempor tempus tincidunt torquent tortor tristique turpis ullamcorper ultrices ultricies urna ut varius vehicula vel velit venenatis vestibulum vitae vivamus viverra volutpat vulputate`)
+})
 
 func lipsum(n int, html bool, lo, hi int) (any, error) {
 	if hi <= lo {
@@ -199,9 +215,9 @@ func lipsum(n int, html bool, lo, hi int) (any, error) {
 		lastComma, lastFullstop := 0, 0
 		last := ""
 		for idx := 0; idx < words; idx++ {
-			w := lipsumWords[rand.IntN(len(lipsumWords))]
+			w := lipsumWords()[rand.IntN(len(lipsumWords()))]
 			for w == last {
-				w = lipsumWords[rand.IntN(len(lipsumWords))]
+				w = lipsumWords()[rand.IntN(len(lipsumWords()))]
 			}
 			last = w
 			if nextCapitalized {
@@ -300,7 +316,7 @@ func strArg(v any) string {
 	return toStr(v)
 }
 
-func init() {
+func initFilters() {
 	f := map[string]filterFn{}
 	builtinFilters = f
 	simple := func(name string, params []string, required int, fn func(st *state, v any, p []any) (any, error)) {
@@ -942,8 +958,8 @@ func init() {
 	})
 	simple("striptags", nil, 0, func(st *state, v any, p []any) (any, error) {
 		s := strArg(v)
-		s = commentRe.ReplaceAllString(s, "")
-		s = tagRe.ReplaceAllString(s, "")
+		s = commentRe().ReplaceAllString(s, "")
+		s = tagRe().ReplaceAllString(s, "")
 		s = strings.Join(strings.FieldsFunc(s, isPySpace), " ")
 		return htmlUnescape(s), nil
 	})
@@ -1071,7 +1087,7 @@ func init() {
 		return urlize(strArg(v), or(p[0], nil), truth(or(p[1], false)), or(p[2], nil), or(p[3], nil)), nil
 	})
 	simple("wordcount", nil, 0, func(st *state, v any, p []any) (any, error) {
-		return int64(len(wordRe.FindAllString(strArg(v), -1))), nil
+		return int64(len(wordRe().FindAllString(strArg(v), -1))), nil
 	})
 	simple("wordwrap", []string{"width", "break_long_words", "wrapstring", "break_on_hyphens"}, 0, func(st *state, v any, p []any) (any, error) {
 		if err := st.charge(len(strArg(v))); err != nil {
@@ -1125,9 +1141,9 @@ func init() {
 }
 
 var (
-	commentRe = regexp.MustCompile(`(?s)<!--.*?-->`)
-	tagRe     = regexp.MustCompile(`(?s)<[^>]*>`)
-	wordRe    = regexp.MustCompile(`[\p{L}\p{N}_]+`)
+	commentRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?s)<!--.*?-->`) })
+	tagRe     = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?s)<[^>]*>`) })
+	wordRe    = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`[\p{L}\p{N}_]+`) })
 )
 
 func iterSeq(v any) ([]any, error) {
@@ -1485,7 +1501,9 @@ func urlQuote0(s, safe string) string {
 	return b.String()
 }
 
-var urlRe = regexp.MustCompile(`^(https?://|www\.)[^\s<>"]+$|^[^\s@<>"]+@[^\s@<>"]+\.[a-zA-Z]+$`)
+var urlRe = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^(https?://|www\.)[^\s<>"]+$|^[^\s@<>"]+@[^\s@<>"]+\.[a-zA-Z]+$`)
+})
 
 func urlize(s string, limit any, nofollow bool, target, rel any) string {
 	words := regexp.MustCompile(`(\s+)`).Split(s, -1)
@@ -1527,7 +1545,7 @@ func urlize(s string, limit any, nofollow bool, target, rel any) string {
 			b.WriteString(htmlEscape(head) + `<a href="` + htmlEscape(mid) + `"` + relAttr + tgt + `>` + htmlEscape(display) + `</a>` + htmlEscape(tail))
 		case strings.HasPrefix(mid, "www."):
 			b.WriteString(htmlEscape(head) + `<a href="https://` + htmlEscape(mid) + `"` + relAttr + tgt + `>` + htmlEscape(display) + `</a>` + htmlEscape(tail))
-		case urlRe.MatchString(mid) && strings.Contains(mid, "@") && !strings.Contains(mid, ":"):
+		case urlRe().MatchString(mid) && strings.Contains(mid, "@") && !strings.Contains(mid, ":"):
 			b.WriteString(htmlEscape(head) + `<a href="mailto:` + htmlEscape(mid) + `">` + htmlEscape(mid) + `</a>` + htmlEscape(tail))
 		default:
 			b.WriteString(htmlEscape(w))
@@ -1886,7 +1904,7 @@ func pyJSONS(b *strings.Builder, v any, indent string, pretty bool, level int, s
 
 var builtinTests map[string]testFn
 
-func init() {
+func initTests() {
 	t := map[string]testFn{}
 	builtinTests = t
 	one := func(name string, fn func(v any) bool) {
