@@ -110,8 +110,9 @@ func runJSONL(ctx context.Context, rows int, dir, memLimit string) error {
 	cpu0 := cpuTime()
 	start = time.Now()
 	res, err := staging.Sync(ctx, src, w, staging.SyncOptions{
-		Config:  json.RawMessage(`{}`),
-		Options: staging.Options{Schema: "raw", BatchRows: batchRows, CommitRows: commitRows, Logger: slog.New(slog.DiscardHandler)},
+		Config: json.RawMessage(`{}`),
+		Options: staging.Options{Schema: "raw", BatchRows: batchRows, CommitRows: commitRows, Logger: slog.New(slog.DiscardHandler),
+			OnProgress: heapProfileAt(int64(rows / 2))},
 	})
 	if err != nil {
 		return err

@@ -55,6 +55,7 @@ func main() {
 	memLimit := flag.String("duckdb-memory", "256MB", "DuckDB memory_limit for the pipeline's warehouse")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the pipeline to this file")
 	traceFile := flag.String("trace", "", "write an execution trace of the whole run to this file (go tool trace)")
+	flag.StringVar(&memProfile, "memprofile", "", "write a heap profile of the pipeline, taken at the first commit past half the rows, to this file")
 	flag.StringVar(&allocatorOpts, "duckdb-opts", "", "extra DuckDB settings appended to the warehouse URL, e.g. &allocator_flush_threshold=16MB")
 	flag.IntVar(&batchRows, "batch-rows", 0, "staging.Options.BatchRows (0: the default)")
 	flag.IntVar(&commitRows, "commit-rows", 0, "staging.Options.CommitRows (0: the default)")
@@ -101,6 +102,35 @@ const schema = "bench_pipeline"
 
 var batchRows, commitRows int
 
+// memProfile is where -memprofile writes the heap profile.
+var memProfile string
+
+// heapProfileAt returns an OnProgress hook that writes the heap profile to
+// memProfile once at least rows records are staged, or nil.
+func heapProfileAt(rows int64) func(*staging.Result) {
+	if memProfile == "" {
+		return nil
+	}
+	done := false
+	return func(r *staging.Result) {
+		var n int64
+		for _, s := range r.Streams {
+			n += s.Records
+		}
+		if done || n < rows {
+			return
+		}
+		done = true
+		f, err := os.Create(memProfile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "benchpipeline:", err)
+			return
+		}
+		defer f.Close()
+		_ = pprof.Lookup("heap").WriteTo(f, 0)
+	}
+}
+
 // allocatorOpts are extra DuckDB settings for the pipeline's warehouse
 // (-duckdb-opts), e.g. "&allocator_flush_threshold=16MB".
 var allocatorOpts string
@@ -142,7 +172,8 @@ func run(ctx context.Context, pgURL string, rows int, dir, memLimit string) erro
 	res, err := staging.Sync(ctx, postgres.New(), w, staging.SyncOptions{
 		Config:  cfg,
 		Streams: []string{schema + "." + table},
-		Options: staging.Options{Schema: "raw", BatchRows: batchRows, CommitRows: commitRows, Logger: slog.New(slog.DiscardHandler)},
+		Options: staging.Options{Schema: "raw", BatchRows: batchRows, CommitRows: commitRows, Logger: slog.New(slog.DiscardHandler),
+			OnProgress: heapProfileAt(int64(rows / 2))},
 	})
 	if err != nil {
 		w.Close()
