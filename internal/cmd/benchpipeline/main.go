@@ -8,11 +8,16 @@
 //     its own reader: the fastest they can land.
 //
 // The goal is pipeline ≤ 1.25 × max(drain, native). It prints the peak RSS
-// of the process too (Linux VmHWM). Usage:
+// of the process too (Linux VmHWM), and the pipeline's CPU time: on a
+// shared machine wall times swing with the load, CPU time much less. Usage:
 //
 //	go run ./internal/cmd/benchpipeline -rows 1000000
 //	go run ./internal/cmd/benchpipeline -rows 10000000 -pg postgres://postgres@127.0.0.1:5432/test?sslmode=disable
 //	go run ./internal/cmd/benchpipeline -jsonl 500000   # the JSONL connector path
+//
+// Where the time goes: -cpuprofile, -trace (go tool trace; note that
+// tracing slows DuckDB's callbacks into Go a lot), -memprofile (the heap
+// at half the rows).
 package main
 
 import (
