@@ -100,6 +100,7 @@ const (
 	incPhase  = "incremental backup (1% changed)"
 	basePhase = "baseline INSERT FROM read_parquet"
 	restPhase = "restore full snapshot (verified)"
+	verPhase  = "verify --read-data"
 )
 
 func peakRSS() int64 {
@@ -229,7 +230,7 @@ func run(ctx context.Context, n int, dir, memLimit string) error {
 		return err
 	}
 	var rep *repository.Report
-	verTime, verRSS, err := phase("verify --read-data", func() error {
+	verTime, verRSS, err := phase(verPhase, func() error {
 		rep, err = repo.Verify(ctx, repository.VerifyOptions{ReadData: true})
 		return err
 	})
@@ -246,8 +247,8 @@ func run(ctx context.Context, n int, dir, memLimit string) error {
 	fmt.Printf("incremental stored               %s = %.2f%% of the full (goal <= 5%%), %d rows written\n", mib(inc.Stored), 100*float64(inc.Stored)/float64(full.Stored), inc.Written)
 	fmt.Printf("incremental time                 %.1f%% of the full wall, %.1f%% CPU (goal <= 30%%)\n", 100*incTime.Seconds()/fullTime.Seconds(), 100*cpuRatio(incPhase, fullPhase))
 	fmt.Printf("restore speed vs read_parquet    %.2fx wall, %.2fx CPU  (goal >= 0.7x), %d rows\n", baseTime.Seconds()/restTime.Seconds(), cpuRatio(basePhase, restPhase), rr.Rows)
-	fmt.Printf("verify --read-data               %.0f MB/s (%d objects, %s); plain read of the files %.0f MB/s (goal >= 300 MB/s or disk-bound)\n",
-		float64(rep.BytesRead)/1e6/verTime.Seconds(), rep.ObjectsRead, mib(rep.BytesRead), float64(rawBytes)/1e6/rawTime.Seconds())
+	fmt.Printf("verify --read-data               %.0f MB/s wall, %.0f MB per CPU second (%d objects, %s); plain read of the files %.0f MB/s wall (goal >= 300 MB/s or disk-bound)\n",
+		float64(rep.BytesRead)/1e6/verTime.Seconds(), float64(rep.BytesRead)/1e6/cpu[verPhase].Seconds(), rep.ObjectsRead, mib(rep.BytesRead), float64(rawBytes)/1e6/rawTime.Seconds())
 	fmt.Printf("peak RSS: baseline COPY TO %s, verify %s\n", mib(copyRSS), mib(verRSS))
 	fmt.Printf("peak RSS: full %s, incremental %s, restore %s, composed restore %s (goal <= 256 MiB at 10M rows)\n",
 		mib(fullRSS), mib(incRSS), mib(restRSS), mib(incRestRSS))
