@@ -610,14 +610,42 @@ func (l *loader) loadFiles(pkg *Package) error {
 		t     ResourceType
 		paths []string
 	}{{ResourceModel, pf.modelPaths}, {ResourceAnalysis, pf.analysisPaths}} {
+		// Nodes are built on the worker pool, then added in walk order.
+		type file struct{ abs, rp, rpkg string }
+		var files []file
 		if err := l.walkPaths(pkg, kind.paths, []string{".sql", ".py"}, func(abs, rp, rpkg string) error {
-			if strings.HasSuffix(abs, ".py") {
-				l.warnOnce("python:"+rpkg, fmt.Sprintf("%s: Python models are not supported; skipped", rpkg))
-				return nil
-			}
-			return l.addFileNode(pkg, kind.t, abs, rp, rpkg)
+			files = append(files, file{abs, rp, rpkg})
+			return nil
 		}); err != nil {
 			return err
+		}
+		nodes := make([]*Node, len(files))
+		errs := make([]error, len(files))
+		_ = forEach(l.ctx, len(files), func(_ context.Context, i int) error {
+			f := files[i]
+			if strings.HasSuffix(f.abs, ".py") {
+				return nil
+			}
+			b, err := l.readFile(f.abs)
+			if err != nil {
+				errs[i] = err
+				return nil
+			}
+			name := strings.TrimSuffix(filepath.Base(f.abs), filepath.Ext(f.abs))
+			nodes[i] = l.newNode(pkg, kind.t, name, f.abs, f.rp, f.rpkg, string(b), b)
+			return nil
+		})
+		for i, f := range files {
+			if strings.HasSuffix(f.abs, ".py") {
+				l.warnOnce("python:"+f.rpkg, fmt.Sprintf("%s: Python models are not supported; skipped", f.rpkg))
+				continue
+			}
+			if errs[i] != nil {
+				return errs[i]
+			}
+			if err := l.addNode(nodes[i]); err != nil {
+				return err
+			}
 		}
 	}
 	// Seeds.
