@@ -1047,7 +1047,11 @@ func (m *Macro) invoke(st *state, a *argv) (any, error) {
 	if len(a.args) > nargs && !d.usesVarargs {
 		return nil, newErr(ErrType, "macro '%s' takes not more than %d argument(s)", d.name, nargs)
 	}
-	set := make([]bool, nargs)
+	var setBuf [8]bool
+	set := setBuf[:]
+	if nargs > len(setBuf) {
+		set = make([]bool, nargs)
+	}
 	for i := 0; i < nargs && i < len(a.args); i++ {
 		sc.vars[d.args[i]] = a.args[i]
 		set[i] = true
