@@ -101,6 +101,9 @@ const (
 	basePhase = "baseline INSERT FROM read_parquet"
 	restPhase = "restore full snapshot (verified)"
 	verPhase  = "verify --read-data"
+	// basePKPhase inserts into a table that has the primary key, as the
+	// restored table has.
+	basePKPhase = "baseline INSERT … into a keyed table"
 )
 
 func peakRSS() int64 {
@@ -204,6 +207,22 @@ func run(ctx context.Context, n int, dir, memLimit string) error {
 	if err != nil {
 		return err
 	}
+	// the same into a table with the primary key, as a restore makes it
+	_, _, err = phase(basePKPhase, func() error {
+		for _, q := range []string{
+			"CREATE OR REPLACE TABLE bench.baseline AS SELECT * FROM bench.t LIMIT 0",
+			"ALTER TABLE bench.baseline ADD PRIMARY KEY (id)",
+		} {
+			if _, err := w.Exec(ctx, q); err != nil {
+				return err
+			}
+		}
+		_, err := w.Exec(ctx, "INSERT INTO bench.baseline SELECT * FROM read_parquet(?)", pq)
+		return err
+	})
+	if err != nil {
+		return err
+	}
 	var rr *backup.RestoreResult
 	restTime, restRSS, err := phase(restPhase, func() error {
 		rr, err = backup.Restore(ctx, repo, w, backup.RestoreOptions{Snapshot: full.ID, Schema: "restored", Overwrite: true, TempDir: dir})
@@ -247,6 +266,7 @@ func run(ctx context.Context, n int, dir, memLimit string) error {
 	fmt.Printf("incremental stored               %s = %.2f%% of the full (goal <= 5%%), %d rows written\n", mib(inc.Stored), 100*float64(inc.Stored)/float64(full.Stored), inc.Written)
 	fmt.Printf("incremental time                 %.1f%% of the full wall, %.1f%% CPU (goal <= 30%%)\n", 100*incTime.Seconds()/fullTime.Seconds(), 100*cpuRatio(incPhase, fullPhase))
 	fmt.Printf("restore speed vs read_parquet    %.2fx wall, %.2fx CPU  (goal >= 0.7x), %d rows\n", baseTime.Seconds()/restTime.Seconds(), cpuRatio(basePhase, restPhase), rr.Rows)
+	fmt.Printf("restore speed vs read_parquet into a table with the primary key  %.2fx CPU\n", cpuRatio(basePKPhase, restPhase))
 	fmt.Printf("verify --read-data               %.0f MB/s wall, %.0f MB per CPU second (%d objects, %s); plain read of the files %.0f MB/s wall (goal >= 300 MB/s or disk-bound)\n",
 		float64(rep.BytesRead)/1e6/verTime.Seconds(), float64(rep.BytesRead)/1e6/cpu[verPhase].Seconds(), rep.ObjectsRead, mib(rep.BytesRead), float64(rawBytes)/1e6/rawTime.Seconds())
 	fmt.Printf("peak RSS: baseline COPY TO %s, verify %s\n", mib(copyRSS), mib(verRSS))
