@@ -1069,23 +1069,30 @@ func replaceNonWord(s string) string {
 	return string(b)
 }
 
+// testEntry is a property file entry (model, seed, snapshot or source
+// table) whose generic tests are queued.
+type testEntry struct {
+	pkg                                 *Package
+	file, attached, baseName, modelExpr string
+	model                               []string
+}
+
 // testJob is one generic test of a property file entry, to be built by
 // flushTests.
 type testJob struct {
-	pkg                                 *Package
-	file, attached, baseName, modelExpr string
-	spec                                any
-	column                              string
-	quote                               bool
-	model                               []string
+	e      *testEntry
+	spec   any
+	column string
+	quote  bool
 }
 
 // addTests queues the data tests of a model, seed, snapshot or source
 // table entry (its own tests and its columns' tests); flushTests builds
 // them.
 func (l *loader) addTests(pkg *Package, file, attached, baseName, modelExpr string, entry map[string]any, model []string) error {
+	e := &testEntry{pkg: pkg, file: file, attached: attached, baseName: baseName, modelExpr: modelExpr, model: model}
 	add := func(spec any, column string, quote bool) {
-		l.tests = append(l.tests, testJob{pkg: pkg, file: file, attached: attached, baseName: baseName, modelExpr: modelExpr, spec: spec, column: column, quote: quote, model: model})
+		l.tests = append(l.tests, testJob{e: e, spec: spec, column: column, quote: quote})
 	}
 	for _, key := range []string{"tests", "data_tests"} {
 		for _, s := range asList(entry[key]) {
@@ -1116,9 +1123,10 @@ func (l *loader) flushTests() error {
 	errs := make([]error, len(jobs))
 	_ = forEach(l.ctx, len(jobs), func(_ context.Context, i int) error {
 		j := &jobs[i]
-		nodes[i], errs[i] = l.buildGenericTest(j.pkg, j.file, j.attached, j.baseName, j.modelExpr, j.spec, j.column, j.quote)
+		e := j.e
+		nodes[i], errs[i] = l.buildGenericTest(e.pkg, e.file, e.attached, e.baseName, e.modelExpr, j.spec, j.column, j.quote)
 		if nodes[i] != nil {
-			nodes[i].testModel = j.model
+			nodes[i].testModel = e.model
 		}
 		return nil
 	})
