@@ -169,15 +169,22 @@ func (c *compiler) renderWith(ctx context.Context, n *Node, refAs, srcAs map[str
 	rctx := context.WithValue(ctx, stateKey{}, st)
 	var vars map[string]any
 	if n.Test != nil {
-		kw, err := p.testKwargs(rctx, n)
+		builtin := p.builtinTest(n)
+		kw, err := p.testKwargsShare(rctx, n, builtin)
 		if err != nil {
 			return "", err
 		}
-		if p.builtinTest(n) && len(ephemerals) == 0 {
+		if builtin && len(ephemerals) == 0 {
 			// dbt's own generic tests, not overridden: their SQL comes
 			// from materialize.GenericTest without a render.
 			if sql, ok := builtinTestSQL(n, kw); ok {
 				return sql, nil
+			}
+		}
+		if builtin {
+			// The render gets arguments of its own (it may change them).
+			if kw, err = p.testKwargs(rctx, n); err != nil {
+				return "", err
 			}
 		}
 		vars = p.nodeVars(n)

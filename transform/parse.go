@@ -320,9 +320,16 @@ var looksLikeFunc = sync.OnceValue(func() *regexp.Regexp {
 // look like a ref/source/var/env_var/doc call are evaluated, other strings
 // are rendered natively (so "{{ … }}" works), column_name stays as is.
 func (p *Project) testKwargs(ctx context.Context, n *Node) (map[string]any, error) {
-	out := map[string]any{}
+	return p.testKwargsShare(ctx, n, false)
+}
+
+// testKwargsShare is testKwargs; with share, arguments that need no
+// render are the node's own values, not copies (for readers that change
+// nothing, as builtinTestSQL).
+func (p *Project) testKwargsShare(ctx context.Context, n *Node, share bool) (map[string]any, error) {
+	out := make(map[string]any, len(n.Test.Kwargs))
 	for k, v := range n.Test.Kwargs {
-		if k == "column_name" {
+		if k == "column_name" || share && k != "model" && !kwargNeedsRender(v) {
 			out[k] = v
 			continue
 		}
