@@ -16,6 +16,12 @@ var errNotObject = errors.New("not a JSON object")
 // record path's replacement for json.Unmarshal into a map, without a map or
 // an allocation per field.
 func eachField(data []byte, fn func(key string, raw json.RawMessage)) error {
+	return eachFieldBytes(data, func(key []byte, raw json.RawMessage) { fn(string(key), raw) })
+}
+
+// eachFieldBytes is eachField with the key as bytes, valid only during the
+// call: the record path looks columns up by it without allocating.
+func eachFieldBytes(data []byte, fn func(key []byte, raw json.RawMessage)) error {
 	i := skipSpace(data, 0)
 	if i >= len(data) || data[i] != '{' {
 		return errNotObject
@@ -32,13 +38,13 @@ func eachField(data []byte, fn func(key string, raw json.RawMessage)) error {
 		if err != nil {
 			return err
 		}
-		var key string
-		if esc || !utf8.Valid(data[i+1:end-1]) {
-			if err := json.Unmarshal(data[i:end], &key); err != nil {
+		key := data[i+1 : end-1]
+		if esc || !utf8.Valid(key) {
+			var k string
+			if err := json.Unmarshal(data[i:end], &k); err != nil {
 				return err
 			}
-		} else {
-			key = string(data[i+1 : end-1])
+			key = []byte(k)
 		}
 		i = skipSpace(data, end)
 		if i >= len(data) || data[i] != ':' {

@@ -350,17 +350,17 @@ func (s *streamLoad) row(rec *airbyte.RecordMessage, ids *rawIDs) (row []any, un
 			changes = append(changes, metaChange{Field: c.Field, Change: c.Change, Reason: c.Reason})
 		}
 	}
-	err = eachField(rec.Data, func(key string, raw json.RawMessage) {
-		i, ok := s.index[key]
+	err = eachFieldBytes(rec.Data, func(kb []byte, raw json.RawMessage) {
+		i, ok := s.index[string(kb)]
 		if !ok || i >= base {
-			if !isMeta(key) && !slices.Contains(unknown, key) {
+			if key := string(kb); !isMeta(key) && !slices.Contains(unknown, key) {
 				unknown = append(unknown, key)
 			}
 			return
 		}
 		v, err := convertValue(s.cols[i].Type, raw)
 		if err != nil {
-			changes = append(changes, metaChange{Field: key, Change: "NULLED", Reason: "DESTINATION_TYPECAST_ERROR"})
+			changes = append(changes, metaChange{Field: s.cols[i].Name, Change: "NULLED", Reason: "DESTINATION_TYPECAST_ERROR"})
 			s.nulled++
 			return
 		}
