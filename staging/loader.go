@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -246,7 +247,12 @@ func (l *Loader) Load(ctx context.Context, catalog *airbyte.ConfiguredCatalog, r
 	}
 	// In-process sources that can hand records over as Go values do so.
 	airbyte.EnableTypedRecords(rs)
-	err = run.consume(onlyStreamStates(committed))
+	// Each of the load's goroutines carries a pprof label "staging" naming
+	// its part (route, source, group, writer), so that CPU profiles show
+	// where a load's time goes.
+	pprof.Do(ctx, pprof.Labels("staging", "route"), func(context.Context) {
+		err = run.consume(onlyStreamStates(committed))
+	})
 	run.res.Duration = time.Since(start)
 	if err != nil {
 		run.stop()
@@ -493,7 +499,7 @@ func (r *loadRun) goParallel() {
 		g.in = make(chan *airbyte.Message, 1024)
 		g.done = make(chan struct{})
 		r.groups = append(r.groups, g)
-		go g.work()
+		go pprof.Do(r.ctx, pprof.Labels("staging", "group"), func(context.Context) { g.work() })
 	}
 }
 
@@ -673,7 +679,7 @@ type sourceItem struct {
 func (r *loadRun) messages() (<-chan sourceItem, func()) {
 	ch := make(chan sourceItem, 256)
 	quit := make(chan struct{})
-	go func() {
+	go pprof.Do(r.ctx, pprof.Labels("staging", "source"), func(context.Context) {
 		defer close(ch)
 		for msg, err := range r.rs.Messages() {
 			select {
@@ -685,7 +691,7 @@ func (r *loadRun) messages() (<-chan sourceItem, func()) {
 				return
 			}
 		}
-	}()
+	})
 	var once sync.Once
 	return ch, func() {
 		once.Do(func() {

@@ -1,7 +1,9 @@
 package staging
 
 import (
+	"context"
 	"fmt"
+	"runtime/pprof"
 )
 
 // A writer keeps one bulk load (warehouse.Tx.Load) open for a stream and
@@ -42,7 +44,7 @@ func (g *group) openWriter(s *streamLoad) error {
 	}
 	w := &writer{s: s, in: make(chan *rowBatch, 1), done: make(chan struct{})}
 	tx, ctx, names := g.tx, g.r.ctx, columnNames(s.cols)
-	go func() {
+	go pprof.Do(ctx, pprof.Labels("staging", "writer"), func(context.Context) {
 		defer close(w.done)
 		_, err := tx.Load(ctx, s.write, names, func(yield func([]any, error) bool) {
 			for b := range w.in {
@@ -57,7 +59,7 @@ func (g *group) openWriter(s *streamLoad) error {
 		if err != nil {
 			w.err = fmt.Errorf("staging: stream %s: %w", s.desc, err)
 		}
-	}()
+	})
 	g.w = w
 	return nil
 }
