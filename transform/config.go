@@ -43,7 +43,14 @@ func mergeConfig(cfg map[string]any, key string, v any) {
 	case "tags":
 		cfg[key] = append(asStrings(cfg[key]), asStrings(v)...)
 	case "pre-hook", "post-hook":
-		cfg[key] = append(asList(cfg[key]), asList(v)...)
+		// A new slice: the old one may be a project tree's list, shared
+		// by every node under it.
+		old, add := asList(cfg[key]), asList(v)
+		if len(old)+len(add) == 0 {
+			cfg[key] = append(old, add...)
+			break
+		}
+		cfg[key] = append(append(make([]any, 0, len(old)+len(add)), old...), add...)
 	case "meta":
 		m := map[string]any{}
 		for k, e := range asMap(cfg[key]) {
