@@ -131,7 +131,8 @@ func duckHashedSelect(d warehouse.Dialect, from string, cols []warehouse.Column,
 			u := fmt.Sprintf("dataops_u%d", i)
 			unscaled := "CAST(replace(CAST(" + x + " AS VARCHAR), '.', '') AS HUGEINT)"
 			if c.Type.Precision > 0 && c.Type.Precision <= 18 {
-				unscaled = fmt.Sprintf("CAST(%s * %s AS HUGEINT)", x, pow10(c.Type.Scale))
+				// widened first: DuckDB checks the product against the column's precision
+				unscaled = fmt.Sprintf("CAST(CAST(%s AS DECIMAL(38, %d)) * %s AS HUGEINT)", x, c.Type.Scale, pow10(c.Type.Scale))
 			}
 			l1 = append(l1, unscaled+" AS "+u)
 			helpers["u"+x] = u

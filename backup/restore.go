@@ -336,10 +336,10 @@ func restoreTable(ctx context.Context, w *warehouse.Warehouse, engine string, sc
 		return err
 	}
 	em.startEv(e.String(), "table restore started")
+	var files []string
 	if bulk {
 		// DuckDB reads the parts itself, or the chain composed in the
 		// scratch database and written out as one Parquet file
-		var files []string
 		if len(chain) == 1 {
 			f, err := sc.fetch(ctx, chain[0].Data.Parts)
 			if err != nil {
@@ -349,24 +349,20 @@ func restoreTable(ctx context.Context, w *warehouse.Warehouse, engine string, sc
 			files = f
 		} else {
 			f, err := sc.composeFile(ctx, chain, cols, e.PrimaryKey)
-			if err != nil {
+			if err != nil && !errors.Is(err, errNegativeZero) {
 				return err
 			}
-			defer os.Remove(f)
-			files = []string{f}
-		}
-		err := loadParquetFiles(ctx, w, j.staging, cols, files)
-		if err == nil && len(pk) > 0 {
-			d := w.Dialect()
-			var ks []string
-			for _, k := range pk {
-				ks = append(ks, d.QuoteIdentifier(k))
-			}
-			if _, err = w.Exec(ctx, "ALTER TABLE "+d.QuoteRelation(j.staging)+" ADD PRIMARY KEY ("+strings.Join(ks, ", ")+")"); err != nil {
-				err = fmt.Errorf("add the primary key: %w", err)
+			if err == nil {
+				defer os.Remove(f)
+				files = []string{f}
 			}
 		}
-		if err != nil {
+	}
+	if files != nil || (bulk && len(chain) == 1) {
+		if err := loadParquetFiles(ctx, w, j.staging, cols, files); err != nil {
+			return err
+		}
+		if err := addPrimaryKey(ctx, w, j.staging, pk); err != nil {
 			return err
 		}
 		if !rehash {
@@ -400,6 +396,11 @@ func restoreTable(ctx context.Context, w *warehouse.Warehouse, engine string, sc
 		}
 		if _, err := w.Load(ctx, j.staging, nil, rows); err != nil {
 			return err
+		}
+		if bulk {
+			if err := addPrimaryKey(ctx, w, j.staging, pk); err != nil {
+				return err
+			}
 		}
 	}
 	fp, err := fingerprintQuery(ctx, w, j.staging, cols)
@@ -450,8 +451,29 @@ func checkLoaded(ctx context.Context, w *warehouse.Warehouse, j *restoreJob, fp 
 	return nil
 }
 
+// errNegativeZero: a float column holds -0.0, which DuckDB's Parquet writer
+// would merge with 0.0 (see tableBackup.negativeZeros).
+var errNegativeZero = errors.New("a float column holds -0.0")
+
+// addPrimaryKey adds the key to a staging table loaded without it.
+func addPrimaryKey(ctx context.Context, w *warehouse.Warehouse, rel warehouse.Relation, pk []string) error {
+	if len(pk) == 0 {
+		return nil
+	}
+	d := w.Dialect()
+	var ks []string
+	for _, k := range pk {
+		ks = append(ks, d.QuoteIdentifier(k))
+	}
+	if _, err := w.Exec(ctx, "ALTER TABLE "+d.QuoteRelation(rel)+" ADD PRIMARY KEY ("+strings.Join(ks, ", ")+")"); err != nil {
+		return fmt.Errorf("add the primary key: %w", err)
+	}
+	return nil
+}
+
 // composeFile composes a table's chain in the scratch database and writes
-// it, with its row hashes, to a Parquet file in the scratch directory.
+// it, with its row hashes, to a Parquet file in the scratch directory; or
+// returns errNegativeZero (the composed rows are then scanned instead).
 func (s *scratch) composeFile(ctx context.Context, chain []*Table, cols []warehouse.Column, key []string) (string, error) {
 	tmp := s.name("restore")
 	rel := warehouse.Rel("main", tmp)
@@ -464,6 +486,23 @@ func (s *scratch) composeFile(ctx context.Context, chain []*Table, cols []wareho
 	}
 	if err != nil {
 		return "", err
+	}
+	var conds []string
+	d := s.w.Dialect()
+	for _, c := range cols {
+		if c.Type.Kind == warehouse.KindFloat {
+			x := d.QuoteIdentifier(c.Name)
+			conds = append(conds, "("+x+" = 0 AND signbit("+x+"))")
+		}
+	}
+	if len(conds) > 0 {
+		var n int64
+		if err := s.w.Get(ctx, &n, "SELECT count(*) FROM "+d.QuoteRelation(rel)+" WHERE "+strings.Join(conds, " OR ")); err != nil {
+			return "", err
+		}
+		if n > 0 {
+			return "", errNegativeZero
+		}
 	}
 	f := filepath.Join(s.dir, tmp+".parquet")
 	if _, err := s.w.Exec(ctx, "COPY "+s.w.Dialect().QuoteRelation(rel)+" TO "+sqlString(f)+" (FORMAT parquet, COMPRESSION zstd)"); err != nil {

@@ -53,35 +53,38 @@ func scanTable(ctx context.Context, src rowSource, from string, cols []warehouse
 // call into DuckDB per value, and conv turns them back into the portable
 // values the driver would have returned (time.Time in UTC, Decimal).
 func duckRawSelect(d warehouse.Dialect, from string, cols []warehouse.Column) (string, func([]any) error) {
-	var b strings.Builder
-	b.WriteString("SELECT ")
+	exprs, conv := duckRawExprs(d, cols)
+	return "SELECT " + strings.Join(exprs, ", ") + " FROM " + from, conv
+}
+
+// duckRawExprs are the expressions of duckRawSelect, one per column, and
+// the function that turns their values back into portable values.
+func duckRawExprs(d warehouse.Dialect, cols []warehouse.Column) ([]string, func([]any) error) {
 	type fix struct {
 		i    int
 		kind warehouse.Kind
 		sc   int
 	}
 	var fixes []fix
+	exprs := make([]string, len(cols))
 	for i, c := range cols {
-		if i > 0 {
-			b.WriteString(", ")
-		}
 		x := d.QuoteIdentifier(c.Name)
 		switch k := c.Type.Kind; {
 		case k == warehouse.KindDate:
-			b.WriteString("CAST(" + x + " - DATE '1970-01-01' AS BIGINT)")
+			exprs[i] = "CAST(" + x + " - DATE '1970-01-01' AS BIGINT)"
 			fixes = append(fixes, fix{i, k, 0})
 		case k == warehouse.KindTimestamp || k == warehouse.KindTimestampTZ:
-			b.WriteString("epoch_us(" + x + ")")
+			exprs[i] = "epoch_us(" + x + ")"
 			fixes = append(fixes, fix{i, k, 0})
 		case k == warehouse.KindDecimal && c.Type.Precision > 0 && c.Type.Precision <= 18:
-			b.WriteString("CAST(" + x + " * " + pow10(c.Type.Scale) + " AS BIGINT)")
+			// widened first: DuckDB checks the product against the
+			// column's own precision
+			exprs[i] = fmt.Sprintf("CAST(CAST(%s AS DECIMAL(38, %d)) * %s AS BIGINT)", x, c.Type.Scale, pow10(c.Type.Scale))
 			fixes = append(fixes, fix{i, k, c.Type.Scale})
 		default:
-			b.WriteString(x)
+			exprs[i] = x
 		}
 	}
-	b.WriteString(" FROM ")
-	b.WriteString(from)
 	conv := func(vals []any) error {
 		for _, f := range fixes {
 			v := vals[f.i]
@@ -103,7 +106,7 @@ func duckRawSelect(d warehouse.Dialect, from string, cols []warehouse.Column) (s
 		}
 		return nil
 	}
-	return b.String(), conv
+	return exprs, conv
 }
 
 // scanChunks runs q (a SELECT … FROM from) over rowid ranges of chunkRows.

@@ -209,7 +209,7 @@ func (tb *tableBackup) delta(ctx context.Context, e *Table, cols []warehouse.Col
 			}
 		}
 	}
-	if tb.native(cols) && len(key) > 0 {
+	if tb.native(ctx, cols) && len(key) > 0 {
 		if err := tb.fastDelta(ctx, e, cols, key, prev, chain); !errors.Is(err, errNoFastDelta) {
 			return err
 		}
@@ -233,7 +233,7 @@ func (tb *tableBackup) delta(ctx context.Context, e *Table, cols []warehouse.Col
 		return err
 	}
 	var fp Fingerprint
-	native := tb.native(cols) && len(key) > 0
+	native := tb.native(ctx, cols) && len(key) > 0
 	var scanErr error
 	row := make([]any, len(withHash))
 	rows := func(yield func([]any, error) bool) {
