@@ -30,7 +30,7 @@ func (p *Project) parse(ctx context.Context, l *loader) error {
 		"get_where_subquery":    jinja.ContextFunc(p.jinjaWhereSubquery),
 		"should_store_failures": jinja.ContextFunc(p.jinjaShouldStoreFailures),
 	})
-	nodes := p.NodesOf()
+	nodes := p.sortedNodes()
 	// Base configs (project trees) and YAML configs, in parallel; their
 	// warnings are given afterwards in node order, as one pass would.
 	type warning struct{ key, msg string }
@@ -117,7 +117,7 @@ func (p *Project) parse(ctx context.Context, l *loader) error {
 	if err := p.resolveNames(ctx, nodes); err != nil {
 		return err
 	}
-	if err := p.renderDescriptions(ctx); err != nil {
+	if err := p.renderDescriptions(ctx, nodes); err != nil {
 		return err
 	}
 	if err := p.resolveDeps(ctx, nodes); err != nil {
@@ -895,7 +895,7 @@ func editDistance(a, b string) int {
 
 // renderDescriptions renders Jinja in descriptions ({{ doc('name') }}) as
 // dbt does, once every docs block is known.
-func (p *Project) renderDescriptions(ctx context.Context) error {
+func (p *Project) renderDescriptions(ctx context.Context, nodes []*Node) error {
 	render := func(s *string, where string) error {
 		if !strings.Contains(*s, "{{") {
 			return nil
@@ -912,7 +912,9 @@ func (p *Project) renderDescriptions(ctx context.Context) error {
 		*s = out
 		return nil
 	}
-	for _, n := range p.Nodes {
+	// Nodes on the worker pool (each render touches its own node only).
+	if err := forEach(ctx, len(nodes), func(ctx context.Context, i int) error {
+		n := nodes[i]
 		where := n.OriginalFilePath
 		if n.PatchPath != "" {
 			where = n.PatchPath
@@ -925,6 +927,9 @@ func (p *Project) renderDescriptions(ctx context.Context) error {
 				return err
 			}
 		}
+		return nil
+	}); err != nil {
+		return err
 	}
 	for _, s := range p.Sources {
 		if err := render(&s.Description, s.OriginalFilePath); err != nil {
