@@ -37,6 +37,7 @@ func init() {
 		extraCommands = append(extraCommands, f)
 	}
 	os.Args = dbtArgs(os.Args)
+	tuneGCForDBT(os.Args)
 }
 
 // dbtArgs maps the spellings of dbt that clash with commands defined in
