@@ -70,18 +70,16 @@ func killSource(n int, mode airbyte.DestinationSyncMode, progress func(int)) *ge
 	}}
 }
 
-// TestKillChild is the child's body; it does nothing in a normal run.
-func TestKillChild(t *testing.T) {
-	url := os.Getenv("DATAOPS_KILL_CHILD")
-	if url == "" {
-		t.Skip("runs only as the child of TestKillAtRandomPoints (DATAOPS_KILL_CHILD unset)")
-	}
+// killChild is the child's body, run by TestMain when the test binary is
+// started with DATAOPS_KILL_CHILD naming the warehouse: one sync, printing
+// its progress, until it ends or the parent kills it.
+func killChild(url string) error {
 	mode := airbyte.DestinationSyncMode(os.Getenv("DATAOPS_KILL_MODE"))
 	schema := os.Getenv("DATAOPS_KILL_SCHEMA")
 	ctx := context.Background()
 	w, err := warehouse.Open(ctx, url)
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	defer w.Close()
 	out := bufio.NewWriter(os.Stdout)
@@ -93,7 +91,7 @@ func TestKillChild(t *testing.T) {
 	l := staging.NewLoader(w, o)
 	state, err := l.State(ctx)
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	destMode := mode
 	if mode == killParallel {
@@ -105,16 +103,13 @@ func TestKillChild(t *testing.T) {
 	}
 	rs, _ := src.Read(ctx, nil, cat, state)
 	if _, err := l.Load(ctx, cat, rs); err != nil {
-		t.Fatal(err)
+		return err
 	}
 	fmt.Fprintln(out, "done")
-	out.Flush()
+	return out.Flush()
 }
 
 func TestKillAtRandomPoints(t *testing.T) {
-	if os.Getenv("DATAOPS_KILL_CHILD") != "" {
-		t.Skip("this is the child process")
-	}
 	const kills = 20
 	targets := map[string]func(t *testing.T) (url, schema string){
 		"duckdb": func(t *testing.T) (string, string) {
@@ -174,7 +169,7 @@ func TestKillAtRandomPoints(t *testing.T) {
 // once the child reports having read killAt more records than at its first
 // report. It reports whether the child finished the sync.
 func runChild(t *testing.T, url, schema string, mode airbyte.DestinationSyncMode, killAt int) (bool, error) {
-	cmd := exec.Command(os.Args[0], "-test.run=^TestKillChild$", "-test.count=1")
+	cmd := exec.Command(os.Args[0], "-test.run=^$", "-test.count=1")
 	cmd.Env = append(os.Environ(), "DATAOPS_KILL_CHILD="+url, "DATAOPS_KILL_MODE="+string(mode), "DATAOPS_KILL_SCHEMA="+schema,
 		"DATAOPS_KILL_ROWS="+strconv.Itoa(killRows()))
 	var stderr strings.Builder
