@@ -316,10 +316,6 @@ func (n *Node) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	var obj map[string]json.RawMessage
-	if err := json.Unmarshal(data, &obj); err != nil {
-		return nil, err
-	}
 	allowed := map[string]bool{}
 	for _, k := range kindKeys[c.ResourceType] {
 		allowed[k] = true
@@ -329,15 +325,15 @@ func (n *Node) MarshalJSON() ([]byte, error) {
 			allowed[k] = false
 		}
 	}
-	for k := range obj {
-		if optionalKeys[k] && !allowed[k] {
-			delete(obj, k)
-		}
-	}
+	var replace map[string][]byte
 	if c.ResourceType == "seed" {
-		obj["depends_on"], _ = json.Marshal(map[string][]string{"macros": c.DependsOn.Macros})
+		deps, err := json.Marshal(map[string][]string{"macros": c.DependsOn.Macros})
+		if err != nil {
+			return nil, err
+		}
+		replace = map[string][]byte{"depends_on": deps}
 	}
-	return json.Marshal(obj)
+	return filterKeys(data, func(k string) bool { return optionalKeys[k] && !allowed[k] }, replace)
 }
 
 // normalizeConfig returns config with pre-hook / post-hook given as strings
