@@ -70,6 +70,10 @@ type RunOptions struct {
 	// TargetPath overrides the project's target-path for compiled and run
 	// SQL ("-" writes none).
 	TargetPath string
+	// NoArtifacts leaves manifest.json and run_results.json unwritten, for
+	// a caller that writes its own (the CLI adds its invocation's flags);
+	// compiled and run SQL are still written under the target path.
+	NoArtifacts bool
 	// OnEvent, when set, receives progress events (from several
 	// goroutines, one at a time).
 	OnEvent func(Event)
@@ -266,7 +270,7 @@ func (p *Project) Run(ctx context.Context, w *warehouse.Warehouse, opts RunOptio
 		err = c.runHooks(ctx, "on-run-end", p.OnRunEnd, emit)
 	}
 	res.Elapsed = time.Since(start)
-	if c.dir != "" {
+	if c.dir != "" && !opts.NoArtifacts {
 		if werr := p.writeArtifacts(c.dir, res); werr != nil && err == nil {
 			err = werr
 		}

@@ -332,6 +332,7 @@ func (p *project) run(ctx context.Context, log *slog.Logger, opts transform.RunO
 	p.console.info("Concurrency: %d threads (target='%s')", max(threads, 1), p.Target.Name)
 	p.console.info("")
 	opts.OnEvent = p.console.event
+	opts.NoArtifacts = true // written below, with the invocation's flags
 	res, err := p.Run(ctx, w, opts)
 	if res != nil && (err == nil || len(res.Results) > 0) {
 		if werr := p.writeRunResults(res, opts); werr != nil && err == nil {
