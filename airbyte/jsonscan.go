@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"unicode/utf8"
+
+	"github.com/dataopskit/dataops/internal/jsonscan"
 )
 
 // errSyntax is returned by the object scanner for input that is not a JSON
@@ -93,207 +95,19 @@ func parseObject(data []byte, i, depth int, member func(key []byte, i int) (int,
 	}
 }
 
-func skipSpace(data []byte, i int) int {
-	for i < len(data) {
-		switch data[i] {
-		case ' ', '\t', '\n', '\r':
-			i++
-		default:
-			return i
-		}
-	}
-	return i
-}
+// The scanner lives in internal/jsonscan (shared with the artifact writer);
+// these names keep the codec's call sites short and inline.
 
-// maxDepth bounds nesting, as encoding/json does.
-const maxDepth = 10000
+const maxDepth = jsonscan.MaxDepth
 
-// scanValue returns the index just past the valid JSON value that starts at
-// data[i], or -1.
-func scanValue(data []byte, i, depth int) int {
-	if i >= len(data) {
-		return -1
-	}
-	switch c := data[i]; {
-	case c == '"':
-		return scanString(data, i)
-	case c == '{':
-		if depth > maxDepth {
-			return -1
-		}
-		i = skipSpace(data, i+1)
-		if i < len(data) && data[i] == '}' {
-			return i + 1
-		}
-		for {
-			if i >= len(data) || data[i] != '"' {
-				return -1
-			}
-			if i = scanString(data, i); i < 0 {
-				return -1
-			}
-			i = skipSpace(data, i)
-			if i >= len(data) || data[i] != ':' {
-				return -1
-			}
-			if i = scanValue(data, skipSpace(data, i+1), depth+1); i < 0 {
-				return -1
-			}
-			i = skipSpace(data, i)
-			if i >= len(data) {
-				return -1
-			}
-			switch data[i] {
-			case ',':
-				i = skipSpace(data, i+1)
-			case '}':
-				return i + 1
-			default:
-				return -1
-			}
-		}
-	case c == '[':
-		if depth > maxDepth {
-			return -1
-		}
-		i = skipSpace(data, i+1)
-		if i < len(data) && data[i] == ']' {
-			return i + 1
-		}
-		for {
-			if i = scanValue(data, i, depth+1); i < 0 {
-				return -1
-			}
-			i = skipSpace(data, i)
-			if i >= len(data) {
-				return -1
-			}
-			switch data[i] {
-			case ',':
-				i = skipSpace(data, i+1)
-			case ']':
-				return i + 1
-			default:
-				return -1
-			}
-		}
-	case c == 't':
-		return scanLiteral(data, i, "true")
-	case c == 'f':
-		return scanLiteral(data, i, "false")
-	case c == 'n':
-		return scanLiteral(data, i, "null")
-	case c == '-' || (c >= '0' && c <= '9'):
-		return scanNumber(data, i)
-	}
-	return -1
-}
-
-func scanLiteral(data []byte, i int, lit string) int {
-	if len(data)-i >= len(lit) && string(data[i:i+len(lit)]) == lit {
-		return i + len(lit)
-	}
-	return -1
-}
-
-// scanNumber follows the JSON number grammar:
-// -? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?
-func scanNumber(data []byte, i int) int {
-	if data[i] == '-' {
-		i++
-	}
-	if i >= len(data) {
-		return -1
-	}
-	switch {
-	case data[i] == '0':
-		i++
-	case data[i] >= '1' && data[i] <= '9':
-		for i++; i < len(data) && isDigit(data[i]); i++ {
-		}
-	default:
-		return -1
-	}
-	if i < len(data) && data[i] == '.' {
-		i++
-		if i >= len(data) || !isDigit(data[i]) {
-			return -1
-		}
-		for ; i < len(data) && isDigit(data[i]); i++ {
-		}
-	}
-	if i < len(data) && (data[i] == 'e' || data[i] == 'E') {
-		i++
-		if i < len(data) && (data[i] == '+' || data[i] == '-') {
-			i++
-		}
-		if i >= len(data) || !isDigit(data[i]) {
-			return -1
-		}
-		for ; i < len(data) && isDigit(data[i]); i++ {
-		}
-	}
-	return i
-}
-
-func isDigit(c byte) bool { return c >= '0' && c <= '9' }
-
-// plainByte marks the bytes a string may hold without a closer look: not a
-// quote, not a backslash, not a control character.
-var plainByte = func() (t [256]bool) {
-	for c := 0x20; c < 256; c++ {
-		t[c] = c != '"' && c != '\\'
-	}
-	return t
-}()
-
-// scanString returns the index just past the valid JSON string that starts
-// at data[i] (a quote), or -1. Like json.Valid it accepts invalid UTF-8.
-func scanString(data []byte, i int) int {
-	i++
-	for {
-		for i+8 <= len(data) && plainByte[data[i]] && plainByte[data[i+1]] && plainByte[data[i+2]] && plainByte[data[i+3]] &&
-			plainByte[data[i+4]] && plainByte[data[i+5]] && plainByte[data[i+6]] && plainByte[data[i+7]] {
-			i += 8
-		}
-		for i < len(data) && plainByte[data[i]] {
-			i++
-		}
-		if i >= len(data) {
-			return -1
-		}
-		switch data[i] {
-		case '"':
-			return i + 1
-		case '\\':
-			if i+1 >= len(data) {
-				return -1
-			}
-			switch data[i+1] {
-			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-				i += 2
-			case 'u':
-				if i+6 > len(data) || !isHex(data[i+2]) || !isHex(data[i+3]) || !isHex(data[i+4]) || !isHex(data[i+5]) {
-					return -1
-				}
-				i += 6
-			default:
-				return -1
-			}
-		default: // a control character
-			return -1
-		}
-	}
-}
-
-func isHex(c byte) bool { return isDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') }
-
-// validJSON reports whether data is one valid JSON value (surrounded by
-// optional whitespace), like json.Valid.
-func validJSON(data []byte) bool {
-	i := scanValue(data, skipSpace(data, 0), 1)
-	return i >= 0 && skipSpace(data, i) == len(data)
-}
+func skipSpace(data []byte, i int) int               { return jsonscan.SkipSpace(data, i) }
+func scanValue(data []byte, i, depth int) int        { return jsonscan.Value(data, i, depth) }
+func scanLiteral(data []byte, i int, lit string) int { return jsonscan.Literal(data, i, lit) }
+func scanNumber(data []byte, i int) int              { return jsonscan.Number(data, i) }
+func scanString(data []byte, i int) int              { return jsonscan.String(data, i) }
+func isDigit(c byte) bool                            { return jsonscan.IsDigit(c) }
+func isHex(c byte) bool                              { return jsonscan.IsHex(c) }
+func validJSON(data []byte) bool                     { return jsonscan.Valid(data) }
 
 // isNull reports whether a raw value is JSON null.
 func isNull(v []byte) bool { return len(v) == 4 && string(v) == "null" }

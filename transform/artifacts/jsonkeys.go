@@ -1,40 +1,44 @@
 package artifacts
 
 import (
-	"bytes"
 	"fmt"
+
+	"github.com/dataopskit/dataops/internal/jsonscan"
 )
 
-// filterKeys rewrites the JSON object obj, which encoding/json produced,
-// keeping its top-level members in order, dropping those drop says to drop,
-// and replacing the values of those in replace. One pass over the bytes:
-// no decode into a map and no second encode (a 10,000-model manifest spent
-// most of its write doing that).
+// filterKeys rewrites the JSON object obj, keeping its top-level members in
+// order, dropping those drop says to drop, and replacing the values of those
+// in replace. One pass over the bytes: no decode into a map and no second
+// encode (a 10,000-model manifest spent most of its write doing that).
 func filterKeys(obj []byte, drop func(key string) bool, replace map[string][]byte) ([]byte, error) {
-	i := skipSpace(obj, 0)
+	bad := func(i int) error { return fmt.Errorf("artifacts: malformed JSON object at byte %d", i) }
+	i := jsonscan.SkipSpace(obj, 0)
 	if i >= len(obj) || obj[i] != '{' {
-		return nil, fmt.Errorf("artifacts: not a JSON object")
+		return nil, bad(i)
 	}
 	out := make([]byte, 0, len(obj))
 	out = append(out, '{')
-	i = skipSpace(obj, i+1)
+	i = jsonscan.SkipSpace(obj, i+1)
 	first := true
 	for i < len(obj) && obj[i] != '}' {
 		keyStart := i
-		keyEnd, err := skipString(obj, i)
-		if err != nil {
-			return nil, err
+		if obj[i] != '"' {
+			return nil, bad(i)
+		}
+		keyEnd := jsonscan.String(obj, i)
+		if keyEnd < 0 {
+			return nil, bad(i)
 		}
 		// Member names of our structs need no unescaping.
 		key := string(obj[keyStart+1 : keyEnd-1])
-		i = skipSpace(obj, keyEnd)
+		i = jsonscan.SkipSpace(obj, keyEnd)
 		if i >= len(obj) || obj[i] != ':' {
-			return nil, fmt.Errorf("artifacts: bad JSON object at byte %d", i)
+			return nil, bad(i)
 		}
-		valStart := skipSpace(obj, i+1)
-		valEnd, err := skipValue(obj, valStart)
-		if err != nil {
-			return nil, err
+		valStart := jsonscan.SkipSpace(obj, i+1)
+		valEnd := jsonscan.Value(obj, valStart, 1)
+		if valEnd < 0 {
+			return nil, bad(valStart)
 		}
 		if !drop(key) {
 			if !first {
@@ -49,70 +53,13 @@ func filterKeys(obj []byte, drop func(key string) bool, replace map[string][]byt
 				out = append(out, obj[valStart:valEnd]...)
 			}
 		}
-		i = skipSpace(obj, valEnd)
+		i = jsonscan.SkipSpace(obj, valEnd)
 		if i < len(obj) && obj[i] == ',' {
-			i = skipSpace(obj, i+1)
+			i = jsonscan.SkipSpace(obj, i+1)
 		}
+	}
+	if i >= len(obj) {
+		return nil, bad(i)
 	}
 	return append(out, '}'), nil
-}
-
-func skipSpace(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\n' || b[i] == '\t' || b[i] == '\r') {
-		i++
-	}
-	return i
-}
-
-// skipString returns the index just past the string starting at b[i].
-func skipString(b []byte, i int) (int, error) {
-	if i >= len(b) || b[i] != '"' {
-		return 0, fmt.Errorf("artifacts: expected a JSON string at byte %d", i)
-	}
-	for j := i + 1; j < len(b); j++ {
-		switch b[j] {
-		case '\\':
-			j++
-		case '"':
-			return j + 1, nil
-		}
-	}
-	return 0, fmt.Errorf("artifacts: unterminated JSON string at byte %d", i)
-}
-
-// skipValue returns the index just past the JSON value starting at b[i].
-func skipValue(b []byte, i int) (int, error) {
-	if i >= len(b) {
-		return 0, fmt.Errorf("artifacts: missing JSON value")
-	}
-	switch b[i] {
-	case '"':
-		return skipString(b, i)
-	case '{', '[':
-		depth := 0
-		for j := i; j < len(b); j++ {
-			switch b[j] {
-			case '"':
-				end, err := skipString(b, j)
-				if err != nil {
-					return 0, err
-				}
-				j = end - 1
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-				if depth == 0 {
-					return j + 1, nil
-				}
-			}
-		}
-		return 0, fmt.Errorf("artifacts: unterminated JSON value at byte %d", i)
-	default:
-		j := bytes.IndexAny(b[i:], ",}] \n\t\r")
-		if j < 0 {
-			return len(b), nil
-		}
-		return i + j, nil
-	}
 }

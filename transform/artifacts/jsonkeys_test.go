@@ -22,7 +22,7 @@ func TestFilterKeys(t *testing.T) {
 	if err != nil || string(out) != `{}` {
 		t.Errorf("dropping every key: %s %v", out, err)
 	}
-	for _, bad := range []string{`[1]`, `{"a":"unterminated`, `{"a" 1}`} {
+	for _, bad := range []string{`[1]`, `{"a":[1,2}`, `{"a":1`, `{"a":"unterminated`, `{"a" 1}`} {
 		if _, err := filterKeys([]byte(bad), func(string) bool { return false }, nil); err == nil {
 			t.Errorf("%s: no error", bad)
 		}
