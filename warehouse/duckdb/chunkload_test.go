@@ -21,6 +21,7 @@ var chunkCols = []warehouse.Column{
 	col("b", warehouse.Boolean), col("d12", warehouse.DecimalType(12, 2)), col("d4", warehouse.DecimalType(4, 4)),
 	col("d38", warehouse.DecimalType(38, 6)), col("dt", warehouse.Date), col("ts", warehouse.Timestamp),
 	col("tz", warehouse.TimestampTZ), col("j", warehouse.JSON), col("bin", warehouse.Binary),
+	col("long", warehouse.String), col("lbin", warehouse.Binary),
 }
 
 // chunkRows makes n rows of chunkCols with varied values, NULLs in every
@@ -76,6 +77,16 @@ func chunkRows(n int) func(func([]any, error) bool) {
 				row[13] = map[string]any{"k": i}
 			}
 			row[14] = buf
+			// Long strings, equal in runs (written once per run) and not.
+			switch i % 7 {
+			case 0, 1, 2:
+				row[15] = "a value longer than twelve bytes"
+			case 3:
+				row[15] = "twelve bytes"
+			default:
+				row[15] = "another value, " + strconv.Itoa(i)
+			}
+			row[16] = []byte{0xff, 0xfe, 0, byte(i), 1, 2, 3, 4, 5, 6, 7, 8, 9, byte(i >> 8)} // not UTF-8
 			for c := range row {
 				if (i+c)%11 == 0 {
 					row[c] = nil
@@ -90,7 +101,7 @@ func chunkRows(n int) func(func([]any, error) bool) {
 
 // TestChunkLoadMatchesAppender loads the same rows through the chunk path
 // and through the appender and finds the tables equal, over several
-// segments.
+// many batches.
 func TestChunkLoadMatchesAppender(t *testing.T) {
 	ctx := context.Background()
 	w := openMem(t)
@@ -145,7 +156,7 @@ func TestChunkLoadMatchesAppender(t *testing.T) {
 }
 
 // TestChunkLoadErrors: a constraint DuckDB checks fails the load (and
-// leaves nothing), in a later segment too; the warehouse stays usable.
+// leaves nothing), in a later batch too; the warehouse stays usable.
 func TestChunkLoadErrors(t *testing.T) {
 	ctx := context.Background()
 	w := openMem(t)
@@ -176,13 +187,13 @@ func TestChunkLoadErrors(t *testing.T) {
 	}
 	_, err = w.Load(ctx, rel, nil, rows(100_000, 90_000, -1))
 	if err == nil || !strings.Contains(strings.ToLower(err.Error()), "duplicate key") {
-		t.Fatalf("duplicate key in a later segment: %v", err)
+		t.Fatalf("duplicate key in a later batch: %v", err)
 	}
 	_, err = w.Load(ctx, rel, nil, rows(50_000, -1, 40_000))
 	if err == nil || !strings.Contains(strings.ToLower(err.Error()), "not null") {
 		t.Fatalf("NULL into NOT NULL: %v", err)
 	}
-	// The producer's error after several segments went in.
+	// The producer's error after many batches went in.
 	boom := errors.New("source broke")
 	failing := func(yield func([]any, error) bool) {
 		for i := range 70_000 {
@@ -204,7 +215,7 @@ func TestChunkLoadErrors(t *testing.T) {
 	}
 }
 
-// TestChunkLoadInTx: loads inside a transaction span segments, see each
+// TestChunkLoadInTx: loads inside a transaction span many batches, see each
 // other, and vanish with a rollback.
 func TestChunkLoadInTx(t *testing.T) {
 	ctx := context.Background()

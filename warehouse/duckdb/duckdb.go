@@ -30,14 +30,15 @@
 //
 // Warehouse.Load converts rows, on the caller's goroutine, into batches of
 // typed columns (int64, float64, bool, bytes in an arena, unscaled decimals,
-// microseconds), 2048 rows each, and hands segments of 16 batches to one
-// prepared INSERT INTO t (…) SELECT … FROM dataops_load(id), run on a
-// second goroutine while the next segment converts. dataops_load is a table
-// function registered in each database when it opens; its callback copies a
-// batch into DuckDB's data chunk through duckdb-go's typed setters. A
-// segment goes to DuckDB only once converted, because DuckDB's client
-// thread busy-polls while a worker thread runs a statement's task: a
-// statement waiting on its producer would burn a core. JSON is checked and
+// microseconds), 2048 rows each, and runs one INSERT INTO t (…) SELECT …
+// FROM dataops_load(id) per load on a second goroutine, which takes the
+// batches as they are converted. dataops_load is a table function
+// registered in each database when it opens; its callback writes a batch
+// straight into the memory of DuckDB's vectors (a cgo call only per string
+// longer than 12 bytes, once per run of equal ones). The INSERT runs
+// through DuckDB's C API task by task, sleeping while a worker thread runs
+// its task (duckdb-go's execution busy-polls then, which would burn a core
+// for as long as the producer takes). JSON is checked and
 // found compact by a one-pass scanner and re-encoded only when it is not.
 // Columns of types without a carrier (arrays, UUID, ENUM, TIME, HUGEINT,
 // UBIGINT, the TIMESTAMP_S/_MS/_NS variants, DuckDB-only types) make the
