@@ -155,7 +155,7 @@ func runBackup(ctx context.Context, repo *repository.Repository, w *warehouse.Wa
 		g.Go(func() error {
 			defer readers.give(r)
 			tb := &tableBackup{
-				src: r, rel: rel, engine: info.Engine, sess: sess, dir: workDir, partRows: cfg.PartRows, partBytes: cfg.PartBytes,
+				src: r, rel: rel, engine: info.Engine, version: info.Version, sess: sess, dir: workDir, partRows: cfg.PartRows, partBytes: cfg.PartBytes,
 				em: em, scratch: sc, cache: cache,
 			}
 			if parent != nil {
@@ -187,6 +187,9 @@ func runBackup(ctx context.Context, repo *repository.Repository, w *warehouse.Wa
 	m := &repository.Manifest{
 		Time: time.Now().UTC(), Parent: parentID, Kind: kind, Source: src, Tags: opts.Tags,
 		Consistency: consistency, Tables: tablesJSON, Retention: opts.Retention,
+	}
+	if writeFormatV1 {
+		m.Format = 1
 	}
 	if m.Tags == nil {
 		m.Tags = []string{}

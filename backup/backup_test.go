@@ -115,8 +115,17 @@ func testBackupIncrementalRestore(t *testing.T, e engineCase, repo *repository.R
 		fp1[rel.Name] = tableFingerprint(t, w, rel)
 	}
 	for _, te := range full.Tables {
-		if te.Fingerprint != fp1[te.Name] || te.Data.Mode != ModeFull {
-			t.Fatalf("%s: entry %+v, table fingerprint %v", te.Name, te, fp1[te.Name])
+		if got := entryFingerprint(t, w, te.Relation(), &te); te.Fingerprint != got || te.Data.Mode != ModeFull {
+			t.Fatalf("%s: entry %+v, table fingerprint %v", te.Name, te, got)
+		}
+		// DuckDB's own writer with its engine hash where the types allow
+		// (every table but all_types, whose JSON and arrays go through Go)
+		want := HashSHA256
+		if e.name != "postgres" && te.Name != "all_types" {
+			want = duckHashKind(duckVersion(t, w))
+		}
+		if te.RowHash != want {
+			t.Fatalf("%s: row hash kind %q, want %q", te.Name, te.RowHash, want)
 		}
 	}
 	op := full.Tables[2].Data.Parts // orders: 100 rows in parts of 25 (DuckDB's writer: row groups of at least 2048)
@@ -166,8 +175,9 @@ func testBackupIncrementalRestore(t *testing.T, e engineCase, repo *repository.R
 	fp2 := map[string]Fingerprint{}
 	for _, rel := range []warehouse.Relation{orders, events, all} {
 		fp2[rel.Name] = tableFingerprint(t, w, rel)
-		if byName[rel.Name].Fingerprint != fp2[rel.Name] {
-			t.Fatalf("%s: incremental fingerprint %v, table %v", rel.Name, byName[rel.Name].Fingerprint, fp2[rel.Name])
+		te := byName[rel.Name]
+		if got := entryFingerprint(t, w, rel, &te); te.Fingerprint != got {
+			t.Fatalf("%s: incremental fingerprint %v, table %v", rel.Name, te.Fingerprint, got)
 		}
 	}
 
@@ -245,9 +255,16 @@ func TestRestoreAcrossEngines(t *testing.T) {
 	if len(rr.Tables) != 2 || rr.Rows != 55 {
 		t.Fatalf("restored into PostgreSQL: %+v", rr)
 	}
+	// events has DuckDB's engine row hashes, checked in PostgreSQL the
+	// portable way; all_types (JSON, arrays) portable ones
+	if s.Tables[1].RowHash == HashSHA256 || s.Tables[0].RowHash != HashSHA256 {
+		t.Fatalf("row hash kinds %q, %q", s.Tables[0].RowHash, s.Tables[1].RowHash)
+	}
+	portable := map[string]Fingerprint{}
 	for _, te := range s.Tables {
-		if got := tableFingerprint(t, pg, te.Relation()); got != te.Fingerprint {
-			t.Fatalf("%s in PostgreSQL: %v, want %v", te.Name, got, te.Fingerprint)
+		portable[te.Name] = tableFingerprint(t, duck, te.Relation())
+		if got := tableFingerprint(t, pg, te.Relation()); got != portable[te.Name] {
+			t.Fatalf("%s in PostgreSQL: %v, want %v", te.Name, got, portable[te.Name])
 		}
 	}
 	// and back: a PostgreSQL backup restored into DuckDB side by side
@@ -255,14 +272,37 @@ func TestRestoreAcrossEngines(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i := range s2.Tables {
-		if s2.Tables[i].Fingerprint != s.Tables[i].Fingerprint {
-			t.Fatalf("%s: PostgreSQL backup fingerprint %v, DuckDB %v", s2.Tables[i].Name, s2.Tables[i].Fingerprint, s.Tables[i].Fingerprint)
+	for _, te := range s2.Tables {
+		if te.RowHash != HashSHA256 || te.Fingerprint != portable[te.Name] {
+			t.Fatalf("%s: PostgreSQL backup fingerprint %v (%s), DuckDB's table %v", te.Name, te.Fingerprint, te.RowHash, portable[te.Name])
 		}
 	}
 	if _, err := Restore(ctx, repo, duck, RestoreOptions{Snapshot: s2.ID, Schema: "from_pg"}); err != nil {
 		t.Fatal(err)
 	}
+	for _, te := range s2.Tables {
+		if got := tableFingerprint(t, duck, warehouse.Rel("from_pg", te.Name)); got != portable[te.Name] {
+			t.Fatalf("%s back in DuckDB: %v, want %v", te.Name, got, portable[te.Name])
+		}
+	}
+	// a restore whose parts do not hold what the loaded table holds fails:
+	// a DuckDB engine-hash entry restored into PostgreSQL is checked
+	// against its parts, not against the manifest's (other kind) fingerprint
+	if _, err := Restore(ctx, repo, pg, RestoreOptions{Snapshot: s.ID, Tables: []string{schema + ".events"}, Schema: schema + "_again"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := tableFingerprint(t, pg, warehouse.Rel(schema+"_again", "events")); got != portable["events"] {
+		t.Fatalf("events again in PostgreSQL: %v, want %v", got, portable["events"])
+	}
+}
+
+func duckVersion(t testing.TB, w *warehouse.Warehouse) string {
+	t.Helper()
+	info, err := w.Info(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return info.Version
 }
 
 // Two tables of one name in different schemas cannot both restore side by

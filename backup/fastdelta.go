@@ -82,15 +82,12 @@ func (tb *tableBackup) fastDelta(ctx context.Context, e *Table, cols []warehouse
 		ks = append(ks, d.QuoteIdentifier(k))
 	}
 	keyList := strings.Join(ks, ", ")
-	var casts []string
-	for _, c := range cols {
-		t, err := d.TypeSQL(c.Type)
-		if err != nil {
-			return errNoFastDelta
-		}
-		casts = append(casts, "CAST("+d.QuoteIdentifier(c.Name)+" AS "+t+")")
+	// hash() of the row: the engine row hash (duckEngineHash)
+	fhx, ok := duckEngineHash(d, cols, d.QuoteIdentifier)
+	if !ok {
+		return errNoFastDelta
 	}
-	fh := "hash(" + strings.Join(casts, ", ") + ") AS dataops_fh"
+	fh := fhx + " AS dataops_fh"
 	src := d.QuoteRelation(tb.rel)
 	diffFile := filepath.Join(tb.dir, sc.name("diff")+".parquet")
 	keysFile := filepath.Join(tb.dir, sc.name("changed")+".parquet")
@@ -135,20 +132,155 @@ func (tb *tableBackup) fastDelta(ctx context.Context, e *Table, cols []warehouse
 		e.Data = TableData{Mode: ModeSame, Base: tb.parent.ID}
 		return nil
 	}
-	// the stored row hashes of the parent rows that go
+	engine := prev.RowHashKind() != HashSHA256
+	var fp Fingerprint
+	var err error
+	if engine {
+		// the engine row hash is the digest's hash(): the new fingerprint
+		// is the digest's
+		var st hashStats
+		if err := sc.w.Get(ctx, &st, "SELECT "+hashAggregates("dataops_fh")+" FROM read_parquet(?)", curFile); err != nil {
+			return fmt.Errorf("fingerprint of the digest: %w", err)
+		}
+		if fp, err = st.fingerprint(); err != nil {
+			return err
+		}
+	} else {
+		// the stored row hashes of the parent rows that go
+		sd := sc.w.Dialect()
+		h := sd.QuoteIdentifier(RowHashColumn)
+		var gone hashStats
+		if err := sc.w.Get(ctx, &gone, "SELECT "+hashAggregates("p."+h)+" FROM "+parent+
+			" AS p SEMI JOIN (SELECT "+keyList+" FROM read_parquet("+sqlString(keysFile)+") UNION ALL SELECT "+keyList+" FROM read_parquet("+sqlString(delsFile)+")) AS k ON "+keyJoin(sd, key, "p", "k")); err != nil {
+			return fmt.Errorf("hashes of replaced rows: %w", err)
+		}
+		removed, err := gone.fingerprint()
+		if err != nil {
+			return err
+		}
+		fp = prev.Fingerprint
+		fp.Remove(removed)
+	}
+	deletes := []Part{}
+	if n.Deleted > 0 {
+		info, err := os.Stat(delsFile)
+		if err != nil {
+			return err
+		}
+		if err := tb.upload(ctx, &deletes)(partFile{Path: delsFile, Rows: n.Deleted, Bytes: info.Size()}); err != nil {
+			return err
+		}
+	}
+	upserts := []Part{}
+	if n.Changed > 0 {
+		changed := "(SELECT t.* FROM " + src + " AS t SEMI JOIN read_parquet(" + sqlString(keysFile) + ") AS k ON " + keyJoin(d, key, "t", "k") + ") AS dataops_changed"
+		q := duckHashedSelect(d, changed, cols, nil)
+		if engine {
+			q, _ = duckEngineHashedSelect(d, changed, cols)
+		}
+		var added Fingerprint
+		if engine {
+			upserts, added, err = tb.writeHashed(ctx, q, cols)
+		} else {
+			upserts, added, err = tb.copyParts(ctx, q)
+		}
+		if err != nil {
+			return err
+		}
+		if !engine {
+			fp.Merge(added)
+		}
+	}
+	e.Rows, e.Fingerprint = fp.Count, fp
+	e.Data = TableData{Mode: ModeDelta, Base: tb.parent.ID, Upserts: upserts, Deletes: deletes}
+	fastDeltas.Add(1)
+	return nil
+}
+
+// engineMultisetDelta fills e with the delta of a table without a key
+// against prev, whose row hashes are this engine's (duckEngineHash): the
+// rows are compared as multisets of engine row hashes, all in SQL — the
+// source streams its hashes out, the scratch database counts them against
+// the parent's stored ones, and the source writes the surplus rows.
+func (tb *tableBackup) engineMultisetDelta(ctx context.Context, e *Table, cols []warehouse.Column, prev *Table, chain []*Table) error {
+	sc := tb.scratch
+	d := tb.src.Dialect()
+	hx, ok := duckEngineHash(d, cols, d.QuoteIdentifier)
+	if !ok {
+		return errNoFastDelta
+	}
 	sd := sc.w.Dialect()
 	h := sd.QuoteIdentifier(RowHashColumn)
-	var gone struct {
-		N   int64  `db:"n"`
-		Sum string `db:"s"`
-		XOR string `db:"x"`
+	// the parent's stored hashes
+	var parent string
+	if len(chain) == 1 && chain[0].Data.Mode == ModeFull {
+		parts := chain[0].Data.Parts
+		if len(parts) == 0 {
+			return errNoFastDelta
+		}
+		files, err := sc.fetch(ctx, parts)
+		if err != nil {
+			return err
+		}
+		defer sc.release(parts)
+		var lits []string
+		for _, f := range files {
+			lits = append(lits, sqlString(f))
+		}
+		parent = "(SELECT " + h + " FROM read_parquet([" + strings.Join(lits, ", ") + "]))"
+	} else {
+		name := sc.name("parent_hashes")
+		if err := sc.compose(ctx, chain, nil, nil, name); err != nil {
+			return err
+		}
+		for _, t := range chain {
+			sc.release(t.Data.Parts)
+			sc.release(t.Data.Upserts)
+			sc.release(t.Data.Deletes)
+		}
+		rel := warehouse.Rel("main", name)
+		defer sc.w.Drop(context.WithoutCancel(ctx), rel)
+		parent = sd.QuoteRelation(rel)
 	}
-	if err := sc.w.Get(ctx, &gone, "SELECT count(*) AS n, CAST(coalesce(sum(CAST(p."+h+" AS HUGEINT)), 0) AS VARCHAR) AS s, CAST(coalesce(bit_xor(p."+h+"), 0) AS VARCHAR) AS x FROM "+parent+
-		" AS p SEMI JOIN (SELECT "+keyList+" FROM read_parquet("+sqlString(keysFile)+") UNION ALL SELECT "+keyList+" FROM read_parquet("+sqlString(delsFile)+")) AS k ON "+keyJoin(sd, key, "p", "k")); err != nil {
-		return fmt.Errorf("hashes of replaced rows: %w", err)
+	curFile := filepath.Join(tb.dir, sc.name("digest")+".parquet")
+	addedFile := filepath.Join(tb.dir, sc.name("added")+".parquet")
+	delsFile := filepath.Join(tb.dir, sc.name("deleted")+".parquet")
+	for _, f := range []string{curFile, addedFile, delsFile} {
+		defer os.Remove(f)
 	}
-	removed, err := fingerprintOf(gone.N, gone.Sum, gone.XOR)
+	if _, err := tb.src.Exec(ctx, "COPY (SELECT "+asSigned(hx)+" AS dataops_h FROM "+d.QuoteRelation(tb.rel)+") TO "+sqlString(curFile)+" (FORMAT parquet, COMPRESSION uncompressed)"); err != nil {
+		return fmt.Errorf("digest of the table: %w", err)
+	}
+	var st hashStats
+	if err := sc.w.Get(ctx, &st, "SELECT "+hashAggregates("dataops_h")+" FROM read_parquet(?)", curFile); err != nil {
+		return fmt.Errorf("fingerprint of the digest: %w", err)
+	}
+	fp, err := st.fingerprint()
 	if err != nil {
+		return err
+	}
+	e.Rows, e.Fingerprint = fp.Count, fp
+	if fp == prev.Fingerprint {
+		e.Data = TableData{Mode: ModeSame, Base: tb.parent.ID}
+		return nil
+	}
+	cur := "(SELECT dataops_h, count(*) AS dataops_n FROM read_parquet(" + sqlString(curFile) + ") GROUP BY 1)"
+	par := "(SELECT " + h + " AS dataops_h, count(*) AS dataops_n FROM " + parent + " GROUP BY 1)"
+	// added: surplus current hashes with their surplus counts; deleted:
+	// surplus parent hashes, one row each
+	if _, err := sc.w.Exec(ctx, "COPY (SELECT c.dataops_h, c.dataops_n - coalesce(p.dataops_n, 0) AS dataops_n FROM "+cur+" AS c LEFT JOIN "+par+
+		" AS p ON c.dataops_h = p.dataops_h WHERE c.dataops_n > coalesce(p.dataops_n, 0)) TO "+sqlString(addedFile)+" (FORMAT parquet)"); err != nil {
+		return fmt.Errorf("added rows: %w", err)
+	}
+	if _, err := sc.w.Exec(ctx, "COPY (SELECT p.dataops_h AS "+h+" FROM "+par+" AS p LEFT JOIN "+cur+" AS c ON c.dataops_h = p.dataops_h, "+
+		"range(p.dataops_n - coalesce(c.dataops_n, 0)) WHERE p.dataops_n > coalesce(c.dataops_n, 0)) TO "+sqlString(delsFile)+" (FORMAT parquet, COMPRESSION zstd)"); err != nil {
+		return fmt.Errorf("removed rows: %w", err)
+	}
+	var n struct {
+		Added   int64 `db:"a"`
+		Deleted int64 `db:"d"`
+	}
+	if err := sc.w.Get(ctx, &n, "SELECT (SELECT coalesce(sum(dataops_n), 0) FROM read_parquet(?)) AS a, (SELECT count(*) FROM read_parquet(?)) AS d", addedFile, delsFile); err != nil {
 		return err
 	}
 	deletes := []Part{}
@@ -162,19 +294,20 @@ func (tb *tableBackup) fastDelta(ctx context.Context, e *Table, cols []warehouse
 		}
 	}
 	upserts := []Part{}
-	var added Fingerprint
-	if n.Changed > 0 {
-		upserts, added, err = tb.copyParts(ctx, duckHashedSelect(d, "(SELECT t.* FROM "+src+" AS t SEMI JOIN read_parquet("+
-			sqlString(keysFile)+") AS k ON "+keyJoin(d, key, "t", "k")+") AS dataops_changed", cols, nil))
-		if err != nil {
+	if n.Added > 0 {
+		var names []string
+		for _, c := range cols {
+			names = append(names, "w."+d.QuoteIdentifier(c.Name))
+		}
+		added := "read_parquet(" + sqlString(addedFile) + ")"
+		q := "SELECT " + strings.Join(names, ", ") + ", w.dataops_h AS " + d.QuoteIdentifier(RowHashColumn) +
+			" FROM (SELECT *, row_number() OVER (PARTITION BY dataops_h) AS dataops_rn FROM (SELECT *, " + asSigned(hx) + " AS dataops_h FROM " +
+			d.QuoteRelation(tb.rel) + ") AS t WHERE dataops_h IN (SELECT dataops_h FROM " + added + ")) AS w JOIN " + added +
+			" AS a ON w.dataops_h = a.dataops_h WHERE w.dataops_rn <= a.dataops_n"
+		if upserts, _, err = tb.writeHashed(ctx, q, cols); err != nil {
 			return err
 		}
 	}
-	fp := prev.Fingerprint
-	fp.Remove(removed)
-	fp.Merge(added)
-	e.Rows, e.Fingerprint = fp.Count, fp
 	e.Data = TableData{Mode: ModeDelta, Base: tb.parent.ID, Upserts: upserts, Deletes: deletes}
-	fastDeltas.Add(1)
 	return nil
 }

@@ -152,6 +152,16 @@ func makeTable(t testing.TB, w *warehouse.Warehouse, schema, name string, cols [
 }
 
 // tableFingerprint reads a table through Rows and fingerprints it.
+// entryFingerprint is rel's fingerprint by the row hash kind of entry te.
+func entryFingerprint(t testing.TB, w *warehouse.Warehouse, rel warehouse.Relation, te *Table) Fingerprint {
+	t.Helper()
+	fp, err := FingerprintTableKind(context.Background(), w, rel, te.RowHashKind())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fp
+}
+
 func tableFingerprint(t testing.TB, w *warehouse.Warehouse, rel warehouse.Relation) Fingerprint {
 	t.Helper()
 	fp, err := FingerprintTable(context.Background(), w, rel)

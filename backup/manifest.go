@@ -31,14 +31,19 @@ const (
 // Table is one entry of a manifest's "tables" (FORMAT.md §7): what a table
 // looked like at the snapshot and where its rows are.
 type Table struct {
-	Schema      string        `json:"schema"`
-	Name        string        `json:"name"`
-	Kind        string        `json:"kind"`
-	Columns     []ColumnEntry `json:"columns"`
-	PrimaryKey  []string      `json:"primary_key"`
-	Rows        int64         `json:"rows"`
-	Fingerprint Fingerprint   `json:"fingerprint"`
-	Data        TableData     `json:"data"`
+	Schema     string        `json:"schema"`
+	Name       string        `json:"name"`
+	Kind       string        `json:"kind"`
+	Columns    []ColumnEntry `json:"columns"`
+	PrimaryKey []string      `json:"primary_key"`
+	Rows       int64         `json:"rows"`
+	// RowHash is the kind of the row hashes in the parts' row hash column
+	// and of Fingerprint (FORMAT.md §5): HashSHA256 or an engine kind such as
+	// "duckdb-hash/v1.5.0". Format 1 manifests leave it out (HashSHA256);
+	// see RowHashKind.
+	RowHash     string      `json:"row_hash,omitempty"`
+	Fingerprint Fingerprint `json:"fingerprint"`
+	Data        TableData   `json:"data"`
 }
 
 // ColumnEntry is a column of a table entry, its type in the portable

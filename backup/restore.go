@@ -250,7 +250,7 @@ func runRestore(ctx context.Context, repo *repository.Repository, w *warehouse.W
 	g.SetLimit(max(1, cmpOr(opts.Concurrency, 2)))
 	for _, j := range jobs {
 		g.Go(func() error {
-			if err := restoreTable(gctx, w, info.Engine, sc, cache, snap.ID, j, opts.Rehash, em); err != nil {
+			if err := restoreTable(gctx, w, info, sc, cache, snap.ID, j, opts.Rehash, em); err != nil {
 				return fmt.Errorf("backup: restore %s: %w", j.entry, err)
 			}
 			return nil
@@ -302,7 +302,16 @@ func stagingName(d warehouse.Dialect, name string) string {
 }
 
 // restoreTable loads one table into its staging relation and checks it.
-func restoreTable(ctx context.Context, w *warehouse.Warehouse, engine string, sc *scratch, cache *snapshotCache, snapID string, j *restoreJob, rehash bool, em *emitter) error {
+//
+// How it is checked depends on the entry's row hash kind (FORMAT.md §7):
+// the engine kind of the target's own DuckDB version is recomputed over the
+// loaded table in SQL; the portable kind is taken from the parts' stored
+// hashes (or re-derived through Go with Rehash, and always on PostgreSQL);
+// an engine kind the target cannot compute (PostgreSQL, another DuckDB
+// version) is checked the portable way against the parts themselves: their
+// rows are hashed in Go as they stream into the target, and the loaded
+// table must have the same portable fingerprint and the entry's row count.
+func restoreTable(ctx context.Context, w *warehouse.Warehouse, info warehouse.Info, sc *scratch, cache *snapshotCache, snapID string, j *restoreJob, rehash bool, em *emitter) error {
 	e := j.entry
 	cols, err := e.WarehouseColumns()
 	if err != nil {
@@ -319,6 +328,9 @@ func restoreTable(ctx context.Context, w *warehouse.Warehouse, engine string, sc
 	if len(e.PrimaryKey) > 0 {
 		pk = e.PrimaryKey
 	}
+	kind := e.RowHashKind()
+	same := kind != HashSHA256 && info.Engine == "duckdb" && kind == duckHashKind(info.Version)
+	portable := kind != HashSHA256 && !same
 	// The staging table is created whole or not at all, even when another
 	// table's failure cancels ctx: a CREATE cancelled from the client can
 	// still commit on a PostgreSQL server after the cleanup looked for it.
@@ -327,7 +339,7 @@ func restoreTable(ctx context.Context, w *warehouse.Warehouse, engine string, sc
 	}
 	// DuckDB loads a table without its key faster and builds the key's
 	// index afterwards in one pass (checking uniqueness) instead of row by row.
-	bulk := engine == "duckdb"
+	bulk := info.Engine == "duckdb" && !portable
 	createPK := pk
 	if bulk {
 		createPK = nil
@@ -337,17 +349,26 @@ func restoreTable(ctx context.Context, w *warehouse.Warehouse, engine string, sc
 	}
 	em.startEv(e.String(), "table restore started")
 	var files []string
+	loaded := false
 	if bulk {
-		// DuckDB reads the parts itself, or the chain composed in the
-		// scratch database and written out as one Parquet file
-		if len(chain) == 1 {
+		// DuckDB reads the parts itself: of a full entry directly; of a
+		// chain with a key and this engine's row hashes, each entry's rows
+		// but those a later delta replaces or deletes; else the chain
+		// composed in the scratch database and written out as one file
+		switch {
+		case len(chain) == 1:
 			f, err := sc.fetch(ctx, chain[0].Data.Parts)
 			if err != nil {
 				return err
 			}
 			defer sc.release(chain[0].Data.Parts)
 			files = f
-		} else {
+		case same && len(pk) > 0:
+			if err := composeInto(ctx, w, sc, chain, cols, pk, j.staging); err != nil {
+				return err
+			}
+			loaded = true
+		default:
 			f, err := sc.composeFile(ctx, chain, cols, e.PrimaryKey)
 			if err != nil && !errors.Is(err, errNegativeZero) {
 				return err
@@ -358,12 +379,28 @@ func restoreTable(ctx context.Context, w *warehouse.Warehouse, engine string, sc
 			}
 		}
 	}
-	if files != nil || (bulk && len(chain) == 1) {
-		if err := loadParquetFiles(ctx, w, j.staging, cols, files); err != nil {
-			return err
+	var want Fingerprint // the portable fingerprint of the parts' rows
+	if loaded || files != nil || (bulk && len(chain) == 1) {
+		if !loaded {
+			if err := loadParquetFiles(ctx, w, j.staging, cols, files); err != nil {
+				return err
+			}
 		}
 		if err := addPrimaryKey(ctx, w, j.staging, pk); err != nil {
 			return err
+		}
+		if same {
+			fp, err := duckEngineFingerprint(ctx, w, w.Dialect().QuoteRelation(j.staging), cols)
+			if err != nil {
+				return fmt.Errorf("fingerprint the restored rows: %w", err)
+			}
+			j.fp = fp
+			if fp != e.Fingerprint {
+				return fmt.Errorf("table %s: %w: restored %d rows, fingerprint %v (%s); the snapshot has %d rows, fingerprint %v",
+					e, ErrMismatch, fp.Count, fp, kind, e.Rows, e.Fingerprint)
+			}
+			em.finish(e.String(), fp.Count, 0, "table restored and verified")
+			return nil
 		}
 		if !rehash {
 			fp, err := sc.storedFingerprint(ctx, files)
@@ -387,8 +424,15 @@ func restoreTable(ctx context.Context, w *warehouse.Warehouse, engine string, sc
 			sc.release(t.Data.Upserts)
 			sc.release(t.Data.Deletes)
 		}
+		h := NewRowHasher(cols)
 		rows := func(yield func([]any, error) bool) {
 			for rec, err := range scanTable(ctx, sc.w, sc.w.Dialect().QuoteRelation(warehouse.Rel("main", tmp)), cols) {
+				if err == nil && portable {
+					var x uint64
+					if x, err = h.Hash(rec.Values); err == nil {
+						want.Add(x)
+					}
+				}
 				if !yield(rec.Values, err) || err != nil {
 					return
 				}
@@ -408,11 +452,86 @@ func restoreTable(ctx context.Context, w *warehouse.Warehouse, engine string, sc
 		return err
 	}
 	j.fp = fp
-	if fp != e.Fingerprint {
+	if portable {
+		if fp != want || fp.Count != e.Rows {
+			return fmt.Errorf("table %s: %w: restored %d rows, fingerprint %v; its parts hold %d rows, fingerprint %v (the snapshot's %d rows have %s hashes, checked the portable way)",
+				e, ErrMismatch, fp.Count, fp, want.Count, want, e.Rows, kind)
+		}
+	} else if fp != e.Fingerprint {
 		return fmt.Errorf("table %s: %w: restored %d rows, fingerprint %v; the snapshot has %d rows, fingerprint %v",
 			e, ErrMismatch, fp.Count, fp, e.Rows, e.Fingerprint)
 	}
 	em.finish(e.String(), fp.Count, 0, "table restored and verified")
+	return nil
+}
+
+// composeInto loads into rel (on DuckDB) the rows of a table with a key as
+// its chain composes them, without a scratch copy: each entry's rows (the
+// full parts, then each delta's upserts) but those whose key a later delta
+// upserts or deletes, one INSERT … SELECT FROM read_parquet … ANTI JOIN each.
+func composeInto(ctx context.Context, w *warehouse.Warehouse, sc *scratch, chain []*Table, cols []warehouse.Column, key []string, rel warehouse.Relation) error {
+	d := w.Dialect()
+	rows := make([][]string, len(chain)) // per entry: its row files
+	keys := make([][]string, len(chain)) // per entry: its key files (upserts and deletes)
+	dels := make([][]string, len(chain))
+	for i, t := range chain {
+		var parts []Part
+		if i == 0 {
+			parts = t.Data.Parts
+		} else {
+			parts = t.Data.Upserts
+		}
+		f, err := sc.fetch(ctx, parts)
+		if err != nil {
+			return err
+		}
+		defer sc.release(parts)
+		rows[i] = f
+		if i > 0 {
+			g, err := sc.fetch(ctx, t.Data.Deletes)
+			if err != nil {
+				return err
+			}
+			defer sc.release(t.Data.Deletes)
+			keys[i], dels[i] = f, g
+		}
+	}
+	var names, tnames, ks []string
+	for _, c := range cols {
+		q := d.QuoteIdentifier(c.Name)
+		names = append(names, q)
+		tnames = append(tnames, "t."+q)
+	}
+	for _, k := range key {
+		ks = append(ks, d.QuoteIdentifier(k))
+	}
+	list := func(files []string) string {
+		lits := make([]string, len(files))
+		for i, f := range files {
+			lits[i] = sqlString(f)
+		}
+		return "read_parquet([" + strings.Join(lits, ", ") + "])"
+	}
+	for i := range chain {
+		if len(rows[i]) == 0 {
+			continue
+		}
+		var later []string
+		for k := i + 1; k < len(chain); k++ {
+			for _, fs := range [][]string{keys[k], dels[k]} {
+				if len(fs) > 0 {
+					later = append(later, "SELECT "+strings.Join(ks, ", ")+" FROM "+list(fs))
+				}
+			}
+		}
+		q := "INSERT INTO " + d.QuoteRelation(rel) + " (" + strings.Join(names, ", ") + ") SELECT " + strings.Join(tnames, ", ") + " FROM " + list(rows[i]) + " AS t"
+		if len(later) > 0 {
+			q += " ANTI JOIN (" + strings.Join(later, " UNION ALL ") + ") AS k ON " + keyJoin(d, key, "t", "k")
+		}
+		if _, err := w.Exec(ctx, q); err != nil {
+			return fmt.Errorf("backup: load entry %d of the chain into %s: %w", i+1, rel, err)
+		}
+	}
 	return nil
 }
 

@@ -47,6 +47,11 @@ func synthesize(ctx context.Context, repo *repository.Repository, snapshot strin
 	sess := repo.NewSession()
 	cfg := repo.Config()
 	res := &Result{Kind: KindSynthetic, Parent: s.ID}
+	info, err := sc.w.Info(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("backup: scratch database: %w", err)
+	}
+	engineKind := duckHashKind(info.Version)
 	for i := range s.Tables {
 		t := s.Tables[i]
 		name, cols, err := composeEntry(ctx, sc, cache, s.ID, &t)
@@ -54,36 +59,11 @@ func synthesize(ctx context.Context, repo *repository.Repository, snapshot strin
 			return nil, err
 		}
 		tb := &tableBackup{rel: t.Relation(), sess: sess, dir: sc.dir, partRows: cfg.PartRows, partBytes: cfg.PartBytes, em: em}
-		parts := []Part{}
-		pw, err := newPartWriter(cols, sc.dir, cfg.PartRows, cfg.PartBytes, true, tb.upload(ctx, &parts))
+		parts, err := synthesizeTable(ctx, sc, tb, &t, name, cols, engineKind)
 		if err != nil {
-			return nil, err
-		}
-		h := NewRowHasher(cols)
-		var fp Fingerprint
-		for rec, err := range scanTable(ctx, sc.w, sc.w.Dialect().QuoteRelation(warehouse.Rel("main", name)), cols) {
-			if err != nil {
-				pw.Abort()
-				return nil, fmt.Errorf("backup: synthesize %s: %w", t.String(), err)
-			}
-			x, err := h.Hash(rec.Values)
-			if err != nil {
-				pw.Abort()
-				return nil, fmt.Errorf("backup: synthesize %s: %w", t.String(), err)
-			}
-			fp.Add(x)
-			if err := pw.Write(rec.Values, x); err != nil {
-				pw.Abort()
-				return nil, fmt.Errorf("backup: synthesize %s: %w", t.String(), err)
-			}
-		}
-		if err := pw.Close(); err != nil {
 			return nil, fmt.Errorf("backup: synthesize %s: %w", t.String(), err)
 		}
 		sc.w.Drop(ctx, warehouse.Rel("main", name))
-		if fp != t.Fingerprint {
-			return nil, fmt.Errorf("backup: synthesize %s: %w: composed %v, manifest %v", t.String(), ErrMismatch, fp, t.Fingerprint)
-		}
 		t.Data = TableData{Mode: ModeFull, Parts: parts}
 		res.Tables = append(res.Tables, t)
 		res.Rows += t.Rows
@@ -113,4 +93,62 @@ func synthesize(ctx context.Context, repo *repository.Repository, snapshot strin
 	}
 	res.Duration = time.Since(start)
 	return res, nil
+}
+
+// synthesizeTable writes the composed rows of entry t (scratch table name)
+// as full parts and checks them against t's fingerprint. Rows with this
+// DuckDB's engine row hashes are written by its COPY, their hashes
+// recomputed (the check); portable ones through the Go writer, hashed in
+// Go. An engine kind of another version cannot be recomputed: the table is
+// written with portable hashes (t's kind and fingerprint change; only its
+// row count can be checked).
+func synthesizeTable(ctx context.Context, sc *scratch, tb *tableBackup, t *Table, name string, cols []warehouse.Column, engineKind string) ([]Part, error) {
+	from := sc.w.Dialect().QuoteRelation(warehouse.Rel("main", name))
+	if t.RowHashKind() == engineKind {
+		q, ok := duckEngineHashedSelect(sc.w.Dialect(), from, cols)
+		if !ok {
+			return nil, fmt.Errorf("columns without a DuckDB type")
+		}
+		parts, fp, err := tb.copyPartsFrom(ctx, sc.w, q)
+		if err != nil {
+			return nil, err
+		}
+		if fp != t.Fingerprint {
+			return nil, fmt.Errorf("%w: composed %v, manifest %v", ErrMismatch, fp, t.Fingerprint)
+		}
+		return parts, nil
+	}
+	parts := []Part{}
+	pw, err := newPartWriter(cols, sc.dir, tb.partRows, tb.partBytes, true, tb.upload(ctx, &parts))
+	if err != nil {
+		return nil, err
+	}
+	defer pw.Abort()
+	h := NewRowHasher(cols)
+	var fp Fingerprint
+	for rec, err := range scanTable(ctx, sc.w, from, cols) {
+		if err != nil {
+			return nil, err
+		}
+		x, err := h.Hash(rec.Values)
+		if err != nil {
+			return nil, err
+		}
+		fp.Add(x)
+		if err := pw.Write(rec.Values, x); err != nil {
+			return nil, err
+		}
+	}
+	if err := pw.Close(); err != nil {
+		return nil, err
+	}
+	if t.RowHashKind() != HashSHA256 {
+		if fp.Count != t.Rows {
+			return nil, fmt.Errorf("%w: composed %d rows, manifest %d", ErrMismatch, fp.Count, t.Rows)
+		}
+		t.RowHash, t.Fingerprint = HashSHA256, fp
+	} else if fp != t.Fingerprint {
+		return nil, fmt.Errorf("%w: composed %v, manifest %v", ErrMismatch, fp, t.Fingerprint)
+	}
+	return parts, nil
 }

@@ -20,6 +20,7 @@ type tableBackup struct {
 	src       *warehouse.Tx
 	rel       warehouse.Relation
 	engine    string
+	version   string // the engine's version (of its engine row hash kind)
 	sess      *repository.Session
 	dir       string
 	partRows  int64
@@ -29,8 +30,14 @@ type tableBackup struct {
 	cache     *snapshotCache
 	parent    *Snapshot
 
+	nat   bool // the table takes the DuckDB-native path (native)
 	stats tableStats
 }
+
+// writeFormatV1 makes backups write format 1 manifests: every table through
+// the Go writer with the portable row hash and no row_hash field, as
+// dataops wrote them before format 2 (tests read such snapshots back).
+var writeFormatV1 bool
 
 func (tb *tableBackup) run(ctx context.Context) (Table, tableStats, error) {
 	cols, err := tb.src.Columns(ctx, tb.rel)
@@ -46,25 +53,67 @@ func (tb *tableBackup) run(ctx context.Context) (Table, tableStats, error) {
 	}
 	e := Table{Schema: tb.rel.Schema, Name: tb.rel.Name, Kind: "table", Columns: columnEntries(cols), PrimaryKey: key}
 	tb.em.startEv(e.String(), "table started")
+	tb.nat = tb.native(ctx, cols)
+	engineKind := duckHashKind(tb.version)
 	var prev *Table
 	if tb.parent != nil {
 		prev = tb.parent.Table(e.Schema, e.Name)
 		if prev != nil && (!sameColumns(prev.Columns, e.Columns) || !slices.Equal(prev.PrimaryKey, key)) {
 			prev = nil // the table's shape changed: a full copy
 		}
+		// a delta continues its chain's row hash kind: a writer that
+		// cannot compute it (an engine hash of another version, or of an
+		// engine this table does not take) writes the table in full
+		if prev != nil && prev.RowHashKind() != HashSHA256 && (prev.RowHashKind() != engineKind || !tb.engineHashable(cols)) {
+			prev = nil
+		}
 	}
-	if prev == nil {
-		parts, fp, err := tb.writeRows(ctx, cols, nil)
-		if err != nil {
+	if prev != nil {
+		err := tb.delta(ctx, &e, cols, key, prev)
+		if err == nil {
+			e.RowHash = prev.RowHashKind()
+		} else if errors.Is(err, errNoFastDelta) {
+			prev = nil
+		} else {
 			return e, tb.stats, err
 		}
-		e.Rows, e.Fingerprint = fp.Count, fp
-		e.Data = TableData{Mode: ModeFull, Parts: parts}
-	} else if err := tb.delta(ctx, &e, cols, key, prev); err != nil {
-		return e, tb.stats, err
+	}
+	if prev == nil {
+		if err := tb.full(ctx, &e, cols); err != nil {
+			return e, tb.stats, err
+		}
+	}
+	if writeFormatV1 {
+		e.RowHash = ""
 	}
 	tb.em.finish(e.String(), e.Rows, tb.stats.bytes, "table "+e.Data.Mode)
 	return e, tb.stats, nil
+}
+
+// full fills e with all the table's rows: on the DuckDB-native path written
+// by DuckDB's own parallel Parquet writer with the engine row hash (COPY …
+// TO, no row through Go), else streamed through the Go writer with the
+// portable row hash.
+func (tb *tableBackup) full(ctx context.Context, e *Table, cols []warehouse.Column) error {
+	if tb.nat && !writeFormatV1 {
+		d := tb.src.Dialect()
+		if q, ok := duckEngineHashedSelect(d, d.QuoteRelation(tb.rel), cols); ok {
+			parts, fp, err := tb.copyParts(ctx, q)
+			if err != nil {
+				return err
+			}
+			e.Rows, e.Fingerprint, e.RowHash = fp.Count, fp, duckHashKind(tb.version)
+			e.Data = TableData{Mode: ModeFull, Parts: parts}
+			return nil
+		}
+	}
+	parts, fp, err := tb.writeRows(ctx, cols, nil)
+	if err != nil {
+		return err
+	}
+	e.Rows, e.Fingerprint, e.RowHash = fp.Count, fp, HashSHA256
+	e.Data = TableData{Mode: ModeFull, Parts: parts}
+	return nil
 }
 
 func sameColumns(a, b []ColumnEntry) bool {
@@ -209,7 +258,15 @@ func (tb *tableBackup) delta(ctx context.Context, e *Table, cols []warehouse.Col
 			}
 		}
 	}
-	if tb.native(ctx, cols) && len(key) > 0 {
+	if prev.RowHashKind() != HashSHA256 {
+		// the engine row hash kind: found in SQL only (run checked the
+		// kind is this engine's)
+		if len(key) > 0 {
+			return tb.fastDelta(ctx, e, cols, key, prev, chain)
+		}
+		return tb.engineMultisetDelta(ctx, e, cols, prev, chain)
+	}
+	if tb.nat && len(key) > 0 {
 		if err := tb.fastDelta(ctx, e, cols, key, prev, chain); !errors.Is(err, errNoFastDelta) {
 			return err
 		}
@@ -233,7 +290,7 @@ func (tb *tableBackup) delta(ctx context.Context, e *Table, cols []warehouse.Col
 		return err
 	}
 	var fp Fingerprint
-	native := tb.native(ctx, cols) && len(key) > 0
+	native := tb.nat && len(key) > 0
 	var scanErr error
 	row := make([]any, len(withHash))
 	rows := func(yield func([]any, error) bool) {

@@ -2,12 +2,12 @@ package backup
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"math/big"
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/dataopskit/dataops/warehouse"
@@ -20,7 +20,60 @@ import (
 
 // native reports whether the table can take the DuckDB fast path.
 func (tb *tableBackup) native(ctx context.Context, cols []warehouse.Column) bool {
-	return tb.engine == "duckdb" && duckHashable(cols) && os.Getenv("DATAOPS_BACKUP_NO_NATIVE") == "" && !tb.negativeZeros(ctx, cols)
+	return tb.engineHashable(cols) && !tb.negativeZeros(ctx, cols)
+}
+
+// engineHashable reports whether the engine row hash of this DuckDB can be
+// computed for the table (its deltas continue an engine-hash chain even
+// when a -0.0 keeps its rows from DuckDB's Parquet writer: they are then
+// written through Go, with hashes computed in SQL).
+func (tb *tableBackup) engineHashable(cols []warehouse.Column) bool {
+	if tb.engine != "duckdb" || !duckHashable(cols) || os.Getenv("DATAOPS_BACKUP_NO_NATIVE") != "" {
+		return false
+	}
+	_, ok := duckEngineHash(tb.src.Dialect(), cols, tb.src.Dialect().QuoteIdentifier)
+	return ok
+}
+
+// writeHashed writes the rows of query — the table's cols, then the row
+// hash column — as parts: by DuckDB's COPY on the native path, else
+// (a -0.0 among them) through the Go writer, the hashes as the query
+// computed them. The query's result is read whole by the driver: for the
+// rows of a delta only.
+func (tb *tableBackup) writeHashed(ctx context.Context, query string, cols []warehouse.Column) ([]Part, Fingerprint, error) {
+	if tb.nat {
+		return tb.copyParts(ctx, query)
+	}
+	var fp Fingerprint
+	parts := []Part{}
+	pw, err := newPartWriter(cols, tb.dir, tb.partRows, tb.partBytes, true, tb.upload(ctx, &parts))
+	if err != nil {
+		return nil, fp, err
+	}
+	defer pw.Abort()
+	d := tb.src.Dialect()
+	withHash := append(append([]warehouse.Column(nil), cols...), hashCol)
+	q, conv := duckRawSelect(d, "("+query+") AS dataops_rows", withHash)
+	for rec, err := range tb.src.Rows(ctx, q) {
+		if err == nil {
+			err = conv(rec.Values)
+		}
+		if err != nil {
+			return nil, fp, err
+		}
+		x, ok := warehouse.ToInt64(rec.Values[len(cols)])
+		if !ok {
+			return nil, fp, fmt.Errorf("row hash of Go type %T", rec.Values[len(cols)])
+		}
+		fp.Add(uint64(x))
+		if err := pw.Write(rec.Values[:len(cols)], uint64(x)); err != nil {
+			return nil, fp, err
+		}
+	}
+	if err := pw.Close(); err != nil {
+		return nil, fp, err
+	}
+	return parts, fp, nil
 }
 
 // negativeZeros reports whether a float column of the table holds -0.0
@@ -65,6 +118,17 @@ func (tb *tableBackup) copyOptions() string {
 // query must end with the row hash column — stores each file as a part, and
 // returns the parts and the fingerprint of their rows.
 func (tb *tableBackup) copyParts(ctx context.Context, query string) ([]Part, Fingerprint, error) {
+	return tb.copyPartsFrom(ctx, tb.src, query)
+}
+
+// sqlRunner runs statements: a *warehouse.Warehouse or a *warehouse.Tx.
+type sqlRunner interface {
+	Exec(ctx context.Context, query string, args ...any) (sql.Result, error)
+	Get(ctx context.Context, dest any, query string, args ...any) error
+}
+
+// copyPartsFrom is copyParts on another database (the scratch one).
+func (tb *tableBackup) copyPartsFrom(ctx context.Context, src sqlRunner, query string) ([]Part, Fingerprint, error) {
 	var fp Fingerprint
 	dir, err := os.MkdirTemp(tb.dir, "copy-*")
 	if err != nil {
@@ -74,7 +138,7 @@ func (tb *tableBackup) copyParts(ctx context.Context, query string) ([]Part, Fin
 	out := filepath.Join(dir, "parts")
 	// COPY takes no bind parameter for its target: the path is our own
 	// temporary directory, rendered as a literal.
-	if _, err := tb.src.Exec(ctx, "COPY ("+query+") TO "+sqlString(out)+" ("+tb.copyOptions()+")"); err != nil {
+	if _, err := src.Exec(ctx, "COPY ("+query+") TO "+sqlString(out)+" ("+tb.copyOptions()+")"); err != nil {
 		return nil, fp, fmt.Errorf("copy to Parquet: %w", err)
 	}
 	files, err := filepath.Glob(filepath.Join(out, "*.parquet"))
@@ -84,14 +148,10 @@ func (tb *tableBackup) copyParts(ctx context.Context, query string) ([]Part, Fin
 	slices.Sort(files)
 	parts := []Part{}
 	done := tb.upload(ctx, &parts)
-	h := tb.src.Dialect().QuoteIdentifier(RowHashColumn)
+	h := `"` + RowHashColumn + `"`
 	for _, f := range files {
-		var st struct {
-			N   int64  `db:"n"`
-			Sum string `db:"s"`
-			XOR string `db:"x"`
-		}
-		if err := tb.src.Get(ctx, &st, "SELECT count(*) AS n, CAST(coalesce(sum(CAST("+h+" AS HUGEINT)), 0) AS VARCHAR) AS s, CAST(coalesce(bit_xor("+h+"), 0) AS VARCHAR) AS x FROM read_parquet(?)", f); err != nil {
+		var st hashStats
+		if err := src.Get(ctx, &st, "SELECT "+hashAggregates(h)+" FROM read_parquet(?)", f); err != nil {
 			return nil, fp, fmt.Errorf("read back part: %w", err)
 		}
 		if st.N == 0 {
@@ -123,11 +183,11 @@ func fingerprintOf(n int64, sum, xor string) (Fingerprint, error) {
 		return Fingerprint{}, fmt.Errorf("hash sum %q", sum)
 	}
 	s.Mod(s, two64)
-	x, err := strconv.ParseInt(xor, 10, 64)
+	x, err := parseHashXOR(xor)
 	if err != nil {
 		return Fingerprint{}, fmt.Errorf("hash xor %q", xor)
 	}
-	return Fingerprint{Count: n, Sum: s.Uint64(), XOR: uint64(x)}, nil
+	return Fingerprint{Count: n, Sum: s.Uint64(), XOR: x}, nil
 }
 
 // keyJoin renders "a.k1 = b.k1 AND …".

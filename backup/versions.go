@@ -208,6 +208,19 @@ func Diff(ctx context.Context, repo *repository.Repository, table, from, to stri
 	d := sc.w.Dialect()
 	qa, qb := d.QuoteRelation(warehouse.Rel("main", na)), d.QuoteRelation(warehouse.Rel("main", nb))
 	h := d.QuoteIdentifier(RowHashColumn)
+	if ta.RowHashKind() != tb.RowHashKind() {
+		// hashes of two kinds do not compare: both sides get this
+		// engine's row hash
+		eh, ok := duckEngineHash(d, cols, d.QuoteIdentifier)
+		if !ok {
+			return nil, fmt.Errorf("backup: diff %s: %w (a column type has no DuckDB spelling)", table, ErrIncompatible)
+		}
+		for _, q := range []string{qa, qb} {
+			if _, err := sc.w.Exec(ctx, "UPDATE "+q+" SET "+h+" = "+asSigned(eh)); err != nil {
+				return nil, fmt.Errorf("backup: diff %s: %w", table, err)
+			}
+		}
+	}
 	var aSel, bSel []string
 	for _, c := range cols {
 		q := d.QuoteIdentifier(c.Name)

@@ -13,8 +13,11 @@ import (
 	"gocloud.dev/blob"
 )
 
-// FormatVersion is the version of backup/FORMAT.md this package reads and writes.
-const FormatVersion = 1
+// FormatVersion is the version of backup/FORMAT.md this package writes. It
+// reads every version from 1 to this one: format 2 added the row hash kind
+// of table entries (package backup's), which format 1 readers would
+// misread, so they refuse format 2 repositories and manifests.
+const FormatVersion = 2
 
 // Sentinel errors. Every error returned by this package that callers may
 // branch on wraps one of these (test with errors.Is); the message names the

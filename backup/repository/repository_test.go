@@ -336,7 +336,8 @@ func TestOpenRefusesForeignNewerAndTampered(t *testing.T) {
 		config func(map[string]any) // nil: replace with garbage
 		want   error
 	}{
-		{"newer format", false, func(c map[string]any) { c["format"] = 2 }, repository.ErrNewerFormat},
+		{"newer format", false, func(c map[string]any) { c["format"] = repository.FormatVersion + 1 }, repository.ErrNewerFormat},
+		{"format 1 still opens", false, func(c map[string]any) { c["format"] = 1 }, nil},
 		{"foreign json", false, func(c map[string]any) { clear(c); c["hello"] = "world" }, repository.ErrNotRepository},
 		{"garbage", false, nil, repository.ErrNotRepository},
 		{"downgrade to none", true, func(c map[string]any) { c["encryption"] = "none"; delete(c, "mac") }, repository.ErrCorrupt},
