@@ -1,6 +1,7 @@
 package artifacts
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -83,6 +84,9 @@ func NewTiming(name string, start, end time.Time) Timing {
 // Encode writes v as compact JSON on one line, as dbt writes its artifacts
 // (indenting a 10,000-model manifest cost a third of its write).
 func Encode(w io.Writer, v any) error {
+	if m, ok := v.(*Manifest); ok && m != nil {
+		return encodeManifest(w, m)
+	}
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	return enc.Encode(v)
@@ -92,10 +96,6 @@ func Encode(w io.Writer, v any) error {
 // file in the same directory, then renamed over path, so a reader never
 // sees half an artifact and a failed write leaves the old one in place.
 func WriteFile(path string, v any) error {
-	var buf bytes.Buffer
-	if err := Encode(&buf, v); err != nil {
-		return fmt.Errorf("artifacts: encoding %s: %w", path, err)
-	}
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("artifacts: %w", err)
@@ -105,16 +105,24 @@ func WriteFile(path string, v any) error {
 		return fmt.Errorf("artifacts: %w", err)
 	}
 	tmp := f.Name()
-	_, err = f.Write(buf.Bytes())
-	if cerr := f.Close(); err == nil {
-		err = cerr
+	// Streamed: a manifest's tens of megabytes are never held whole.
+	bw := bufio.NewWriterSize(f, 1<<20)
+	if err = Encode(bw, v); err != nil {
+		err = fmt.Errorf("artifacts: encoding %s: %w", path, err)
+	} else if err = bw.Flush(); err != nil {
+		err = fmt.Errorf("artifacts: writing %s: %w", path, err)
+	}
+	if cerr := f.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("artifacts: writing %s: %w", path, cerr)
 	}
 	if err == nil {
-		err = os.Rename(tmp, path)
+		if rerr := os.Rename(tmp, path); rerr != nil {
+			err = fmt.Errorf("artifacts: writing %s: %w", path, rerr)
+		}
 	}
 	if err != nil {
 		os.Remove(tmp)
-		return fmt.Errorf("artifacts: writing %s: %w", path, err)
+		return err
 	}
 	return nil
 }

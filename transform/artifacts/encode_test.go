@@ -1,0 +1,96 @@
+package artifacts_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/dataopskit/dataops/transform/artifacts"
+	"github.com/dataopskit/dataops/transform/artifacts/artifactstest"
+)
+
+// TestEncodeManifestMatchesEncodingJSON checks that Encode's parallel,
+// streamed manifest writer gives the bytes encoding/json gives (without
+// HTML escaping), across batch boundaries, with keys and values that need
+// escaping, nil entries and nil maps.
+func TestEncodeManifestMatchesEncodingJSON(t *testing.T) {
+	for _, n := range []int{0, 1, 255, 256, 257, 1300} {
+		m := sampleManifest()
+		for i := range n {
+			id := fmt.Sprintf("model.shop.m%05d", i)
+			if i%97 == 5 {
+				id += "_\"<é>\\\u2028\x01"
+			}
+			m.Nodes[id] = &artifacts.Node{Name: fmt.Sprintf("m%d", i), ResourceType: "model", UniqueID: id,
+				RawCode:  "select '<a & b>' as x -- é \u2028 \"q\"\n",
+				Config:   map[string]any{"materialized": "view", "tags": []string{"a<b"}},
+				Columns:  map[string]*artifacts.Column{"id": {Name: "id"}},
+				Compiled: i%2 == 0, CompiledCode: artifacts.Str(fmt.Sprintf("select %d", i))}
+			m.Macros[fmt.Sprintf("macro.shop.x%04d", i)] = &artifacts.Macro{Name: "x", MacroSQL: "{% macro x() %}<>{% endmacro %}"}
+			if i%3 == 0 {
+				m.Sources[fmt.Sprintf("source.shop.raw.t%04d", i)] = &artifacts.Source{Name: "t", Identifier: "t&"}
+			}
+		}
+		if n == 257 {
+			m.Nodes["model.shop.nil"] = nil
+			m.Sources["source.shop.nil"] = nil
+			m.Docs = nil
+		}
+		if n == 1 {
+			m.Macros = nil
+		}
+		var want bytes.Buffer
+		enc := json.NewEncoder(&want)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(m); err != nil {
+			t.Fatal(err)
+		}
+		var got bytes.Buffer
+		if err := artifacts.Encode(&got, m); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got.Bytes(), want.Bytes()) {
+			i := 0
+			for i < min(got.Len(), want.Len()) && got.Bytes()[i] == want.Bytes()[i] {
+				i++
+			}
+			t.Fatalf("%d nodes: Encode differs from encoding/json at byte %d of %d/%d:\n got …%.80s\nwant …%.80s", n, i, got.Len(), want.Len(), got.Bytes()[i:], want.Bytes()[i:])
+		}
+	}
+}
+
+// TestWriteFileManifest writes a manifest through the streamed path and
+// reads it back; a failing encode leaves the previous file and no
+// temporary file behind.
+func TestWriteFileManifest(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "target", "manifest.json")
+	m := sampleManifest()
+	if err := artifacts.WriteFile(path, m); err != nil {
+		t.Fatal(err)
+	}
+	artifactstest.ValidateFile(t, artifactstest.Manifest, path)
+	back, err := artifacts.ReadManifest(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(back.Nodes) != len(m.Nodes) || back.Nodes["model.shop.customers"].Name != "customers" {
+		t.Fatalf("read back %d nodes, want %d", len(back.Nodes), len(m.Nodes))
+	}
+	before, _ := os.ReadFile(path)
+	m.Selectors["bad"] = func() {} // encoding/json cannot encode a func
+	if err := artifacts.WriteFile(path, m); err == nil {
+		t.Fatal("WriteFile of an unencodable manifest succeeded")
+	}
+	after, _ := os.ReadFile(path)
+	if !bytes.Equal(before, after) {
+		t.Error("a failed write changed the manifest")
+	}
+	entries, _ := os.ReadDir(filepath.Dir(path))
+	if len(entries) != 1 {
+		t.Errorf("target holds %d files after a failed write, want 1", len(entries))
+	}
+}
