@@ -110,6 +110,7 @@ type dbtFlags struct {
 	fullRefresh, failFast                          bool
 	state, targetPath, logFormat                   string
 	inline                                         string
+	cpuProfile, memProfile                         string
 }
 
 func (f *dbtFlags) register(cmd *cobra.Command, selection bool) {
@@ -128,6 +129,11 @@ func (f *dbtFlags) register(cmd *cobra.Command, selection bool) {
 		fl.StringVar(&f.indirect, "indirect-selection", "eager", "how tests are selected through the nodes they test: eager, cautious, buildable, empty")
 		fl.StringVar(&f.state, "state", "", "directory with the artifacts of a previous run, for state: and result: selection")
 	}
+	// Profiles of the verb, for developers (hidden from the help).
+	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the verb to this file (go tool pprof reads it)")
+	fl.StringVar(&f.memProfile, "memprofile", "", "write an allocation profile of the verb to this file when it ends (go tool pprof reads it)")
+	_ = fl.MarkHidden("cpuprofile")
+	_ = fl.MarkHidden("memprofile")
 	// dbt's --models / -m is the legacy name of --select.
 	fl.StringArrayVarP(&f.selects, "models", "m", nil, "deprecated alias of --select")
 	_ = fl.MarkHidden("models")
@@ -152,6 +158,9 @@ type project struct {
 func (f *dbtFlags) load(cmd *cobra.Command, log *slog.Logger) (*project, error) {
 	if f.logFormat != "text" && f.logFormat != "json" {
 		return nil, invocationError{err: fmt.Errorf("--log-format %q: want text or json", f.logFormat)}
+	}
+	if err := startProfiles(f.cpuProfile, f.memProfile); err != nil {
+		return nil, invocationError{err: err}
 	}
 	dir := f.projectDir
 	if dir == "" {
@@ -359,6 +368,7 @@ func (p *project) run(ctx context.Context, log *slog.Logger, opts transform.RunO
 // dbtFinish maps a verb's error onto dbt's exit codes: nodes that failed
 // exit with 1 (the console already said why), an invocation error with 2.
 func dbtFinish(cmd *cobra.Command, err error) error {
+	stopProfiles()
 	var ie invocationError
 	switch {
 	case err == nil:
