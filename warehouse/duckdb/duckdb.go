@@ -25,6 +25,9 @@
 // schema of every connection (the schema must exist); any other parameter is
 // a DuckDB configuration option passed when the database opens, e.g.
 // duckdb:/tmp/x.db?threads=4&access_mode=READ_ONLY&memory_limit=2GB.
+// One option has a default of our own: max_vacuum_tasks is 0 unless the
+// URL sets it, so that checkpoints do not rewrite what bulk loads wrote
+// (see vacuumOption).
 //
 // # Bulk loads
 //
@@ -176,11 +179,27 @@ func (c Config) dsn() (string, error) {
 		// duckdb-go splits its DSN at '?' and parses it as a URL.
 		return "", fmt.Errorf("duckdb: database path %q contains '?', '#' or '%%', which DuckDB's connection string cannot carry", path)
 	}
-	if len(c.Options) > 0 {
-		path += "?" + c.Options.Encode()
+	opts := c.Options
+	if opts.Get(vacuumOption) == "" {
+		opts = url.Values{vacuumOption: {"0"}}
+		for k, v := range c.Options {
+			opts[k] = v
+		}
 	}
-	return path, nil
+	return path + "?" + opts.Encode(), nil
 }
+
+// vacuumOption is DuckDB's max_vacuum_tasks, which Opens set to 0 unless
+// the URL sets it. Each bulk commit of more than two row groups writes its
+// rows as row groups of their own, the last one partly filled; with vacuum
+// on, every checkpoint then rewrites the row groups around each partial one
+// to merge them (measured: 1M rows of 14 columns in 250k-row commits cost
+// 1.3 CPU-s to load and 0.9 CPU-s more at the checkpoint that closes the
+// file; without vacuum the checkpoint costs 0.02 s). The price: tables keep
+// one partly filled row group per bulk commit, and row groups thinned by
+// DELETE are not compacted; a URL with max_vacuum_tasks=100 (DuckDB's
+// default) restores DuckDB's behaviour.
+const vacuumOption = "max_vacuum_tasks"
 
 // Open opens the DuckDB database that u names. It implements warehouse.Driver.
 func (Driver) Open(ctx context.Context, u *url.URL, _ warehouse.Config) (warehouse.Engine, error) {

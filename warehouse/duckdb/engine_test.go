@@ -667,3 +667,21 @@ func TestQueryJSON(t *testing.T) {
 		t.Errorf("with a parameter: %v", rows)
 	}
 }
+
+// TestVacuumDefault: Opens turn DuckDB's checkpoint vacuum off unless the
+// URL sets max_vacuum_tasks.
+func TestVacuumDefault(t *testing.T) {
+	ctx := context.Background()
+	for url, want := range map[string]int64{
+		"duckdb:": 0,
+		"duckdb:" + filepath.Join(t.TempDir(), "v.db"): 0,
+		"duckdb:?max_vacuum_tasks=7":                   7,
+	} {
+		w := open(t, url)
+		var got int64
+		if err := w.Get(ctx, &got, "SELECT CAST(current_setting('max_vacuum_tasks') AS BIGINT)"); err != nil || got != want {
+			t.Errorf("%s: max_vacuum_tasks is %d (%v), want %d", url, got, err, want)
+		}
+		w.Close()
+	}
+}
