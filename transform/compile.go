@@ -269,7 +269,27 @@ func (c *compiler) write(kind string, n *Node, sql string) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	return os.WriteFile(path, []byte(sql), 0o644)
+	return overwriteFile(path, sql)
+}
+
+// overwriteFile writes s to path, creating it if needed. An existing file
+// is overwritten in place and then cut to length, not truncated to zero
+// first: on ext4 a truncate to zero makes close flush the file
+// (auto_da_alloc), which made rewriting 30,000 compiled files four times
+// slower. Like os.WriteFile, a crash midway may leave a mixed file.
+func overwriteFile(path, s string) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE, 0o644)
+	if err != nil {
+		return err
+	}
+	_, err = f.WriteString(s)
+	if err == nil {
+		err = f.Truncate(int64(len(s)))
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // renderSQL renders a hook or operation with the project context (and a

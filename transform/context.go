@@ -706,6 +706,10 @@ func matchOrNone(re *regexp.Regexp, s string, anchored bool) any {
 	}
 }
 
+// InvocationID is the id of this load of the project, as dbt's
+// invocation_id: the artifacts and run results record it.
+func (p *Project) InvocationID() string { return p.invocationID() }
+
 func (p *Project) invocationID() string {
 	if p.state != nil {
 		return p.state.invocation

@@ -150,7 +150,8 @@ type project struct {
 	// warnings, when set, also receives selection warnings (ls prints
 	// nothing else but its list).
 	warnings io.Writer
-	// parsed is the manifest as loading left the project (uncompiled).
+	// parsed is the manifest as loading left the project (uncompiled),
+	// made when first needed (parsedManifest).
 	parsed *artifacts.Manifest
 }
 
@@ -192,9 +193,8 @@ func (f *dbtFlags) load(cmd *cobra.Command, log *slog.Logger) (*project, error) 
 	}
 	p.Project = tp
 	// Console events carry the invocation id the artifacts record.
-	p.parsed = p.manifest(nil)
-	if id := p.parsed.Metadata.InvocationID; id != nil && *id != "" {
-		p.invocID, p.console.invocID = *id, *id
+	if id := tp.InvocationID(); id != "" {
+		p.invocID, p.console.invocID = id, id
 	}
 	p.console.info("Running with dataops=%s", dbtVersionString())
 	p.targetDir = f.targetPath
@@ -325,8 +325,13 @@ func (p *project) run(ctx context.Context, log *slog.Logger, opts transform.RunO
 			return p.writeManifest(nil)
 		}
 	}
-	if err := p.writeManifest(nil); err != nil {
-		return err
+	// dbt writes the parsed manifest before a run, so that tools see the
+	// project while it runs. A compile runs nothing: the manifest it writes
+	// at the end (with the compiled SQL) is the only one worth its cost.
+	if opts.Command != transform.CommandCompile {
+		if err := p.writeManifest(nil); err != nil {
+			return err
+		}
 	}
 	w, err := p.open(ctx, log)
 	if err != nil {
@@ -341,8 +346,20 @@ func (p *project) run(ctx context.Context, log *slog.Logger, opts transform.RunO
 	p.console.info("Concurrency: %d threads (target='%s')", max(threads, 1), p.Target.Name)
 	p.console.info("")
 	opts.OnEvent = p.console.event
+	if opts.Command == transform.CommandCompile {
+		// dbt's compile prints no line per node (its CompileRunner's
+		// before_execute and after_execute are empty); failures show in
+		// the summary.
+		opts.OnEvent = nil
+	}
 	opts.NoArtifacts = true // written below, with the invocation's flags
 	res, err := p.Run(ctx, w, opts)
+	if opts.Command == transform.CommandCompile && (res == nil || (err != nil && len(res.Results) == 0)) {
+		// No results to record: still leave the parsed manifest.
+		if werr := p.writeManifest(nil); werr != nil && err == nil {
+			err = werr
+		}
+	}
 	if res != nil && (err == nil || len(res.Results) > 0) {
 		if werr := p.writeRunResults(res, opts); werr != nil && err == nil {
 			err = werr

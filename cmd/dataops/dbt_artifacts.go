@@ -70,11 +70,22 @@ func (p *project) manifest(res *transform.RunResults) *artifacts.Manifest {
 	return m
 }
 
+// parsedManifest returns the manifest of the project as loaded
+// (uncompiled), made once.
+func (p *project) parsedManifest() *artifacts.Manifest {
+	if p.parsed == nil {
+		p.parsed = p.manifest(nil)
+	}
+	return p.parsed
+}
+
 // writeManifest writes target/manifest.json, with the compiled SQL of a
 // run's results when there are any.
 func (p *project) writeManifest(res *transform.RunResults) error {
-	m := p.parsed
-	if res != nil || m == nil {
+	var m *artifacts.Manifest
+	if res == nil {
+		m = p.parsedManifest()
+	} else {
 		m = p.manifest(res)
 	}
 	if err := artifacts.WriteFile(filepath.Join(p.targetDir, "manifest.json"), m); err != nil {

@@ -124,7 +124,7 @@ func listNodes(cmd *cobra.Command, f *dbtFlags, output string, types, keys []str
 // listLine is one line of ls output for a node, source, exposure or unit
 // test of the manifest.
 func (p *project) listLine(id, output string, keys []string) (string, bool) {
-	m := p.parsed
+	m := p.parsedManifest()
 	var name, rtype, pkg, path string
 	var fqn, tags, deps []string
 	var cfg map[string]any

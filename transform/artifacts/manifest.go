@@ -261,12 +261,28 @@ var (
 		"test":          append([]string{"column_name", "file_key_name", "attached_node", "test_metadata"}, compiledKeys...),
 	}
 	optionalKeys = map[string]bool{}
+	// allowedKeys holds kindKeys as sets (and the singular test's set
+	// under singularTest), made once.
+	allowedKeys = map[string]map[string]bool{}
 )
 
+// singularTest is allowedKeys' entry for a test without test metadata.
+const singularTest = "test/singular"
+
 func init() {
-	for _, keys := range kindKeys {
+	for kind, keys := range kindKeys {
+		allowedKeys[kind] = map[string]bool{}
 		for _, k := range keys {
 			optionalKeys[k] = true
+			allowedKeys[kind][k] = true
+		}
+	}
+	allowedKeys[singularTest] = map[string]bool{}
+	for k := range allowedKeys["test"] {
+		switch k {
+		case "column_name", "file_key_name", "attached_node", "test_metadata":
+		default:
+			allowedKeys[singularTest][k] = true
 		}
 	}
 }
@@ -316,14 +332,9 @@ func (n *Node) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	allowed := map[string]bool{}
-	for _, k := range kindKeys[c.ResourceType] {
-		allowed[k] = true
-	}
+	allowed := allowedKeys[c.ResourceType]
 	if c.ResourceType == "test" && c.TestMetadata == nil {
-		for _, k := range []string{"column_name", "file_key_name", "attached_node", "test_metadata"} {
-			allowed[k] = false
-		}
+		allowed = allowedKeys[singularTest]
 	}
 	var replace map[string][]byte
 	if c.ResourceType == "seed" {
@@ -339,6 +350,11 @@ func (n *Node) MarshalJSON() ([]byte, error) {
 // normalizeConfig returns config with pre-hook / post-hook given as strings
 // turned into dbt's Hook objects.
 func normalizeConfig(cfg map[string]any) map[string]any {
+	_, pre := cfg["pre-hook"]
+	_, post := cfg["post-hook"]
+	if !pre && !post {
+		return cfg // nothing to change: no copy
+	}
 	out := make(map[string]any, len(cfg))
 	for k, v := range cfg {
 		out[k] = v
