@@ -514,31 +514,9 @@ func (s *session) Merge(ctx context.Context, target, source Relation, keys []str
 // a transaction of its own: all rows or none.
 func (s *session) Load(ctx context.Context, rel Relation, columns []string, rows iter.Seq2[[]any, error]) (int64, error) {
 	const op = "load"
-	if err := s.checkRel(op, rel); err != nil {
-		return 0, err
-	}
-	all, err := s.Columns(ctx, rel)
+	cols, err := s.loadColumns(ctx, op, rel, columns)
 	if err != nil {
 		return 0, err
-	}
-	cols := all
-	if columns != nil {
-		cols = make([]Column, len(columns))
-		for i, name := range columns {
-			if slices.Contains(columns[:i], name) {
-				return 0, &Error{Op: op, Relation: rel, Err: fmt.Errorf("column %q listed twice", name)}
-			}
-			found := false
-			for _, c := range all {
-				if c.Name == name || (!s.d.CaseSensitive() && strings.EqualFold(c.Name, name)) {
-					cols[i], found = c, true
-					break
-				}
-			}
-			if !found {
-				return 0, &Error{Op: op, Relation: rel, Kind: ErrNotFound, Err: fmt.Errorf("column %q", name)}
-			}
-		}
 	}
 	var n int64
 	err = s.atomic(ctx, func(t *session) error {
@@ -553,4 +531,36 @@ func (s *session) Load(ctx context.Context, rel Relation, columns []string, rows
 	}
 	s.log.DebugContext(ctx, "loaded", "relation", rel.String(), "rows", n)
 	return n, nil
+}
+
+// loadColumns returns the columns of rel that a load names (nil: all, in
+// table order), with the table's spelling and types.
+func (s *session) loadColumns(ctx context.Context, op string, rel Relation, columns []string) ([]Column, error) {
+	if err := s.checkRel(op, rel); err != nil {
+		return nil, err
+	}
+	all, err := s.Columns(ctx, rel)
+	if err != nil {
+		return nil, err
+	}
+	if columns == nil {
+		return all, nil
+	}
+	cols := make([]Column, len(columns))
+	for i, name := range columns {
+		if slices.Contains(columns[:i], name) {
+			return nil, &Error{Op: op, Relation: rel, Err: fmt.Errorf("column %q listed twice", name)}
+		}
+		found := false
+		for _, c := range all {
+			if c.Name == name || (!s.d.CaseSensitive() && strings.EqualFold(c.Name, name)) {
+				cols[i], found = c, true
+				break
+			}
+		}
+		if !found {
+			return nil, &Error{Op: op, Relation: rel, Kind: ErrNotFound, Err: fmt.Errorf("column %q", name)}
+		}
+	}
+	return cols, nil
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"iter"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -236,6 +237,96 @@ type colBuf struct {
 type colBatch struct {
 	n    int
 	cols []colBuf
+	// isView: the columns are slices of a warehouse.ColumnBatch (but for
+	// JSON columns, whose compacted text the batch holds in its own arena).
+	isView bool
+}
+
+// newViewBatch returns a batch for views of column batches (see view).
+func newViewBatch(plan []chunkCol) *colBatch {
+	b := &colBatch{cols: make([]colBuf, len(plan)), isView: true}
+	for i, p := range plan {
+		if p.isJSON {
+			c := &b.cols[i]
+			c.bs, c.null, c.arena = make([][]byte, batchRows), make([]bool, batchRows), []byte{}
+		}
+	}
+	return b
+}
+
+// view points v at rows off..off+n-1 of b, a batch of the columns of plan
+// (n ≤ batchRows). JSON text is checked and made compact into v's own
+// arena, as put does; strings are checked to be UTF-8.
+func (v *colBatch) view(plan []chunkCol, b *warehouse.ColumnBatch, off, n int) error {
+	v.n = n
+	end := off + n
+	for i := range plan {
+		p, c, cb := &plan[i], &b.Cols[i], &v.cols[i]
+		var null []bool
+		if c.Null != nil {
+			if len(c.Null) < end {
+				return fmt.Errorf("column %q: %d NULL flags for %d rows", p.name, len(c.Null), b.Len)
+			}
+			null = c.Null[off:end]
+		}
+		short := func(have int) error {
+			if have < end {
+				return fmt.Errorf("column %q: %d values for %d rows", p.name, have, b.Len)
+			}
+			return nil
+		}
+		if p.isJSON {
+			if err := short(len(c.Bytes)); err != nil {
+				return err
+			}
+			cb.arena = cb.arena[:0]
+			for r := range n {
+				if null != nil && null[r] {
+					cb.null[r], cb.hasNull = true, true
+					continue
+				}
+				cb.null[r] = false
+				if err := cb.putJSON(json.RawMessage(c.Bytes[off+r]), r); err != nil {
+					return fmt.Errorf("row %d, column %q: %w", off+r+1, p.name, err)
+				}
+			}
+			continue
+		}
+		cb.null, cb.hasNull = null, slices.Contains(null, true)
+		var err error
+		switch p.car {
+		case carInt, carDays, carMicros, carInstant:
+			if err = short(len(c.Int)); err == nil {
+				cb.i64 = c.Int[off:end]
+			}
+		case carFloat:
+			if err = short(len(c.Float)); err == nil && !p.f32 {
+				cb.f64 = c.Float[off:end]
+			}
+		case carBool:
+			if err = short(len(c.Bool)); err == nil {
+				cb.b = c.Bool[off:end]
+			}
+		case carString, carBlob:
+			if err = short(len(c.Bytes)); err == nil {
+				cb.bs = c.Bytes[off:end]
+			}
+		}
+		if err != nil {
+			return err
+		}
+		switch {
+		case p.car == carString:
+			for r, s := range cb.bs {
+				if (null == nil || !null[r]) && !utf8.Valid(s) {
+					return fmt.Errorf("row %d, column %q: string is not valid UTF-8", off+r+1, p.name)
+				}
+			}
+		case p.car == carDec || p.car == carBigDec || (p.car == carFloat && p.f32) || (p.car == carInt && (p.lo != math.MinInt64 || p.hi != math.MaxInt64)):
+			return fmt.Errorf("column %q has no column form", p.name)
+		}
+	}
+	return nil
 }
 
 func newColBatch(plan []chunkCol) *colBatch {
@@ -265,6 +356,11 @@ func (b *colBatch) reset() {
 	for i := range b.cols {
 		c := &b.cols[i]
 		c.hasNull = false
+		if b.isView && c.arena == nil {
+			// A view of the producer's batch: let go of its slices.
+			*c = colBuf{}
+			continue
+		}
 		if c.bs != nil {
 			clear(c.bs)
 			if cap(c.arena) > 1<<20 {
@@ -289,8 +385,12 @@ type chunkLoad struct {
 	stop  chan struct{}  // closed when the load fails: end the table
 }
 
-// loadBatches is the number of converted batches that may wait for DuckDB.
-const loadBatches = 2
+// loadBatches is the number of converted batches that may wait for DuckDB;
+// maxLoadBatches bounds the batches of one load (LoadColumns' views).
+const (
+	loadBatches    = 2
+	maxLoadBatches = 8
+)
 
 // ColumnInfos implements duckdb.ChunkTableSource.
 func (l *chunkLoad) ColumnInfos() []duckdb.ColumnInfo { return l.infos }
@@ -524,20 +624,28 @@ func (cb *colBuf) putJSON(v any, r int) error {
 	return nil
 }
 
-// loadChunks runs the chunk load of rows into rel's columns names, planned
-// by plan, on conn: the caller's goroutine converts rows into batches, and
-// one execution of the INSERT, on a second goroutine, takes them as they
-// are ready (FillChunk waits for the next batch).
-func (e *Engine) loadChunks(ctx context.Context, conn *duckdb.Conn, rel warehouse.Relation, names []string, plan []chunkCol, rows iter.Seq2[[]any, error]) (int64, error) {
+// chunkRun is the INSERT of one chunk load, running on a goroutine of its
+// own while the producer hands it batches (send) and takes back written
+// ones (take).
+type chunkRun struct {
+	ctx     context.Context
+	l       *chunkLoad
+	made    int // batches made (take)
+	done    chan struct{}
+	execErr error // set before done closes
+	stop    sync.Once
+}
+
+// startChunks prepares the INSERT of a chunk load of names (planned by
+// plan) into rel and starts it on conn.
+func startChunks(ctx context.Context, conn *duckdb.Conn, rel warehouse.Relation, names []string, plan []chunkCol) *chunkRun {
 	l := &chunkLoad{plan: plan, infos: make([]duckdb.ColumnInfo, len(plan)),
-		ready: make(chan *colBatch, loadBatches), free: make(chan *colBatch, loadBatches+1), stop: make(chan struct{})}
+		ready: make(chan *colBatch, loadBatches), free: make(chan *colBatch, maxLoadBatches), stop: make(chan struct{})}
 	for i, p := range plan {
 		l.infos[i] = duckdb.ColumnInfo{Name: "c" + strconv.Itoa(i), T: p.info}
 	}
 	id := chunkLoadSeq.Add(1)
 	chunkLoads.Store(id, l)
-	defer chunkLoads.Delete(id)
-
 	d := Dialect{}
 	quoted := make([]string, len(names))
 	for i, n := range names {
@@ -545,78 +653,105 @@ func (e *Engine) loadChunks(ctx context.Context, conn *duckdb.Conn, rel warehous
 	}
 	query := "INSERT INTO " + d.QuoteRelation(rel) + " (" + strings.Join(quoted, ", ") + ") SELECT " +
 		selectList(plan) + " FROM " + loadFuncName + "(" + strconv.FormatInt(id, 10) + ")"
+	r := &chunkRun{ctx: ctx, l: l, done: make(chan struct{})}
 	raw := rawConnOf(conn)
-	done := make(chan struct{})
-	var execErr error
-	var stopOnce sync.Once
-	stopFill := func() { stopOnce.Do(func() { close(l.stop) }) }
 	go func() {
-		defer close(done)
-		if err := execRaw(ctx, raw, query, stopFill); err != nil {
-			execErr = &duckdb.Error{Type: duckdb.ErrorTypeInvalid, Msg: err.Error()}
+		defer close(r.done)
+		defer chunkLoads.Delete(id)
+		if err := execRaw(ctx, raw, query, r.stopFill); err != nil {
+			r.execErr = &duckdb.Error{Type: duckdb.ErrorTypeInvalid, Msg: err.Error()}
 		}
 	}()
-	halt := func() {
-		stopFill()
-		<-done
-	}
-	defer halt() // failed, or the producer panicked: insert nothing more
-	fail := func(err error) error {
-		halt()
-		return err
-	}
-	// execFailed returns the statement's error once it has ended early.
-	execFailed := func() error {
-		<-done
-		if execErr != nil {
-			if cerr := ctx.Err(); cerr != nil {
-				return fmt.Errorf("duckdb: load: %w", cerr)
-			}
-			return fmt.Errorf("duckdb: load: %w", execErr)
-		}
-		return errors.New("duckdb: load: the insert ended before its input")
-	}
+	return r
+}
 
-	ncol := len(plan)
-	made := 0
-	var cur *colBatch
-	take := func() error {
-		select {
-		case cur = <-l.free:
-			return nil
-		default:
+// stopFill makes FillChunk end the table: the load failed.
+func (r *chunkRun) stopFill() { r.stop.Do(func() { close(r.l.stop) }) }
+
+// halt ends the INSERT early (inserting nothing more) and waits for it.
+func (r *chunkRun) halt() {
+	r.stopFill()
+	<-r.done
+}
+
+// fail halts the INSERT and returns err.
+func (r *chunkRun) fail(err error) error {
+	r.halt()
+	return err
+}
+
+// failed returns the statement's error once it has ended early.
+func (r *chunkRun) failed() error {
+	<-r.done
+	if r.execErr != nil {
+		if cerr := r.ctx.Err(); cerr != nil {
+			return fmt.Errorf("duckdb: load: %w", cerr)
 		}
-		if made < loadBatches+1 {
-			made++
-			cur = newColBatch(plan)
-			return nil
-		}
-		select {
-		case cur = <-l.free:
-			return nil
-		case <-done:
-			return execFailed()
-		}
+		return fmt.Errorf("duckdb: load: %w", r.execErr)
 	}
-	send := func() error {
-		select {
-		case l.ready <- cur:
-			cur = nil
-			return nil
-		case <-done:
-			return execFailed()
-		}
+	return errors.New("duckdb: load: the insert ended before its input")
+}
+
+// take returns a written batch, or makes one with mk while fewer than max
+// exist; else it waits for one.
+func (r *chunkRun) take(max int, mk func() *colBatch) (*colBatch, error) {
+	select {
+	case b := <-r.l.free:
+		return b, nil
+	default:
 	}
-	if err := take(); err != nil {
+	if r.made < max {
+		r.made++
+		return mk(), nil
+	}
+	select {
+	case b := <-r.l.free:
+		return b, nil
+	case <-r.done:
+		return nil, r.failed()
+	}
+}
+
+// send hands b to the INSERT.
+func (r *chunkRun) send(b *colBatch) error {
+	select {
+	case r.l.ready <- b:
+		return nil
+	case <-r.done:
+		return r.failed()
+	}
+}
+
+// finish ends the input and waits for the INSERT.
+func (r *chunkRun) finish() error {
+	close(r.l.ready)
+	<-r.done
+	if r.execErr != nil {
+		return r.failed()
+	}
+	return nil
+}
+
+// loadChunks runs the chunk load of rows into rel's columns names, planned
+// by plan, on conn: the caller's goroutine converts rows into batches, and
+// one execution of the INSERT, on a second goroutine, takes them as they
+// are ready (FillChunk waits for the next batch).
+func (e *Engine) loadChunks(ctx context.Context, conn *duckdb.Conn, rel warehouse.Relation, names []string, plan []chunkCol, rows iter.Seq2[[]any, error]) (int64, error) {
+	run := startChunks(ctx, conn, rel, names, plan)
+	defer run.halt() // failed, or the producer panicked: insert nothing more
+	mk := func() *colBatch { return newColBatch(plan) }
+	cur, err := run.take(loadBatches+1, mk)
+	if err != nil {
 		return 0, err
 	}
+	ncol := len(plan)
 	var n int64
 	for row, err := range rows {
 		if err != nil {
-			return n, fail(fmt.Errorf("duckdb: load: after row %d: %w", n, err))
+			return n, run.fail(fmt.Errorf("duckdb: load: after row %d: %w", n, err))
 		}
 		if len(row) != ncol {
-			return n, fail(fmt.Errorf("duckdb: load: row %d has %d values, want %d (%s)", n+1, len(row), ncol, strings.Join(names, ", ")))
+			return n, run.fail(fmt.Errorf("duckdb: load: row %d has %d values, want %d (%s)", n+1, len(row), ncol, strings.Join(names, ", ")))
 		}
 		r := cur.n
 		for i, v := range row {
@@ -628,37 +763,118 @@ func (e *Engine) loadChunks(ctx context.Context, conn *duckdb.Conn, rel warehous
 			}
 			cb.null[r] = false
 			if err := plan[i].put(v, cb, r); err != nil {
-				return n, fail(fmt.Errorf("duckdb: load: row %d, column %q: %w", n+1, names[i], err))
+				return n, run.fail(fmt.Errorf("duckdb: load: row %d, column %q: %w", n+1, names[i], err))
 			}
 		}
 		cur.n++
 		n++
 		if cur.n == batchRows {
 			if err := ctx.Err(); err != nil {
-				return n, fail(fmt.Errorf("duckdb: load: stopped after row %d: %w", n, err))
+				return n, run.fail(fmt.Errorf("duckdb: load: stopped after row %d: %w", n, err))
 			}
-			if err := send(); err != nil {
+			if err := run.send(cur); err != nil {
 				return n, err
 			}
-			if err := take(); err != nil {
+			if cur, err = run.take(loadBatches+1, mk); err != nil {
 				return n, err
 			}
 		}
 	}
 	if err := ctx.Err(); err != nil {
-		return n, fail(fmt.Errorf("duckdb: load: stopped after row %d: %w", n, err))
+		return n, run.fail(fmt.Errorf("duckdb: load: stopped after row %d: %w", n, err))
 	}
 	if cur.n > 0 {
-		if err := send(); err != nil {
+		if err := run.send(cur); err != nil {
 			return n, err
 		}
 	}
-	close(l.ready)
-	<-done
-	if execErr != nil {
-		return n, execFailed()
+	return n, run.finish()
+}
+
+// LoadColumns implements warehouse.ColumnLoader: the batches' columns go to
+// DuckDB's vectors as they are (JSON text is checked and made compact, as
+// Load does), in views of up to 2048 rows; LoadColumns waits until DuckDB
+// has written a batch before it asks for the next. Tables the chunk path
+// cannot carry get the batches' rows through Load.
+func (e *Engine) LoadColumns(ctx context.Context, raw any, rel warehouse.Relation, cols []warehouse.Column, batches iter.Seq2[*warehouse.ColumnBatch, error]) (int64, error) {
+	conn, ok := raw.(*duckdb.Conn)
+	if !ok {
+		return 0, fmt.Errorf("duckdb: load: connection is %T, not a DuckDB connection", raw)
 	}
-	return n, nil
+	types := make([]warehouse.Type, len(cols))
+	names := make([]string, len(cols))
+	for i, c := range cols {
+		types[i], names[i] = c.Type, c.Name
+	}
+	plan, ok := chunkPlan(cols)
+	if e.noChunks || !ok || !introspected(cols) {
+		return e.Load(ctx, raw, rel, cols, warehouse.BatchRows(types, batches))
+	}
+	run := startChunks(ctx, conn, rel, names, plan)
+	defer run.halt()
+	// Views are made as needed, up to maxLoadBatches; idle ones wait in
+	// idle, and out counts those the INSERT has not handed back.
+	var idle []*colBatch
+	made, out := 0, 0
+	view := func() (*colBatch, error) {
+		if k := len(idle); k > 0 {
+			v := idle[k-1]
+			idle = idle[:k-1]
+			return v, nil
+		}
+		if made < maxLoadBatches {
+			made++
+			return newViewBatch(plan), nil
+		}
+		select {
+		case v := <-run.l.free:
+			out--
+			return v, nil
+		case <-run.done:
+			return nil, run.failed()
+		}
+	}
+	var n int64
+	for b, err := range batches {
+		if err != nil {
+			return n, run.fail(fmt.Errorf("duckdb: load: after row %d: %w", n, err))
+		}
+		if len(b.Cols) != len(plan) {
+			return n, run.fail(fmt.Errorf("duckdb: load: column batch has %d columns, want %d (%s)", len(b.Cols), len(plan), strings.Join(names, ", ")))
+		}
+		if err := ctx.Err(); err != nil {
+			return n, run.fail(fmt.Errorf("duckdb: load: stopped after row %d: %w", n, err))
+		}
+		for off := 0; off < b.Len; off += batchRows {
+			v, err := view()
+			if err != nil {
+				return n, err
+			}
+			if err := v.view(plan, b, off, min(batchRows, b.Len-off)); err != nil {
+				return n, run.fail(fmt.Errorf("duckdb: load: rows %d..%d: %w", n+int64(off)+1, n+int64(b.Len), err))
+			}
+			if err := run.send(v); err != nil {
+				return n, err
+			}
+			out++
+		}
+		// The producer may reuse b once the next one is asked for: wait
+		// until DuckDB has written every view of it.
+		for out > 0 {
+			select {
+			case v := <-run.l.free:
+				out--
+				idle = append(idle, v)
+			case <-run.done:
+				return n, run.failed()
+			}
+		}
+		n += int64(b.Len)
+	}
+	if err := ctx.Err(); err != nil {
+		return n, run.fail(fmt.Errorf("duckdb: load: stopped after row %d: %w", n, err))
+	}
+	return n, run.finish()
 }
 
 // fastDecimal returns the unscaled int64 of v in a DECIMAL(p≤18, s) column

@@ -106,8 +106,9 @@ type duckString struct {
 	data [12]byte
 }
 
-// writeValidity sets the validity of rows 0..len(null)-1 of vec.
-func writeValidity(vec mapping.Vector, null []bool, hasNull bool) {
+// writeValidity sets the validity of rows 0..n-1 of vec: null[r] marks a
+// NULL when hasNull (null may be nil otherwise).
+func writeValidity(vec mapping.Vector, n int, null []bool, hasNull bool) {
 	mask := mapping.VectorGetValidity(vec)
 	if mask == nil {
 		if !hasNull {
@@ -116,11 +117,11 @@ func writeValidity(vec mapping.Vector, null []bool, hasNull bool) {
 		mapping.VectorEnsureValidityWritable(vec)
 		mask = mapping.VectorGetValidity(vec)
 	}
-	words := unsafe.Slice((*uint64)(mask), (len(null)+63)/64)
+	words := unsafe.Slice((*uint64)(mask), (n+63)/64)
 	for w := range words {
 		var bits uint64 = ^uint64(0)
 		if hasNull {
-			end := min(len(null), 64*w+64)
+			end := min(n, 64*w+64)
 			for r := 64 * w; r < end; r++ {
 				if null[r] {
 					bits &^= 1 << uint(r-64*w)
@@ -139,7 +140,8 @@ func writeFixed[E, T int16 | int32 | int64 | float32 | float64](vec mapping.Vect
 	}
 }
 
-// writeStrings writes vals (nil rows are NULL and skipped) into the
+// writeStrings writes vals (rows that null marks are skipped; null may be
+// nil) into the
 // VARCHAR or BLOB vector vec: short strings inline, longer ones through
 // DuckDB's string heap, once per run of equal values.
 func writeStrings(vec mapping.Vector, vals [][]byte, null []bool) {
@@ -147,7 +149,7 @@ func writeStrings(vec mapping.Vector, vals [][]byte, null []bool) {
 	var prev []byte
 	prevRow := -1
 	for r, v := range vals {
-		if null[r] {
+		if null != nil && null[r] {
 			continue
 		}
 		if len(v) <= 12 {
@@ -199,7 +201,7 @@ func (l *chunkLoad) fillRaw(chunk *duckdb.DataChunk, b *colBatch) error {
 			dst := unsafe.Slice((*bool)(mapping.VectorGetData(vec)), n)
 			copy(dst, cb.b[:n])
 		case carString, carBlob:
-			writeStrings(vec, cb.bs[:n], cb.null[:n])
+			writeStrings(vec, cb.bs[:n], cb.null)
 		case carBigDec:
 			if err := writeColumn(*chunk, c, cb.a[:n], cb.null[:n]); err != nil {
 				return fmt.Errorf("column %q: %w", p.name, err)
@@ -207,7 +209,7 @@ func (l *chunkLoad) fillRaw(chunk *duckdb.DataChunk, b *colBatch) error {
 			clear(cb.a[:n])
 			continue // writeColumn set the validity
 		}
-		writeValidity(vec, cb.null[:n], cb.hasNull)
+		writeValidity(vec, n, cb.null, cb.hasNull)
 	}
 	return nil
 }

@@ -71,6 +71,7 @@ func Run(t *testing.T, h Harness) {
 		{"BulkLoad", testBulkLoad},
 		{"LoadErrors", testLoadErrors},
 		{"LoadCancel", testLoadCancel},
+		{"LoadColumns", testLoadColumns},
 		{"Transactions", testTransactions},
 		{"BindParameters", testBindParameters},
 		{"CancelQuery", testCancelQuery},
