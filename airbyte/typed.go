@@ -34,6 +34,31 @@ type RecordValues interface {
 	Size() int
 }
 
+// ValueVisitor receives a typed record's values one at a time, unboxed
+// (see VisitableValues). i is the value's index in Fields. The values mean
+// what AppendValues' would: Time is the time.Time's instant in microseconds
+// since 1970-01-01 UTC (a date is its midnight, a timestamp without zone its
+// wall clock as if in UTC), and JSON is anything else, as the JSON value
+// itself. Byte slices are valid only during the call.
+type ValueVisitor interface {
+	Null(i int)
+	Int(i int, v int64)
+	Float(i int, v float64) // finite
+	Bool(i int, v bool)
+	String(i int, v []byte) // valid UTF-8
+	Time(i int, micros int64)
+	JSON(i int, v []byte)
+}
+
+// VisitableValues is implemented by RecordValues that can hand their
+// values to a ValueVisitor without boxing each one in an interface, for
+// consumers that store them in typed columns.
+type VisitableValues interface {
+	RecordValues
+	// VisitValues calls v once per field, in order.
+	VisitValues(v ValueVisitor)
+}
+
 // TypedReadStream is implemented by the read streams of in-process sources
 // that can hand records over as RecordValues. A consumer that wants them
 // calls EnableTypedRecords before Messages; other consumers (connector

@@ -45,6 +45,10 @@ type typedPlan struct {
 	// use; mu serialises consumers that decode records concurrently.
 	mu   sync.Mutex
 	encs []encoder
+
+	// The visitor functions (VisitValues), built on first use.
+	visitOnce sync.Once
+	visit     []visitFn
 }
 
 // pgEpochMicros is 2000-01-01 (PostgreSQL's epoch) in Unix microseconds.
@@ -150,19 +154,13 @@ func (tp *typedPlan) ok(vals [][]byte) bool {
 	return true
 }
 
-func decodeInt(_ *typedPlan, _ int, src []byte) any {
-	switch len(src) {
-	case 2:
-		return int64(int16(binary.BigEndian.Uint16(src)))
-	case 4:
-		return int64(int32(binary.BigEndian.Uint32(src)))
-	}
-	return int64(binary.BigEndian.Uint64(src))
-}
+func decodeInt(_ *typedPlan, _ int, src []byte) any { return intOf(src) }
 
-func decodeFloat32(_ *typedPlan, _ int, src []byte) any {
-	// The JSON form is the shortest text of the float4; its float64 is the
-	// value a JSON reader gets.
+func decodeFloat32(_ *typedPlan, _ int, src []byte) any { return float32Of(src) }
+
+// float32Of decodes a binary float4 as the float64 a JSON reader gets from
+// its JSON form, the shortest text of the float4.
+func float32Of(src []byte) float64 {
 	f := math.Float32frombits(binary.BigEndian.Uint32(src))
 	v, _ := strconv.ParseFloat(strconv.FormatFloat(float64(f), 'g', -1, 32), 64)
 	return v
@@ -346,4 +344,104 @@ func (rs *readStream) emitTyped(sp *streamPlan, vals [][]byte, emit func(*airbyt
 		return true, errStopped
 	}
 	return true, nil
+}
+
+// visitFn hands one non-NULL value to a visitor, unboxed.
+type visitFn func(tp *typedPlan, i int, src []byte, v airbyte.ValueVisitor)
+
+// visitFor returns the visitor function of a column: the same values as
+// its decoder (newTypedPlan), without an interface per value.
+func visitFor(c *colPlan) visitFn {
+	if c.array {
+		return visitJSON
+	}
+	if c.format == 1 {
+		switch c.kind {
+		case kInt16, kInt32, kInt64:
+			return func(_ *typedPlan, i int, src []byte, v airbyte.ValueVisitor) { v.Int(i, intOf(src)) }
+		case kFloat32:
+			return func(_ *typedPlan, i int, src []byte, v airbyte.ValueVisitor) { v.Float(i, float32Of(src)) }
+		case kFloat64:
+			return func(_ *typedPlan, i int, src []byte, v airbyte.ValueVisitor) {
+				v.Float(i, math.Float64frombits(binary.BigEndian.Uint64(src)))
+			}
+		case kBool:
+			return func(_ *typedPlan, i int, src []byte, v airbyte.ValueVisitor) { v.Bool(i, src[0] != 0) }
+		case kDate:
+			return func(tp *typedPlan, i int, src []byte, v airbyte.ValueVisitor) {
+				us := int64(int32(binary.BigEndian.Uint32(src)))*86400000000 + pgEpochMicros
+				if us < minTimeMicros || us > maxTimeMicros {
+					visitJSON(tp, i, src, v)
+					return
+				}
+				v.Time(i, us)
+			}
+		case kTimestamp, kTimestampTZ:
+			return func(tp *typedPlan, i int, src []byte, v airbyte.ValueVisitor) {
+				us := int64(binary.BigEndian.Uint64(src))
+				if us > maxTimeMicros-pgEpochMicros || us < minTimeMicros-pgEpochMicros {
+					visitJSON(tp, i, src, v)
+					return
+				}
+				v.Time(i, us+pgEpochMicros)
+			}
+		case kUUID:
+			return func(_ *typedPlan, i int, src []byte, v airbyte.ValueVisitor) {
+				var b [36]byte
+				v.String(i, appendUUID(b[:0], src))
+			}
+		}
+		return visitJSON
+	}
+	switch c.kind {
+	case kString:
+		return func(tp *typedPlan, i int, src []byte, v airbyte.ValueVisitor) {
+			if !utf8.Valid(src) {
+				visitJSON(tp, i, src, v) // the JSON form replaces bad bytes
+				return
+			}
+			v.String(i, src)
+		}
+	case kNumeric, kMoney:
+		return func(_ *typedPlan, i int, src []byte, v airbyte.ValueVisitor) { v.JSON(i, src) }
+	}
+	return visitJSON
+}
+
+// intOf decodes a binary int2, int4 or int8.
+func intOf(src []byte) int64 {
+	switch len(src) {
+	case 2:
+		return int64(int16(binary.BigEndian.Uint16(src)))
+	case 4:
+		return int64(int32(binary.BigEndian.Uint32(src)))
+	}
+	return int64(binary.BigEndian.Uint64(src))
+}
+
+// visitJSON hands the value's JSON form to v.
+func visitJSON(tp *typedPlan, i int, src []byte, v airbyte.ValueVisitor) {
+	v.JSON(i, decodeJSON(tp, i, src).(json.RawMessage))
+}
+
+var _ airbyte.VisitableValues = (*pgValues)(nil)
+
+// VisitValues hands the row's values to vis; see airbyte.VisitableValues.
+func (v *pgValues) VisitValues(vis airbyte.ValueVisitor) {
+	tp := v.tp
+	tp.visitOnce.Do(func() {
+		tp.visit = make([]visitFn, len(tp.sp.cols))
+		for i := range tp.sp.cols {
+			tp.visit[i] = visitFor(&tp.sp.cols[i])
+		}
+	})
+	off := int32(0)
+	for i, l := range v.lens {
+		if l < 0 {
+			vis.Null(i)
+			continue
+		}
+		tp.visit[i](tp, i, v.data[off:off+l:off+l], vis)
+		off += l
+	}
 }

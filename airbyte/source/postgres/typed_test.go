@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -142,6 +143,14 @@ func TestTypedRecordsMatchJSON(t *testing.T) {
 				t.Errorf("row %d, %s: %s", id.ID, fields[j], err)
 			}
 		}
+		// VisitValues hands over the same values, unboxed.
+		rv := &recordingVisitor{vals: make([]any, len(fields))}
+		r.Values.(airbyte.VisitableValues).VisitValues(rv)
+		for j := range vals {
+			if !reflect.DeepEqual(rv.vals[j], vals[j]) {
+				t.Errorf("row %d, %s: VisitValues gave %T %v, AppendValues %T %v", id.ID, fields[j], rv.vals[j], rv.vals[j], vals[j], vals[j])
+			}
+		}
 	}
 	// Row 1 decodes into the Go types the contract names.
 	vals := typed[0].Values.AppendValues(nil)
@@ -155,6 +164,17 @@ func TestTypedRecordsMatchJSON(t *testing.T) {
 		}
 	}
 }
+
+// recordingVisitor records visited values as AppendValues would box them.
+type recordingVisitor struct{ vals []any }
+
+func (r *recordingVisitor) Null(i int)             { r.vals[i] = nil }
+func (r *recordingVisitor) Int(i int, v int64)     { r.vals[i] = v }
+func (r *recordingVisitor) Float(i int, v float64) { r.vals[i] = v }
+func (r *recordingVisitor) Bool(i int, v bool)     { r.vals[i] = v }
+func (r *recordingVisitor) String(i int, v []byte) { r.vals[i] = string(v) }
+func (r *recordingVisitor) Time(i int, us int64)   { r.vals[i] = time.UnixMicro(us).UTC() }
+func (r *recordingVisitor) JSON(i int, v []byte)   { r.vals[i] = json.RawMessage(bytes.Clone(v)) }
 
 func typeName(v any) string {
 	switch v.(type) {
