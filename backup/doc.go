@@ -37,7 +37,28 @@
 //   - Every operation reports start, progress, finish and error Events (the
 //     repository's Event type) to a callback and to log/slog.
 //
+// On DuckDB a full backup is written by DuckDB itself: one COPY … TO of the
+// table with its engine row hash (DuckDB's hash() of the row) into Parquet
+// parts, no row through Go; the table entry records that row hash kind
+// ("duckdb-hash/<version>", Table.RowHash) and an engine fingerprint.
+// Restores into the same DuckDB version check the engine fingerprint in
+// SQL; restores elsewhere (PostgreSQL, another DuckDB version) check the
+// loaded table the portable way against the parts. PostgreSQL tables, and
+// DuckDB tables with JSON, arrays or a float -0.0, are written through Go
+// with the portable row hash (HashSHA256), the same on every engine.
+// FingerprintTableKind computes a live table's fingerprint by a given kind.
+//
 // Composition of base and deltas, digests and diffs happen in a private
-// DuckDB database on local disk, so memory stays bounded whatever the size
-// of the tables.
+// DuckDB database on local disk (memory_limit 192 MB, spilling beyond), so
+// memory stays bounded whatever the size of the tables.
+//
+// Memory on DuckDB: DuckDB's memory_limit is global to a database, so
+// Backup and Restore never change the settings of the caller's database.
+// The COPY of a full backup, the digest of an incremental and the INSERT of
+// a restore run in it, under its own memory_limit (DuckDB's default is 80%
+// of RAM, and it uses what it may). To bound a backup's or restore's memory,
+// open the warehouse with a limit, e.g. "duckdb:/data/wh.duckdb?memory_limit=128MB":
+// DuckDB then spills to its temp directory. That is the documented
+// recommendation; the benchmark (internal/cmd/benchbackup -memory-limit)
+// measures peak RSS that way.
 package backup

@@ -39,7 +39,21 @@ func (tb *tableBackup) fastDelta(ctx context.Context, e *Table, cols []warehouse
 	if os.Getenv("DATAOPS_BACKUP_NO_FAST_DELTA") != "" {
 		return errNoFastDelta
 	}
-	// the parent's rows, as local Parquet files with every column and the row hash
+	// the parent's rows, as local Parquet files with every column and the
+	// row hash; for an engine-hash chain, whose stored hashes are hash()
+	// already, only the key and the hash
+	engine := prev.RowHashKind() != HashSHA256
+	composeCols := cols
+	if engine {
+		composeCols = nil
+		for _, k := range key {
+			for _, c := range cols {
+				if c.Name == k {
+					composeCols = append(composeCols, c)
+				}
+			}
+		}
+	}
 	var files []string
 	if len(chain) == 1 && chain[0].Data.Mode == ModeFull {
 		parts := chain[0].Data.Parts
@@ -54,7 +68,7 @@ func (tb *tableBackup) fastDelta(ctx context.Context, e *Table, cols []warehouse
 		files = f
 	} else {
 		name := sc.name("parent_rows")
-		if err := sc.compose(ctx, chain, cols, key, name); err != nil {
+		if err := sc.compose(ctx, chain, composeCols, key, name); err != nil {
 			return err
 		}
 		for _, t := range chain {
@@ -88,6 +102,11 @@ func (tb *tableBackup) fastDelta(ctx context.Context, e *Table, cols []warehouse
 		return errNoFastDelta
 	}
 	fh := fhx + " AS dataops_fh"
+	pfh := fh
+	if engine {
+		fh = asSigned(fhx) + " AS dataops_fh"
+		pfh = d.QuoteIdentifier(RowHashColumn) + " AS dataops_fh"
+	}
 	src := d.QuoteRelation(tb.rel)
 	diffFile := filepath.Join(tb.dir, sc.name("diff")+".parquet")
 	keysFile := filepath.Join(tb.dir, sc.name("changed")+".parquet")
@@ -108,7 +127,7 @@ func (tb *tableBackup) fastDelta(ctx context.Context, e *Table, cols []warehouse
 		return fmt.Errorf("digest of the table: %w", err)
 	}
 	if _, err := sc.w.Exec(ctx, "COPY (SELECT "+strings.Join(coal, ", ")+", c.dataops_fh IS NULL AS dataops_gone FROM read_parquet("+sqlString(curFile)+
-		") AS c FULL OUTER JOIN (SELECT "+keyList+", "+fh+" FROM "+parent+") AS p ON "+keyJoin(d, key, "c", "p")+
+		") AS c FULL OUTER JOIN (SELECT "+keyList+", "+pfh+" FROM "+parent+") AS p ON "+keyJoin(d, key, "c", "p")+
 		" WHERE c.dataops_fh IS NULL OR p.dataops_fh IS NULL OR c.dataops_fh <> p.dataops_fh) TO "+sqlString(diffFile)+" (FORMAT parquet)"); err != nil {
 		return fmt.Errorf("changed keys: %w", err)
 	}
@@ -132,7 +151,6 @@ func (tb *tableBackup) fastDelta(ctx context.Context, e *Table, cols []warehouse
 		e.Data = TableData{Mode: ModeSame, Base: tb.parent.ID}
 		return nil
 	}
-	engine := prev.RowHashKind() != HashSHA256
 	var fp Fingerprint
 	var err error
 	if engine {

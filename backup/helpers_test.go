@@ -151,7 +151,6 @@ func makeTable(t testing.TB, w *warehouse.Warehouse, schema, name string, cols [
 	return rel
 }
 
-// tableFingerprint reads a table through Rows and fingerprints it.
 // entryFingerprint is rel's fingerprint by the row hash kind of entry te.
 func entryFingerprint(t testing.TB, w *warehouse.Warehouse, rel warehouse.Relation, te *Table) Fingerprint {
 	t.Helper()
@@ -162,6 +161,7 @@ func entryFingerprint(t testing.TB, w *warehouse.Warehouse, rel warehouse.Relati
 	return fp
 }
 
+// tableFingerprint reads a table through Rows and fingerprints it.
 func tableFingerprint(t testing.TB, w *warehouse.Warehouse, rel warehouse.Relation) Fingerprint {
 	t.Helper()
 	fp, err := FingerprintTable(context.Background(), w, rel)

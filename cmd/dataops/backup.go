@@ -280,10 +280,10 @@ func backupShowCmd(f *backupFlags, logger func(*cobra.Command) *slog.Logger) *co
 				fmt.Fprintf(out, "snapshot %s\ntime     %s\nkind     %s\nparent   %s\nsource   %s\ntags     %s\n\n", s.ID,
 					m.Time.UTC().Format(time.RFC3339Nano), m.Kind, m.Parent, string(m.Source), strings.Join(m.Tags, ","))
 				tw := tabwriter.NewWriter(out, 2, 4, 2, ' ', 0)
-				fmt.Fprintln(tw, "TABLE\tROWS\tMODE\tOBJECTS\tKEY\tFINGERPRINT")
+				fmt.Fprintln(tw, "TABLE\tROWS\tMODE\tOBJECTS\tKEY\tFINGERPRINT\tROW HASH")
 				for _, t := range s.Tables {
 					n := len(t.Data.Parts) + len(t.Data.Upserts) + len(t.Data.Deletes)
-					fmt.Fprintf(tw, "%s\t%d\t%s\t%d\t%s\t%s\n", t.String(), t.Rows, t.Data.Mode, n, strings.Join(t.PrimaryKey, ","), t.Fingerprint)
+					fmt.Fprintf(tw, "%s\t%d\t%s\t%d\t%s\t%s\t%s\n", t.String(), t.Rows, t.Data.Mode, n, strings.Join(t.PrimaryKey, ","), t.Fingerprint, t.RowHashKind())
 				}
 				tw.Flush()
 			})

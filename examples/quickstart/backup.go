@@ -75,12 +75,16 @@ func backupStep(ctx context.Context, out io.Writer, w *warehouse.Warehouse, dir 
 	}
 	match := 0
 	for _, t := range res.Tables {
-		fp, err := backup.FingerprintTable(ctx, w, t.Target)
-		if err != nil {
-			return err
-		}
 		for _, e := range full.Tables {
-			if e.Schema == t.Source.Schema && e.Name == t.Source.Name && e.Fingerprint == fp {
+			if e.Schema != t.Source.Schema || e.Name != t.Source.Name {
+				continue
+			}
+			// by the entry's row hash kind (DuckDB's engine hash or the portable one)
+			fp, err := backup.FingerprintTableKind(ctx, w, t.Target, e.RowHashKind())
+			if err != nil {
+				return err
+			}
+			if e.Fingerprint == fp {
 				match++
 			}
 		}

@@ -1,0 +1,191 @@
+package backup
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/dataopskit/dataops/backup/repository"
+	"github.com/dataopskit/dataops/warehouse"
+)
+
+// A format 1 snapshot (written the way dataops wrote them before format 2:
+// Go writer, portable row hashes, no row_hash field) restores, and
+// incrementals on it continue its portable chain and restore composed.
+func TestReadFormat1Snapshot(t *testing.T) {
+	ctx := context.Background()
+	w := openDuck(t, "duckdb:")
+	orders := makeTable(t, w, "raw", "orders", orderCols, []string{"id"}, 200, orderRow)
+	events := makeTable(t, w, "raw", "events", eventCols, nil, 60, eventRow)
+	repo := initRepo(t, "file://"+t.TempDir(), "")
+	writeFormatV1 = true
+	v1, err := Backup(ctx, repo, w, Options{Tables: []string{"raw"}})
+	writeFormatV1 = false
+	if err != nil {
+		t.Fatal(err)
+	}
+	s1, err := repo.LoadManifest(ctx, v1.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s1.Manifest.Format != 1 || strings.Contains(string(s1.Manifest.Tables), "row_hash") {
+		t.Fatalf("format 1 manifest: format %d, tables %s", s1.Manifest.Format, s1.Manifest.Tables)
+	}
+	fp1 := map[string]Fingerprint{"orders": tableFingerprint(t, w, orders), "events": tableFingerprint(t, w, events)}
+	for _, te := range v1.Tables {
+		if te.RowHashKind() != HashSHA256 || te.Fingerprint != fp1[te.Name] {
+			t.Fatalf("%s: kind %s, fingerprint %v, want %v", te.Name, te.RowHashKind(), te.Fingerprint, fp1[te.Name])
+		}
+	}
+	mustExec(t, w, "UPDATE raw.orders SET customer = 'changed' WHERE id % 10 = 0")
+	mustExec(t, w, "DELETE FROM raw.orders WHERE id % 17 = 0")
+	mustExec(t, w, "INSERT INTO raw.events VALUES ('new', 9)")
+	mustExec(t, w, "DELETE FROM raw.events WHERE n = 3")
+	inc, err := Backup(ctx, repo, w, Options{Tables: []string{"raw"}, Parent: v1.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s2, err := repo.LoadManifest(ctx, inc.ID)
+	if err != nil || s2.Manifest.Format != repository.FormatVersion {
+		t.Fatalf("incremental manifest: %+v, %v", s2, err)
+	}
+	fp2 := map[string]Fingerprint{"orders": tableFingerprint(t, w, orders), "events": tableFingerprint(t, w, events)}
+	for _, te := range inc.Tables {
+		if te.RowHash != HashSHA256 || te.Data.Mode != ModeDelta || te.Fingerprint != fp2[te.Name] {
+			t.Fatalf("%s on a format 1 parent: kind %q, mode %s, fingerprint %v, want %v", te.Name, te.RowHash, te.Data.Mode, te.Fingerprint, fp2[te.Name])
+		}
+	}
+	for _, c := range []struct {
+		id   string
+		want map[string]Fingerprint
+	}{{v1.ID, fp1}, {inc.ID, fp2}} {
+		if _, err := Restore(ctx, repo, w, RestoreOptions{Snapshot: c.id, Schema: "back", Overwrite: true}); err != nil {
+			t.Fatal(err)
+		}
+		for name, fp := range c.want {
+			if got := tableFingerprint(t, w, warehouse.Rel("back", name)); got != fp {
+				t.Fatalf("%s restored from %s: %v, want %v", name, short(c.id), got, fp)
+			}
+		}
+	}
+}
+
+// Entries with the engine row hash of another DuckDB version: a restore
+// checks them the portable way against their parts, an incremental on them
+// writes the table in full (in this version's kind), a synthetic full turns
+// them portable, and a diff against this version's entries compares rows,
+// not hashes of two kinds.
+func TestEngineHashOfAnotherVersion(t *testing.T) {
+	ctx := context.Background()
+	w := openDuck(t, "duckdb:")
+	orders := makeTable(t, w, "raw", "orders", orderCols, []string{"id"}, 300, orderRow)
+	events := makeTable(t, w, "raw", "events", eventCols, nil, 40, eventRow)
+	repo := initRepo(t, "mem://", "")
+	testEngineVersion = "v0.0.1-other"
+	old, err := Backup(ctx, repo, w, Options{Tables: []string{"raw"}})
+	testEngineVersion = ""
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, te := range old.Tables {
+		if te.RowHash != "duckdb-hash/v0.0.1-other" {
+			t.Fatalf("%s: kind %q", te.Name, te.RowHash)
+		}
+	}
+	fp1 := map[string]Fingerprint{"orders": tableFingerprint(t, w, orders), "events": tableFingerprint(t, w, events)}
+	rr, err := Restore(ctx, repo, w, RestoreOptions{Snapshot: old.ID, Schema: "back"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rt := range rr.Tables {
+		if got := tableFingerprint(t, w, rt.Target); got != fp1[rt.Source.Name] || rt.Fingerprint != got {
+			t.Fatalf("%s: restored %v, reported %v, want the portable %v", rt.Source, got, rt.Fingerprint, fp1[rt.Source.Name])
+		}
+	}
+	if _, err := FingerprintTableKind(ctx, w, orders, "duckdb-hash/v0.0.1-other"); !errors.Is(err, ErrHashKind) {
+		t.Fatalf("fingerprint of another version's kind: %v", err)
+	}
+	mustExec(t, w, "UPDATE raw.orders SET customer = 'changed' WHERE id < 5")
+	inc, err := Backup(ctx, repo, w, Options{Tables: []string{"raw"}, Parent: old.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kind := duckHashKind(duckVersion(t, w))
+	for _, te := range inc.Tables {
+		if te.RowHash != kind || te.Data.Mode != ModeFull || te.Fingerprint != entryFingerprint(t, w, te.Relation(), &te) {
+			t.Fatalf("%s over another version's entry: kind %q, mode %s", te.Name, te.RowHash, te.Data.Mode)
+		}
+	}
+	dr, err := Diff(ctx, repo, "raw.orders", old.ID, inc.ID, ReadOptions{}, nil)
+	if err != nil || dr.Changed != 5 || dr.Added != 0 || dr.Removed != 0 {
+		t.Fatalf("diff across kinds: %+v, %v", dr, err)
+	}
+	syn, err := Synthesize(ctx, repo, old.ID, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, te := range syn.Tables {
+		if te.RowHash != HashSHA256 || te.Fingerprint != fp1[te.Name] {
+			t.Fatalf("synthetic %s: kind %q, fingerprint %v, want %v", te.Name, te.RowHash, te.Fingerprint, fp1[te.Name])
+		}
+	}
+}
+
+// A restore whose loaded rows do not match the entry fails with
+// ErrMismatch naming the table, whatever the entry's row hash kind and the
+// way it is checked; nothing is left behind.
+func TestRestoreDetectsMismatch(t *testing.T) {
+	ctx := context.Background()
+	w := openDuck(t, "duckdb:")
+	makeTable(t, w, "raw", "orders", orderCols, []string{"id"}, 100, orderRow)
+	makeTable(t, w, "raw", "all_types", allTypes, []string{"id"}, 20, allTypesRow)
+	repo := initRepo(t, "mem://", "")
+	for _, c := range []struct {
+		name, version string
+		tamper        func(*Table)
+	}{
+		{"engine kind, same version", "", func(te *Table) { te.Fingerprint.Sum++ }},
+		{"engine kind, another version", "v0.0.1-other", func(te *Table) { te.Rows++ }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			testEngineVersion = c.version
+			res, err := Backup(ctx, repo, w, Options{Tables: []string{"raw"}})
+			testEngineVersion = ""
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, name := range []string{"orders", "all_types"} {
+				tables := append([]Table(nil), res.Tables...)
+				for i := range tables {
+					if tables[i].Name == name {
+						if name == "all_types" {
+							tables[i].Fingerprint.XOR++ // portable kind (JSON, arrays)
+						} else {
+							c.tamper(&tables[i])
+						}
+					}
+				}
+				tj, _ := json.Marshal(tables)
+				src, err := repo.LoadManifest(ctx, res.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				m := *src.Manifest
+				m.Tables, m.Parent, m.Tags = tj, "", []string{"tampered-" + name}
+				bad, err := repo.NewSession().Commit(ctx, &m)
+				if err != nil {
+					t.Fatal(err)
+				}
+				_, err = Restore(ctx, repo, w, RestoreOptions{Snapshot: bad, Schema: "bad", Tables: []string{"raw." + name}})
+				if !errors.Is(err, ErrMismatch) || !strings.Contains(err.Error(), "raw."+name) {
+					t.Fatalf("tampered %s: %v", name, err)
+				}
+				if _, err := w.Relation(ctx, warehouse.Rel("bad", name)); !errors.Is(err, warehouse.ErrNotFound) {
+					t.Fatalf("a failed restore left bad.%s: %v", name, err)
+				}
+			}
+		})
+	}
+}
