@@ -447,7 +447,12 @@ func restoreTable(ctx context.Context, w *warehouse.Warehouse, info warehouse.In
 			}
 		}
 	}
-	fp, err := fingerprintQuery(ctx, w, j.staging, cols)
+	var fp Fingerprint
+	if same {
+		fp, err = duckEngineFingerprint(ctx, w, w.Dialect().QuoteRelation(j.staging), cols)
+	} else {
+		fp, err = fingerprintQuery(ctx, w, j.staging, cols)
+	}
 	if err != nil {
 		return err
 	}
