@@ -241,6 +241,7 @@ func (l *Loader) Load(ctx context.Context, catalog *airbyte.ConfiguredCatalog, r
 			return nil, fmt.Errorf("staging: stream %s appears twice in the configured catalog", s.desc)
 		}
 		s.blockRows = l.opts.BatchRows
+		s.useColumns(l.w)
 		run.byKey[s.desc] = s
 		run.streams = append(run.streams, s)
 		run.res.Streams = append(run.res.Streams, s.res)
@@ -707,12 +708,22 @@ func (g *group) record(s *streamLoad, rec *airbyte.RecordMessage) error {
 		return fmt.Errorf("staging: record for stream %s after the stream completed", s.desc)
 	}
 	if rec.Values != nil && len(rec.Data) == 0 {
-		row, ok, err := s.typedRow(rec, g.ids)
-		if err != nil {
-			return err
-		}
-		if ok {
-			return g.add(s, rec, row, rec.Values.Size())
+		if s.colPath {
+			ok, err := s.typedColumns(rec, g.ids)
+			if err != nil {
+				return err
+			}
+			if ok {
+				return g.added(s, rec.Values.Size())
+			}
+		} else {
+			row, ok, err := s.typedRow(rec, g.ids)
+			if err != nil {
+				return err
+			}
+			if ok {
+				return g.add(s, rec, row, rec.Values.Size())
+			}
 		}
 		rec.Materialize()
 	}
@@ -728,6 +739,14 @@ func (g *group) record(s *streamLoad, rec *airbyte.RecordMessage) error {
 			return err
 		}
 	}
+	if s.colPath {
+		err := s.cb.appendRow(row, s.cols)
+		s.releaseRows() // the row's values are copied
+		if err != nil {
+			return fmt.Errorf("staging: stream %s: %w", s.desc, err)
+		}
+		return g.added(s, len(rec.Data))
+	}
 	return g.add(s, rec, row, len(rec.Data))
 }
 
@@ -738,6 +757,12 @@ func (g *group) add(s *streamLoad, rec *airbyte.RecordMessage, row []any, size i
 	if s.raw != nil {
 		s.raw.batch = append(s.raw.batch, rawRow(row[len(row)-len(metaColumns):], rec.DataJSON()))
 	}
+	return g.added(s, size)
+}
+
+// added counts a record added to its stream's batch, and writes the batch
+// when it is full.
+func (g *group) added(s *streamLoad, size int) error {
 	s.batchBytes += size
 	s.records++
 	s.bytes += int64(size)
@@ -745,7 +770,7 @@ func (g *group) add(s *streamLoad, rec *airbyte.RecordMessage, row []any, size i
 	g.sinceRows++
 	g.sinceBytes += size
 	o := &g.r.l.opts
-	if len(s.batch) >= o.BatchRows || s.batchBytes >= o.BatchBytes || time.Since(g.lastFlush) > o.FlushInterval {
+	if s.batchLen() >= o.BatchRows || s.batchBytes >= o.BatchBytes || time.Since(g.lastFlush) > o.FlushInterval {
 		return g.flush(s)
 	}
 	return nil
@@ -767,7 +792,7 @@ func (g *group) begin() error {
 // flush writes a stream's batch into the open transaction.
 func (g *group) flush(s *streamLoad) error {
 	g.lastFlush = time.Now()
-	if len(s.batch) == 0 {
+	if s.batchLen() == 0 {
 		return nil
 	}
 	s.dirty = true
@@ -903,6 +928,7 @@ func (g *group) addColumns(s *streamLoad, names []string) error {
 	n := len(s.cols) - len(metaColumns)
 	s.cols = slices.Insert(s.cols, n, cols...)
 	s.reindex()
+	s.useColumns(g.r.l.w) // the batch is empty: flushed above
 	g.r.mu.Lock()
 	s.res.ColumnsAdded = append(s.res.ColumnsAdded, names...)
 	g.r.mu.Unlock()

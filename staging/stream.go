@@ -38,6 +38,15 @@ type streamLoad struct {
 	raw        *rawTable // LayoutAirbyte only
 	emptyMeta  any       // _airbyte_meta of a record without changes (a json.RawMessage)
 
+	// The columnar path (columns.go), if colPath: the batch being filled,
+	// written batches for reuse, and how many were made.
+	colPath       bool
+	cb            *colBatch
+	cfree         chan *colBatch
+	cbatches      int
+	visitor       colVisitor
+	emptyMetaJSON []byte // _airbyte_meta of a record without changes
+
 	typed       typedMap // typed records' fields → columns
 	rows        []any    // block the batch's rows are carved from
 	rowsUsed    int

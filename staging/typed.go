@@ -28,18 +28,7 @@ type typedMap struct {
 func (s *streamLoad) typedRow(rec *airbyte.RecordMessage, ids *rawIDs) (row []any, ok bool, err error) {
 	fields := rec.Values.Fields()
 	m := &s.typed
-	if !airbyte.SameFields(m.fields, fields) {
-		m.fields, m.cols, m.ok = fields, m.cols[:0], true
-		base := len(s.cols) - len(metaColumns)
-		for _, f := range fields {
-			i, found := s.index[f]
-			if !found || i >= base {
-				m.ok = false
-			}
-			m.cols = append(m.cols, i)
-		}
-	}
-	if !m.ok {
+	if !s.mapTyped(fields) {
 		return nil, false, nil
 	}
 	m.vals = rec.Values.AppendValues(m.vals[:0])
@@ -73,6 +62,24 @@ func (s *streamLoad) typedRow(rec *airbyte.RecordMessage, ids *rawIDs) (row []an
 	s.nulled += int64(nulled)
 	s.fillMeta(row, rec, changes, ids)
 	return row, true, nil
+}
+
+// mapTyped maps the fields of a typed record to the stream's columns (once
+// per field list) and reports whether every field has a column.
+func (s *streamLoad) mapTyped(fields []string) bool {
+	m := &s.typed
+	if !airbyte.SameFields(m.fields, fields) {
+		m.fields, m.cols, m.ok = fields, m.cols[:0], true
+		base := len(s.cols) - len(metaColumns)
+		for _, f := range fields {
+			i, found := s.index[f]
+			if !found || i >= base {
+				m.ok = false
+			}
+			m.cols = append(m.cols, i)
+		}
+	}
+	return m.ok
 }
 
 // typedValue converts a typed value to the portable value of t. conv is

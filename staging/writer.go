@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"runtime/pprof"
+
+	"github.com/dataopskit/dataops/warehouse"
 )
 
 // A writer keeps one bulk load (warehouse.Tx.Load) open for a stream and
@@ -19,11 +21,13 @@ type writer struct {
 	err  error // set before done closes
 }
 
-// rowBatch is a batch of rows and the block they are carved from; batches
-// cycle between the loader and the writer (at most maxBatches per stream).
+// rowBatch is a batch of rows and the block they are carved from, or on
+// the columnar path a column batch; batches cycle between the loader and
+// the writer (at most maxBatches per stream).
 type rowBatch struct {
 	rows  [][]any
 	block []any
+	cols  *colBatch
 }
 
 const maxBatches = 3
@@ -44,18 +48,34 @@ func (g *group) openWriter(s *streamLoad) error {
 	}
 	w := &writer{s: s, in: make(chan *rowBatch, 1), done: make(chan struct{})}
 	tx, ctx, names := g.tx, g.r.ctx, columnNames(s.cols)
+	if s.colPath && s.cfree == nil {
+		s.cfree = make(chan *colBatch, maxBatches)
+	}
 	go pprof.Do(ctx, pprof.Labels("staging", "writer"), func(context.Context) {
 		defer close(w.done)
-		_, err := tx.Load(ctx, s.write, names, func(yield func([]any, error) bool) {
-			for b := range w.in {
-				for _, row := range b.rows {
-					if !yield(row, nil) {
+		var err error
+		if s.colPath {
+			_, err = tx.LoadColumns(ctx, s.write, names, func(yield func(*warehouse.ColumnBatch, error) bool) {
+				for b := range w.in {
+					if !yield(&b.cols.ColumnBatch, nil) {
 						return
 					}
+					b.cols.reset()
+					s.cfree <- b.cols
 				}
-				s.recycle(b)
-			}
-		})
+			})
+		} else {
+			_, err = tx.Load(ctx, s.write, names, func(yield func([]any, error) bool) {
+				for b := range w.in {
+					for _, row := range b.rows {
+						if !yield(row, nil) {
+							return
+						}
+					}
+					s.recycle(b)
+				}
+			})
+		}
 		if err != nil {
 			w.err = fmt.Errorf("staging: stream %s: %w", s.desc, err)
 		}
@@ -66,6 +86,9 @@ func (g *group) openWriter(s *streamLoad) error {
 
 // send hands s's current batch to the open writer and gives s an empty one.
 func (g *group) send(s *streamLoad) error {
+	if s.colPath {
+		return g.sendColumns(s)
+	}
 	w := g.w
 	b := &rowBatch{rows: s.batch, block: s.rows[:s.rowsUsed]}
 	select {
@@ -93,6 +116,43 @@ func (g *group) send(s *streamLoad) error {
 	}
 	s.batch, s.rows = next.rows, next.block[:cap(next.block)]
 	return nil
+}
+
+// sendColumns is send on the columnar path.
+func (g *group) sendColumns(s *streamLoad) error {
+	w := g.w
+	select {
+	case w.in <- &rowBatch{cols: s.cb}:
+	case <-w.done:
+		return g.writerFailed()
+	}
+	s.cb = nil
+	select {
+	case s.cb = <-s.cfree:
+	default:
+		if s.cbatches < maxBatches-1 {
+			s.cbatches++
+			s.cb = newColBatch(s.cols, s.blockRows)
+		} else {
+			select {
+			case s.cb = <-s.cfree:
+			case <-w.done:
+				return g.writerFailed()
+			}
+		}
+	}
+	return nil
+}
+
+// batchLen is the number of records in s's batch.
+func (s *streamLoad) batchLen() int {
+	if s.colPath {
+		if s.cb == nil {
+			return 0 // the writer failed
+		}
+		return s.cb.Len
+	}
+	return len(s.batch)
 }
 
 // writerFailed closes the writer, which ended before its input did, and

@@ -1,0 +1,381 @@
+package staging
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/dataopskit/dataops/airbyte"
+	"github.com/dataopskit/dataops/warehouse"
+)
+
+// The columnar path. When the warehouse loads column batches itself
+// (warehouse.ColumnLoader: DuckDB) and every column of a stream has a
+// column form, the stream's batch is held column by column
+// (warehouse.ColumnBatch) and written with Tx.LoadColumns: no value is
+// boxed in an interface on the way. Typed records that can hand their
+// values over unboxed (airbyte.VisitableValues: the PostgreSQL source's)
+// are written straight into the columns; every other record is converted
+// to a row of portable values, as on the row path, and the row is then
+// stored in the columns. Either way a record lands exactly as on the row
+// path: a typed value of another kind than its column sends the record
+// down the JSON path, and a value that does not fit its column is NULL with
+// a meta change.
+
+// colBatch is a stream's batch on the columnar path.
+type colBatch struct {
+	warehouse.ColumnBatch
+	kinds []warehouse.Kind
+	arena []byte // the bytes of the batch's string values
+}
+
+// newColBatch returns an empty batch for cols, with room for rows rows.
+func newColBatch(cols []warehouse.Column, rows int) *colBatch {
+	b := &colBatch{kinds: make([]warehouse.Kind, len(cols))}
+	b.Cols = make([]warehouse.ColumnData, len(cols))
+	for i, c := range cols {
+		b.kinds[i] = c.Type.Kind
+		d := &b.Cols[i]
+		d.Null = make([]bool, 0, rows)
+		switch c.Type.Kind {
+		case warehouse.KindInteger, warehouse.KindDate, warehouse.KindTimestamp, warehouse.KindTimestampTZ:
+			d.Int = make([]int64, 0, rows)
+		case warehouse.KindFloat:
+			d.Float = make([]float64, 0, rows)
+		case warehouse.KindBoolean:
+			d.Bool = make([]bool, 0, rows)
+		default:
+			d.Bytes = make([][]byte, 0, rows)
+		}
+	}
+	return b
+}
+
+// reset empties the batch for reuse.
+func (b *colBatch) reset() {
+	b.Len = 0
+	for i := range b.Cols {
+		d := &b.Cols[i]
+		d.Null, d.Int, d.Float, d.Bool = d.Null[:0], d.Int[:0], d.Float[:0], d.Bool[:0]
+		clear(d.Bytes)
+		d.Bytes = d.Bytes[:0]
+	}
+	if cap(b.arena) > 4<<20 {
+		b.arena = nil // a batch of huge values: do not keep it
+	}
+	b.arena = b.arena[:0]
+}
+
+// start adds a row of NULLs and returns its index.
+func (b *colBatch) start() int {
+	r := b.Len
+	for i := range b.Cols {
+		d := &b.Cols[i]
+		d.Null = append(d.Null, true)
+		switch {
+		case d.Int != nil:
+			d.Int = append(d.Int, 0)
+		case d.Float != nil:
+			d.Float = append(d.Float, 0)
+		case d.Bool != nil:
+			d.Bool = append(d.Bool, false)
+		default:
+			d.Bytes = append(d.Bytes, nil)
+		}
+	}
+	return r
+}
+
+// drop removes the row start added last.
+func (b *colBatch) drop() {
+	r := b.Len
+	for i := range b.Cols {
+		d := &b.Cols[i]
+		d.Null = d.Null[:r]
+		switch {
+		case d.Int != nil:
+			d.Int = d.Int[:r]
+		case d.Float != nil:
+			d.Float = d.Float[:r]
+		case d.Bool != nil:
+			d.Bool = d.Bool[:r]
+		default:
+			d.Bytes[r] = nil
+			d.Bytes = d.Bytes[:r]
+		}
+	}
+}
+
+// setBytes stores a copy of v as row r of column c.
+func (b *colBatch) setBytes(c, r int, v []byte) {
+	start := len(b.arena)
+	b.arena = append(b.arena, v...)
+	// Earlier values keep the array they were appended to if append moved
+	// the arena: they stay valid.
+	b.Cols[c].Bytes[r] = b.arena[start:len(b.arena):len(b.arena)]
+	b.Cols[c].Null[r] = false
+}
+
+func (b *colBatch) setString(c, r int, v string) {
+	start := len(b.arena)
+	b.arena = append(b.arena, v...)
+	b.Cols[c].Bytes[r] = b.arena[start:len(b.arena):len(b.arena)]
+	b.Cols[c].Null[r] = false
+}
+
+func (b *colBatch) setInt(c, r int, v int64) {
+	b.Cols[c].Int[r], b.Cols[c].Null[r] = v, false
+}
+
+// setValue stores the portable value v (not nil) of the row path as row r
+// of column c.
+func (b *colBatch) setValue(c, r int, v any) error {
+	d := &b.Cols[c]
+	switch b.kinds[c] {
+	case warehouse.KindInteger:
+		if x, ok := v.(int64); ok {
+			b.setInt(c, r, x)
+			return nil
+		}
+	case warehouse.KindFloat:
+		if x, ok := v.(float64); ok {
+			d.Float[r], d.Null[r] = x, false
+			return nil
+		}
+	case warehouse.KindBoolean:
+		if x, ok := v.(bool); ok {
+			d.Bool[r], d.Null[r] = x, false
+			return nil
+		}
+	case warehouse.KindString, warehouse.KindJSON, warehouse.KindBinary:
+		switch x := v.(type) {
+		case string:
+			b.setString(c, r, x)
+			return nil
+		case json.RawMessage:
+			b.setBytes(c, r, x)
+			return nil
+		case []byte:
+			b.setBytes(c, r, x)
+			return nil
+		}
+	case warehouse.KindDate:
+		if t, ok := v.(time.Time); ok {
+			y, m, day := t.Date()
+			b.setInt(c, r, time.Date(y, m, day, 0, 0, 0, 0, time.UTC).Unix()/86400)
+			return nil
+		}
+	case warehouse.KindTimestamp:
+		if t, ok := v.(time.Time); ok {
+			us := t.UnixMicro()
+			if t.Location() != time.UTC {
+				_, off := t.Zone() // the wall clock
+				us += int64(off) * 1_000_000
+			}
+			b.setInt(c, r, us)
+			return nil
+		}
+	case warehouse.KindTimestampTZ:
+		if t, ok := v.(time.Time); ok {
+			b.setInt(c, r, t.UnixMicro())
+			return nil
+		}
+	}
+	return fmt.Errorf("a %T value for a %s column", v, b.kinds[c])
+}
+
+// appendRow stores a row of the row path.
+func (b *colBatch) appendRow(row []any, cols []warehouse.Column) error {
+	r := b.start()
+	for c, v := range row {
+		if v == nil {
+			continue
+		}
+		if err := b.setValue(c, r, v); err != nil {
+			b.drop()
+			return fmt.Errorf("column %q: %w", cols[c].Name, err)
+		}
+	}
+	b.Len++
+	return nil
+}
+
+// columnar reports whether s's batches go column by column: w loads
+// column batches itself and every column of s has a column form.
+func (s *streamLoad) columnar(w *warehouse.Warehouse) bool {
+	if s.raw != nil {
+		return false
+	}
+	if _, ok := w.Engine().(warehouse.ColumnLoader); !ok {
+		return false
+	}
+	for _, c := range s.cols {
+		if !warehouse.ColumnForm(c.Type) {
+			return false
+		}
+	}
+	return true
+}
+
+// useColumns sets s on the columnar path, or the row path, for its current
+// columns; its batch must be empty.
+func (s *streamLoad) useColumns(w *warehouse.Warehouse) {
+	s.cb, s.cfree, s.cbatches = nil, nil, 0
+	s.colPath = s.columnar(w)
+	if s.colPath {
+		s.cb = newColBatch(s.cols, s.blockRows)
+	}
+}
+
+// colVisitor writes a typed record's values into row r of a stream's
+// column batch (see airbyte.ValueVisitor). A value whose kind does not
+// match its column directly sets bad: the record takes the JSON path.
+type colVisitor struct {
+	s       *streamLoad
+	b       *colBatch
+	r       int
+	fields  []string
+	bad     bool
+	changes []metaChange
+}
+
+func (v *colVisitor) col(i int) int { return v.s.typed.cols[i] }
+
+// Null implements airbyte.ValueVisitor: the row starts NULL.
+func (v *colVisitor) Null(int) {}
+
+// Int implements airbyte.ValueVisitor.
+func (v *colVisitor) Int(i int, x int64) {
+	c := v.col(i)
+	switch v.b.kinds[c] {
+	case warehouse.KindInteger:
+		v.b.setInt(c, v.r, x)
+	case warehouse.KindFloat:
+		v.b.Cols[c].Float[v.r], v.b.Cols[c].Null[v.r] = float64(x), false
+	default:
+		v.bad = true
+	}
+}
+
+// Float implements airbyte.ValueVisitor.
+func (v *colVisitor) Float(i int, x float64) {
+	c := v.col(i)
+	if v.b.kinds[c] != warehouse.KindFloat {
+		v.bad = true
+		return
+	}
+	v.b.Cols[c].Float[v.r], v.b.Cols[c].Null[v.r] = x, false
+}
+
+// Bool implements airbyte.ValueVisitor.
+func (v *colVisitor) Bool(i int, x bool) {
+	c := v.col(i)
+	if v.b.kinds[c] != warehouse.KindBoolean {
+		v.bad = true
+		return
+	}
+	v.b.Cols[c].Bool[v.r], v.b.Cols[c].Null[v.r] = x, false
+}
+
+// String implements airbyte.ValueVisitor.
+func (v *colVisitor) String(i int, x []byte) {
+	c := v.col(i)
+	if v.b.kinds[c] != warehouse.KindString {
+		v.bad = true
+		return
+	}
+	v.b.setBytes(c, v.r, x)
+}
+
+// Time implements airbyte.ValueVisitor: typed times are UTC, so the wall
+// clock and the instant agree.
+func (v *colVisitor) Time(i int, us int64) {
+	c := v.col(i)
+	switch v.b.kinds[c] {
+	case warehouse.KindTimestamp, warehouse.KindTimestampTZ:
+		v.b.setInt(c, v.r, us)
+	case warehouse.KindDate:
+		const day = 86_400_000_000
+		d := us / day
+		if us%day < 0 {
+			d--
+		}
+		v.b.setInt(c, v.r, d)
+	default:
+		v.bad = true
+	}
+}
+
+// JSON implements airbyte.ValueVisitor: the value is converted as the JSON
+// path converts it; one that does not fit is NULL, with a change.
+func (v *colVisitor) JSON(i int, raw []byte) {
+	c := v.col(i)
+	cv, err := convertValue(v.s.cols[c].Type, raw)
+	if err != nil {
+		v.changes = append(v.changes, metaChange{Field: v.fields[i], Change: "NULLED", Reason: "DESTINATION_TYPECAST_ERROR"})
+		return
+	}
+	if cv == nil {
+		return
+	}
+	if err := v.b.setValue(c, v.r, cv); err != nil {
+		v.bad = true
+	}
+}
+
+var _ airbyte.ValueVisitor = (*colVisitor)(nil)
+
+// typedColumns stores a typed record in s's column batch; ok is false when
+// the record must take the JSON path (nothing was stored then).
+func (s *streamLoad) typedColumns(rec *airbyte.RecordMessage, ids *rawIDs) (ok bool, err error) {
+	vv, visitable := rec.Values.(airbyte.VisitableValues)
+	if !visitable || !s.mapTyped(rec.Values.Fields()) {
+		return false, nil
+	}
+	b := s.cb
+	v := &s.visitor
+	*v = colVisitor{s: s, b: b, r: b.start(), fields: s.typed.fields, changes: v.changes[:0]}
+	vv.VisitValues(v)
+	if v.bad {
+		b.drop()
+		return false, nil
+	}
+	if s.dedupe && s.keysNullAt(b, v.r) {
+		b.drop()
+		return false, fmt.Errorf("staging: stream %s: record has no value for its primary key %v: %.80s", s.desc, s.keys, rec.DataJSON())
+	}
+	s.nulled += int64(len(v.changes))
+	s.metaColumns(b, v.r, rec, v.changes, ids)
+	b.Len++
+	return true, nil
+}
+
+// keysNullAt reports whether every primary key value of row r is NULL.
+func (s *streamLoad) keysNullAt(b *colBatch, r int) bool {
+	for _, k := range s.keys {
+		if !b.Cols[s.index[k]].Null[r] {
+			return false
+		}
+	}
+	return true
+}
+
+// metaColumns sets the metadata columns of row r, as fillMeta does.
+func (s *streamLoad) metaColumns(b *colBatch, r int, rec *airbyte.RecordMessage, changes []metaChange, ids *rawIDs) {
+	base := len(s.cols) - len(metaColumns)
+	b.setString(base, r, ids.next())
+	b.setInt(base+1, r, rec.EmittedAt*1000)
+	meta := &b.Cols[base+2]
+	if len(changes) == 0 {
+		if s.emptyMetaJSON == nil {
+			s.emptyMetaJSON, _ = json.Marshal(metaValue{Changes: []metaChange{}, SyncID: s.syncID})
+		}
+		meta.Bytes[r], meta.Null[r] = s.emptyMetaJSON, false // shared, never written
+	} else {
+		m, _ := json.Marshal(metaValue{Changes: changes, SyncID: s.syncID})
+		b.setBytes(base+2, r, m)
+	}
+	if g := s.cfg.GenerationID; g != nil {
+		b.setInt(base+3, r, *g)
+	}
+}
