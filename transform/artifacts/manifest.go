@@ -2,8 +2,12 @@ package artifacts
 
 import (
 	"encoding/json"
+	"math"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Manifest is dbt's manifest.json (schema v12): the whole parsed project.
@@ -288,63 +292,451 @@ func init() {
 }
 
 // MarshalJSON writes the node with the keys its kind has in dbt's schema,
-// empty collections as [] and {}, and hooks in config as Hook objects.
+// empty collections as [] and {}, and hooks in config as Hook objects. The
+// bytes are those of encoding/json on the node's fields (HTML-escaped
+// strings, maps sorted by key), written field by field: a manifest holds
+// tens of thousands of nodes, and reflection over each was most of the
+// time a manifest took to write.
 func (n *Node) MarshalJSON() ([]byte, error) {
-	type plain Node
-	c := plain(*n)
-	if c.Config == nil {
-		c.Config = map[string]any{}
-	}
-	c.Config = normalizeConfig(c.Config)
-	fill(&c.Tags)
-	fill(&c.DocBlocks)
-	fill(&c.FQN)
-	fill(&c.DependsOn.Macros)
-	fill(&c.DependsOn.Nodes)
-	fill(&c.Refs)
-	fill(&c.Sources)
-	fill(&c.Metrics)
-	fill(&c.Functions)
-	fill(&c.ExtraCTEs)
-	fill(&c.Constraints)
-	fill(&c.PrimaryKey)
-	for _, mp := range []*map[string]any{&c.Meta, &c.UnrenderedConfig, &c.ConfigCallDict, &c.UnrenderedConfigCallDict} {
-		if *mp == nil {
-			*mp = map[string]any{}
-		}
-	}
-	if c.Columns == nil {
-		c.Columns = map[string]*Column{}
-	}
-	if c.Language == "" {
-		c.Language = "sql"
-	}
-	if c.Contract == nil {
-		c.Contract = &Contract{AliasTypes: true}
-	}
-	if c.ResourceType == "test" && c.TestMetadata == nil {
-		c.ColumnName, c.FileKeyName, c.AttachedNode = nil, nil, nil
-	}
-	if c.ResourceType == "model" && c.Access == "" {
-		c.Access = "protected"
-	}
-	data, err := json.Marshal(c)
-	if err != nil {
-		return nil, err
-	}
-	allowed := allowedKeys[c.ResourceType]
-	if c.ResourceType == "test" && c.TestMetadata == nil {
+	allowed := allowedKeys[n.ResourceType]
+	singular := n.ResourceType == "test" && n.TestMetadata == nil
+	if singular {
 		allowed = allowedKeys[singularTest]
 	}
-	var replace map[string][]byte
-	if c.ResourceType == "seed" {
-		deps, err := json.Marshal(map[string][]string{"macros": c.DependsOn.Macros})
-		if err != nil {
-			return nil, err
-		}
-		replace = map[string][]byte{"depends_on": deps}
+	e := nodeEncoder{allowed: allowed, out: make([]byte, 0, 2048)}
+	e.out = append(e.out, '{')
+	e.strPtr("database", n.Database)
+	e.str("schema", n.Schema)
+	e.str("name", n.Name)
+	e.str("resource_type", n.ResourceType)
+	e.str("package_name", n.PackageName)
+	e.str("path", n.Path)
+	e.str("original_file_path", n.OriginalFilePath)
+	e.str("unique_id", n.UniqueID)
+	e.strs("fqn", n.FQN)
+	e.str("alias", n.Alias)
+	if e.key("checksum") {
+		e.out = append(e.out, `{"name":`...)
+		e.out = appendString(e.out, n.Checksum.Name)
+		e.out = append(e.out, `,"checksum":`...)
+		e.out = appendString(e.out, n.Checksum.Checksum)
+		e.out = append(e.out, '}')
 	}
-	return filterKeys(data, func(k string) bool { return optionalKeys[k] && !allowed[k] }, replace)
+	cfg := n.Config
+	if cfg == nil {
+		cfg = map[string]any{}
+	}
+	e.value("config", normalizeConfig(cfg))
+	e.strs("tags", n.Tags)
+	e.str("description", n.Description)
+	if e.key("columns") {
+		if len(n.Columns) == 0 {
+			e.out = append(e.out, "{}"...)
+		} else {
+			e.marshal(n.Columns)
+		}
+	}
+	e.dict("meta", n.Meta)
+	e.strPtr("group", n.Group)
+	if e.key("docs") {
+		e.out = append(e.out, `{"show":`...)
+		e.out = strconv.AppendBool(e.out, n.Docs.Show)
+		e.out = append(e.out, `,"node_color":`...)
+		e.out = appendStringPtr(e.out, n.Docs.NodeColor)
+		e.out = append(e.out, '}')
+	}
+	e.strPtr("patch_path", n.PatchPath)
+	e.strPtr("build_path", n.BuildPath)
+	e.dict("unrendered_config", n.UnrenderedConfig)
+	if e.key("created_at") {
+		e.float(n.CreatedAt)
+	}
+	e.dict("config_call_dict", n.ConfigCallDict)
+	e.dict("unrendered_config_call_dict", n.UnrenderedConfigCallDict)
+	e.strPtr("relation_name", n.RelationName)
+	e.str("raw_code", n.RawCode)
+	e.strs("doc_blocks", n.DocBlocks)
+	if n.RootPath != nil {
+		e.strPtr("root_path", n.RootPath)
+	}
+	if e.key("depends_on") {
+		e.out = append(e.out, `{"macros":`...)
+		e.out = appendStrings(e.out, n.DependsOn.Macros, true)
+		if n.ResourceType != "seed" { // a seed's depends_on has macros only
+			e.out = append(e.out, `,"nodes":`...)
+			e.out = appendStrings(e.out, n.DependsOn.Nodes, true)
+		}
+		e.out = append(e.out, '}')
+	}
+	language := n.Language
+	if language == "" {
+		language = "sql"
+	}
+	e.str("language", language)
+	if e.key("refs") {
+		e.out = append(e.out, '[')
+		for i, r := range n.Refs {
+			if i > 0 {
+				e.out = append(e.out, ',')
+			}
+			e.out = append(e.out, `{"name":`...)
+			e.out = appendString(e.out, r.Name)
+			e.out = append(e.out, `,"package":`...)
+			e.out = appendStringPtr(e.out, r.Package)
+			e.out = append(e.out, `,"version":`...)
+			e.anyValue(r.Version)
+			e.out = append(e.out, '}')
+		}
+		e.out = append(e.out, ']')
+	}
+	e.lists("sources", n.Sources)
+	e.lists("metrics", n.Metrics)
+	e.lists("functions", n.Functions)
+	e.strPtr("compiled_path", n.CompiledPath)
+	e.boolean("compiled", n.Compiled)
+	e.strPtr("compiled_code", n.CompiledCode)
+	e.boolean("extra_ctes_injected", n.ExtraCTEsInjected)
+	if e.key("extra_ctes") {
+		e.out = append(e.out, '[')
+		for i, c := range n.ExtraCTEs {
+			if i > 0 {
+				e.out = append(e.out, ',')
+			}
+			e.out = append(e.out, `{"id":`...)
+			e.out = appendString(e.out, c.ID)
+			e.out = append(e.out, `,"sql":`...)
+			e.out = appendString(e.out, c.SQL)
+			e.out = append(e.out, '}')
+		}
+		e.out = append(e.out, ']')
+	}
+	if e.key("contract") {
+		c := n.Contract
+		if c == nil {
+			c = &Contract{AliasTypes: true}
+		}
+		e.out = append(e.out, `{"enforced":`...)
+		e.out = strconv.AppendBool(e.out, c.Enforced)
+		e.out = append(e.out, `,"alias_types":`...)
+		e.out = strconv.AppendBool(e.out, c.AliasTypes)
+		e.out = append(e.out, `,"checksum":`...)
+		e.out = appendStringPtr(e.out, c.Checksum)
+		e.out = append(e.out, '}')
+	}
+	access := n.Access
+	if n.ResourceType == "model" && access == "" {
+		access = "protected"
+	}
+	if access != "" {
+		e.str("access", access)
+	}
+	if e.key("constraints") {
+		if len(n.Constraints) == 0 {
+			e.out = append(e.out, "[]"...)
+		} else {
+			e.marshal(n.Constraints)
+		}
+	}
+	if e.key("version") {
+		e.anyValue(n.Version)
+	}
+	if e.key("latest_version") {
+		e.anyValue(n.LatestVersion)
+	}
+	e.strPtr("deprecation_date", n.DeprecationDate)
+	e.strs("primary_key", n.PrimaryKey)
+	if !singular {
+		e.strPtr("column_name", n.ColumnName)
+		e.strPtr("file_key_name", n.FileKeyName)
+		e.strPtr("attached_node", n.AttachedNode)
+	}
+	if n.TestMetadata != nil && e.key("test_metadata") {
+		t := n.TestMetadata
+		e.out = append(e.out, `{"name":`...)
+		e.out = appendString(e.out, t.Name)
+		e.out = append(e.out, `,"kwargs":`...)
+		e.marshal(t.Kwargs)
+		e.out = append(e.out, `,"namespace":`...)
+		e.out = appendStringPtr(e.out, t.Namespace)
+		e.out = append(e.out, '}')
+	}
+	if e.key("index") {
+		if n.Index == nil {
+			e.out = append(e.out, "null"...)
+		} else {
+			e.out = strconv.AppendInt(e.out, int64(*n.Index), 10)
+		}
+	}
+	if e.err != nil {
+		return nil, e.err
+	}
+	return append(e.out, '}'), nil
+}
+
+// nodeEncoder appends a node's members to out, leaving out the optional
+// keys its kind does not allow.
+type nodeEncoder struct {
+	out     []byte
+	allowed map[string]bool
+	n       int // members written
+	err     error
+}
+
+// key writes the member name k (after a comma if needed) and reports
+// whether the node carries it; if not, nothing is written.
+func (e *nodeEncoder) key(k string) bool {
+	if isOptionalKey(k) && !e.allowed[k] {
+		return false
+	}
+	if e.n > 0 {
+		e.out = append(e.out, ',')
+	}
+	e.n++
+	e.out = append(e.out, '"')
+	e.out = append(e.out, k...)
+	e.out = append(e.out, '"', ':')
+	return true
+}
+
+func (e *nodeEncoder) str(k, v string) {
+	if e.key(k) {
+		e.out = appendString(e.out, v)
+	}
+}
+
+func (e *nodeEncoder) strPtr(k string, v *string) {
+	if e.key(k) {
+		e.out = appendStringPtr(e.out, v)
+	}
+}
+
+func (e *nodeEncoder) strs(k string, v []string) {
+	if e.key(k) {
+		e.out = appendStrings(e.out, v, true)
+	}
+}
+
+func (e *nodeEncoder) boolean(k string, v bool) {
+	if e.key(k) {
+		e.out = strconv.AppendBool(e.out, v)
+	}
+}
+
+// lists writes a [][]string, nil as [].
+func (e *nodeEncoder) lists(k string, v [][]string) {
+	if !e.key(k) {
+		return
+	}
+	e.out = append(e.out, '[')
+	for i, l := range v {
+		if i > 0 {
+			e.out = append(e.out, ',')
+		}
+		e.out = appendStrings(e.out, l, false)
+	}
+	e.out = append(e.out, ']')
+}
+
+// dict writes a map, nil or empty as {}.
+func (e *nodeEncoder) dict(k string, v map[string]any) {
+	if !e.key(k) {
+		return
+	}
+	if len(v) == 0 {
+		e.out = append(e.out, "{}"...)
+		return
+	}
+	e.marshal(v)
+}
+
+func (e *nodeEncoder) value(k string, v any) {
+	if e.key(k) {
+		e.marshal(v)
+	}
+}
+
+// anyValue writes an interface value: null for nil, else as encoding/json.
+func (e *nodeEncoder) anyValue(v any) {
+	if v == nil {
+		e.out = append(e.out, "null"...)
+		return
+	}
+	e.marshal(v)
+}
+
+// isOptionalKey reports whether k is one of the keys only some kinds of
+// node carry (optionalKeys, without a map lookup).
+func isOptionalKey(k string) bool {
+	switch k {
+	case "root_path", "depends_on", "language", "refs", "sources", "metrics", "functions", "compiled_path",
+		"compiled", "compiled_code", "extra_ctes_injected", "extra_ctes", "contract", "index", "access",
+		"constraints", "version", "latest_version", "deprecation_date", "primary_key", "column_name",
+		"file_key_name", "attached_node", "test_metadata":
+		return true
+	}
+	return false
+}
+
+// marshal appends v as json.Marshal writes it: the shapes that configs,
+// meta and test arguments are made of directly, anything else through
+// encoding/json.
+func (e *nodeEncoder) marshal(v any) {
+	var ok bool
+	if e.out, ok = appendAny(e.out, v, 0); ok {
+		return
+	}
+	b, err := json.Marshal(v)
+	if err != nil && e.err == nil {
+		e.err = err
+	}
+	e.out = append(e.out, b...)
+}
+
+// appendAny appends v as json.Marshal would if v is made of nil, strings,
+// booleans, ints, float64s, []string, []any and map[string]any (and the
+// columns of a node); otherwise it returns out unchanged and false.
+func appendAny(out []byte, v any, depth int) ([]byte, bool) {
+	if depth > 32 {
+		return out, false
+	}
+	switch v := v.(type) {
+	case nil:
+		return append(out, "null"...), true
+	case string:
+		return appendString(out, v), true
+	case bool:
+		return strconv.AppendBool(out, v), true
+	case int:
+		return strconv.AppendInt(out, int64(v), 10), true
+	case int64:
+		return strconv.AppendInt(out, v, 10), true
+	case float64:
+		if a := math.Abs(v); a == 0 || (a >= 1e-6 && a < 1e21) {
+			return strconv.AppendFloat(out, v, 'f', -1, 64), true
+		}
+		return out, false
+	case []string:
+		if v == nil {
+			return append(out, "null"...), true
+		}
+		return appendStrings(out, v, true), true
+	case []any:
+		if v == nil {
+			return append(out, "null"...), true
+		}
+		start := len(out)
+		out = append(out, '[')
+		for i, x := range v {
+			if i > 0 {
+				out = append(out, ',')
+			}
+			var ok bool
+			if out, ok = appendAny(out, x, depth+1); !ok {
+				return out[:start], false
+			}
+		}
+		return append(out, ']'), true
+	case map[string]any:
+		if v == nil {
+			return append(out, "null"...), true
+		}
+		keys := make([]string, 0, len(v))
+		for k := range v {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		start := len(out)
+		out = append(out, '{')
+		for i, k := range keys {
+			if i > 0 {
+				out = append(out, ',')
+			}
+			out = appendString(out, k)
+			out = append(out, ':')
+			var ok bool
+			if out, ok = appendAny(out, v[k], depth+1); !ok {
+				return out[:start], false
+			}
+		}
+		return append(out, '}'), true
+	case map[string]*Column:
+		if v == nil {
+			return append(out, "null"...), true
+		}
+		keys := make([]string, 0, len(v))
+		for k := range v {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		start := len(out)
+		out = append(out, '{')
+		for i, k := range keys {
+			if i > 0 {
+				out = append(out, ',')
+			}
+			out = appendString(out, k)
+			out = append(out, ':')
+			c := v[k]
+			if c == nil {
+				out = append(out, "null"...)
+				continue
+			}
+			b, err := c.MarshalJSON() // compact and HTML-escaped already
+			if err != nil {
+				return out[:start], false
+			}
+			out = append(out, b...)
+		}
+		return append(out, '}'), true
+	}
+	return out, false
+}
+
+// float appends f as encoding/json writes a float64.
+func (e *nodeEncoder) float(f float64) {
+	if a := math.Abs(f); a == 0 || (a >= 1e-6 && a < 1e21) {
+		e.out = strconv.AppendFloat(e.out, f, 'f', -1, 64)
+		return
+	}
+	e.marshal(f) // exponent form, NaN and infinities: as encoding/json does
+}
+
+// appendString appends s as json.Marshal writes a string (HTML-escaped):
+// plain printable ASCII directly, anything else through encoding/json.
+func appendString(out []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c < 0x20, c >= utf8.RuneSelf, c == '"', c == '\\', c == '<', c == '>', c == '&':
+			b, _ := json.Marshal(s) // a string always encodes
+			return append(out, b...)
+		}
+	}
+	out = append(out, '"')
+	out = append(out, s...)
+	return append(out, '"')
+}
+
+func appendStringPtr(out []byte, s *string) []byte {
+	if s == nil {
+		return append(out, "null"...)
+	}
+	return appendString(out, *s)
+}
+
+// appendStrings appends a list of strings; nil is [] when emptyAsList,
+// else null.
+func appendStrings(out []byte, v []string, emptyAsList bool) []byte {
+	if v == nil && !emptyAsList {
+		return append(out, "null"...)
+	}
+	out = append(out, '[')
+	for i, s := range v {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		out = appendString(out, s)
+	}
+	return append(out, ']')
 }
 
 // normalizeConfig returns config with pre-hook / post-hook given as strings

@@ -6,7 +6,8 @@ import (
 	"github.com/dataopskit/dataops/internal/jsonscan"
 )
 
-// filterKeys rewrites the JSON object obj, keeping its top-level members in
+// filterKeys (used by reflectNodeJSON, the reference the node encoder is
+// tested against) rewrites the JSON object obj, keeping its top-level members in
 // order, dropping those drop says to drop, and replacing the values of those
 // in replace. One pass over the bytes: no decode into a map and no second
 // encode (a 10,000-model manifest spent most of its write doing that).
