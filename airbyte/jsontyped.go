@@ -168,6 +168,30 @@ func (v *jsonValues) Fields() []string { return v.fields }
 // AppendValues implements RecordValues.
 func (v *jsonValues) AppendValues(dst []any) []any { return append(dst, v.vals...) }
 
+// VisitValues implements VisitableValues.
+func (v *jsonValues) VisitValues(vis ValueVisitor) {
+	for i, x := range v.vals {
+		switch x := x.(type) {
+		case nil:
+			vis.Null(i)
+		case int64:
+			vis.Int(i, x)
+		case float64:
+			vis.Float(i, x)
+		case bool:
+			vis.Bool(i, x)
+		case string:
+			vis.String(i, unsafe.Slice(unsafe.StringData(x), len(x)))
+		case time.Time:
+			vis.Time(i, x.UnixMicro()) // plainTime's times are UTC
+		case json.RawMessage:
+			vis.JSON(i, x)
+		}
+	}
+}
+
+var _ VisitableValues = (*jsonValues)(nil)
+
 // AppendJSON implements RecordValues: the data as the connector wrote it.
 func (v *jsonValues) AppendJSON(dst []byte) []byte { return append(dst, v.data...) }
 

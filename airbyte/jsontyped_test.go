@@ -56,6 +56,17 @@ func valuesOf(r *RecordMessage) map[string]any {
 
 // A record's data is read once into typed values by the stream's schema;
 // values that are not plainly of their property's type come as their JSON.
+// recordingVisitor records visited values as AppendValues boxes them.
+type recordingVisitor struct{ vals []any }
+
+func (r *recordingVisitor) Null(i int)             { r.vals[i] = nil }
+func (r *recordingVisitor) Int(i int, v int64)     { r.vals[i] = v }
+func (r *recordingVisitor) Float(i int, v float64) { r.vals[i] = v }
+func (r *recordingVisitor) Bool(i int, v bool)     { r.vals[i] = v }
+func (r *recordingVisitor) String(i int, v []byte) { r.vals[i] = string(v) }
+func (r *recordingVisitor) Time(i int, us int64)   { r.vals[i] = time.UnixMicro(us).UTC() }
+func (r *recordingVisitor) JSON(i int, v []byte)   { r.vals[i] = json.RawMessage(v) }
+
 func TestTypedRecordValues(t *testing.T) {
 	ts := func(s string) time.Time { v, _ := time.Parse(time.RFC3339Nano, s); return v.UTC() }
 	for _, c := range []struct {
@@ -87,6 +98,13 @@ func TestTypedRecordValues(t *testing.T) {
 			}
 			if got := valuesOf(r); !reflect.DeepEqual(got, c.want) {
 				t.Errorf("%s:\n got %#v\nwant %#v", line, got, c.want)
+			}
+			// VisitValues hands over the same values, unboxed.
+			vals := r.Values.AppendValues(nil)
+			rv := &recordingVisitor{vals: make([]any, len(vals))}
+			r.Values.(VisitableValues).VisitValues(rv)
+			if !reflect.DeepEqual(rv.vals, vals) {
+				t.Errorf("%s: VisitValues gave\n%#v\nAppendValues\n%#v", line, rv.vals, vals)
 			}
 			if got := string(r.DataJSON()); got != c.data {
 				t.Errorf("JSON form %s, want the connector's %s", got, c.data)
