@@ -46,6 +46,10 @@ func encodeManifest(w io.Writer, m *Manifest) error {
 		{`"unit_tests":`, m.UnitTests},
 	} {
 		e.raw(",")
+		if lists, ok := f.v.(map[string][]string); ok {
+			e.stringLists(f.key, lists)
+			continue
+		}
 		e.field(f.key, f.v)
 	}
 	e.raw("}\n")
@@ -86,6 +90,50 @@ func (e *streamEncoder) field(key string, v any) {
 	e.bytes(bytes.TrimSuffix(e.buf.Bytes(), []byte("\n")))
 }
 
+// stringLists writes key then m (parent_map, child_map: tens of thousands
+// of entries) as encoding/json would, without reflection.
+func (e *streamEncoder) stringLists(key string, m map[string][]string) {
+	if e.err != nil {
+		return
+	}
+	if m == nil {
+		e.raw(key + "null")
+		return
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	e.raw(key + "{")
+	out := e.buf.Bytes()[:0]
+	for i, k := range keys {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		out = appendKey(out, k)
+		out = append(out, ':')
+		if l := m[k]; l == nil {
+			out = append(out, "null"...)
+		} else {
+			out = append(out, '[')
+			for j, s := range l {
+				if j > 0 {
+					out = append(out, ',')
+				}
+				out = appendKey(out, s) // not HTML-escaped, as here
+			}
+			out = append(out, ']')
+		}
+		if len(out) > 1<<16 {
+			e.bytes(out)
+			out = out[:0]
+		}
+	}
+	e.bytes(out)
+	e.raw("}")
+}
+
 // manifestBatch is how many map entries one worker encodes at a time.
 const manifestBatch = 256
 
@@ -124,7 +172,7 @@ func encodeMapParallel[V json.Marshaler](e *streamEncoder, key string, m map[str
 			wg.Add(1)
 			go func(part []string, first bool) {
 				defer func() { <-sem; wg.Done(); close(b.done) }()
-				var out []byte
+				out := (*batchBufs.Get().(*[]byte))[:0]
 				for i, k := range part {
 					if i > 0 || !first {
 						out = append(out, ',')
@@ -134,6 +182,14 @@ func encodeMapParallel[V json.Marshaler](e *streamEncoder, key string, m map[str
 					v := m[k]
 					if isNilMarshaler(v) {
 						out = append(out, "null"...)
+						continue
+					}
+					if a, ok := any(v).(jsonAppender); ok {
+						var err error
+						if out, err = a.appendJSON(out); err != nil {
+							b.err = err
+							return
+						}
 						continue
 					}
 					data, err := v.MarshalJSON()
@@ -154,10 +210,22 @@ func encodeMapParallel[V json.Marshaler](e *streamEncoder, key string, m map[str
 			e.err = b.err
 		}
 		e.bytes(b.out)
+		if b.out != nil {
+			batchBufs.Put(&b.out)
+		}
 	}
 	wg.Wait()
 	e.raw("}")
 }
+
+// jsonAppender is implemented by values that append their JSON to a
+// buffer (no slice of their own per value).
+type jsonAppender interface {
+	appendJSON(out []byte) ([]byte, error)
+}
+
+// batchBufs recycles the batches' buffers.
+var batchBufs = sync.Pool{New: func() any { b := make([]byte, 0, 1<<20); return &b }}
 
 // isNilMarshaler reports whether v is a nil pointer (encoding/json writes
 // null for it without calling MarshalJSON).

@@ -28,12 +28,14 @@ func TestEncodeManifestMatchesEncodingJSON(t *testing.T) {
 				RawCode:  "select '<a & b>' as x -- é \u2028 \"q\"\n",
 				Config:   map[string]any{"materialized": "view", "tags": []string{"a<b"}},
 				Columns:  map[string]*artifacts.Column{"id": {Name: "id"}},
-				Compiled: i%2 == 0, CompiledCode: artifacts.Str(fmt.Sprintf("select %d", i))}
+				Compiled: i%2 == 0, CompiledCode: artifacts.Str(fmt.Sprintf("select %d", i)),
+				DependsOn: artifacts.DependsOn{Nodes: []string{"model.shop.a<b>&c", "model.shop.customers"}}}
 			m.Macros[fmt.Sprintf("macro.shop.x%04d", i)] = &artifacts.Macro{Name: "x", MacroSQL: "{% macro x() %}<>{% endmacro %}"}
 			if i%3 == 0 {
 				m.Sources[fmt.Sprintf("source.shop.raw.t%04d", i)] = &artifacts.Source{Name: "t", Identifier: "t&"}
 			}
 		}
+		m.BuildMaps()
 		if n == 257 {
 			m.Nodes["model.shop.nil"] = nil
 			m.Sources["source.shop.nil"] = nil

@@ -298,12 +298,17 @@ func init() {
 // tens of thousands of nodes, and reflection over each was most of the
 // time a manifest took to write.
 func (n *Node) MarshalJSON() ([]byte, error) {
+	return n.appendJSON(make([]byte, 0, 2048))
+}
+
+// appendJSON appends the node's JSON (MarshalJSON's bytes) to out.
+func (n *Node) appendJSON(out []byte) ([]byte, error) {
 	allowed := allowedKeys[n.ResourceType]
 	singular := n.ResourceType == "test" && n.TestMetadata == nil
 	if singular {
 		allowed = allowedKeys[singularTest]
 	}
-	e := nodeEncoder{allowed: allowed, out: make([]byte, 0, 2048)}
+	e := nodeEncoder{allowed: allowed, out: out}
 	e.out = append(e.out, '{')
 	e.strPtr("database", n.Database)
 	e.str("schema", n.Schema)
@@ -742,9 +747,7 @@ func appendStrings(out []byte, v []string, emptyAsList bool) []byte {
 // normalizeConfig returns config with pre-hook / post-hook given as strings
 // turned into dbt's Hook objects.
 func normalizeConfig(cfg map[string]any) map[string]any {
-	_, pre := cfg["pre-hook"]
-	_, post := cfg["post-hook"]
-	if !pre && !post {
+	if !hooksNeedNormalizing(cfg, "pre-hook") && !hooksNeedNormalizing(cfg, "post-hook") {
 		return cfg // nothing to change: no copy
 	}
 	out := make(map[string]any, len(cfg))
@@ -784,6 +787,28 @@ func normalizeConfig(cfg map[string]any) map[string]any {
 		out[key] = hooks
 	}
 	return out
+}
+
+// hooksNeedNormalizing reports whether normalizeConfig would write
+// cfg[key] differently from how it is (an empty []string writes as [], as
+// the []any it would become).
+func hooksNeedNormalizing(cfg map[string]any, key string) bool {
+	v, ok := cfg[key]
+	if !ok {
+		return false
+	}
+	switch v := v.(type) {
+	case []string:
+		return len(v) > 0
+	case []any:
+		for _, x := range v {
+			if _, ok := x.(string); ok {
+				return true
+			}
+		}
+		return false
+	}
+	return true
 }
 
 func fill[T any](s *[]T) {
