@@ -1,6 +1,7 @@
 package transform
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 	"sort"
@@ -18,12 +19,23 @@ func (p *Project) Manifest(compiled map[string]string) *artifacts.Manifest {
 	m.Metadata.AdapterType = artifacts.Str(p.Target.Type)
 	f := false
 	m.Metadata.SendAnonymousUsageStats = &f
+	// Nodes convert on every core (tens of thousands of them), then go
+	// into the map in one pass.
+	ids, nodes := make([]string, 0, len(p.Nodes)), make([]*Node, 0, len(p.Nodes))
 	for id, n := range p.Nodes {
 		if n.Unit != nil {
 			m.UnitTests[id] = p.artifactUnitTest(n)
 			continue
 		}
-		m.Nodes[id] = p.artifactNode(n, compiled)
+		ids, nodes = append(ids, id), append(nodes, n)
+	}
+	converted := make([]*artifacts.Node, len(nodes))
+	_ = forEach(context.Background(), len(nodes), func(_ context.Context, i int) error {
+		converted[i] = p.artifactNode(nodes[i], compiled)
+		return nil
+	})
+	for i, id := range ids {
+		m.Nodes[id] = converted[i]
 	}
 	for id, s := range p.Sources {
 		m.Sources[id] = p.artifactSource(s)

@@ -284,7 +284,11 @@ func overwriteFile(path, s string) error {
 	}
 	_, err = f.WriteString(s)
 	if err == nil {
-		err = f.Truncate(int64(len(s)))
+		// Cut only a longer old file: most rewrites are the same length.
+		var st os.FileInfo
+		if st, err = f.Stat(); err == nil && st.Size() > int64(len(s)) {
+			err = f.Truncate(int64(len(s)))
+		}
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr

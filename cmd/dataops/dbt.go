@@ -324,6 +324,7 @@ func (p *project) run(ctx context.Context, log *slog.Logger, opts transform.RunO
 			}
 			return p.writeManifest(nil)
 		}
+		opts.Nodes = ids // Run need not select again
 	}
 	// dbt writes the parsed manifest before a run, so that tools see the
 	// project while it runs. A compile runs nothing: the manifest it writes
@@ -361,10 +362,15 @@ func (p *project) run(ctx context.Context, log *slog.Logger, opts transform.RunO
 		}
 	}
 	if res != nil && (err == nil || len(res.Results) > 0) {
-		if werr := p.writeRunResults(res, opts); werr != nil && err == nil {
+		// The two artifacts are written at once (the manifest is tens of
+		// megabytes for a large project; run_results.json one entry per
+		// node).
+		rrErr := make(chan error, 1)
+		go func() { rrErr <- p.writeRunResults(res, opts) }()
+		if werr := p.writeManifest(res); werr != nil && err == nil {
 			err = werr
 		}
-		if werr := p.writeManifest(res); werr != nil && err == nil {
+		if werr := <-rrErr; werr != nil && err == nil {
 			err = werr
 		}
 		p.console.summary(res)
