@@ -1,28 +1,42 @@
 // Command benchbackup times package backup on a 10-column DuckDB table
-// against DuckDB's own Parquet export and import, in the same process:
+// against DuckDB's own Parquet export and import:
 //
 //   - full backup to a file:// repository vs COPY table TO 'x.parquet' (goal ≥ 0.7×)
 //   - incremental after 1% of rows changed at random (goal ≤ 5% of the full's
 //     bytes and ≤ 30% of its time)
 //   - restore (with its fingerprint check) vs INSERT … SELECT * FROM
-//     read_parquet of the same data (goal ≥ 0.7×)
+//     read_parquet of the same data (goal ≥ 0.7×), into a table without and
+//     with the primary key
 //   - verify --read-data vs plainly reading the repository's files (goal ≥
 //     300 MB/s or disk-bound)
 //   - peak RSS of each phase (goal ≤ 256 MiB at 10M rows), with the
 //     baseline COPY TO's own for what DuckDB itself takes
 //
-// Usage: go run ./internal/cmd/benchbackup -rows 1000000 -dir /tmp/bench
+// By default every phase runs in this process, one after another (its peak
+// RSS then includes what earlier phases left allocated). With -isolate each
+// phase runs in a child process of its own, which opens the database and
+// the repository afresh: its CPU time and peak RSS are the child's alone
+// (from the kernel's rusage), the way a scheduled backup or restore runs.
+//
+// -memory-limit sets DuckDB's memory_limit on the benchmarked database
+// after the table is built (what package backup documents for bounded
+// memory: it never changes the caller's database settings itself).
+//
+// Usage: go run ./internal/cmd/benchbackup -rows 1000000 -dir /tmp/bench [-isolate] [-memory-limit 192MB]
 package main
 
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"log"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -40,6 +54,8 @@ func main() {
 	dir := flag.String("dir", "", "working directory (default: a new temporary one, removed afterwards)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	memLimit := flag.String("memory-limit", "", "DuckDB memory_limit of the benchmarked warehouse, e.g. 256MB (default DuckDB's own)")
+	isolate := flag.Bool("isolate", false, "run each phase in a child process of its own (CPU and peak RSS per phase)")
+	child := flag.String("child", "", "internal: run this phase in this process and exit")
 	flag.Parse()
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
@@ -57,16 +73,332 @@ func main() {
 		defer os.RemoveAll(d)
 		*dir = d
 	}
-	if err := run(context.Background(), *rows, *dir, *memLimit); err != nil {
+	b := &bench{ctx: context.Background(), dir: *dir, memLimit: *memLimit, rows: *rows}
+	if *child != "" {
+		if err := b.runChild(*child); err != nil {
+			log.Fatal(err)
+		}
+		return
+	}
+	if err := b.run(*isolate); err != nil {
 		log.Fatal(err)
 	}
 }
 
-// cpu maps a phase's name to the CPU time (user + system, every thread of
-// the process, DuckDB's included) it took: on a machine shared with other
-// work, wall times swing with the load and CPU times much less.
-var cpu = map[string]time.Duration{}
+// state is what phases hand to later ones (a file in the working
+// directory, so that child processes share it).
+type state struct {
+	Full, Inc    *backup.Result
+	RestoreRows  int64
+	RawBytes     int64
+	Report       *repository.Report
+	BaselineSize int64
+	// PeakRSS is each child's VmHWM at its end (the rusage of a child
+	// counts the parent's RSS at its exec too).
+	PeakRSS map[string]int64
+}
 
+type bench struct {
+	ctx      context.Context
+	dir      string
+	memLimit string
+	rows     int
+	w        *warehouse.Warehouse
+	repo     *repository.Repository
+	st       state
+
+	wall, cpu map[string]time.Duration
+	rss, rss0 map[string]int64
+}
+
+const (
+	copyPhase   = "baseline COPY TO parquet (zstd)"
+	fullPhase   = "full backup"
+	changePhase = "change 1% of the rows"
+	incPhase    = "incremental backup (1% changed)"
+	basePhase   = "baseline INSERT FROM read_parquet"
+	// basePKPhase inserts into a table that has the primary key, as the
+	// restored table has.
+	basePKPhase = "baseline INSERT … into a keyed table"
+	restPhase   = "restore full snapshot (verified)"
+	compPhase   = "restore incremental (composed)"
+	rawPhase    = "baseline read repository files"
+	verPhase    = "verify --read-data"
+)
+
+// phases in order; each opens what it needs through the bench.
+var phases = []struct {
+	name string
+	f    func(b *bench) error
+}{
+	{copyPhase, func(b *bench) error {
+		if _, err := b.wh().Exec(b.ctx, "COPY bench.t TO "+lit(b.baseline())+" (FORMAT parquet, COMPRESSION zstd)"); err != nil {
+			return err
+		}
+		b.st.BaselineSize = dirSize(b.baseline())
+		return nil
+	}},
+	{fullPhase, func(b *bench) (err error) {
+		b.st.Full, err = backup.Backup(b.ctx, b.repository(), b.wh(), backup.Options{Tables: []string{"bench.t"}, TempDir: b.dir})
+		return err
+	}},
+	{changePhase, func(b *bench) error {
+		_, err := b.wh().Exec(b.ctx, "UPDATE bench.t SET status = status || ' changed', score = score + 1 WHERE random() < 0.01")
+		return err
+	}},
+	{incPhase, func(b *bench) (err error) {
+		b.st.Inc, err = backup.Backup(b.ctx, b.repository(), b.wh(), backup.Options{Tables: []string{"bench.t"}, Parent: b.st.Full.ID, TempDir: b.dir})
+		return err
+	}},
+	{basePhase, func(b *bench) error {
+		return b.execs("CREATE OR REPLACE TABLE bench.baseline AS SELECT * FROM bench.t LIMIT 0",
+			"INSERT INTO bench.baseline SELECT * FROM read_parquet("+lit(b.baseline())+")")
+	}},
+	{basePKPhase, func(b *bench) error {
+		return b.execs("CREATE OR REPLACE TABLE bench.baseline AS SELECT * FROM bench.t LIMIT 0",
+			"ALTER TABLE bench.baseline ADD PRIMARY KEY (id)",
+			"INSERT INTO bench.baseline SELECT * FROM read_parquet("+lit(b.baseline())+")")
+	}},
+	{restPhase, func(b *bench) error {
+		if err := b.execs("DROP TABLE IF EXISTS bench.baseline"); err != nil {
+			return err
+		}
+		rr, err := backup.Restore(b.ctx, b.repository(), b.wh(), backup.RestoreOptions{Snapshot: b.st.Full.ID, Schema: "restored", Overwrite: true, TempDir: b.dir})
+		if err == nil {
+			b.st.RestoreRows = rr.Rows
+		}
+		return err
+	}},
+	{compPhase, func(b *bench) error {
+		_, err := backup.Restore(b.ctx, b.repository(), b.wh(), backup.RestoreOptions{Snapshot: b.st.Inc.ID, Schema: "restored", Overwrite: true, TempDir: b.dir})
+		return err
+	}},
+	{rawPhase, func(b *bench) (err error) {
+		b.st.RawBytes, err = readAll(b.repoDir())
+		return err
+	}},
+	{verPhase, func(b *bench) (err error) {
+		b.st.Report, err = b.repository().Verify(b.ctx, repository.VerifyOptions{ReadData: true})
+		if err == nil && len(b.st.Report.Problems) > 0 {
+			err = fmt.Errorf("verify found problems: %v", b.st.Report.Problems)
+		}
+		return err
+	}},
+}
+
+func lit(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+func (b *bench) baseline() string { return filepath.Join(b.dir, "baseline.parquet") }
+func (b *bench) repoDir() string  { return filepath.Join(b.dir, "repo") }
+func (b *bench) stateFile() string {
+	return filepath.Join(b.dir, "benchbackup-state.json")
+}
+
+var reSize = regexp.MustCompile(`^[0-9]+(\.[0-9]+)? ?[KMGT]i?B$`)
+
+// wh opens the benchmarked database on first use, with the memory limit.
+func (b *bench) wh() *warehouse.Warehouse {
+	if b.w != nil {
+		return b.w
+	}
+	w, err := warehouse.Open(b.ctx, "duckdb:"+filepath.Join(b.dir, "wh.duckdb"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	if b.memLimit != "" {
+		// SET takes no bind parameter: the flag was checked to be a size
+		if _, err := w.Exec(b.ctx, "SET memory_limit = "+lit(b.memLimit)); err != nil {
+			log.Fatal(err)
+		}
+	}
+	b.w = w
+	return w
+}
+
+func (b *bench) repository() *repository.Repository {
+	if b.repo != nil {
+		return b.repo
+	}
+	r, err := repository.Open(b.ctx, "file://"+b.repoDir(), repository.OpenOptions{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	b.repo = r
+	return r
+}
+
+func (b *bench) execs(qs ...string) error {
+	for _, q := range qs {
+		if _, err := b.wh().Exec(b.ctx, q); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (b *bench) close() {
+	if b.w != nil {
+		b.w.Close()
+		b.w = nil
+	}
+	if b.repo != nil {
+		b.repo.Close()
+		b.repo = nil
+	}
+}
+
+func (b *bench) saveState() error {
+	j, err := json.Marshal(b.st)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(b.stateFile(), j, 0o644)
+}
+
+func (b *bench) loadState() error {
+	j, err := os.ReadFile(b.stateFile())
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(j, &b.st)
+}
+
+// runChild runs one phase in this process (of -isolate).
+func (b *bench) runChild(name string) error {
+	if err := b.loadState(); err != nil {
+		return err
+	}
+	for _, p := range phases {
+		if p.name == name {
+			err := p.f(b)
+			b.close()
+			if err != nil {
+				return err
+			}
+			if b.st.PeakRSS == nil {
+				b.st.PeakRSS = map[string]int64{}
+			}
+			b.st.PeakRSS[name] = statusKB("VmHWM:")
+			return b.saveState()
+		}
+	}
+	return fmt.Errorf("no phase %q", name)
+}
+
+// setup builds the table and an empty repository.
+func (b *bench) setup() error {
+	if b.memLimit != "" && !reSize.MatchString(b.memLimit) {
+		return fmt.Errorf("-memory-limit %q is not a size like 128MB", b.memLimit)
+	}
+	w, err := warehouse.Open(b.ctx, "duckdb:"+filepath.Join(b.dir, "wh.duckdb"))
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	for _, q := range []string{
+		"CREATE SCHEMA IF NOT EXISTS bench",
+		"DROP TABLE IF EXISTS bench.t",
+		"DROP SCHEMA IF EXISTS restored CASCADE",
+		`CREATE TABLE bench.t (id BIGINT PRIMARY KEY, qty INTEGER, cust BIGINT, amount DECIMAL(18,2), score DOUBLE,
+			name VARCHAR, status VARCHAR, day DATE, ts TIMESTAMP, flag BOOLEAN)`,
+		`INSERT INTO bench.t SELECT i, (i % 1000)::INTEGER, i % 50000, (i % 100000) / 100.0, random(),
+			'customer name ' || (i % 77777), ['placed','shipped','completed','returned'][1 + (i % 4)],
+			DATE '2020-01-01' + (i % 2000)::INTEGER, TIMESTAMP '2020-01-01' + to_microseconds(i * 1000), i % 3 = 0
+			FROM range(?::BIGINT) t(i)`,
+		"CHECKPOINT",
+	} {
+		if _, err := w.Exec(b.ctx, q, argsFor(q, b.rows)...); err != nil {
+			return err
+		}
+	}
+	os.RemoveAll(b.repoDir())
+	repo, err := repository.Init(b.ctx, "file://"+b.repoDir(), repository.InitOptions{})
+	if err != nil {
+		return err
+	}
+	repo.Close()
+	b.st = state{}
+	return b.saveState()
+}
+
+func (b *bench) run(isolate bool) error {
+	b.wall, b.cpu = map[string]time.Duration{}, map[string]time.Duration{}
+	b.rss, b.rss0 = map[string]int64{}, map[string]int64{}
+	if err := b.setup(); err != nil {
+		return err
+	}
+	mode := "one process"
+	if isolate {
+		mode = "a child process per phase"
+	}
+	fmt.Printf("benchbackup: %d rows, 10 columns, DuckDB (memory_limit %q), in %s, %s\n", b.rows, b.memLimit, b.dir, mode)
+	for _, p := range phases {
+		var err error
+		if isolate {
+			err = b.childPhase(p.name)
+		} else {
+			err = b.inPhase(p.name, func() error { return p.f(b) })
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", p.name, err)
+		}
+		fmt.Printf("%-37s %9s   CPU %9s   peak RSS %s", p.name, b.wall[p.name].Round(time.Millisecond), b.cpu[p.name].Round(time.Millisecond), mib(b.rss[p.name]))
+		if !isolate {
+			fmt.Printf(" (%s at its start)", mib(b.rss0[p.name]))
+		}
+		fmt.Println()
+	}
+	b.close()
+	if isolate {
+		if err := b.loadState(); err != nil {
+			return err
+		}
+	}
+	b.report()
+	return nil
+}
+
+// inPhase times f in this process: peak RSS (the kernel's high-water mark,
+// reset before the phase) and CPU time.
+func (b *bench) inPhase(name string, f func() error) error {
+	os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) // reset VmHWM (Linux)
+	b.rss0[name] = statusKB("VmRSS:")
+	start, c0 := time.Now(), cpuTime()
+	err := f()
+	b.wall[name] = time.Since(start)
+	b.cpu[name] = cpuTime() - c0
+	b.rss[name] = statusKB("VmHWM:")
+	return err
+}
+
+// childPhase runs a phase in a child process: its wall time, and its CPU
+// time and peak RSS from the kernel's accounting of the child.
+func (b *bench) childPhase(name string) error {
+	args := []string{"-child", name, "-dir", b.dir, "-rows", strconv.Itoa(b.rows)}
+	if b.memLimit != "" {
+		args = append(args, "-memory-limit", b.memLimit)
+	}
+	cmd := exec.CommandContext(b.ctx, os.Args[0], args...)
+	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	start := time.Now()
+	err := cmd.Run()
+	b.wall[name] = time.Since(start)
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		b.cpu[name] = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	}
+	if err != nil {
+		return err
+	}
+	var st state
+	if j, err := os.ReadFile(b.stateFile()); err == nil && json.Unmarshal(j, &st) == nil {
+		b.rss[name] = st.PeakRSS[name]
+	}
+	return nil
+}
+
+// cpuTime is this process's CPU time (user + system, every thread,
+// DuckDB's included): on a machine shared with other work, wall times
+// swing with the load and CPU times much less.
 func cpuTime() time.Duration {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
@@ -75,38 +407,30 @@ func cpuTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// phase times f and reports its peak RSS (the kernel's high-water mark,
-// reset before the phase) and CPU time.
-func phase(name string, f func() error) (time.Duration, int64, error) {
-	os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) // reset VmHWM (Linux)
-	start, c0 := time.Now(), cpuTime()
-	err := f()
-	d := time.Since(start)
-	cpu[name] = cpuTime() - c0
-	rss := peakRSS()
-	if err != nil {
-		return d, rss, fmt.Errorf("%s: %w", name, err)
-	}
-	fmt.Printf("%-34s %9s   CPU %9s   peak RSS %s\n", name, d.Round(time.Millisecond), cpu[name].Round(time.Millisecond), mib(rss))
-	return d, rss, nil
+func (b *bench) ratio(a, c string) float64 { return b.cpu[a].Seconds() / b.cpu[c].Seconds() }
+func (b *bench) wallRatio(a, c string) float64 {
+	return b.wall[a].Seconds() / b.wall[c].Seconds()
 }
 
-// cpuRatio is a/b of the phases' CPU times.
-func cpuRatio(a, b string) float64 { return cpu[a].Seconds() / cpu[b].Seconds() }
+func (b *bench) report() {
+	full, inc, rep := b.st.Full, b.st.Inc, b.st.Report
+	fmt.Println()
+	fmt.Printf("parquet baseline file            %s\n", mib(b.st.BaselineSize))
+	fmt.Printf("full backup stored               %s (%d objects)\n", mib(full.Stored), full.Objects)
+	fmt.Printf("full backup speed vs COPY TO     %.2fx wall, %.2fx CPU  (goal >= 0.7x)\n", b.wallRatio(copyPhase, fullPhase), b.ratio(copyPhase, fullPhase))
+	fmt.Printf("incremental stored               %s = %.2f%% of the full (goal <= 5%%), %d rows written\n", mib(inc.Stored), 100*float64(inc.Stored)/float64(full.Stored), inc.Written)
+	fmt.Printf("incremental time                 %.1f%% of the full wall, %.1f%% CPU (goal <= 30%%)\n", 100*b.wallRatio(incPhase, fullPhase), 100*b.ratio(incPhase, fullPhase))
+	fmt.Printf("restore speed vs read_parquet    %.2fx wall, %.2fx CPU  (goal >= 0.7x), %d rows\n", b.wallRatio(basePhase, restPhase), b.ratio(basePhase, restPhase), b.st.RestoreRows)
+	fmt.Printf("restore speed vs read_parquet into a table with the primary key  %.2fx wall, %.2fx CPU\n", b.wallRatio(basePKPhase, restPhase), b.ratio(basePKPhase, restPhase))
+	fmt.Printf("verify --read-data               %.0f MB/s wall, %.0f MB per CPU second (%d objects, %s); plain read of the files %.0f MB/s wall (goal >= 300 MB/s or disk-bound)\n",
+		float64(rep.BytesRead)/1e6/b.wall[verPhase].Seconds(), float64(rep.BytesRead)/1e6/b.cpu[verPhase].Seconds(), rep.ObjectsRead, mib(rep.BytesRead), float64(b.st.RawBytes)/1e6/b.wall[rawPhase].Seconds())
+	fmt.Printf("peak RSS: baseline COPY TO %s, INSERT %s, keyed INSERT %s, verify %s\n", mib(b.rss[copyPhase]), mib(b.rss[basePhase]), mib(b.rss[basePKPhase]), mib(b.rss[verPhase]))
+	fmt.Printf("peak RSS: full %s, incremental %s, restore %s, composed restore %s (goal <= 256 MiB at 10M rows)\n",
+		mib(b.rss[fullPhase]), mib(b.rss[incPhase]), mib(b.rss[restPhase]), mib(b.rss[compPhase]))
+}
 
-const (
-	copyPhase = "baseline COPY TO parquet (zstd)"
-	fullPhase = "full backup"
-	incPhase  = "incremental backup (1% changed)"
-	basePhase = "baseline INSERT FROM read_parquet"
-	restPhase = "restore full snapshot (verified)"
-	verPhase  = "verify --read-data"
-	// basePKPhase inserts into a table that has the primary key, as the
-	// restored table has.
-	basePKPhase = "baseline INSERT … into a keyed table"
-)
-
-func peakRSS() int64 {
+// statusKB reads a size field of /proc/self/status, in bytes.
+func statusKB(field string) int64 {
 	f, err := os.Open("/proc/self/status")
 	if err != nil {
 		return 0
@@ -114,7 +438,7 @@ func peakRSS() int64 {
 	defer f.Close()
 	s := bufio.NewScanner(f)
 	for s.Scan() {
-		if v, ok := strings.CutPrefix(s.Text(), "VmHWM:"); ok {
+		if v, ok := strings.CutPrefix(s.Text(), field); ok {
 			n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
 			return n << 10
 		}
@@ -133,146 +457,6 @@ func dirSize(dir string) int64 {
 		return nil
 	})
 	return n
-}
-
-func run(ctx context.Context, n int, dir, memLimit string) error {
-	url := "duckdb:" + filepath.Join(dir, "wh.duckdb")
-	if memLimit != "" {
-		url += "?memory_limit=" + memLimit
-	}
-	w, err := warehouse.Open(ctx, url)
-	if err != nil {
-		return err
-	}
-	defer w.Close()
-	fmt.Printf("benchbackup: %d rows, 10 columns, DuckDB (memory_limit %q), in %s\n", n, memLimit, dir)
-	for _, q := range []string{
-		"CREATE SCHEMA IF NOT EXISTS bench",
-		"DROP TABLE IF EXISTS bench.t",
-		`CREATE TABLE bench.t (id BIGINT PRIMARY KEY, qty INTEGER, cust BIGINT, amount DECIMAL(18,2), score DOUBLE,
-			name VARCHAR, status VARCHAR, day DATE, ts TIMESTAMP, flag BOOLEAN)`,
-		`INSERT INTO bench.t SELECT i, (i % 1000)::INTEGER, i % 50000, (i % 100000) / 100.0, random(),
-			'customer name ' || (i % 77777), ['placed','shipped','completed','returned'][1 + (i % 4)],
-			DATE '2020-01-01' + (i % 2000)::INTEGER, TIMESTAMP '2020-01-01' + to_microseconds(i * 1000), i % 3 = 0
-			FROM range(?::BIGINT) t(i)`,
-	} {
-		if _, err := w.Exec(ctx, q, argsFor(q, n)...); err != nil {
-			return err
-		}
-	}
-	// baselines: DuckDB's own Parquet writer and reader
-	pq := filepath.Join(dir, "baseline.parquet")
-	copyTime, copyRSS, err := phase(copyPhase, func() error {
-		_, err := w.Exec(ctx, "COPY bench.t TO '"+strings.ReplaceAll(pq, "'", "''")+"' (FORMAT parquet, COMPRESSION zstd)")
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	pqSize := dirSize(pq)
-
-	repoDir := filepath.Join(dir, "repo")
-	os.RemoveAll(repoDir)
-	repo, err := repository.Init(ctx, "file://"+repoDir, repository.InitOptions{})
-	if err != nil {
-		return err
-	}
-	defer repo.Close()
-	var full *backup.Result
-	fullTime, fullRSS, err := phase(fullPhase, func() error {
-		full, err = backup.Backup(ctx, repo, w, backup.Options{Tables: []string{"bench.t"}, TempDir: dir})
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	if _, err := w.Exec(ctx, "UPDATE bench.t SET status = status || ' changed', score = score + 1 WHERE random() < 0.01"); err != nil {
-		return err
-	}
-	var inc *backup.Result
-	incTime, incRSS, err := phase(incPhase, func() error {
-		inc, err = backup.Backup(ctx, repo, w, backup.Options{Tables: []string{"bench.t"}, Parent: full.ID, TempDir: dir})
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	baseTime, _, err := phase(basePhase, func() error {
-		if _, err := w.Exec(ctx, "CREATE OR REPLACE TABLE bench.baseline AS SELECT * FROM bench.t LIMIT 0"); err != nil {
-			return err
-		}
-		_, err := w.Exec(ctx, "INSERT INTO bench.baseline SELECT * FROM read_parquet(?)", pq)
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	// the same into a table with the primary key, as a restore makes it
-	_, _, err = phase(basePKPhase, func() error {
-		for _, q := range []string{
-			"CREATE OR REPLACE TABLE bench.baseline AS SELECT * FROM bench.t LIMIT 0",
-			"ALTER TABLE bench.baseline ADD PRIMARY KEY (id)",
-		} {
-			if _, err := w.Exec(ctx, q); err != nil {
-				return err
-			}
-		}
-		_, err := w.Exec(ctx, "INSERT INTO bench.baseline SELECT * FROM read_parquet(?)", pq)
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	var rr *backup.RestoreResult
-	restTime, restRSS, err := phase(restPhase, func() error {
-		rr, err = backup.Restore(ctx, repo, w, backup.RestoreOptions{Snapshot: full.ID, Schema: "restored", Overwrite: true, TempDir: dir})
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	_, incRestRSS, err := phase("restore incremental (composed)", func() error {
-		_, err = backup.Restore(ctx, repo, w, backup.RestoreOptions{Snapshot: inc.ID, Schema: "restored", Overwrite: true, TempDir: dir})
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	// verify --read-data, against plainly reading the repository's files
-	var rawBytes int64
-	rawTime, _, err := phase("baseline read repository files", func() error {
-		var err error
-		rawBytes, err = readAll(repoDir)
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	var rep *repository.Report
-	verTime, verRSS, err := phase(verPhase, func() error {
-		rep, err = repo.Verify(ctx, repository.VerifyOptions{ReadData: true})
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	if len(rep.Problems) > 0 {
-		return fmt.Errorf("verify found problems: %v", rep.Problems)
-	}
-	fmt.Println()
-	fmt.Printf("parquet baseline file            %s\n", mib(pqSize))
-	fmt.Printf("full backup stored               %s (%d objects)\n", mib(full.Stored), full.Objects)
-	fmt.Printf("full backup speed vs COPY TO     %.2fx wall, %.2fx CPU  (goal >= 0.7x)\n", copyTime.Seconds()/fullTime.Seconds(), cpuRatio(copyPhase, fullPhase))
-	fmt.Printf("incremental stored               %s = %.2f%% of the full (goal <= 5%%), %d rows written\n", mib(inc.Stored), 100*float64(inc.Stored)/float64(full.Stored), inc.Written)
-	fmt.Printf("incremental time                 %.1f%% of the full wall, %.1f%% CPU (goal <= 30%%)\n", 100*incTime.Seconds()/fullTime.Seconds(), 100*cpuRatio(incPhase, fullPhase))
-	fmt.Printf("restore speed vs read_parquet    %.2fx wall, %.2fx CPU  (goal >= 0.7x), %d rows\n", baseTime.Seconds()/restTime.Seconds(), cpuRatio(basePhase, restPhase), rr.Rows)
-	fmt.Printf("restore speed vs read_parquet into a table with the primary key  %.2fx CPU\n", cpuRatio(basePKPhase, restPhase))
-	fmt.Printf("verify --read-data               %.0f MB/s wall, %.0f MB per CPU second (%d objects, %s); plain read of the files %.0f MB/s wall (goal >= 300 MB/s or disk-bound)\n",
-		float64(rep.BytesRead)/1e6/verTime.Seconds(), float64(rep.BytesRead)/1e6/cpu[verPhase].Seconds(), rep.ObjectsRead, mib(rep.BytesRead), float64(rawBytes)/1e6/rawTime.Seconds())
-	fmt.Printf("peak RSS: baseline COPY TO %s, verify %s\n", mib(copyRSS), mib(verRSS))
-	fmt.Printf("peak RSS: full %s, incremental %s, restore %s, composed restore %s (goal <= 256 MiB at 10M rows)\n",
-		mib(fullRSS), mib(incRSS), mib(restRSS), mib(incRestRSS))
-	return nil
 }
 
 // readAll reads every file under dir (to discard) and returns the bytes read.
