@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"time"
 	"unsafe"
 
@@ -61,6 +62,10 @@ func execRaw(ctx context.Context, conn mapping.Connection, query string, onCance
 		return err
 	}
 	defer mapping.DestroyPrepare(&ps)
+	// DuckDB's allocator caches memory per thread: keep the statement's
+	// tasks on one thread rather than on whichever the goroutine wakes on.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	var pending mapping.PendingResult
 	if mapping.PendingPrepared(ps, &pending) == mapping.StateError {
 		err := errors.New(mapping.PendingError(pending))
