@@ -109,7 +109,9 @@ var loadShapes = []loadShape{
 }
 
 // BenchmarkLoad compares, per table shape, Warehouse.Load through the chunk
-// path (dataops_load) and through DuckDB's appender with DuckDB's own bulk
+// path (dataops_load), Warehouse.LoadColumns of the same rows as column
+// batches (shapes whose columns all have a column form), and Warehouse.Load
+// through DuckDB's appender with DuckDB's own bulk
 // paths on the same rows: COPY FROM a Parquet file and read_csv of a CSV
 // file, both written beforehand from the loaded rows. Each reports rows/s.
 //
@@ -187,6 +189,14 @@ func benchLoadShape(b *testing.B, shape loadShape) {
 			return err
 		})
 	})
+	if columnForms(shape.cols) {
+		b.Run("columns", func(b *testing.B) {
+			run(b, func(rel warehouse.Relation) error {
+				_, err := w.LoadColumns(ctx, rel, nil, columnBatchesOf(shape.cols, shape.rows(n)))
+				return err
+			})
+		})
+	}
 	b.Run("appender", func(b *testing.B) {
 		duckdb.SetAppenderOnly(eng, true)
 		defer duckdb.SetAppenderOnly(eng, false)
@@ -215,6 +225,65 @@ func benchLoadShape(b *testing.B, shape loadShape) {
 			return nil
 		})
 	})
+}
+
+// columnForms reports whether every column has a column form.
+func columnForms(cols []warehouse.Column) bool {
+	for _, c := range cols {
+		if !warehouse.ColumnForm(c.Type) {
+			return false
+		}
+	}
+	return true
+}
+
+// columnBatchesOf turns rows of cols (int64, float64, bool, string and UTC
+// time.Time values) into column batches of 10,000 rows, as a producer with
+// typed values (the staging loader) makes them; one batch is reused.
+func columnBatchesOf(cols []warehouse.Column, rows func(func([]any, error) bool)) func(func(*warehouse.ColumnBatch, error) bool) {
+	return func(yield func(*warehouse.ColumnBatch, error) bool) {
+		const size = 10_000
+		b := &warehouse.ColumnBatch{Cols: make([]warehouse.ColumnData, len(cols))}
+		for i := range b.Cols {
+			d := &b.Cols[i]
+			d.Null, d.Int, d.Float, d.Bool, d.Bytes = make([]bool, size), make([]int64, size), make([]float64, size), make([]bool, size), make([][]byte, size)
+		}
+		var arena []byte
+		for row, err := range rows {
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			r := b.Len
+			for i, v := range row {
+				d := &b.Cols[i]
+				d.Null[r] = v == nil
+				switch x := v.(type) {
+				case int64:
+					d.Int[r] = x
+				case float64:
+					d.Float[r] = x
+				case bool:
+					d.Bool[r] = x
+				case string:
+					start := len(arena)
+					arena = append(arena, x...)
+					d.Bytes[r] = arena[start:len(arena):len(arena)]
+				case time.Time:
+					d.Int[r] = x.UnixMicro()
+				}
+			}
+			if b.Len++; b.Len == size {
+				if !yield(b, nil) {
+					return
+				}
+				b.Len, arena = 0, arena[:0]
+			}
+		}
+		if b.Len > 0 {
+			yield(b, nil)
+		}
+	}
 }
 
 // cpuTime is the user and system CPU time of the process so far.
