@@ -57,7 +57,7 @@ func main() {
 	rows := flag.Int("rows", 1_000_000, "rows of the 10-column source table")
 	pgURL := flag.String("pg", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable", "PostgreSQL URL")
 	dir := flag.String("dir", "", "work directory (default: a new temporary directory)")
-	memLimit := flag.String("duckdb-memory", "256MB", "DuckDB memory_limit for the pipeline's warehouse")
+	memLimit := flag.String("duckdb-memory", "64MB", "DuckDB memory_limit for the pipeline's warehouse (staging's documented policy: see the staging package's Memory section)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the pipeline to this file")
 	traceFile := flag.String("trace", "", "write an execution trace of the whole run to this file (go tool trace)")
 	flag.StringVar(&memProfile, "memprofile", "", "write a heap profile of the pipeline, taken at the first commit past half the rows, to this file")
