@@ -1238,6 +1238,9 @@ func (p *parser) parseConcat() (expr, error) {
 	if err != nil {
 		return nil, err
 	}
+	if !p.isOp("~") {
+		return x, nil // the usual case: no slice
+	}
 	items := []expr{x}
 	for p.isOp("~") {
 		p.next()
@@ -1246,9 +1249,6 @@ func (p *parser) parseConcat() (expr, error) {
 			return nil, err
 		}
 		items = append(items, r)
-	}
-	if len(items) == 1 {
-		return x, nil
 	}
 	return &concatExpr{ps, items}, nil
 }
@@ -1404,25 +1404,26 @@ func (p *parser) parseTuple(simplified, withCond bool, extraEnd []string, explic
 	}
 	var items []expr
 	isTuple := false
-	for {
-		if len(items) > 0 {
-			if !p.isOp(",") {
-				break
-			}
-			p.next()
-		}
-		if p.tupleEnd(extraEnd) {
-			break
-		}
+	if !p.tupleEnd(extraEnd) {
+		// One expression without a comma is the usual case: no slice.
 		x, err := parse()
 		if err != nil {
 			return nil, err
 		}
-		items = append(items, x)
-		if p.isOp(",") {
-			isTuple = true
-		} else {
-			break
+		if !p.isOp(",") {
+			return x, nil
+		}
+		items, isTuple = []expr{x}, true
+		for p.isOp(",") {
+			p.next()
+			if p.tupleEnd(extraEnd) {
+				break
+			}
+			x, err := parse()
+			if err != nil {
+				return nil, err
+			}
+			items = append(items, x)
 		}
 	}
 	if !isTuple {

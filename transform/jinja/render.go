@@ -940,6 +940,9 @@ func (u Undefined) err() error {
 type argv struct {
 	args []any
 	kw   []kwPair
+	// buf holds the arguments of the usual small call, in the argv's
+	// own allocation.
+	buf [3]any
 }
 
 type kwPair struct {
@@ -958,8 +961,11 @@ func (a *argv) kwarg(name string) (any, bool) {
 
 func (st *state) evalArgs(ca *callArgs, sc *scope) (*argv, error) {
 	a := &argv{}
-	if len(ca.args) > 0 {
-		a.args = make([]any, 0, len(ca.args))
+	switch n := len(ca.args); {
+	case n > len(a.buf):
+		a.args = make([]any, 0, n)
+	case n > 0:
+		a.args = a.buf[:0]
 	}
 	for _, x := range ca.args {
 		v, err := st.eval(x, sc)
@@ -1219,9 +1225,14 @@ func hostErr(err error) error {
 	return &Error{Kind: ErrRuntime, Msg: err.Error(), Err: err}
 }
 
+// toGo converts the arguments for a host function, in place: an argv is
+// made for one call and not used after it.
 func (a *argv) toGo() ([]any, map[string]any) {
-	args := make([]any, len(a.args))
-	for i, v := range a.args {
+	args := a.args
+	if args == nil {
+		args = []any{}
+	}
+	for i, v := range args {
 		args[i] = ToGo(v)
 	}
 	var kw map[string]any
