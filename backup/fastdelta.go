@@ -115,21 +115,34 @@ func (tb *tableBackup) fastDelta(ctx context.Context, e *Table, cols []warehouse
 	defer os.Remove(keysFile)
 	defer os.Remove(delsFile)
 	// one join finds the keys new or changed since the parent and the keys
-	// gone. It runs in the scratch database, whose memory is limited (it
-	// spills beyond): the source only streams its digest (key, hash()) out.
+	// gone. For a portable chain it runs in the scratch database, whose
+	// memory is limited (it spills beyond): the source only streams its
+	// digest (key, hash()) out, and the parent's side hashes every column of
+	// its rows. For an engine-hash chain, whose parent side is only its keys
+	// and stored hashes, it runs in the source, on the table itself (no
+	// digest written and read back), under the source's memory_limit.
 	var coal []string
 	for _, k := range ks {
 		coal = append(coal, "coalesce(c."+k+", p."+k+") AS "+k)
 	}
-	curFile := filepath.Join(tb.dir, sc.name("digest")+".parquet")
-	defer os.Remove(curFile)
-	if _, err := tb.src.Exec(ctx, "COPY (SELECT "+keyList+", "+fh+" FROM "+src+") TO "+sqlString(curFile)+" (FORMAT parquet, COMPRESSION uncompressed)"); err != nil {
-		return fmt.Errorf("digest of the table: %w", err)
+	join := func(cur string) string {
+		return "COPY (SELECT " + strings.Join(coal, ", ") + ", c.dataops_fh IS NULL AS dataops_gone FROM " + cur +
+			" AS c FULL OUTER JOIN (SELECT " + keyList + ", " + pfh + " FROM " + parent + ") AS p ON " + keyJoin(d, key, "c", "p") +
+			" WHERE c.dataops_fh IS NULL OR p.dataops_fh IS NULL OR c.dataops_fh <> p.dataops_fh) TO " + sqlString(diffFile) + " (FORMAT parquet)"
 	}
-	if _, err := sc.w.Exec(ctx, "COPY (SELECT "+strings.Join(coal, ", ")+", c.dataops_fh IS NULL AS dataops_gone FROM read_parquet("+sqlString(curFile)+
-		") AS c FULL OUTER JOIN (SELECT "+keyList+", "+pfh+" FROM "+parent+") AS p ON "+keyJoin(d, key, "c", "p")+
-		" WHERE c.dataops_fh IS NULL OR p.dataops_fh IS NULL OR c.dataops_fh <> p.dataops_fh) TO "+sqlString(diffFile)+" (FORMAT parquet)"); err != nil {
-		return fmt.Errorf("changed keys: %w", err)
+	if engine {
+		if _, err := tb.src.Exec(ctx, join("(SELECT "+keyList+", "+fh+" FROM "+src+")")); err != nil {
+			return fmt.Errorf("changed keys: %w", err)
+		}
+	} else {
+		curFile := filepath.Join(tb.dir, sc.name("digest")+".parquet")
+		defer os.Remove(curFile)
+		if _, err := tb.src.Exec(ctx, "COPY (SELECT "+keyList+", "+fh+" FROM "+src+") TO "+sqlString(curFile)+" (FORMAT parquet, COMPRESSION uncompressed)"); err != nil {
+			return fmt.Errorf("digest of the table: %w", err)
+		}
+		if _, err := sc.w.Exec(ctx, join("read_parquet("+sqlString(curFile)+")")); err != nil {
+			return fmt.Errorf("changed keys: %w", err)
+		}
 	}
 	for _, q := range []string{
 		"COPY (SELECT " + keyList + " FROM read_parquet(" + sqlString(diffFile) + ") WHERE NOT dataops_gone) TO " + sqlString(keysFile) + " (FORMAT parquet)",
@@ -153,17 +166,7 @@ func (tb *tableBackup) fastDelta(ctx context.Context, e *Table, cols []warehouse
 	}
 	var fp Fingerprint
 	var err error
-	if engine {
-		// the engine row hash is the digest's hash(): the new fingerprint
-		// is the digest's
-		var st hashStats
-		if err := sc.w.Get(ctx, &st, "SELECT "+hashAggregates("dataops_fh")+" FROM read_parquet(?)", curFile); err != nil {
-			return fmt.Errorf("fingerprint of the digest: %w", err)
-		}
-		if fp, err = st.fingerprint(); err != nil {
-			return err
-		}
-	} else {
+	{
 		// the stored row hashes of the parent rows that go
 		sd := sc.w.Dialect()
 		h := sd.QuoteIdentifier(RowHashColumn)
@@ -205,9 +208,7 @@ func (tb *tableBackup) fastDelta(ctx context.Context, e *Table, cols []warehouse
 		if err != nil {
 			return err
 		}
-		if !engine {
-			fp.Merge(added)
-		}
+		fp.Merge(added)
 	}
 	e.Rows, e.Fingerprint = fp.Count, fp
 	e.Data = TableData{Mode: ModeDelta, Base: tb.parent.ID, Upserts: upserts, Deletes: deletes}
