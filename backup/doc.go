@@ -54,7 +54,7 @@
 //
 // Memory on DuckDB: DuckDB's memory_limit is global to a database, so
 // Backup and Restore never change the settings of the caller's database.
-// The COPY of a full backup, the digest of an incremental and the INSERT of
+// The COPY of a full backup, the key join of an incremental and the INSERT of
 // a restore run in it, under its own memory_limit (DuckDB's default is 80%
 // of RAM, and it uses what it may). To bound a backup's or restore's memory,
 // open the warehouse with a limit, e.g. "duckdb:/data/wh.duckdb?memory_limit=128MB":
