@@ -3,7 +3,10 @@ package staging
 import (
 	"encoding/json"
 	"fmt"
+	"math"
+	"strconv"
 	"time"
+	"unsafe"
 
 	"github.com/dataopskit/dataops/airbyte"
 	"github.com/dataopskit/dataops/warehouse"
@@ -310,6 +313,14 @@ func (v *colVisitor) Time(i int, us int64) {
 // path converts it; one that does not fit is NULL, with a change.
 func (v *colVisitor) JSON(i int, raw []byte) {
 	c := v.col(i)
+	if v.b.kinds[c] == warehouse.KindFloat && len(raw) > 0 && (raw[0] == '-' || raw[0] >= '0' && raw[0] <= '9') {
+		// A plain number (a PostgreSQL numeric's text): what convertValue
+		// makes of it, without boxing the float.
+		if f, err := strconv.ParseFloat(unsafe.String(unsafe.SliceData(raw), len(raw)), 64); err == nil && !math.IsInf(f, 0) {
+			v.b.Cols[c].Float[v.r], v.b.Cols[c].Null[v.r] = f, false
+			return
+		}
+	}
 	cv, err := convertValue(v.s.cols[c].Type, raw)
 	if err != nil {
 		v.changes = append(v.changes, metaChange{Field: v.fields[i], Change: "NULLED", Reason: "DESTINATION_TYPECAST_ERROR"})
