@@ -54,6 +54,6 @@ func Example() {
 	// Output:
 	// model.shop.totals success
 	// seed.shop.orders success
-	// test.shop.not_null_totals_orders.ee906daa6d pass
+	// test.shop.not_null_totals_orders.5aad7a559e pass
 	// revenue 42
 }

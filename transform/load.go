@@ -2,7 +2,6 @@ package transform
 
 import (
 	"context"
-	"crypto/md5"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -1200,7 +1199,8 @@ func (l *loader) buildGenericTest(pkg *Package, file, attached, baseName, modelE
 		}
 		delete(kw, "arguments")
 	}
-	for _, k := range []string{"severity", "tags", "where", "limit", "warn_if", "error_if", "store_failures", "enabled", "meta", "alias", "schema", "database"} {
+	// dbt's config arguments (TestBuilder.CONFIG_ARGS).
+	for _, k := range []string{"severity", "tags", "enabled", "where", "limit", "warn_if", "error_if", "fail_calc", "store_failures", "store_failures_as", "meta", "database", "schema", "alias"} {
 		if v, ok := kw[k]; ok {
 			cfg[k] = v
 			delete(kw, k)
@@ -1221,48 +1221,29 @@ func (l *loader) buildGenericTest(pkg *Package, file, attached, baseName, modelE
 		kw["column_name"] = colExpr
 	}
 	kw["model"] = "{{ get_where_subquery(" + modelExpr + ") }}"
-	// dbt's generated name: test_model_column__argvalues.
-	parts := []string{name, baseName}
-	if column != "" {
-		parts = append(parts, column)
-	} else if c, ok := kw["column_name"].(string); ok {
-		parts = append(parts, c)
-	}
-	tname := replaceNonWord(strings.Join(parts, "_"))
-	var flat []string
-	for _, k := range sortedKeys(kw) {
-		if k == "model" || k == "column_name" {
-			continue
-		}
-		flat = append(flat, flattenArg(kw[k]))
-	}
-	tname = strings.Trim(tname, "_")
-	if _, hasCol := kw["column_name"]; !hasCol {
-		// dbt: <test>_<model>_<args>, the underscore kept when there are none
-		tname += "_" + replaceNonWord(strings.Join(flat, "__"))
-	} else if len(flat) > 0 {
-		tname += "__" + replaceNonWord(strings.Join(flat, "__"))
+	// Named as dbt-core names it: the unique_id (and so state comparison
+	// with dbt's artifacts) is the same.
+	test := name
+	if strings.HasPrefix(attached, "source.") {
+		test = "source_" + test
 	}
 	if ns != "" {
-		tname = ns + "_" + tname
+		test = ns + "_" + test
 	}
-	colKey, _ := kw["column_name"].(string)
-	h := md5.Sum([]byte(attached + "|" + tname + "|" + colKey + "|" + strings.Join(flat, "|")))
-	hash := hex.EncodeToString(h[:])[:10]
+	short, tname := genericTestNames(test, baseName, kw)
 	if customName != "" {
-		tname = customName
+		short, tname = customName, customName
 	}
-	if len(tname) > 63 {
-		// dbt keeps the full name but files and aliases get a short one.
-		sum := md5.Sum([]byte(tname))
+	if short != tname {
 		if _, ok := cfg["alias"]; !ok {
-			cfg["alias"] = tname[:30] + "_" + hex.EncodeToString(sum[:])
+			cfg["alias"] = short
 		}
 	}
+	hash := genericTestHash(tname, name, ns, kw)
 	id := "test." + pkg.Name + "." + tname + "." + hash
 	n := &Node{
 		UniqueID: id, ResourceType: ResourceTest, Package: pkg.Name, Name: tname,
-		Path: asString(firstNonNil(cfg["alias"], tname)) + ".sql", OriginalFilePath: rel(pkg.Dir, filepath.Join(l.rootDir, file)),
+		Path: short + ".sql", OriginalFilePath: rel(pkg.Dir, filepath.Join(l.rootDir, file)),
 		FQN: []string{pkg.Name, tname}, Language: "sql", Line: 1, project: l.p,
 		Test:         &TestMetadata{Name: name, Namespace: ns, Kwargs: kw},
 		AttachedNode: attached, ColumnName: column, PatchPath: "",
@@ -1282,24 +1263,6 @@ func (l *loader) buildGenericTest(pkg *Package, file, attached, baseName, modelE
 	}
 	n.RawCode = "{{ " + macro + "(**_dbt_generic_test_kwargs) }}"
 	return n, nil
-}
-
-func flattenArg(v any) string {
-	switch x := v.(type) {
-	case []any:
-		var s []string
-		for _, e := range x {
-			s = append(s, flattenArg(e))
-		}
-		return strings.Join(s, "__")
-	case map[string]any:
-		var s []string
-		for _, k := range sortedKeys(x) {
-			s = append(s, k+"_"+flattenArg(x[k]))
-		}
-		return strings.Join(s, "__")
-	}
-	return asString(v)
 }
 
 // renderNative renders a YAML value holding Jinja (env_var, var, target)

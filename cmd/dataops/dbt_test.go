@@ -119,8 +119,8 @@ func TestDBTBuildDuckDB(t *testing.T) {
 	}
 	// dbt's child map holds a model's data tests and its unit tests.
 	if got := m.ChildMap["model.dbt_shop.customers"]; !reflect.DeepEqual(got, []string{
-		"test.dbt_shop.not_null_customers_customer_id.2c2ca5f551",
-		"test.dbt_shop.unique_customers_customer_id.a91e6f0307",
+		"test.dbt_shop.not_null_customers_customer_id.5c9bf9911d", // the ids dbt gives jaffle_shop's
+		"test.dbt_shop.unique_customers_customer_id.c5af1ff4b1",
 		"unit_test.dbt_shop.customers.test_lifetime_value"}) {
 		t.Errorf("child_map[customers] = %v, want its two tests and its unit test", got)
 	}
