@@ -3,12 +3,10 @@ package transform
 import (
 	"crypto/md5"
 	"encoding/hex"
-	"math"
 	"sort"
-	"strconv"
 	"strings"
-	"unicode"
-	"unicode/utf8"
+
+	"github.com/dataopskit/dataops/transform/jinja"
 )
 
 // genericTestNames names a generic test as dbt-core does
@@ -100,136 +98,16 @@ func writeHashable(b *strings.Builder, v any) {
 		}
 		b.WriteByte(']')
 	case []string:
-		b.WriteByte('[')
+		l := make([]any, len(x))
 		for i, e := range x {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString(pyRepr(e))
+			l[i] = e
 		}
-		b.WriteByte(']')
+		writeHashable(b, l)
 	default:
 		b.WriteString(pyRepr(pyStr(v)))
 	}
 }
 
-// pyStr writes a YAML value as Python's str() does.
-func pyStr(v any) string {
-	switch x := v.(type) {
-	case nil:
-		return "None"
-	case string:
-		return x
-	case bool:
-		if x {
-			return "True"
-		}
-		return "False"
-	case int:
-		return strconv.Itoa(x)
-	case int64:
-		return strconv.FormatInt(x, 10)
-	case uint64:
-		return strconv.FormatUint(x, 10)
-	case float64:
-		return pyFloat(x)
-	case []any, []string, map[string]any:
-		return pyRepr(x)
-	}
-	return asString(v)
-}
-
-// pyRepr writes a value as Python's repr() does: strings quoted, lists
-// and mappings (keys in sorted order) of reprs.
-func pyRepr(v any) string {
-	switch x := v.(type) {
-	case string:
-		return pyQuote(x)
-	case []any:
-		parts := make([]string, len(x))
-		for i, e := range x {
-			parts[i] = pyRepr(e)
-		}
-		return "[" + strings.Join(parts, ", ") + "]"
-	case []string:
-		parts := make([]string, len(x))
-		for i, e := range x {
-			parts[i] = pyQuote(e)
-		}
-		return "[" + strings.Join(parts, ", ") + "]"
-	case map[string]any:
-		parts := make([]string, 0, len(x))
-		for _, k := range sortedKeys(x) {
-			parts = append(parts, pyQuote(k)+": "+pyRepr(x[k]))
-		}
-		return "{" + strings.Join(parts, ", ") + "}"
-	}
-	return pyStr(v)
-}
-
-// pyQuote is Python's repr of a string: single quotes unless the string
-// holds a single quote and no double quote.
-func pyQuote(s string) string {
-	q := byte('\'')
-	if strings.IndexByte(s, '\'') >= 0 && strings.IndexByte(s, '"') < 0 {
-		q = '"'
-	}
-	var b strings.Builder
-	b.WriteByte(q)
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == rune(q) || r == '\\':
-			b.WriteByte('\\')
-			b.WriteRune(r)
-		case r == '\t':
-			b.WriteString(`\t`)
-		case r == '\n':
-			b.WriteString(`\n`)
-		case r == '\r':
-			b.WriteString(`\r`)
-		case r == utf8.RuneError && size == 1:
-			b.WriteString(`\x` + hex.EncodeToString([]byte{s[i]}))
-		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
-			b.WriteString(`\x` + hex.EncodeToString([]byte{byte(r)}))
-		case r > 0x7f && !unicode.IsPrint(r):
-			if r <= 0xffff {
-				b.WriteString(`\u` + leftPad(strconv.FormatInt(int64(r), 16), 4))
-			} else {
-				b.WriteString(`\U` + leftPad(strconv.FormatInt(int64(r), 16), 8))
-			}
-		default:
-			b.WriteRune(r)
-		}
-		i += size
-	}
-	b.WriteByte(q)
-	return b.String()
-}
-
-func leftPad(s string, n int) string {
-	return strings.Repeat("0", max(0, n-len(s))) + s
-}
-
-// pyFloat is Python's repr of a float: the shortest digits that read back,
-// fixed notation for exponents from -4 to 15, else 1e+16 style.
-func pyFloat(f float64) string {
-	switch {
-	case math.IsInf(f, 1):
-		return "inf"
-	case math.IsInf(f, -1):
-		return "-inf"
-	case math.IsNaN(f):
-		return "nan"
-	}
-	e := strconv.FormatFloat(f, 'e', -1, 64)
-	exp, _ := strconv.Atoi(e[strings.IndexByte(e, 'e')+1:])
-	if exp < -4 || exp >= 16 {
-		return e
-	}
-	s := strconv.FormatFloat(f, 'f', -1, 64)
-	if !strings.ContainsAny(s, ".") {
-		s += ".0"
-	}
-	return s
-}
+// pyStr is Python's str() of a YAML value; pyRepr its repr().
+func pyStr(v any) string  { return jinja.PyStr(v) }
+func pyRepr(v any) string { return jinja.PyRepr(v) }

@@ -764,3 +764,12 @@ func (f *reflectFunc) call(a *argv) (any, error) {
 }
 
 func sortStrings(s []string) { sort.Strings(s) }
+
+// PyStr writes a Go value (as converted into a template) the way Python's
+// str() writes it: None, True, 1.0, ['a', 1] — as dbt does where it puts
+// values into names.
+func PyStr(v any) string { return toStr(toValue(v)) }
+
+// PyRepr writes a Go value the way Python's repr() writes it: strings
+// quoted, mappings in sorted key order.
+func PyRepr(v any) string { return repr(toValue(v)) }
