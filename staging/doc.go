@@ -67,7 +67,7 @@
 //
 // The loader holds, per stream being written, at most three batches
 // (Options.BatchRows rows or Options.BatchBytes bytes each), and the source
-// runs at most 256 messages ahead. The warehouse holds the rest: on DuckDB,
+// runs at most 320 messages ahead. The warehouse holds the rest: on DuckDB,
 // the open transaction's rows up to the next commit (Options.CommitRows;
 // DuckDB writes full row groups to the file as they fill and spills to its
 // temporary directory beyond its limit) and the blocks of the tables it

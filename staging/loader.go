@@ -49,7 +49,8 @@ type Options struct {
 	StateSchema string
 	// BatchRows, BatchBytes and FlushInterval bound what is buffered per
 	// stream before it is written (into the open transaction) through the
-	// warehouse's bulk path; defaults 10,000 rows, 16 MiB, 5 s.
+	// warehouse's bulk path; defaults 10,000 rows, 16 MiB, 5 s (the time is
+	// looked at every 64 records).
 	BatchRows     int
 	BatchBytes    int
 	FlushInterval time.Duration
@@ -341,23 +342,28 @@ func (r *loadRun) consume(parallel bool) error {
 	defer stop()
 	for more := true; more; {
 		select {
-		case it, ok := <-msgs:
+		case batch, ok := <-msgs:
 			if !ok {
 				more = false
 				break
 			}
-			if it.err != nil {
-				return fmt.Errorf("staging: source: %w", it.err)
+			for _, it := range batch {
+				if it.err != nil {
+					return fmt.Errorf("staging: source: %w", it.err)
+				}
+				if err := r.ctx.Err(); err != nil {
+					return context.Cause(r.ctx)
+				}
+				if err := r.route(it.msg); err != nil {
+					return err
+				}
+				if r.hasAcks.Load() {
+					if err := r.ackCommitted(); err != nil {
+						return err
+					}
+				}
 			}
-			if err := r.ctx.Err(); err != nil {
-				return context.Cause(r.ctx)
-			}
-			if err := r.route(it.msg); err != nil {
-				return err
-			}
-			if !r.hasAcks.Load() {
-				continue
-			}
+			continue
 		case <-r.ackReady:
 			// A worker committed while the source is quiet.
 		case <-r.ctx.Done():
@@ -675,22 +681,43 @@ type sourceItem struct {
 // messages runs the source in a goroutine of its own, a bounded buffer ahead
 // of the loader, so that producing messages (querying, encoding, decoding a
 // connector's output) overlaps converting and writing them. Order is kept.
-// The channel closes when the source ends; stop, when the loader stops
-// early, closes the source so that its goroutine ends.
-func (r *loadRun) messages() (<-chan sourceItem, func()) {
-	ch := make(chan sourceItem, 256)
+// Messages travel in batches of up to sourceBatch, so that the two
+// goroutines meet once per batch rather than per message: a batch goes as
+// soon as the loader has room for it, or at once when it holds a STATE (a
+// source may wait for a state's acknowledgement before it sends more) or
+// is full. The channel closes when the source ends; stop, when the loader
+// stops early, closes the source so that its goroutine ends.
+func (r *loadRun) messages() (<-chan []sourceItem, func()) {
+	ch := make(chan []sourceItem, 256/sourceBatch)
 	quit := make(chan struct{})
 	go pprof.Do(r.ctx, pprof.Labels("staging", "source"), func(context.Context) {
 		defer close(ch)
-		for msg, err := range r.rs.Messages() {
+		batch := make([]sourceItem, 0, sourceBatch)
+		send := func() bool {
 			select {
-			case ch <- sourceItem{msg, err}:
+			case ch <- batch:
+				batch = make([]sourceItem, 0, sourceBatch)
+				return true
 			case <-quit:
-				return
+				return false
 			}
-			if err != nil {
-				return
+		}
+		for msg, err := range r.rs.Messages() {
+			batch = append(batch, sourceItem{msg, err})
+			if err != nil || len(batch) == sourceBatch || msg == nil || msg.Type == airbyte.TypeState {
+				if !send() || err != nil {
+					return
+				}
+				continue
 			}
+			select {
+			case ch <- batch:
+				batch = make([]sourceItem, 0, sourceBatch)
+			default: // the loader is busy: keep batching
+			}
+		}
+		if len(batch) > 0 {
+			send()
 		}
 	})
 	var once sync.Once
@@ -701,6 +728,9 @@ func (r *loadRun) messages() (<-chan sourceItem, func()) {
 		})
 	}
 }
+
+// sourceBatch is the most messages messages hands over at once.
+const sourceBatch = 64
 
 // record converts one record into a row of its stream's batch.
 func (g *group) record(s *streamLoad, rec *airbyte.RecordMessage) error {
@@ -770,7 +800,8 @@ func (g *group) added(s *streamLoad, size int) error {
 	g.sinceRows++
 	g.sinceBytes += size
 	o := &g.r.l.opts
-	if s.batchLen() >= o.BatchRows || s.batchBytes >= o.BatchBytes || time.Since(g.lastFlush) > o.FlushInterval {
+	// The clock is read every 64 records of the group, not per record.
+	if s.batchLen() >= o.BatchRows || s.batchBytes >= o.BatchBytes || (g.sinceRows&63 == 0 && time.Since(g.lastFlush) > o.FlushInterval) {
 		return g.flush(s)
 	}
 	return nil
