@@ -118,6 +118,12 @@ func TestEngineHashOfAnotherVersion(t *testing.T) {
 			t.Fatalf("%s over another version's entry: kind %q, mode %s", te.Name, te.RowHash, te.Data.Mode)
 		}
 	}
+	// events did not change, but its two versions' fingerprints are of two
+	// kinds: the listing cannot tell, and says so
+	vs, err := Versions(ctx, repo, "raw.events")
+	if err != nil || len(vs) != 2 || vs[0].RowHash != "duckdb-hash/v0.0.1-other" || vs[1].RowHash != kind || !vs[1].Changed {
+		t.Fatalf("versions across kinds: %+v, %v", vs, err)
+	}
 	dr, err := Diff(ctx, repo, "raw.orders", old.ID, inc.ID, ReadOptions{}, nil)
 	if err != nil || dr.Changed != 5 || dr.Added != 0 || dr.Removed != 0 {
 		t.Fatalf("diff across kinds: %+v, %v", dr, err)

@@ -20,7 +20,11 @@ type Version struct {
 	Mode        string // the table's data mode: full, delta, same
 	Rows        int64
 	Fingerprint Fingerprint
-	Changed     bool // the rows differ from the previous version (always true for the first)
+	RowHash     string // the fingerprint's row hash kind (Table.RowHashKind)
+	// Changed: the rows differ from the previous version (always true for
+	// the first, and when the two fingerprints are of different row hash
+	// kinds, which cannot tell)
+	Changed bool
 }
 
 // splitTable splits "schema.name".
@@ -45,6 +49,7 @@ func Versions(ctx context.Context, repo *repository.Repository, table string) ([
 	}
 	var out []Version
 	var last *Fingerprint
+	lastKind := ""
 	for _, si := range list {
 		s, err := LoadSnapshot(ctx, repo, si.ID)
 		if err != nil {
@@ -54,10 +59,10 @@ func Versions(ctx context.Context, repo *repository.Repository, table string) ([
 		if t == nil {
 			continue
 		}
-		v := Version{Snapshot: s.ID, Time: s.Manifest.Time, Kind: s.Manifest.Kind, Mode: t.Data.Mode, Rows: t.Rows, Fingerprint: t.Fingerprint}
-		v.Changed = last == nil || *last != t.Fingerprint
+		v := Version{Snapshot: s.ID, Time: s.Manifest.Time, Kind: s.Manifest.Kind, Mode: t.Data.Mode, Rows: t.Rows, Fingerprint: t.Fingerprint, RowHash: t.RowHashKind()}
+		v.Changed = last == nil || lastKind != v.RowHash || *last != t.Fingerprint
 		fp := t.Fingerprint
-		last = &fp
+		last, lastKind = &fp, v.RowHash
 		out = append(out, v)
 	}
 	if len(out) == 0 {
