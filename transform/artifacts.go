@@ -113,7 +113,7 @@ func artifactColumns(cols []ColumnInfo) map[string]*artifacts.Column {
 // manifestConfig is the node's config as dbt writes it: every key, with
 // the defaults dbt's schema expects.
 func manifestConfig(n *Node) map[string]any {
-	cfg := map[string]any{}
+	cfg := make(map[string]any, len(n.Config.Raw)+8) // no growth for the keys below
 	for k, v := range n.Config.Raw {
 		cfg[k] = v
 	}

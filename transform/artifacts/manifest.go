@@ -308,6 +308,9 @@ func (n *Node) appendJSON(out []byte) ([]byte, error) {
 	if singular {
 		allowed = allowedKeys[singularTest]
 	}
+	if allowed == nil {
+		allowed = noOptionalKeys // a kind dbt's schema does not know
+	}
 	e := nodeEncoder{allowed: allowed, out: out}
 	e.out = append(e.out, '{')
 	e.strPtr("database", n.Database)
@@ -478,8 +481,12 @@ func (n *Node) appendJSON(out []byte) ([]byte, error) {
 	return append(e.out, '}'), nil
 }
 
-// nodeEncoder appends a node's members to out, leaving out the optional
-// keys its kind does not allow.
+// noOptionalKeys allows none of the optional keys.
+var noOptionalKeys = map[string]bool{}
+
+// nodeEncoder appends an object's members to out, leaving out the optional
+// keys of nodes their kind does not allow (all members are written when
+// allowed is nil: run results).
 type nodeEncoder struct {
 	out     []byte
 	allowed map[string]bool
@@ -490,7 +497,7 @@ type nodeEncoder struct {
 // key writes the member name k (after a comma if needed) and reports
 // whether the node carries it; if not, nothing is written.
 func (e *nodeEncoder) key(k string) bool {
-	if isOptionalKey(k) && !e.allowed[k] {
+	if e.allowed != nil && isOptionalKey(k) && !e.allowed[k] {
 		return false
 	}
 	if e.n > 0 {

@@ -2,6 +2,7 @@ package artifacts
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"testing"
@@ -153,4 +154,59 @@ func BenchmarkNodeJSON(b *testing.B) {
 			}
 		}
 	})
+}
+
+// reflectRunResultJSON is RunResult.MarshalJSON as it was before the
+// field-by-field encoder.
+func reflectRunResultJSON(r RunResult) ([]byte, error) {
+	type plain RunResult
+	c := plain(r)
+	fill(&c.Timing)
+	if c.AdapterResponse == nil {
+		c.AdapterResponse = map[string]any{}
+	}
+	return json.Marshal(c)
+}
+
+// TestRunResultJSONMatchesReflection holds RunResult.MarshalJSON to the
+// bytes of encoding/json over its fields.
+func TestRunResultJSONMatchesReflection(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	strs := []string{"", "ok", "a & b <c>", "line\nbreak \"q\" é \xff", "select 1"}
+	pick := func() string { return strs[rng.IntN(len(strs))] }
+	ptr := func() *string {
+		if rng.IntN(3) == 0 {
+			return nil
+		}
+		s := pick()
+		return &s
+	}
+	for i := range 2000 {
+		r := RunResult{Status: pick(), ThreadID: pick(), ExecutionTime: []float64{0, 0.0123, 12, 1e-9}[rng.IntN(4)],
+			Message: ptr(), UniqueID: pick(), CompiledCode: ptr(), RelationName: ptr()}
+		if rng.IntN(2) == 0 {
+			r.Timing = []Timing{{Name: "compile", StartedAt: ptr(), CompletedAt: ptr()}, {Name: pick()}}
+		} else if rng.IntN(2) == 0 {
+			r.Timing = []Timing{}
+		}
+		if rng.IntN(2) == 0 {
+			r.AdapterResponse = map[string]any{"_message": pick(), "rows_affected": rng.IntN(9), "code": nil}
+		}
+		if rng.IntN(2) == 0 {
+			f := rng.IntN(5)
+			r.Failures = &f
+		}
+		if rng.IntN(2) == 0 {
+			b := rng.IntN(2) == 0
+			r.Compiled = &b
+		}
+		if rng.IntN(4) == 0 {
+			r.BatchResults = map[string]any{"successful": []any{}, "failed": []any{pick()}}
+		}
+		want, werr := reflectRunResultJSON(r)
+		got, gerr := r.MarshalJSON()
+		if (werr != nil) != (gerr != nil) || !bytes.Equal(got, want) {
+			t.Fatalf("result %d: got %s (%v)\nwant %s (%v)", i, got, gerr, want, werr)
+		}
+	}
 }

@@ -1,6 +1,9 @@
 package artifacts
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"strconv"
+)
 
 // Statuses of run results, as dbt writes them: nodes that build
 // (success, error, skipped), tests (pass, fail, warn, error, skipped) and
@@ -46,15 +49,68 @@ func NewRunResults(md Metadata) *RunResults {
 	return &RunResults{Metadata: md, Results: []RunResult{}, Args: map[string]any{}}
 }
 
-// MarshalJSON writes empty collections as [] and {}.
+// MarshalJSON writes empty collections as [] and {}: the bytes of
+// encoding/json on the result's fields, written field by field (a run
+// has one result per node).
 func (r RunResult) MarshalJSON() ([]byte, error) {
-	type plain RunResult
-	c := plain(r)
-	fill(&c.Timing)
-	if c.AdapterResponse == nil {
-		c.AdapterResponse = map[string]any{}
+	return r.appendJSON(make([]byte, 0, 512))
+}
+
+func (r RunResult) appendJSON(out []byte) ([]byte, error) {
+	e := nodeEncoder{out: append(out, '{')}
+	e.str("status", r.Status)
+	if e.key("timing") {
+		e.out = append(e.out, '[')
+		for i, t := range r.Timing {
+			if i > 0 {
+				e.out = append(e.out, ',')
+			}
+			e.out = append(e.out, `{"name":`...)
+			e.out = appendString(e.out, t.Name)
+			e.out = append(e.out, `,"started_at":`...)
+			e.out = appendStringPtr(e.out, t.StartedAt)
+			e.out = append(e.out, `,"completed_at":`...)
+			e.out = appendStringPtr(e.out, t.CompletedAt)
+			e.out = append(e.out, '}')
+		}
+		e.out = append(e.out, ']')
 	}
-	return json.Marshal(c)
+	e.str("thread_id", r.ThreadID)
+	if e.key("execution_time") {
+		e.float(r.ExecutionTime)
+	}
+	if e.key("adapter_response") {
+		if len(r.AdapterResponse) == 0 {
+			e.out = append(e.out, "{}"...)
+		} else {
+			e.marshal(r.AdapterResponse)
+		}
+	}
+	e.strPtr("message", r.Message)
+	if e.key("failures") {
+		if r.Failures == nil {
+			e.out = append(e.out, "null"...)
+		} else {
+			e.out = strconv.AppendInt(e.out, int64(*r.Failures), 10)
+		}
+	}
+	e.str("unique_id", r.UniqueID)
+	if e.key("compiled") {
+		if r.Compiled == nil {
+			e.out = append(e.out, "null"...)
+		} else {
+			e.out = strconv.AppendBool(e.out, *r.Compiled)
+		}
+	}
+	e.strPtr("compiled_code", r.CompiledCode)
+	e.strPtr("relation_name", r.RelationName)
+	if r.BatchResults != nil && e.key("batch_results") {
+		e.marshal(r.BatchResults)
+	}
+	if e.err != nil {
+		return nil, e.err
+	}
+	return append(e.out, '}'), nil
 }
 
 // ReadRunResults reads a run_results.json (for --state and retry).
