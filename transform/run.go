@@ -10,8 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/sync/errgroup"
-
 	"github.com/dataopskit/dataops/transform/selector"
 
 	"github.com/dataopskit/dataops/warehouse"
@@ -356,7 +354,10 @@ func (r *runner) schedule(ctx context.Context, ids []string, threads int) ([]Nod
 		}
 		for _, d := range r.upstream(n, in) {
 			w[d] = true
-			if n.ResourceType == ResourceTest {
+			// Only build waits for the tests of a node's parents (dbt adds
+			// test edges to the graph for build alone): a test command runs
+			// no models, and a compile's tests fail nothing.
+			if n.ResourceType == ResourceTest || r.opts.Command != CommandBuild {
 				continue
 			}
 			for _, t := range testsOf[d] {
@@ -381,10 +382,22 @@ func (r *runner) schedule(ctx context.Context, ids []string, threads int) ([]Nod
 	results := make([]NodeResult, 0, len(ids))
 	bad := map[string]string{} // id → why dependants skip
 	done := make(chan NodeResult, len(ids))
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(threads)
-	runCtx, cancel := context.WithCancel(gctx)
+	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	// threads long-lived workers (Thread-1 …) run the nodes: a goroutine
+	// per node would grow a new stack for every render.
+	work := make(chan *Node)
+	var workers sync.WaitGroup
+	for tid := 1; tid <= threads; tid++ {
+		workers.Add(1)
+		go func() {
+			defer workers.Done()
+			for n := range work {
+				done <- r.runNode(runCtx, n, tid)
+			}
+		}()
+	}
+	defer func() { close(work); workers.Wait() }()
 	var ready []string
 	for _, id := range ids {
 		if pending[id] == 0 {
@@ -392,10 +405,6 @@ func (r *runner) schedule(ctx context.Context, ids []string, threads int) ([]Nod
 		}
 	}
 	stopped := false
-	thread := make(chan int, threads)
-	for i := 1; i <= threads; i++ {
-		thread <- i
-	}
 	remaining := len(ids)
 	running := 0
 	finish := func(nr NodeResult) {
@@ -447,13 +456,7 @@ func (r *runner) schedule(ctx context.Context, ids []string, threads int) ([]Nod
 				continue
 			}
 			running++
-			g.Go(func() error {
-				tid := <-thread
-				defer func() { thread <- tid }()
-				nr := r.runNode(runCtx, n, tid)
-				done <- nr
-				return nil
-			})
+			work <- n
 		}
 		if remaining == 0 {
 			break
@@ -467,7 +470,6 @@ func (r *runner) schedule(ctx context.Context, ids []string, threads int) ([]Nod
 		running--
 		finish(nr)
 	}
-	_ = g.Wait()
 	sort.SliceStable(results, func(i, j int) bool { return false })
 	if ctx.Err() != nil {
 		return results, ctx.Err()
