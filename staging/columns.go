@@ -316,7 +316,13 @@ func (v *colVisitor) JSON(i int, raw []byte) {
 	if v.b.kinds[c] == warehouse.KindFloat && len(raw) > 0 && (raw[0] == '-' || raw[0] >= '0' && raw[0] <= '9') {
 		// A plain number (a PostgreSQL numeric's text): what convertValue
 		// makes of it, without boxing the float.
-		if f, err := strconv.ParseFloat(unsafe.String(unsafe.SliceData(raw), len(raw)), 64); err == nil && !math.IsInf(f, 0) {
+		f, ok := plainDecimal(raw)
+		if !ok {
+			var err error
+			f, err = strconv.ParseFloat(unsafe.String(unsafe.SliceData(raw), len(raw)), 64)
+			ok = err == nil && !math.IsInf(f, 0)
+		}
+		if ok {
 			v.b.Cols[c].Float[v.r], v.b.Cols[c].Null[v.r] = f, false
 			return
 		}
@@ -335,6 +341,44 @@ func (v *colVisitor) JSON(i int, raw []byte) {
 }
 
 var _ airbyte.ValueVisitor = (*colVisitor)(nil)
+
+// plainDecimal parses b when it is [-]digits[.digits] with at most 15
+// digits, as strconv.ParseFloat would: such a value is an integer below
+// 2⁵³ over a power of ten of at most 10¹⁵, both exact in a float64, so one
+// division rounds it correctly.
+func plainDecimal(b []byte) (float64, bool) {
+	neg := len(b) > 0 && b[0] == '-'
+	if neg {
+		b = b[1:]
+	}
+	var m int64
+	digits, frac, dot := 0, 0, false
+	for i, c := range b {
+		switch {
+		case c >= '0' && c <= '9':
+			m = m*10 + int64(c-'0')
+			digits++
+			if dot {
+				frac++
+			}
+		case c == '.' && !dot && i > 0 && i < len(b)-1:
+			dot = true
+		default:
+			return 0, false
+		}
+	}
+	if digits == 0 || digits > 15 {
+		return 0, false
+	}
+	f := float64(m) / pow10f[frac]
+	if neg {
+		f = -f
+	}
+	return f, true
+}
+
+// pow10f[n] is 10ⁿ, exact.
+var pow10f = [16]float64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15}
 
 // typedColumns stores a typed record in s's column batch; ok is false when
 // the record must take the JSON path (nothing was stored then).
