@@ -338,7 +338,7 @@ func (r *loadRun) consume(parallel bool) error {
 	if parallel {
 		r.goParallel()
 	}
-	msgs, stop := r.messages()
+	msgs, done, stop := r.messages()
 	defer stop()
 	for more := true; more; {
 		select {
@@ -363,6 +363,7 @@ func (r *loadRun) consume(parallel bool) error {
 					}
 				}
 			}
+			done(batch)
 			continue
 		case <-r.ackReady:
 			// A worker committed while the source is quiet.
@@ -685,18 +686,30 @@ type sourceItem struct {
 // goroutines meet once per batch rather than per message: a batch goes as
 // soon as the loader has room for it, or at once when it holds a STATE (a
 // source may wait for a state's acknowledgement before it sends more) or
-// is full. The channel closes when the source ends; stop, when the loader
-// stops early, closes the source so that its goroutine ends.
-func (r *loadRun) messages() (<-chan []sourceItem, func()) {
+// is full. The channel closes when the source ends; the loader hands each
+// batch back with done once it has routed it; stop, when the loader stops
+// early, closes the source so that its goroutine ends.
+func (r *loadRun) messages() (<-chan []sourceItem, func([]sourceItem), func()) {
 	ch := make(chan []sourceItem, 256/sourceBatch)
+	// Batches the loader is done with, for reuse: with a loader that keeps
+	// up, batches go one message at a time.
+	free := make(chan []sourceItem, 256/sourceBatch+2)
+	next := func() []sourceItem {
+		select {
+		case b := <-free:
+			return b
+		default:
+			return make([]sourceItem, 0, sourceBatch)
+		}
+	}
 	quit := make(chan struct{})
 	go pprof.Do(r.ctx, pprof.Labels("staging", "source"), func(context.Context) {
 		defer close(ch)
-		batch := make([]sourceItem, 0, sourceBatch)
+		batch := next()
 		send := func() bool {
 			select {
 			case ch <- batch:
-				batch = make([]sourceItem, 0, sourceBatch)
+				batch = next()
 				return true
 			case <-quit:
 				return false
@@ -712,7 +725,7 @@ func (r *loadRun) messages() (<-chan []sourceItem, func()) {
 			}
 			select {
 			case ch <- batch:
-				batch = make([]sourceItem, 0, sourceBatch)
+				batch = next()
 			default: // the loader is busy: keep batching
 			}
 		}
@@ -720,8 +733,15 @@ func (r *loadRun) messages() (<-chan []sourceItem, func()) {
 			send()
 		}
 	})
+	done := func(b []sourceItem) {
+		clear(b)
+		select {
+		case free <- b[:0]:
+		default:
+		}
+	}
 	var once sync.Once
-	return ch, func() {
+	return ch, done, func() {
 		once.Do(func() {
 			close(quit)
 			_ = r.rs.Close()

@@ -64,6 +64,7 @@ func main() {
 	flag.StringVar(&allocatorOpts, "duckdb-opts", "", "extra DuckDB settings appended to the warehouse URL, e.g. &allocator_flush_threshold=16MB")
 	flag.IntVar(&batchRows, "batch-rows", 0, "staging.Options.BatchRows (0: the default)")
 	flag.IntVar(&commitRows, "commit-rows", 0, "staging.Options.CommitRows (0: the default)")
+	flag.IntVar(&gcBallast, "gc-ballast", -1, "the PostgreSQL source's GC ballast in bytes (-1: the source's default)")
 	jsonl := flag.Int("jsonl", 0, "instead: stage this many records from a JSONL connector process (this program) into DuckDB")
 	flag.Parse()
 	if *cpuProfile != "" {
@@ -106,6 +107,9 @@ func main() {
 const schema = "bench_pipeline"
 
 var batchRows, commitRows int
+
+// gcBallast is the source's GC ballast (-gc-ballast), or -1.
+var gcBallast int
 
 // memProfile is where -memprofile writes the heap profile.
 var memProfile string
@@ -174,7 +178,11 @@ func run(ctx context.Context, pgURL string, rows int, dir, memLimit string) erro
 	heap := sampleHeap()
 	cpu0 := cpuTime()
 	start := time.Now()
-	res, err := staging.Sync(ctx, postgres.New(), w, staging.SyncOptions{
+	var srcOpts []postgres.Option
+	if gcBallast >= 0 {
+		srcOpts = append(srcOpts, postgres.WithGCBallast(gcBallast))
+	}
+	res, err := staging.Sync(ctx, postgres.New(srcOpts...), w, staging.SyncOptions{
 		Config:  cfg,
 		Streams: []string{schema + "." + table},
 		Options: staging.Options{Schema: "raw", BatchRows: batchRows, CommitRows: commitRows, Logger: slog.New(slog.DiscardHandler),
