@@ -39,7 +39,11 @@
 //   - Merge (upsert by key) and transactions: Begin, WithTx. Every operation
 //     also exists on Tx, including Load, so data and bookkeeping commit together.
 //   - Load streams rows from an iterator through the engine's bulk path —
-//     DuckDB's appender, PostgreSQL's COPY FROM STDIN — never row INSERTs.
+//     DuckDB's chunk loads (or its appender), PostgreSQL's COPY FROM STDIN —
+//     never row INSERTs. LoadColumns takes typed column batches
+//     (ColumnBatch) instead, for producers that have typed values: engines
+//     that implement ColumnLoader (DuckDB) take them as they are, others get
+//     their rows.
 //   - Capabilities tell callers what an engine can do (transactional DDL,
 //     MERGE, zero-copy clone, time travel, change streams) so they branch on
 //     facts, not on engine names.
