@@ -75,10 +75,11 @@
 // limit belongs to the database, not to a load: set it in the warehouse URL
 // (duckdb:wh.duckdb?memory_limit=64MB). DuckDB's default, 80% of RAM, lets
 // the cache grow with the data loaded: staging 10M rows of 10 columns with
-// 256MB grew the process to 435 MiB. With 64MB it stayed at 207–242 MiB
-// from 1M to 10M rows, at no cost in CPU (resident memory runs about 130–180
-// MiB above memory_limit: DuckDB's allocator and its memory outside the
-// buffer pool, and the Go runtime's). A staging process that must stay small
+// 256MB grew the process to 435 MiB. With 64MB the peak was 204–214 MiB
+// at 1M rows and 242–265 MiB at 10M, at no cost in CPU: resident memory
+// runs about 140–200 MiB above memory_limit (DuckDB's allocator and its
+// memory outside the buffer pool, which grows slowly to a plateau, and the
+// Go runtime's). A staging process that must stay small
 // sets memory_limit to 64MB–128MB; a warehouse that also runs transforms
 // wants more for their joins and sorts.
 //
