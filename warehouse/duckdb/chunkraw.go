@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"runtime"
 	"time"
 	"unsafe"
@@ -26,8 +27,9 @@ import (
 // producer, without a spinning core.
 //
 // duckdb-go does not export the C handles; rawConnOf and rawChunkOf read
-// them from the first field of its Conn and DataChunk, whose layout the
-// pinned version (go.mod) fixes and TestRawHandles checks.
+// them from the first field of its Conn and DataChunk. rawLayoutOK checks
+// that layout when the package loads (a duckdb-go that changes it turns the
+// chunk path off, and TestRawHandles fails).
 
 // rawConnLayout mirrors the head of duckdb.Conn.
 type rawConnLayout struct {
@@ -38,6 +40,16 @@ type rawConnLayout struct {
 type rawChunkLayout struct {
 	chunk mapping.DataChunk
 }
+
+// rawLayoutOK reports whether duckdb-go's Conn and DataChunk still begin
+// with the C handles rawConnOf and rawChunkOf read; when a version of
+// duckdb-go moves them, Opens fall back to the appender.
+var rawLayoutOK = func() bool {
+	c := reflect.TypeFor[duckdb.Conn]()
+	d := reflect.TypeFor[duckdb.DataChunk]()
+	return c.NumField() > 0 && c.Field(0).Offset == 0 && c.Field(0).Type == reflect.TypeFor[mapping.Connection]() &&
+		d.NumField() > 0 && d.Field(0).Offset == 0 && d.Field(0).Type == reflect.TypeFor[mapping.DataChunk]()
+}()
 
 // rawConnOf returns the C connection of c.
 func rawConnOf(c *duckdb.Conn) mapping.Connection {

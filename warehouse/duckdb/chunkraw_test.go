@@ -15,6 +15,9 @@ import (
 // connection itself (a statement run through it is seen by the Conn), and
 // execRaw reports errors and stops on cancellation.
 func TestRawHandles(t *testing.T) {
+	if !rawLayoutOK {
+		t.Fatal("duckdb-go's Conn or DataChunk no longer begins with its C handle: the chunk path is off")
+	}
 	ctx := context.Background()
 	db, err := sql.Open("duckdb", "")
 	if err != nil {

@@ -242,7 +242,9 @@ func OpenConfig(ctx context.Context, cfg Config) (*Engine, error) {
 		return nil, fmt.Errorf("duckdb: open %s: %w", displayPath(cfg.Path), err)
 	}
 	e := &Engine{db: db, cfg: cfg}
-	if err := registerLoadFunc(ctx, db); err != nil {
+	if !rawLayoutOK {
+		e.noChunks = true // see chunkraw.go
+	} else if err := registerLoadFunc(ctx, db); err != nil {
 		// Load falls back to the appender.
 		e.noChunks = true
 	}
