@@ -62,13 +62,21 @@ func genericTestNames(test, target string, args map[string]any) (short, full str
 // repr of its test metadata (namespace, name, kwargs) with every mapping's
 // keys sorted and every scalar turned into its str().
 func genericTestHash(name, test, namespace string, kwargs map[string]any) string {
-	var ns any
-	if namespace != "" {
-		ns = namespace
-	}
 	var b strings.Builder
+	b.Grow(len(name) + 256)
 	b.WriteString(name)
-	writeHashable(&b, map[string]any{"namespace": ns, "name": test, "kwargs": kwargs})
+	// repr of {'kwargs': …, 'name': …, 'namespace': …}, keys sorted.
+	b.WriteString("{'kwargs': ")
+	writeHashable(&b, kwargs)
+	b.WriteString(", 'name': ")
+	writeHashable(&b, test)
+	b.WriteString(", 'namespace': ")
+	if namespace == "" {
+		writeHashable(&b, nil)
+	} else {
+		writeHashable(&b, namespace)
+	}
+	b.WriteByte('}')
 	sum := md5.Sum([]byte(b.String()))
 	h := hex.EncodeToString(sum[:])
 	return h[len(h)-10:]
@@ -83,7 +91,7 @@ func writeHashable(b *strings.Builder, v any) {
 			if i > 0 {
 				b.WriteString(", ")
 			}
-			b.WriteString(pyRepr(k))
+			writeQuoted(b, k)
 			b.WriteString(": ")
 			writeHashable(b, x[k])
 		}
@@ -98,14 +106,47 @@ func writeHashable(b *strings.Builder, v any) {
 		}
 		b.WriteByte(']')
 	case []string:
-		l := make([]any, len(x))
+		b.WriteByte('[')
 		for i, e := range x {
-			l[i] = e
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			writeQuoted(b, e)
 		}
-		writeHashable(b, l)
+		b.WriteByte(']')
+	case string:
+		writeQuoted(b, x)
 	default:
-		b.WriteString(pyRepr(pyStr(v)))
+		writeQuoted(b, pyStr(v))
 	}
+}
+
+// writeQuoted writes Python's repr of s: plain printable ASCII without
+// quotes or backslashes directly, anything else through jinja.PyRepr.
+func writeQuoted(b *strings.Builder, s string) {
+	single, double := false, false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c < 0x20 || c >= 0x7f || c == '\\':
+			b.WriteString(pyRepr(s))
+			return
+		case c == '\'':
+			single = true
+		case c == '"':
+			double = true
+		}
+	}
+	q := byte('\'')
+	switch {
+	case single && double:
+		b.WriteString(pyRepr(s)) // Python escapes the single quotes
+		return
+	case single:
+		q = '"' // as Python quotes "ref('x')"
+	}
+	b.WriteByte(q)
+	b.WriteString(s)
+	b.WriteByte(q)
 }
 
 // pyStr is Python's str() of a YAML value; pyRepr its repr().

@@ -2,7 +2,10 @@ package transform
 
 import (
 	"context"
+	"strings"
 	"testing"
+
+	"github.com/dataopskit/dataops/transform/jinja"
 )
 
 // TestGenericTestNamesAsDBT checks generic tests' names, unique ids, paths
@@ -101,6 +104,17 @@ func TestPyStr(t *testing.T) {
 	} {
 		if got := pyStr(c.v); got != c.want {
 			t.Errorf("pyStr(%#v) = %s, want %s", c.v, got, c.want)
+		}
+	}
+}
+
+// TestWriteQuoted holds the fast path of writeQuoted to jinja.PyRepr.
+func TestWriteQuoted(t *testing.T) {
+	for _, s := range []string{"", "plain", "ref('x')", `say "hi"`, `it's "q"`, `back\slash`, "tab\t", "é", "{{ get_where_subquery(ref('m')) }}"} {
+		var b strings.Builder
+		writeQuoted(&b, s)
+		if want := jinja.PyRepr(s); b.String() != want {
+			t.Errorf("writeQuoted(%q) = %s, want %s", s, b.String(), want)
 		}
 	}
 }
