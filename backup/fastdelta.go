@@ -39,6 +39,7 @@ func (tb *tableBackup) fastDelta(ctx context.Context, e *Table, cols []warehouse
 	if os.Getenv("DATAOPS_BACKUP_NO_FAST_DELTA") != "" {
 		return errNoFastDelta
 	}
+	step := func(msg string) { tb.em.progress(tb.rel.String(), tb.stats.written, tb.stats.bytes, "delta: "+msg) }
 	// the parent's rows, as local Parquet files with every column and the
 	// row hash; for an engine-hash chain, whose stored hashes are hash()
 	// already, only the key and the hash
@@ -85,6 +86,7 @@ func (tb *tableBackup) fastDelta(ctx context.Context, e *Table, cols []warehouse
 		}
 		files = []string{f}
 	}
+	step("parent's keys and hashes local")
 	d := tb.src.Dialect()
 	var lits []string
 	for _, f := range files {
@@ -108,6 +110,9 @@ func (tb *tableBackup) fastDelta(ctx context.Context, e *Table, cols []warehouse
 		pfh = d.QuoteIdentifier(RowHashColumn) + " AS dataops_fh"
 	}
 	src := d.QuoteRelation(tb.rel)
+	if engine && tb.nat {
+		return tb.engineKeyDelta(ctx, e, cols, key, prev, parent, step)
+	}
 	diffFile := filepath.Join(tb.dir, sc.name("diff")+".parquet")
 	keysFile := filepath.Join(tb.dir, sc.name("changed")+".parquet")
 	delsFile := filepath.Join(tb.dir, sc.name("deleted")+".parquet")
@@ -144,6 +149,7 @@ func (tb *tableBackup) fastDelta(ctx context.Context, e *Table, cols []warehouse
 			return fmt.Errorf("changed keys: %w", err)
 		}
 	}
+	step("key join done")
 	for _, q := range []string{
 		"COPY (SELECT " + keyList + " FROM read_parquet(" + sqlString(diffFile) + ") WHERE NOT dataops_gone) TO " + sqlString(keysFile) + " (FORMAT parquet)",
 		"COPY (SELECT " + keyList + " FROM read_parquet(" + sqlString(diffFile) + ") WHERE dataops_gone) TO " + sqlString(delsFile) + " (FORMAT parquet, COMPRESSION zstd)",
@@ -159,6 +165,7 @@ func (tb *tableBackup) fastDelta(ctx context.Context, e *Table, cols []warehouse
 	if err := sc.w.Get(ctx, &n, "SELECT count(*) FILTER (WHERE NOT dataops_gone) AS c, count(*) FILTER (WHERE dataops_gone) AS d FROM read_parquet(?)", diffFile); err != nil {
 		return err
 	}
+	step("changed keys split")
 	if n.Changed == 0 && n.Deleted == 0 {
 		e.Rows, e.Fingerprint = prev.Fingerprint.Count, prev.Fingerprint
 		e.Data = TableData{Mode: ModeSame, Base: tb.parent.ID}
@@ -182,6 +189,7 @@ func (tb *tableBackup) fastDelta(ctx context.Context, e *Table, cols []warehouse
 		fp = prev.Fingerprint
 		fp.Remove(removed)
 	}
+	step("replaced hashes summed")
 	deletes := []Part{}
 	if n.Deleted > 0 {
 		info, err := os.Stat(delsFile)
@@ -210,6 +218,143 @@ func (tb *tableBackup) fastDelta(ctx context.Context, e *Table, cols []warehouse
 		}
 		fp.Merge(added)
 	}
+	step("upserts written")
+	e.Rows, e.Fingerprint = fp.Count, fp
+	e.Data = TableData{Mode: ModeDelta, Base: tb.parent.ID, Upserts: upserts, Deletes: deletes}
+	fastDeltas.Add(1)
+	return nil
+}
+
+// engineKeyDelta fills e with the delta of a table with a key against prev,
+// of this engine's row hash kind, when DuckDB's writer takes the table
+// (parent reads the parent's keys and stored hashes). One pass over the
+// table hashes every row and writes the rows whose (key, hash) the parent
+// does not have — the upserts, new or changed — straight into parts: an
+// ANTI JOIN whose build side is the parent's (key, hash) pairs and whose
+// probe side streams the table. The parent rows they replace are found by
+// a join of the parent with the upserts' keys (small), and rows deleted
+// since the parent are counted without a join — the parent's count minus
+// the current rows that are not new — so the ANTI JOIN of the parent's
+// keys with the table's runs only when some were deleted.
+func (tb *tableBackup) engineKeyDelta(ctx context.Context, e *Table, cols []warehouse.Column, key []string, prev *Table, parent string, step func(string)) error {
+	sc := tb.scratch
+	d := tb.src.Dialect()
+	hx, ok := duckEngineHash(d, cols, d.QuoteIdentifier)
+	if !ok {
+		return errNoFastDelta
+	}
+	src := d.QuoteRelation(tb.rel)
+	h := d.QuoteIdentifier(RowHashColumn)
+	var ks, names []string
+	for _, k := range key {
+		ks = append(ks, d.QuoteIdentifier(k))
+	}
+	for _, c := range cols {
+		names = append(names, d.QuoteIdentifier(c.Name))
+	}
+	keyList := strings.Join(ks, ", ")
+	var cnames []string
+	for _, n := range names {
+		cnames = append(cnames, "c."+n)
+	}
+	q := "SELECT " + strings.Join(cnames, ", ") + ", c." + h + " FROM (SELECT " + strings.Join(names, ", ") + ", " + asSigned(hx) + " AS " + h + " FROM " + src +
+		") AS c ANTI JOIN (SELECT " + keyList + ", " + h + " FROM " + parent + ") AS p ON " + keyJoin(d, key, "c", "p") + " AND c." + h + " = p." + h
+	files, dir, err := tb.copyFiles(ctx, tb.src, q)
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	step("changed rows written")
+	// the upserts' fingerprint, and the stored hashes of the parent rows
+	// they replace
+	var added Fingerprint
+	stats := make([]hashStats, len(files))
+	for i, f := range files {
+		if err := sc.w.Get(ctx, &stats[i], "SELECT "+hashAggregates(h)+" FROM read_parquet(?)", f); err != nil {
+			return fmt.Errorf("read back part: %w", err)
+		}
+		g, err := stats[i].fingerprint()
+		if err != nil {
+			return err
+		}
+		added.Merge(g)
+	}
+	var removed Fingerprint
+	if added.Count > 0 {
+		var lits []string
+		for _, f := range files {
+			lits = append(lits, sqlString(f))
+		}
+		var st hashStats
+		if err := sc.w.Get(ctx, &st, "SELECT "+hashAggregates("p."+h)+" FROM "+parent+" AS p SEMI JOIN (SELECT "+keyList+" FROM read_parquet(["+
+			strings.Join(lits, ", ")+"])) AS k ON "+keyJoin(d, key, "p", "k")); err != nil {
+			return fmt.Errorf("hashes of replaced rows: %w", err)
+		}
+		if removed, err = st.fingerprint(); err != nil {
+			return err
+		}
+	}
+	var cur int64
+	if err := tb.src.Get(ctx, &cur, "SELECT count(*) FROM "+src); err != nil {
+		return err
+	}
+	// the current rows that are not new have their key in the parent
+	deleted := prev.Fingerprint.Count - (cur - (added.Count - removed.Count))
+	step("replaced hashes summed")
+	deletes := []Part{}
+	if deleted > 0 {
+		delsFile := filepath.Join(tb.dir, sc.name("deleted")+".parquet")
+		defer os.Remove(delsFile)
+		if _, err := tb.src.Exec(ctx, "COPY (SELECT "+keyList+" FROM "+parent+" AS p ANTI JOIN (SELECT "+keyList+" FROM "+src+") AS c ON "+
+			keyJoin(d, key, "p", "c")+") TO "+sqlString(delsFile)+" (FORMAT parquet, COMPRESSION zstd)"); err != nil {
+			return fmt.Errorf("deleted keys: %w", err)
+		}
+		var st hashStats
+		if err := sc.w.Get(ctx, &st, "SELECT "+hashAggregates("p."+h)+" FROM "+parent+" AS p SEMI JOIN read_parquet("+sqlString(delsFile)+") AS k ON "+keyJoin(d, key, "p", "k")); err != nil {
+			return fmt.Errorf("hashes of deleted rows: %w", err)
+		}
+		if st.N != deleted {
+			return fmt.Errorf("deleted keys: %d found, %d counted", st.N, deleted)
+		}
+		gone, err := st.fingerprint()
+		if err != nil {
+			return err
+		}
+		removed.Merge(gone)
+		info, err := os.Stat(delsFile)
+		if err != nil {
+			return err
+		}
+		if err := tb.upload(ctx, &deletes)(partFile{Path: delsFile, Rows: deleted, Bytes: info.Size()}); err != nil {
+			return err
+		}
+		step("deleted keys written")
+	} else if deleted < 0 {
+		return fmt.Errorf("delta of %s: %d rows now, %d in the parent, %d new", tb.rel, cur, prev.Fingerprint.Count, added.Count-removed.Count)
+	}
+	if added.Count == 0 && deleted == 0 {
+		e.Rows, e.Fingerprint = prev.Fingerprint.Count, prev.Fingerprint
+		e.Data = TableData{Mode: ModeSame, Base: tb.parent.ID}
+		return nil
+	}
+	upserts := []Part{}
+	done := tb.upload(ctx, &upserts)
+	for i, f := range files {
+		if stats[i].N == 0 {
+			continue
+		}
+		info, err := os.Stat(f)
+		if err != nil {
+			return err
+		}
+		if err := done(partFile{Path: f, Rows: stats[i].N, Bytes: info.Size()}); err != nil {
+			return err
+		}
+	}
+	step("upserts stored")
+	fp := prev.Fingerprint
+	fp.Remove(removed)
+	fp.Merge(added)
 	e.Rows, e.Fingerprint = fp.Count, fp
 	e.Data = TableData{Mode: ModeDelta, Base: tb.parent.ID, Upserts: upserts, Deletes: deletes}
 	fastDeltas.Add(1)

@@ -25,6 +25,10 @@ func TestFastDeltaChainMatchesGeneralPath(t *testing.T) {
 				"DELETE FROM " + q + " WHERE id % 89 = 0",
 				"INSERT INTO " + q + " SELECT id + 10000, customer, amount, day FROM " + q + " WHERE id < 50",
 				"UPDATE " + q + " SET amount = amount + 1 WHERE id % 101 = 0",
+				// key changes: a delete and an insert each, with no change of the row count
+				"UPDATE " + q + " SET id = id + 20000 WHERE id % 83 = 0",
+				// deletes and inserts that cancel out in the row count
+				"DELETE FROM " + q + " WHERE id % 79 = 1; INSERT INTO " + q + " SELECT id + 30000, customer, amount, day FROM " + q + " WHERE id % 79 = 2",
 			}
 			for _, general := range []bool{false, true} {
 				if general {

@@ -54,6 +54,7 @@ func (tb *tableBackup) run(ctx context.Context) (Table, tableStats, error) {
 	e := Table{Schema: tb.rel.Schema, Name: tb.rel.Name, Kind: "table", Columns: columnEntries(cols), PrimaryKey: key}
 	tb.em.startEv(e.String(), "table started")
 	tb.nat = tb.native(ctx, cols)
+	tb.em.progress(e.String(), 0, 0, "path chosen")
 	engineKind := duckHashKind(tb.version)
 	var prev *Table
 	if tb.parent != nil {

@@ -130,22 +130,11 @@ type sqlRunner interface {
 // copyPartsFrom is copyParts on another database (the scratch one).
 func (tb *tableBackup) copyPartsFrom(ctx context.Context, src sqlRunner, query string) ([]Part, Fingerprint, error) {
 	var fp Fingerprint
-	dir, err := os.MkdirTemp(tb.dir, "copy-*")
+	files, dir, err := tb.copyFiles(ctx, src, query)
 	if err != nil {
 		return nil, fp, err
 	}
 	defer os.RemoveAll(dir)
-	out := filepath.Join(dir, "parts")
-	// COPY takes no bind parameter for its target: the path is our own
-	// temporary directory, rendered as a literal.
-	if _, err := src.Exec(ctx, "COPY ("+query+") TO "+sqlString(out)+" ("+tb.copyOptions()+")"); err != nil {
-		return nil, fp, fmt.Errorf("copy to Parquet: %w", err)
-	}
-	files, err := filepath.Glob(filepath.Join(out, "*.parquet"))
-	if err != nil {
-		return nil, fp, err
-	}
-	slices.Sort(files)
 	parts := []Part{}
 	done := tb.upload(ctx, &parts)
 	h := `"` + RowHashColumn + `"`
@@ -171,6 +160,30 @@ func (tb *tableBackup) copyPartsFrom(ctx context.Context, src sqlRunner, query s
 		}
 	}
 	return parts, fp, nil
+}
+
+// copyFiles runs COPY (query) into a fresh directory of Parquet files,
+// bounded as parts are, and returns the files in order and the directory
+// (the caller removes it).
+func (tb *tableBackup) copyFiles(ctx context.Context, src sqlRunner, query string) ([]string, string, error) {
+	dir, err := os.MkdirTemp(tb.dir, "copy-*")
+	if err != nil {
+		return nil, "", err
+	}
+	out := filepath.Join(dir, "parts")
+	// COPY takes no bind parameter for its target: the path is our own
+	// temporary directory, rendered as a literal.
+	if _, err := src.Exec(ctx, "COPY ("+query+") TO "+sqlString(out)+" ("+tb.copyOptions()+")"); err != nil {
+		os.RemoveAll(dir)
+		return nil, "", fmt.Errorf("copy to Parquet: %w", err)
+	}
+	files, err := filepath.Glob(filepath.Join(out, "*.parquet"))
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, "", err
+	}
+	slices.Sort(files)
+	return files, dir, nil
 }
 
 var two64 = new(big.Int).Lsh(big.NewInt(1), 64)

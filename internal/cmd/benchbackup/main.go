@@ -56,6 +56,7 @@ func main() {
 	memLimit := flag.String("memory-limit", "", "DuckDB memory_limit of the benchmarked warehouse, e.g. 256MB (default DuckDB's own)")
 	isolate := flag.Bool("isolate", false, "run each phase in a child process of its own (CPU and peak RSS per phase)")
 	child := flag.String("child", "", "internal: run this phase in this process and exit")
+	steps := flag.Bool("steps", false, "print the backups' and restores' events with their elapsed times (where a phase's time goes)")
 	flag.Parse()
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
@@ -73,7 +74,7 @@ func main() {
 		defer os.RemoveAll(d)
 		*dir = d
 	}
-	b := &bench{ctx: context.Background(), dir: *dir, memLimit: *memLimit, rows: *rows}
+	b := &bench{ctx: context.Background(), dir: *dir, memLimit: *memLimit, rows: *rows, steps: *steps}
 	if *child != "" {
 		if err := b.runChild(*child); err != nil {
 			log.Fatal(err)
@@ -103,6 +104,7 @@ type bench struct {
 	dir      string
 	memLimit string
 	rows     int
+	steps    bool
 	w        *warehouse.Warehouse
 	repo     *repository.Repository
 	st       state
@@ -139,7 +141,7 @@ var phases = []struct {
 		return nil
 	}},
 	{fullPhase, func(b *bench) (err error) {
-		b.st.Full, err = backup.Backup(b.ctx, b.repository(), b.wh(), backup.Options{Tables: []string{"bench.t"}, TempDir: b.dir})
+		b.st.Full, err = backup.Backup(b.ctx, b.repository(), b.wh(), backup.Options{Tables: []string{"bench.t"}, TempDir: b.dir, Events: b.events()})
 		return err
 	}},
 	{changePhase, func(b *bench) error {
@@ -147,7 +149,7 @@ var phases = []struct {
 		return err
 	}},
 	{incPhase, func(b *bench) (err error) {
-		b.st.Inc, err = backup.Backup(b.ctx, b.repository(), b.wh(), backup.Options{Tables: []string{"bench.t"}, Parent: b.st.Full.ID, TempDir: b.dir})
+		b.st.Inc, err = backup.Backup(b.ctx, b.repository(), b.wh(), backup.Options{Tables: []string{"bench.t"}, Parent: b.st.Full.ID, TempDir: b.dir, Events: b.events()})
 		return err
 	}},
 	{basePhase, func(b *bench) error {
@@ -163,14 +165,14 @@ var phases = []struct {
 		if err := b.execs("DROP TABLE IF EXISTS bench.baseline"); err != nil {
 			return err
 		}
-		rr, err := backup.Restore(b.ctx, b.repository(), b.wh(), backup.RestoreOptions{Snapshot: b.st.Full.ID, Schema: "restored", Overwrite: true, TempDir: b.dir})
+		rr, err := backup.Restore(b.ctx, b.repository(), b.wh(), backup.RestoreOptions{Snapshot: b.st.Full.ID, Schema: "restored", Overwrite: true, TempDir: b.dir, Events: b.events()})
 		if err == nil {
 			b.st.RestoreRows = rr.Rows
 		}
 		return err
 	}},
 	{compPhase, func(b *bench) error {
-		_, err := backup.Restore(b.ctx, b.repository(), b.wh(), backup.RestoreOptions{Snapshot: b.st.Inc.ID, Schema: "restored", Overwrite: true, TempDir: b.dir})
+		_, err := backup.Restore(b.ctx, b.repository(), b.wh(), backup.RestoreOptions{Snapshot: b.st.Inc.ID, Schema: "restored", Overwrite: true, TempDir: b.dir, Events: b.events()})
 		return err
 	}},
 	{rawPhase, func(b *bench) (err error) {
@@ -184,6 +186,18 @@ var phases = []struct {
 		}
 		return err
 	}},
+}
+
+// events prints each event with its elapsed time under -steps (nil
+// otherwise), with the CPU time of the process so far.
+func (b *bench) events() func(backup.Event) {
+	if !b.steps {
+		return nil
+	}
+	c0 := cpuTime()
+	return func(ev backup.Event) {
+		fmt.Fprintf(os.Stderr, "    %9s  CPU %9s  %s %s\n", ev.Elapsed.Round(time.Millisecond), (cpuTime() - c0).Round(time.Millisecond), ev.Subject, ev.Message)
+	}
 }
 
 func lit(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
@@ -377,6 +391,9 @@ func (b *bench) childPhase(name string) error {
 	args := []string{"-child", name, "-dir", b.dir, "-rows", strconv.Itoa(b.rows)}
 	if b.memLimit != "" {
 		args = append(args, "-memory-limit", b.memLimit)
+	}
+	if b.steps {
+		args = append(args, "-steps")
 	}
 	cmd := exec.CommandContext(b.ctx, os.Args[0], args...)
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
