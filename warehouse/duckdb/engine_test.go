@@ -668,14 +668,14 @@ func TestQueryJSON(t *testing.T) {
 	}
 }
 
-// TestVacuumDefault: Opens turn DuckDB's checkpoint vacuum off unless the
-// URL sets max_vacuum_tasks.
+// TestVacuumDefault: Opens keep DuckDB's checkpoint vacuum unless the URL
+// sets max_vacuum_tasks.
 func TestVacuumDefault(t *testing.T) {
 	ctx := context.Background()
 	for url, want := range map[string]int64{
-		"duckdb:": 0,
-		"duckdb:" + filepath.Join(t.TempDir(), "v.db"): 0,
-		"duckdb:?max_vacuum_tasks=7":                   7,
+		"duckdb:": 100,
+		"duckdb:" + filepath.Join(t.TempDir(), "v.db"): 100,
+		"duckdb:?" + duckdb.VacuumOption + "=0":        0,
 	} {
 		w := open(t, url)
 		var got int64
