@@ -1182,7 +1182,7 @@ func (l *loader) buildGenericTest(pkg *Package, file, attached, baseName, modelE
 		return nil, &LoadError{File: file, Msg: fmt.Sprintf("a test must be a name or a mapping, got %s", kindOf(spec))}
 	}
 	// Copy, and pull out config and the "arguments" block.
-	kw := map[string]any{}
+	kw := make(map[string]any, len(args)+2) // + column_name, model
 	for k, v := range args {
 		kw[k] = v
 	}
@@ -1254,7 +1254,7 @@ func (l *loader) buildGenericTest(pkg *Package, file, attached, baseName, modelE
 	}
 	if attached != "" {
 		if an := l.p.Nodes[attached]; an != nil {
-			n.FQN = append(append([]string{}, an.FQN[:len(an.FQN)-1]...), tname)
+			n.FQN = append(append(make([]string, 0, len(an.FQN)), an.FQN[:len(an.FQN)-1]...), tname)
 		}
 	}
 	macro := "test_" + name
