@@ -6,11 +6,13 @@ import (
 	"testing"
 )
 
-// TestOverwriteFile: a shorter SQL written over a longer one leaves exactly
-// the shorter one (the file is overwritten in place, then cut).
+// TestOverwriteFile: whatever was there, the file holds exactly what was
+// written last (it is overwritten in place, then cut; or left alone when it
+// holds the same text already).
 func TestOverwriteFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "m.sql")
-	for _, s := range []string{"select 1 as a, 2 as b, 3 as c", "select 1", "", "select 42 as answer"} {
+	// Longer, shorter, empty, same length but other text, the same text.
+	for _, s := range []string{"select 1 as a, 2 as b, 3 as c", "select 1", "", "select 42 as answer", "select 43 as answer", "select 43 as answer"} {
 		if err := overwriteFile(path, s); err != nil {
 			t.Fatal(err)
 		}
