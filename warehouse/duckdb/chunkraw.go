@@ -219,6 +219,9 @@ func (l *chunkLoad) fillRaw(chunk *duckdb.DataChunk, b *colBatch) error {
 			copy(dst, cb.b[:n])
 		case carString, carBlob:
 			writeStrings(vec, cb.bs[:n], cb.null)
+		case carUUID:
+			dst := unsafe.Slice((*uuid128)(mapping.VectorGetData(vec)), n)
+			copy(dst, cb.u128[:n])
 		case carBigDec:
 			if err := writeColumn(*chunk, c, cb.a[:n], cb.null[:n]); err != nil {
 				return fmt.Errorf("column %q: %w", p.name, err)

@@ -37,6 +37,11 @@ func (Dialect) MaxIdentifierLength() int { return 0 }
 func (d Dialect) TypeSQL(t warehouse.Type) (string, error) {
 	switch t.Kind {
 	case warehouse.KindString:
+		// A string whose native type is UUID (as introspection reports
+		// a UUID column) is created as UUID: 16 bytes a value.
+		if strings.EqualFold(strings.TrimSpace(t.Native), "UUID") {
+			return "UUID", nil
+		}
 		// DuckDB accepts VARCHAR(n) but neither enforces nor keeps n.
 		return "VARCHAR", nil
 	case warehouse.KindInteger:

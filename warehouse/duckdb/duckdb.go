@@ -44,7 +44,8 @@
 // its task (duckdb-go's execution busy-polls then, which would burn a core
 // for as long as the producer takes). JSON is checked and
 // found compact by a one-pass scanner and re-encoded only when it is not.
-// Columns of types without a carrier (arrays, UUID, ENUM, TIME, HUGEINT,
+// UUID columns are carried as 16-byte values parsed from the UUID's text.
+// Columns of types without a carrier (arrays, ENUM, TIME, HUGEINT,
 // UBIGINT, the TIMESTAMP_S/_MS/_NS variants, DuckDB-only types) make the
 // whole load go through DuckDB's appender instead, as does a database where
 // the function cannot be registered. BenchmarkLoad compares both paths with
@@ -59,7 +60,7 @@
 // TINYINT and UTINYINT read as integer16, USMALLINT as integer32, UINTEGER as
 // integer64, UBIGINT as decimal(20,0), HUGEINT and UHUGEINT as decimal(38,0)
 // (values beyond 38 digits cannot be loaded through them), UUID and ENUM as
-// string, the TIMESTAMP_S/_MS/_NS variants as timestamp, fixed-size arrays
+// string (a string type whose Native is UUID is created as UUID), the TIMESTAMP_S/_MS/_NS variants as timestamp, fixed-size arrays
 // (INTEGER[3]) as arrays. TIME WITH TIME ZONE, INTERVAL, STRUCT, MAP, UNION,
 // BIT, BIGNUM and the like are KindUnknown; their values pass between Go and
 // DuckDB as duckdb-go represents them.
