@@ -225,13 +225,22 @@ func (tb *tableBackup) fastDelta(ctx context.Context, e *Table, cols []warehouse
 	return nil
 }
 
+// wideDeltaRows is the most parent rows for which engineKeyDelta finds and
+// writes the changed rows in one pass (a variable for tests). Beyond it the
+// join's build side (the parent's keys and hashes) outgrows a memory_limit
+// of a few hundred MB and DuckDB spills both sides, the table's whole rows
+// included: only the digests are joined then.
+var wideDeltaRows int64 = 2_000_000
+
 // engineKeyDelta fills e with the delta of a table with a key against prev,
 // of this engine's row hash kind, when DuckDB's writer takes the table
-// (parent reads the parent's keys and stored hashes). One pass over the
-// table hashes every row and writes the rows whose (key, hash) the parent
-// does not have — the upserts, new or changed — straight into parts: an
-// ANTI JOIN whose build side is the parent's (key, hash) pairs and whose
-// probe side streams the table. The parent rows they replace are found by
+// (parent reads the parent's keys and stored hashes). For a parent of up to
+// wideDeltaRows rows, one pass over the table hashes every row and writes
+// the rows whose (key, hash) the parent does not have — the upserts, new or
+// changed — straight into parts: an ANTI JOIN whose build side is the
+// parent's (key, hash) pairs and whose probe side streams the table. For a
+// larger one the ANTI JOIN takes the table's (key, hash) only, and a second
+// pass writes the rows of the keys it found. The parent rows they replace are found by
 // a join of the parent with the upserts' keys (small), and rows deleted
 // since the parent are counted without a join — the parent's count minus
 // the current rows that are not new — so the ANTI JOIN of the parent's
@@ -257,8 +266,27 @@ func (tb *tableBackup) engineKeyDelta(ctx context.Context, e *Table, cols []ware
 	for _, n := range names {
 		cnames = append(cnames, "c."+n)
 	}
-	q := "SELECT " + strings.Join(cnames, ", ") + ", c." + h + " FROM (SELECT " + strings.Join(names, ", ") + ", " + asSigned(hx) + " AS " + h + " FROM " + src +
-		") AS c ANTI JOIN (SELECT " + keyList + ", " + h + " FROM " + parent + ") AS p ON " + keyJoin(d, key, "c", "p") + " AND c." + h + " = p." + h
+	var q string
+	if prev.Fingerprint.Count <= wideDeltaRows {
+		q = "SELECT " + strings.Join(cnames, ", ") + ", c." + h + " FROM (SELECT " + strings.Join(names, ", ") + ", " + asSigned(hx) + " AS " + h + " FROM " + src +
+			") AS c ANTI JOIN (SELECT " + keyList + ", " + h + " FROM " + parent + ") AS p ON " + keyJoin(d, key, "c", "p") + " AND c." + h + " = p." + h
+	} else {
+		// the join's sides spill beyond memory_limit: only the digests
+		// (key, hash) go through it, and the changed rows are fetched by a
+		// second pass joined with their keys (a small build side)
+		changed := filepath.Join(tb.dir, sc.name("changed")+".parquet")
+		defer os.Remove(changed)
+		if _, err := tb.src.Exec(ctx, "COPY (SELECT c.* FROM (SELECT "+keyList+", "+asSigned(hx)+" AS "+h+" FROM "+src+") AS c ANTI JOIN (SELECT "+
+			keyList+", "+h+" FROM "+parent+") AS p ON "+keyJoin(d, key, "c", "p")+" AND c."+h+" = p."+h+") TO "+sqlString(changed)+" (FORMAT parquet, COMPRESSION uncompressed)"); err != nil {
+			return fmt.Errorf("changed keys: %w", err)
+		}
+		step("changed keys found")
+		var tnames []string
+		for _, n := range names {
+			tnames = append(tnames, "t."+n)
+		}
+		q = "SELECT " + strings.Join(tnames, ", ") + ", k." + h + " FROM " + src + " AS t JOIN read_parquet(" + sqlString(changed) + ") AS k ON " + keyJoin(d, key, "t", "k")
+	}
 	files, dir, err := tb.copyFiles(ctx, tb.src, q)
 	if err != nil {
 		return err
@@ -270,7 +298,7 @@ func (tb *tableBackup) engineKeyDelta(ctx context.Context, e *Table, cols []ware
 	var added Fingerprint
 	stats := make([]hashStats, len(files))
 	for i, f := range files {
-		if err := sc.w.Get(ctx, &stats[i], "SELECT "+hashAggregates(h)+" FROM read_parquet(?)", f); err != nil {
+		if err := tb.src.Get(ctx, &stats[i], "SELECT "+hashAggregates(h)+" FROM read_parquet(?)", f); err != nil {
 			return fmt.Errorf("read back part: %w", err)
 		}
 		g, err := stats[i].fingerprint()
@@ -286,7 +314,7 @@ func (tb *tableBackup) engineKeyDelta(ctx context.Context, e *Table, cols []ware
 			lits = append(lits, sqlString(f))
 		}
 		var st hashStats
-		if err := sc.w.Get(ctx, &st, "SELECT "+hashAggregates("p."+h)+" FROM "+parent+" AS p SEMI JOIN (SELECT "+keyList+" FROM read_parquet(["+
+		if err := tb.src.Get(ctx, &st, "SELECT "+hashAggregates("p."+h)+" FROM "+parent+" AS p SEMI JOIN (SELECT "+keyList+" FROM read_parquet(["+
 			strings.Join(lits, ", ")+"])) AS k ON "+keyJoin(d, key, "p", "k")); err != nil {
 			return fmt.Errorf("hashes of replaced rows: %w", err)
 		}
@@ -310,7 +338,7 @@ func (tb *tableBackup) engineKeyDelta(ctx context.Context, e *Table, cols []ware
 			return fmt.Errorf("deleted keys: %w", err)
 		}
 		var st hashStats
-		if err := sc.w.Get(ctx, &st, "SELECT "+hashAggregates("p."+h)+" FROM "+parent+" AS p SEMI JOIN read_parquet("+sqlString(delsFile)+") AS k ON "+keyJoin(d, key, "p", "k")); err != nil {
+		if err := tb.src.Get(ctx, &st, "SELECT "+hashAggregates("p."+h)+" FROM "+parent+" AS p SEMI JOIN read_parquet("+sqlString(delsFile)+") AS k ON "+keyJoin(d, key, "p", "k")); err != nil {
 			return fmt.Errorf("hashes of deleted rows: %w", err)
 		}
 		if st.N != deleted {

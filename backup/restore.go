@@ -391,10 +391,12 @@ func restoreTable(ctx context.Context, w *warehouse.Warehouse, info warehouse.In
 				return err
 			}
 		}
+		em.progress(e.String(), e.Rows, 0, "rows loaded")
 		if keyAfter {
 			if err := addPrimaryKey(ctx, w, j.staging, pk); err != nil {
 				return err
 			}
+			em.progress(e.String(), e.Rows, 0, "primary key added")
 		}
 		if same {
 			fp, err := duckEngineFingerprint(ctx, w, w.Dialect().QuoteRelation(j.staging), cols)
