@@ -25,6 +25,10 @@ const (
 	ColCDCLSN       = "_ab_cdc_lsn"
 )
 
+// rawIDType is the type of the direct layout's _airbyte_raw_id: a string
+// that engines with a UUID type (DuckDB) store as UUID.
+var rawIDType = warehouse.Type{Kind: warehouse.KindString, Native: "UUID"}
+
 // metaColumns are appended after the stream's own columns.
 var metaColumns = []warehouse.Column{
 	{Name: ColRawID, Type: warehouse.String},

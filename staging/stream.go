@@ -108,6 +108,12 @@ func (l *Loader) prepare(ctx context.Context, cs airbyte.ConfiguredStream, commi
 	if schema == "" {
 		schema = "staging"
 	}
+	if l.opts.Layout != LayoutAirbyte {
+		// The direct layout's raw ids are UUIDs where the engine has the
+		// type (DuckDB: 16 bytes a value; the airbyte layout keeps
+		// Airbyte's VARCHAR). Tables made with VARCHAR ids keep them.
+		cols[len(cols)-len(metaColumns)].Type = rawIDType
+	}
 	s := &streamLoad{cfg: cs, desc: desc, cols: cols, target: warehouse.Rel(schema, desc.Name), syncID: cs.SyncID}
 	s.res = &StreamResult{Stream: desc, Table: s.target, Mode: cs.DestinationSyncMode}
 	s.reindex()
@@ -261,6 +267,12 @@ func (l *Loader) ensureTable(ctx context.Context, s *streamLoad, rel warehouse.R
 		e, ok := have[strings.ToLower(c.Name)]
 		if !ok {
 			add = append(add, c)
+			continue
+		}
+		if c.Name == ColRawID && e.Type.Equal(c.Type) {
+			// A string column either way: the table's own type (VARCHAR
+			// or UUID) is the one the tables made beside it get.
+			s.cols[i].Type = e.Type
 			continue
 		}
 		if !e.Type.Equal(c.Type) {
