@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
 
@@ -250,6 +251,12 @@ type colBatch struct {
 	isView bool
 }
 
+// sameBytes reports whether a and b are the same bytes in memory (not
+// just equal ones).
+func sameBytes(a, b []byte) bool {
+	return len(a) == len(b) && len(a) > 0 && unsafe.SliceData(a) == unsafe.SliceData(b)
+}
+
 // newViewBatch returns a batch for views of column batches (see view).
 func newViewBatch(plan []chunkCol) *colBatch {
 	b := &colBatch{cols: make([]colBuf, len(plan)), isView: true}
@@ -291,15 +298,25 @@ func (v *colBatch) view(plan []chunkCol, b *warehouse.ColumnBatch, off, n int) e
 				return err
 			}
 			cb.arena = cb.arena[:0]
+			var prev []byte // the last value checked
+			prevRow := -1
 			for r := range n {
 				if null != nil && null[r] {
 					cb.null[r], cb.hasNull = true, true
 					continue
 				}
 				cb.null[r] = false
-				if err := cb.putJSON(json.RawMessage(c.Bytes[off+r]), r); err != nil {
+				v := c.Bytes[off+r]
+				if prevRow >= 0 && sameBytes(v, prev) {
+					// The producer's same value again (a staging
+					// load's shared _airbyte_meta): checked already.
+					cb.bs[r] = cb.bs[prevRow]
+					continue
+				}
+				if err := cb.putJSON(json.RawMessage(v), r); err != nil {
 					return fmt.Errorf("row %d, column %q: %w", off+r+1, p.name, err)
 				}
+				prev, prevRow = v, r
 			}
 			continue
 		}

@@ -273,3 +273,52 @@ func TestChunkLoadSharedFile(t *testing.T) {
 		t.Fatalf("%d rows (%v), want 10000", n, err)
 	}
 }
+
+// TestLoadColumnsSharedJSON: a column batch whose JSON rows share one
+// slice (a staging load's _airbyte_meta) stores each row's value, compacted
+// when it is not, and between the shared rows other values stay their own.
+func TestLoadColumnsSharedJSON(t *testing.T) {
+	ctx := context.Background()
+	w := openMem(t)
+	rel := warehouse.Rel("", "j")
+	if err := w.CreateTable(ctx, rel, []warehouse.Column{col("k", warehouse.Integer), col("j", warehouse.JSON)}, nil); err != nil {
+		t.Fatal(err)
+	}
+	shared := []byte(`{ "changes" : [], "sync_id": 7 }`)
+	const n = 5000
+	b := &warehouse.ColumnBatch{Len: n, Cols: make([]warehouse.ColumnData, 2)}
+	for i := range n {
+		b.Cols[0].Int = append(b.Cols[0].Int, int64(i))
+		v := shared
+		switch {
+		case i%100 == 99:
+			v = []byte(`{"k":` + strconv.Itoa(i) + `}`)
+		case i%10 == 9:
+			v = shared[:len(shared):len(shared)] // the same bytes, sliced anew
+		}
+		b.Cols[1].Bytes = append(b.Cols[1].Bytes, v)
+	}
+	got, err := w.LoadColumns(ctx, rel, []string{"k", "j"}, func(yield func(*warehouse.ColumnBatch, error) bool) { yield(b, nil) })
+	if err != nil || got != n {
+		t.Fatalf("loaded %d (%v)", got, err)
+	}
+	_, rows := readAll(t, w, "SELECT k, CAST(j AS VARCHAR) FROM j ORDER BY k")
+	for i, r := range rows {
+		want := `{"changes":[],"sync_id":7}`
+		if i%100 == 99 {
+			want = `{"k":` + strconv.Itoa(i) + `}`
+		}
+		if r[1] != want {
+			t.Fatalf("row %d: %v, want %s", i, r[1], want)
+		}
+	}
+	if len(rows) != n {
+		t.Fatalf("%d rows", len(rows))
+	}
+	// A shared invalid value fails the load.
+	bad := []byte(`{"a":`)
+	b2 := &warehouse.ColumnBatch{Len: 2, Cols: []warehouse.ColumnData{{Int: []int64{1, 2}}, {Bytes: [][]byte{bad, bad}}}}
+	if _, err := w.LoadColumns(ctx, rel, []string{"k", "j"}, func(yield func(*warehouse.ColumnBatch, error) bool) { yield(b2, nil) }); err == nil {
+		t.Fatal("invalid JSON loaded")
+	}
+}
