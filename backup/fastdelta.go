@@ -234,17 +234,23 @@ var wideDeltaRows int64 = 2_000_000
 
 // engineKeyDelta fills e with the delta of a table with a key against prev,
 // of this engine's row hash kind, when DuckDB's writer takes the table
-// (parent reads the parent's keys and stored hashes). For a parent of up to
-// wideDeltaRows rows, one pass over the table hashes every row and writes
-// the rows whose (key, hash) the parent does not have — the upserts, new or
-// changed — straight into parts: an ANTI JOIN whose build side is the
-// parent's (key, hash) pairs and whose probe side streams the table. For a
-// larger one the ANTI JOIN takes the table's (key, hash) only, and a second
-// pass writes the rows of the keys it found. The parent rows they replace are found by
-// a join of the parent with the upserts' keys (small), and rows deleted
-// since the parent are counted without a join — the parent's count minus
-// the current rows that are not new — so the ANTI JOIN of the parent's
-// keys with the table's runs only when some were deleted.
+// (parent reads the parent's keys and stored hashes).
+//
+// For a parent of up to wideDeltaRows rows, one pass over the table hashes
+// every row and writes the rows whose (key, hash) the parent does not have
+// — the upserts, new or changed — straight into parts: an ANTI JOIN on key
+// and hash whose build side is the parent's stored (key, hash) pairs and
+// whose probe side streams the table. For a larger parent the ANTI JOIN
+// takes the table's (key, hash) only, and a second pass writes the rows of
+// the keys it found. (A join on the hash alone, which covers the key too,
+// takes a third less CPU at 10M rows under a 192 MB memory_limit, but
+// DuckDB then holds it in memory: 441 MiB peak RSS instead of 319.)
+//
+// The parent rows the upserts replace are found by a join of the parent
+// with the upserts' keys (small). Rows deleted since the parent are counted
+// without a join — the parent's count minus the current rows that are not
+// new — so the ANTI JOIN of the parent's keys with the table's runs only
+// when some were deleted.
 func (tb *tableBackup) engineKeyDelta(ctx context.Context, e *Table, cols []warehouse.Column, key []string, prev *Table, parent string, step func(string)) error {
 	sc := tb.scratch
 	d := tb.src.Dialect()
