@@ -239,10 +239,13 @@ func TestEngineKeylessChainWithNegativeZero(t *testing.T) {
 // after the load): full and composed restores, verified, keys enforced.
 func TestRestoreKeyFirst(t *testing.T) {
 	ctx := context.Background()
-	old := keyAfterRows
-	keyAfterRows = 10
-	t.Cleanup(func() { keyAfterRows = old })
+	old, oldBytes := keyAfterRows, keyIndexBytesPerRow
+	keyAfterRows, keyIndexBytesPerRow = 10, 1<<40
+	t.Cleanup(func() { keyAfterRows, keyIndexBytesPerRow = old, oldBytes })
 	w := openDuck(t, "duckdb:")
+	if keyAfterLoad(context.Background(), w, 300) {
+		t.Fatal("300 rows would be loaded before their key")
+	}
 	orders := makeTable(t, w, "raw", "orders", orderCols, []string{"id"}, 300, orderRow)
 	repo := initRepo(t, "mem://", "")
 	full, err := Backup(ctx, repo, w, Options{Tables: []string{"raw"}})
@@ -269,6 +272,39 @@ func TestRestoreKeyFirst(t *testing.T) {
 		}
 		if _, err := w.Exec(ctx, "INSERT INTO back.orders (id) VALUES (1)"); err == nil {
 			t.Fatal("the restored table has no primary key")
+		}
+	}
+}
+
+// A large DuckDB restore adds its key after the load only when the
+// database's memory_limit leaves room for the index.
+func TestKeyAfterLoad(t *testing.T) {
+	ctx := context.Background()
+	w := openDuck(t, "duckdb:")
+	for _, c := range []struct {
+		limit string
+		rows  int64
+		want  bool
+	}{
+		{"256MB", 1000, true},              // few rows: always
+		{"256MB", keyAfterRows + 1, false}, // 2M rows need 200 MB, limit/2 is 128
+		{"1GB", keyAfterRows + 1, true},
+		{"20GB", 10_000_000, true},
+		{"1GB", 10_000_000, false},
+	} {
+		mustExec(t, w, "SET memory_limit = '"+c.limit+"'")
+		if got := keyAfterLoad(ctx, w, c.rows); got != c.want {
+			t.Errorf("memory_limit %s, %d rows: key after load %v, want %v", c.limit, c.rows, got, c.want)
+		}
+	}
+	for in, want := range map[string]int64{"18.5 GiB": 37 << 29, "192.0 MiB": 192 << 20, "512 bytes": 512, "1GB": 1e9, "0 bytes": 0} {
+		if got, ok := parseDuckSize(in); !ok || got != want {
+			t.Errorf("parseDuckSize(%q) = %d, %v; want %d", in, got, ok, want)
+		}
+	}
+	for _, in := range []string{"", "lots", "12 parsecs", "-1 GiB"} {
+		if _, ok := parseDuckSize(in); ok {
+			t.Errorf("parseDuckSize(%q) accepted", in)
 		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -339,12 +340,13 @@ func restoreTable(ctx context.Context, w *warehouse.Warehouse, info warehouse.In
 	}
 	// DuckDB loads a table without its key faster and builds the key's
 	// index afterwards in one pass (checking uniqueness) instead of row by
-	// row — but that pass holds every key at once, beyond the database's
-	// memory_limit (10M rows: 510 MiB peak RSS under a 192 MB limit, 300 MiB
-	// with the key created first): large tables are loaded into the keyed
-	// table.
+	// row (10M rows: 8.1 CPU-s instead of 10.7) — but that pass holds every
+	// key at once, beyond the database's memory_limit (10M rows: 510 MiB
+	// peak RSS under a 192 MB limit, 300 MiB with the key created first):
+	// large tables are loaded into the keyed table unless the limit leaves
+	// room for their index (keyAfterLoad).
 	bulk := info.Engine == "duckdb" && !portable
-	keyAfter := bulk && e.Rows <= keyAfterRows
+	keyAfter := bulk && keyAfterLoad(ctx, w, e.Rows)
 	createPK := pk
 	if keyAfter {
 		createPK = nil
@@ -588,9 +590,57 @@ func checkLoaded(ctx context.Context, w *warehouse.Warehouse, j *restoreJob, fp 
 // would merge with 0.0 (see tableBackup.negativeZeros).
 var errNegativeZero = errors.New("a float column holds -0.0")
 
-// keyAfterRows is the most rows a DuckDB restore loads before it adds the
-// table's key (a variable for tests).
+// keyAfterRows is the most rows a DuckDB restore always loads before it
+// adds the table's key (a variable for tests).
 var keyAfterRows int64 = 2_000_000
+
+// keyIndexBytesPerRow is what a DuckDB restore budgets per row for building
+// a key's index in one pass after the load (measured: about 22 bytes a row
+// for a BIGINT key at 10M rows; the margin covers wider keys). A variable
+// for tests.
+var keyIndexBytesPerRow int64 = 100
+
+// keyAfterLoad reports whether a DuckDB restore of rows rows loads them
+// before adding the key: when they are few (keyAfterRows), or when the
+// index's budget fits in half of the database's memory_limit. A limit that
+// cannot be read counts as too small.
+func keyAfterLoad(ctx context.Context, w *warehouse.Warehouse, rows int64) bool {
+	if rows <= keyAfterRows {
+		return true
+	}
+	var limit string
+	if err := w.Get(ctx, &limit, "SELECT current_setting('memory_limit')"); err != nil {
+		return false
+	}
+	n, ok := parseDuckSize(limit)
+	return ok && rows <= n/2/keyIndexBytesPerRow
+}
+
+// parseDuckSize reads a size as DuckDB shows its settings ("18.8 GiB",
+// "192.0 MiB", "512 bytes", also "1GB").
+func parseDuckSize(s string) (int64, bool) {
+	num, unit, _ := strings.Cut(strings.TrimSpace(s), " ")
+	if unit == "" {
+		i := strings.IndexFunc(num, func(r rune) bool { return (r < '0' || r > '9') && r != '.' })
+		if i > 0 {
+			num, unit = num[:i], num[i:]
+		}
+	}
+	x, err := strconv.ParseFloat(num, 64)
+	if err != nil || x < 0 {
+		return 0, false
+	}
+	mult := map[string]float64{
+		"": 1, "bytes": 1, "B": 1,
+		"KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "TiB": 1 << 40,
+		"KB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12,
+	}
+	m, ok := mult[strings.TrimSpace(unit)]
+	if !ok {
+		return 0, false
+	}
+	return int64(x * m), true
+}
 
 // addPrimaryKey adds the key to a staging table loaded without it.
 func addPrimaryKey(ctx context.Context, w *warehouse.Warehouse, rel warehouse.Relation, pk []string) error {
