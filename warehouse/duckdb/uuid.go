@@ -36,6 +36,10 @@ var hexVal = func() (t [256]byte) {
 	return t
 }()
 
+// canonicalAt are the places of the bytes' digit pairs in a UUID's
+// canonical text (8-4-4-4-12).
+var canonicalAt = [16]int{0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34}
+
 // parseUUID parses the text of a UUID in the forms DuckDB accepts: 32 hex
 // digits, optionally with hyphens between groups of digits and in braces
 // ({…}); 16 bytes that are not such text are taken as the UUID's bytes.
@@ -44,6 +48,19 @@ func parseUUID[S string | []byte](s S) (uuid128, error) {
 	if len(s) == 16 {
 		copy(u[:], s)
 		return uuidOf(u), nil
+	}
+	if len(s) == 36 && s[8] == '-' && s[13] == '-' && s[18] == '-' && s[23] == '-' {
+		// The canonical form: the digits are at fixed places.
+		var bad byte
+		for i, at := range canonicalAt {
+			hi, lo := hexVal[s[at]], hexVal[s[at+1]]
+			bad |= hi | lo
+			u[i] = hi<<4 | lo
+		}
+		if bad&0xf0 == 0 {
+			return uuidOf(u), nil
+		}
+		return uuid128{}, fmt.Errorf("invalid UUID %.40q", string(s))
 	}
 	t := s
 	if len(t) >= 2 && t[0] == '{' && t[len(t)-1] == '}' {
