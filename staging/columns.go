@@ -418,7 +418,9 @@ func (s *streamLoad) keysNullAt(b *colBatch, r int) bool {
 // metaColumns sets the metadata columns of row r, as fillMeta does.
 func (s *streamLoad) metaColumns(b *colBatch, r int, rec *airbyte.RecordMessage, changes []metaChange, ids *rawIDs) {
 	base := len(s.cols) - len(metaColumns)
-	b.setString(base, r, ids.next())
+	start := len(b.arena)
+	b.arena = ids.appendNext(b.arena)
+	b.Cols[base].Bytes[r], b.Cols[base].Null[r] = b.arena[start:len(b.arena):len(b.arena)], false
 	b.setInt(base+1, r, rec.EmittedAt*1000)
 	meta := &b.Cols[base+2]
 	if len(changes) == 0 {

@@ -40,6 +40,20 @@ func (r *rawIDs) next() string {
 	return id
 }
 
+// appendNext appends the next id, in the canonical form, to dst: the
+// columnar path writes ids straight into its batch's bytes.
+func (r *rawIDs) appendNext(dst []byte) []byte {
+	if len(r.block) > 0 {
+		// Ids made ahead for next: hand those out first.
+		return append(dst, r.next()...)
+	}
+	r.n++
+	n := len(dst)
+	dst = append(dst, make([]byte, 36)...)
+	r.format(dst[n:], r.n)
+	return dst
+}
+
 // format writes the id of counter n into out (36 bytes).
 func (r *rawIDs) format(out []byte, n uint64) {
 	var b [16]byte
