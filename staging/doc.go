@@ -102,7 +102,7 @@
 //	64MB                           149–186 MiB   220–227 MiB
 //	32MB                           169–171 MiB   202 MiB
 //	64MB, background threads       170–178 MiB   217 MiB
-//	32MB, background threads       159–167 MiB   182–194 MiB
+//	32MB, background threads       159–169 MiB   182–194 MiB
 //
 // at no cost in CPU (a staging load writes row groups to the file as they
 // fill; it does not need a cache). A warehouse that also runs transforms
