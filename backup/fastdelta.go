@@ -247,7 +247,9 @@ var wideDeltaRows int64 = 2_000_000
 // DuckDB then holds it in memory: 441 MiB peak RSS instead of 319.)
 //
 // The parent rows the upserts replace are found by a join of the parent
-// with the upserts' keys (small). Rows deleted since the parent are counted
+// with the upserts' keys (small), or for a large parent by that first join
+// itself: a LEFT JOIN on the key, which costs what the ANTI JOIN does and
+// yields each replaced row's stored hash. Rows deleted since the parent are counted
 // without a join — the parent's count minus the current rows that are not
 // new — so the ANTI JOIN of the parent's keys with the table's runs only
 // when some were deleted.
@@ -273,19 +275,37 @@ func (tb *tableBackup) engineKeyDelta(ctx context.Context, e *Table, cols []ware
 		cnames = append(cnames, "c."+n)
 	}
 	var q string
+	var removed Fingerprint
+	replacedKnown := false // removed holds the hashes of the parent rows replaced
 	if prev.Fingerprint.Count <= wideDeltaRows {
 		q = "SELECT " + strings.Join(cnames, ", ") + ", c." + h + " FROM (SELECT " + strings.Join(names, ", ") + ", " + asSigned(hx) + " AS " + h + " FROM " + src +
 			") AS c ANTI JOIN (SELECT " + keyList + ", " + h + " FROM " + parent + ") AS p ON " + keyJoin(d, key, "c", "p") + " AND c." + h + " = p." + h
 	} else {
 		// the join's sides spill beyond memory_limit: only the digests
 		// (key, hash) go through it, and the changed rows are fetched by a
-		// second pass joined with their keys (a small build side)
+		// second pass joined with their keys (a small build side). The
+		// join is on the key, so that it also yields the stored hash of
+		// each parent row replaced (NULL for a new key).
 		changed := filepath.Join(tb.dir, sc.name("changed")+".parquet")
 		defer os.Remove(changed)
-		if _, err := tb.src.Exec(ctx, "COPY (SELECT c.* FROM (SELECT "+keyList+", "+asSigned(hx)+" AS "+h+" FROM "+src+") AS c ANTI JOIN (SELECT "+
-			keyList+", "+h+" FROM "+parent+") AS p ON "+keyJoin(d, key, "c", "p")+" AND c."+h+" = p."+h+") TO "+sqlString(changed)+" (FORMAT parquet, COMPRESSION uncompressed)"); err != nil {
+		var cks []string
+		for _, k := range ks {
+			cks = append(cks, "c."+k)
+		}
+		if _, err := tb.src.Exec(ctx, "COPY (SELECT "+strings.Join(cks, ", ")+", c."+h+", p."+h+" AS dataops_old FROM (SELECT "+keyList+", "+asSigned(hx)+" AS "+h+" FROM "+src+
+			") AS c LEFT JOIN (SELECT "+keyList+", "+h+" FROM "+parent+") AS p ON "+keyJoin(d, key, "c", "p")+" WHERE p."+h+" IS NULL OR p."+h+" <> c."+h+
+			") TO "+sqlString(changed)+" (FORMAT parquet, COMPRESSION uncompressed)"); err != nil {
 			return fmt.Errorf("changed keys: %w", err)
 		}
+		var st hashStats
+		if err := tb.src.Get(ctx, &st, "SELECT "+hashAggregates("dataops_old")+" FROM read_parquet(?) WHERE dataops_old IS NOT NULL", changed); err != nil {
+			return fmt.Errorf("hashes of replaced rows: %w", err)
+		}
+		var err error
+		if removed, err = st.fingerprint(); err != nil {
+			return err
+		}
+		replacedKnown = true
 		step("changed keys found")
 		var tnames []string
 		for _, n := range names {
@@ -313,8 +333,7 @@ func (tb *tableBackup) engineKeyDelta(ctx context.Context, e *Table, cols []ware
 		}
 		added.Merge(g)
 	}
-	var removed Fingerprint
-	if added.Count > 0 {
+	if added.Count > 0 && !replacedKnown {
 		var lits []string
 		for _, f := range files {
 			lits = append(lits, sqlString(f))
