@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/dataopskit/dataops/warehouse"
 )
@@ -205,24 +207,50 @@ func swapIn(ctx context.Context, tx *warehouse.Tx, kind warehouse.RelationKind, 
 }
 
 // ensureSchema creates schema if missing. Two models of a new schema built
-// at once may both try (PostgreSQL then reports a duplicate key for one of
-// them); a schema that exists afterwards is success.
+// at once may both try: PostgreSQL then reports a duplicate key for one of
+// them, DuckDB a write-write conflict on the catalog while the other's
+// CREATE has not committed yet. Creates from this process take turns
+// (schemaMu), and one that fails is retried a few times, a little later
+// each time; a schema that exists afterwards is success.
 func ensureSchema(ctx context.Context, db DB, schema string) error {
 	if schema == "" {
 		return nil
 	}
-	err := db.CreateSchema(ctx, schema)
-	if err == nil {
-		return nil
-	}
-	if w, ok := db.(*warehouse.Warehouse); ok {
-		if schemas, lerr := w.Schemas(ctx); lerr == nil {
-			for _, s := range schemas {
-				if sameName(db.Dialect(), s, schema) {
-					return nil
-				}
+	schemaMu.Lock()
+	defer schemaMu.Unlock()
+	var err error
+	for attempt := range 5 {
+		if attempt > 0 {
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("create schema %s: %w (after %w)", schema, ctx.Err(), err)
+			case <-time.After(time.Duration(attempt) * 20 * time.Millisecond):
 			}
+		}
+		if err = db.CreateSchema(ctx, schema); err == nil || schemaExists(ctx, db, schema) {
+			return nil
 		}
 	}
 	return err
+}
+
+// schemaMu serialises ensureSchema's creates within the process.
+var schemaMu sync.Mutex
+
+// schemaExists reports whether db is a warehouse that lists schema.
+func schemaExists(ctx context.Context, db DB, schema string) bool {
+	w, ok := db.(*warehouse.Warehouse)
+	if !ok {
+		return false
+	}
+	schemas, err := w.Schemas(ctx)
+	if err != nil {
+		return false
+	}
+	for _, s := range schemas {
+		if sameName(db.Dialect(), s, schema) {
+			return true
+		}
+	}
+	return false
 }
