@@ -649,59 +649,50 @@ func appendAny(out []byte, v any, depth int) ([]byte, bool) {
 		}
 		return append(out, ']'), true
 	case map[string]any:
-		if v == nil {
-			return append(out, "null"...), true
-		}
-		keys := make([]string, 0, len(v))
-		for k := range v {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		start := len(out)
-		out = append(out, '{')
-		for i, k := range keys {
-			if i > 0 {
-				out = append(out, ',')
-			}
-			out = appendString(out, k)
-			out = append(out, ':')
-			var ok bool
-			if out, ok = appendAny(out, v[k], depth+1); !ok {
-				return out[:start], false
-			}
-		}
-		return append(out, '}'), true
+		return appendSortedMap(out, v, func(out []byte, x any) ([]byte, bool) {
+			return appendAny(out, x, depth+1)
+		})
 	case map[string]*Column:
-		if v == nil {
-			return append(out, "null"...), true
-		}
-		keys := make([]string, 0, len(v))
-		for k := range v {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		start := len(out)
-		out = append(out, '{')
-		for i, k := range keys {
-			if i > 0 {
-				out = append(out, ',')
-			}
-			out = appendString(out, k)
-			out = append(out, ':')
-			c := v[k]
+		return appendSortedMap(out, v, func(out []byte, c *Column) ([]byte, bool) {
 			if c == nil {
-				out = append(out, "null"...)
-				continue
+				return append(out, "null"...), true
 			}
 			b, err := c.MarshalJSON() // compact and HTML-escaped already
 			if err != nil {
-				return out[:start], false
+				return out, false
 			}
-			out = append(out, b...)
-		}
-		return append(out, '}'), true
+			return append(out, b...), true
+		})
 	}
 	return out, false
+}
+
+// appendSortedMap appends m as a JSON object with its keys sorted, as
+// encoding/json writes a map, each value through enc; nil is null. When enc
+// fails, out comes back as it was, with false.
+func appendSortedMap[V any](out []byte, m map[string]V, enc func([]byte, V) ([]byte, bool)) ([]byte, bool) {
+	if m == nil {
+		return append(out, "null"...), true
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	start := len(out)
+	out = append(out, '{')
+	for i, k := range keys {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		out = appendString(out, k)
+		out = append(out, ':')
+		var ok bool
+		if out, ok = enc(out, m[k]); !ok {
+			return out[:start], false
+		}
+	}
+	return append(out, '}'), true
 }
 
 // float appends f as encoding/json writes a float64.
