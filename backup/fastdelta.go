@@ -72,11 +72,7 @@ func (tb *tableBackup) fastDelta(ctx context.Context, e *Table, cols []warehouse
 		if err := sc.compose(ctx, chain, composeCols, key, name); err != nil {
 			return err
 		}
-		for _, t := range chain {
-			sc.release(t.Data.Parts)
-			sc.release(t.Data.Upserts)
-			sc.release(t.Data.Deletes)
-		}
+		sc.releaseChain(chain)
 		rel := warehouse.Rel("main", name)
 		defer sc.w.Drop(context.WithoutCancel(ctx), rel)
 		f := filepath.Join(sc.dir, name+".parquet")
@@ -450,11 +446,7 @@ func (tb *tableBackup) engineMultisetDelta(ctx context.Context, e *Table, cols [
 		if err := sc.compose(ctx, chain, nil, nil, name); err != nil {
 			return err
 		}
-		for _, t := range chain {
-			sc.release(t.Data.Parts)
-			sc.release(t.Data.Upserts)
-			sc.release(t.Data.Deletes)
-		}
+		sc.releaseChain(chain)
 		rel := warehouse.Rel("main", name)
 		defer sc.w.Drop(context.WithoutCancel(ctx), rel)
 		parent = sd.QuoteRelation(rel)

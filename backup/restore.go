@@ -430,11 +430,7 @@ func restoreTable(ctx context.Context, w *warehouse.Warehouse, info warehouse.In
 			return err
 		}
 		defer sc.w.Drop(context.WithoutCancel(ctx), warehouse.Rel("main", tmp))
-		for _, t := range chain {
-			sc.release(t.Data.Parts)
-			sc.release(t.Data.Upserts)
-			sc.release(t.Data.Deletes)
-		}
+		sc.releaseChain(chain)
 		h := NewRowHasher(cols)
 		rows := func(yield func([]any, error) bool) {
 			for rec, err := range scanTable(ctx, sc.w, sc.w.Dialect().QuoteRelation(warehouse.Rel("main", tmp)), cols) {
@@ -666,11 +662,7 @@ func (s *scratch) composeFile(ctx context.Context, chain []*Table, cols []wareho
 	rel := warehouse.Rel("main", tmp)
 	defer s.w.Drop(context.WithoutCancel(ctx), rel)
 	err := s.compose(ctx, chain, cols, key, tmp)
-	for _, t := range chain {
-		s.release(t.Data.Parts)
-		s.release(t.Data.Upserts)
-		s.release(t.Data.Deletes)
-	}
+	s.releaseChain(chain)
 	if err != nil {
 		return "", err
 	}

@@ -124,6 +124,16 @@ func (s *scratch) fetch(ctx context.Context, parts []Part) ([]string, error) {
 	return out, nil
 }
 
+// releaseChain releases the parts, upserts and deletes of every entry of
+// chain, once it has been composed.
+func (s *scratch) releaseChain(chain []*Table) {
+	for _, t := range chain {
+		s.release(t.Data.Parts)
+		s.release(t.Data.Upserts)
+		s.release(t.Data.Deletes)
+	}
+}
+
 // release drops one reference to each part's local copy; the last one
 // removes the file.
 func (s *scratch) release(parts []Part) {

@@ -279,11 +279,7 @@ func (tb *tableBackup) delta(ctx context.Context, e *Table, cols []warehouse.Col
 	if err := sc.compose(ctx, chain, kcols, key, pName); err != nil {
 		return err
 	}
-	for _, t := range chain {
-		sc.release(t.Data.Parts)
-		sc.release(t.Data.Upserts)
-		sc.release(t.Data.Deletes)
-	}
+	sc.releaseChain(chain)
 	// pass 1: the current digest (key, hash) into the scratch database
 	withHash := append(append([]warehouse.Column(nil), kcols...), hashCol)
 	cRel := warehouse.Rel("main", cName)
