@@ -84,8 +84,15 @@ func NewTiming(name string, start, end time.Time) Timing {
 // Encode writes v as compact JSON on one line, as dbt writes its artifacts
 // (indenting a 10,000-model manifest cost a third of its write).
 func Encode(w io.Writer, v any) error {
-	if m, ok := v.(*Manifest); ok && m != nil {
-		return encodeManifest(w, m)
+	switch v := v.(type) {
+	case *Manifest:
+		if v != nil {
+			return encodeManifest(w, v)
+		}
+	case *RunResults:
+		if v != nil {
+			return encodeRunResults(w, v)
+		}
 	}
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)

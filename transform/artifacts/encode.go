@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"reflect"
 	"runtime"
 	"slices"
 	"sync"
@@ -51,6 +52,46 @@ func encodeManifest(w io.Writer, m *Manifest) error {
 			continue
 		}
 		e.field(f.key, f.v)
+	}
+	e.raw("}\n")
+	return e.err
+}
+
+// encodeRunResults writes r as Encode would with encoding/json, but
+// appends each result's JSON straight to the output (encoding/json would
+// call each result's MarshalJSON and then re-scan and compact its bytes:
+// a 10,000-model compile has 30,000 results).
+func encodeRunResults(w io.Writer, r *RunResults) error {
+	e := &streamEncoder{w: w}
+	e.raw("{")
+	e.field(`"metadata":`, r.Metadata)
+	if r.Results == nil {
+		e.raw(`,"results":null`)
+	} else {
+		e.raw(`,"results":[`)
+		out := (*batchBufs.Get().(*[]byte))[:0]
+		for i := range r.Results {
+			if i > 0 {
+				out = append(out, ',')
+			}
+			var err error
+			if out, err = r.Results[i].appendJSON(out); err != nil {
+				// As encoding/json reports a failing MarshalJSON.
+				e.err = &json.MarshalerError{Type: reflect.TypeFor[RunResult](), Err: err}
+				break
+			}
+			if len(out) > 1<<16 {
+				e.bytes(out)
+				out = out[:0]
+			}
+		}
+		e.bytes(out)
+		batchBufs.Put(&out)
+		e.raw("]")
+	}
+	e.field(`,"elapsed_time":`, r.ElapsedTime)
+	if len(r.Args) > 0 {
+		e.field(`,"args":`, r.Args)
 	}
 	e.raw("}\n")
 	return e.err

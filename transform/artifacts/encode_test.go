@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -94,5 +95,59 @@ func TestWriteFileManifest(t *testing.T) {
 	entries, _ := os.ReadDir(filepath.Dir(path))
 	if len(entries) != 1 {
 		t.Errorf("target holds %d files after a failed write, want 1", len(entries))
+	}
+}
+
+// TestEncodeRunResultsMatchesEncodingJSON checks that Encode's run results
+// writer (each result appended in place, not compacted again) gives the
+// bytes encoding/json gives without HTML escaping: results with strings to
+// escape, nil fields, adapter responses and batch results, over the 64 KiB
+// flush, with and without args, and nil results.
+func TestEncodeRunResultsMatchesEncodingJSON(t *testing.T) {
+	for _, n := range []int{-1, 0, 1, 700} {
+		r := artifacts.NewRunResults(artifacts.NewMetadata("", "inv"))
+		r.ElapsedTime = 1.25e-7
+		if n < 0 {
+			r.Results, r.Args = nil, nil
+		}
+		for i := range max(n, 0) {
+			failures, compiled := i, i%2 == 0
+			res := artifacts.RunResult{Status: artifacts.StatusSuccess, ThreadID: "Thread-1 <&>",
+				Timing:        []artifacts.Timing{{Name: "compile", StartedAt: artifacts.Str("2026-01-01T00:00:00.000000Z")}},
+				ExecutionTime: float64(i) / 3, UniqueID: fmt.Sprintf("model.shop.m%05d_\"é\u2028\x01", i),
+				Compiled: &compiled, CompiledCode: artifacts.Str(fmt.Sprintf("select '<%d>' & \"x\"\n\t", i))}
+			if i%3 == 0 {
+				res.Failures, res.Message = &failures, artifacts.Str("OK <b>")
+				res.AdapterResponse = map[string]any{"_message": "OK & <done>", "rows_affected": int64(i)}
+				res.BatchResults = map[string]any{"successful": []any{}, "failed": []string{"a<b"}}
+			}
+			r.Results = append(r.Results, res)
+		}
+		if n == 1 {
+			r.Args = map[string]any{"which": "compile", "select": []string{"a&b"}, "threads": 4}
+		}
+		var want bytes.Buffer
+		enc := json.NewEncoder(&want)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(r); err != nil {
+			t.Fatal(err)
+		}
+		var got bytes.Buffer
+		if err := artifacts.Encode(&got, r); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got.Bytes(), want.Bytes()) {
+			i := 0
+			for i < min(got.Len(), want.Len()) && got.Bytes()[i] == want.Bytes()[i] {
+				i++
+			}
+			t.Fatalf("%d results: Encode differs from encoding/json at byte %d of %d/%d:\n got …%.80s\nwant …%.80s", n, i, got.Len(), want.Len(), got.Bytes()[i:], want.Bytes()[i:])
+		}
+	}
+	// A result that cannot be encoded fails the encode, as with encoding/json.
+	r := artifacts.NewRunResults(artifacts.NewMetadata("", "inv"))
+	r.Results = append(r.Results, artifacts.RunResult{BatchResults: func() {}})
+	if err := artifacts.Encode(io.Discard, r); err == nil {
+		t.Error("Encode of an unencodable result succeeded")
 	}
 }
