@@ -102,3 +102,51 @@ func (r *RecordMessage) Materialize() {
 func SameFields(a, b []string) bool {
 	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }
+
+// ReleasingReadStream is implemented by the read streams of in-process
+// sources that can reuse the memory of typed records (the message, the
+// record and its RecordValues) once their consumer is done with them. It
+// is an explicit ownership protocol on top of TypedReadStream: a consumer
+// that copies each typed record's values out as it converts it (a columnar
+// loader, say) calls EnableRecordRelease before Messages, and then
+// ReleaseRecord for each typed record it no longer refers to. A record it
+// never releases is never reused (its memory goes to the garbage collector,
+// as without the protocol), and streams whose consumers did not enable it
+// never reuse anything, so RecordValues' promise — a value does not change
+// once yielded — holds for every record that has not been released.
+type ReleasingReadStream interface {
+	TypedReadStream
+	// EnableRecordRelease tells the stream that its consumer releases typed
+	// records (see ReleaseRecord); it reports whether the stream will reuse
+	// released ones. It must be called before Messages.
+	EnableRecordRelease() bool
+}
+
+// ReleasableValues is implemented by RecordValues whose memory their
+// source reuses once released (see ReleasingReadStream).
+type ReleasableValues interface {
+	RecordValues
+	// Release hands the record — its RECORD message, RecordMessage and the
+	// values — back to the source. The caller must not use any of them, nor
+	// the values or byte slices they handed out, afterwards; a second
+	// Release of the same record is a no-op only until the source reuses it.
+	Release()
+}
+
+// EnableRecordRelease asks rs to reuse the typed records its consumer
+// releases, if it can (see ReleasingReadStream), and reports whether it
+// will.
+func EnableRecordRelease(rs ReadStream) bool {
+	t, ok := rs.(ReleasingReadStream)
+	return ok && t.EnableRecordRelease()
+}
+
+// ReleaseRecord hands a typed record back to its source for reuse, when
+// its values are releasable (see ReleasingReadStream); it does nothing to
+// other records. The caller must not use rec, its message or its values
+// afterwards.
+func ReleaseRecord(rec *RecordMessage) {
+	if r, ok := rec.Values.(ReleasableValues); ok {
+		r.Release()
+	}
+}

@@ -105,6 +105,10 @@ type readStream struct {
 	typed bool    // send typed records (EnableTypedRecords)
 	tslab []byte  // typed records' values
 	tlens []int32 // typed records' value lengths
+
+	recycle bool             // typed records come from recycled blocks (EnableRecordRelease)
+	blk     *typedBlock      // the block typed records are carved from, when recycle
+	blkFree chan *typedBlock // blocks whose records are all released
 }
 
 // recordBox is a RECORD message; typedBox one with its typed values. Both

@@ -6,6 +6,7 @@ import (
 	"math"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -23,16 +24,35 @@ import (
 // cursor and xmin reads (CDC sends JSON records); see
 // airbyte.TypedReadStream. It must be called before Messages.
 func (rs *readStream) EnableTypedRecords() bool {
+	return rs.beforeRead(func() { rs.typed = true })
+}
+
+// beforeRead runs set and reports true if the read has not started (nor
+// been closed) yet.
+func (rs *readStream) beforeRead(set func()) bool {
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
 	if rs.used || rs.closed {
 		return false
 	}
-	rs.typed = true
+	set()
 	return true
 }
 
 var _ airbyte.TypedReadStream = (*readStream)(nil)
+
+// EnableRecordRelease makes the read carve typed records out of blocks
+// that are reused once the consumer has released every record of one
+// (airbyte.ReleaseRecord); see airbyte.ReleasingReadStream. It must be
+// called before Messages (and after or with EnableTypedRecords).
+func (rs *readStream) EnableRecordRelease() bool {
+	return rs.beforeRead(func() {
+		rs.recycle = true
+		rs.blkFree = make(chan *typedBlock, typedFreeBlocks)
+	})
+}
+
+var _ airbyte.ReleasingReadStream = (*readStream)(nil)
 
 // typedPlan is a stream's typed form: per column, a check the source runs
 // and a decoder the consumer runs.
@@ -241,6 +261,92 @@ type pgValues struct {
 	tp   *typedPlan
 	data []byte
 	lens []int32
+	blk  *typedBlock // the recycled block the record belongs to, or nil
+}
+
+// Release hands the record back to its block (see
+// airbyte.ReleasableValues); it does nothing to a record that is not
+// carved out of a recycled block.
+func (v *pgValues) Release() {
+	blk := v.blk
+	if blk == nil {
+		return
+	}
+	v.blk = nil
+	blk.done(-1)
+}
+
+var _ airbyte.ReleasableValues = (*pgValues)(nil)
+
+// typedBlock holds up to typedBlockRows typed records — messages and
+// values — for a read whose consumer releases them
+// (airbyte.ReleasingReadStream). The source fills a block, then retires it
+// and takes a free one; once every record of a retired block is released
+// the block goes back on the free list, so a steady read allocates no
+// message or row memory at all.
+type typedBlock struct {
+	boxes [typedBlockRows]typedBox
+	n     int     // boxes handed out
+	slab  []byte  // the records' values
+	lens  []int32 // their lengths
+	// refs is the number of records handed out and not released, once the
+	// block is retired: releases count down from 0 and the retirement adds
+	// n, so whichever brings it back to 0 — the last release or the
+	// retirement of a block whose records are all released — frees the
+	// block.
+	refs atomic.Int64
+	free chan *typedBlock
+}
+
+// done adds d to the block's references and frees the block when they
+// drop to zero.
+func (b *typedBlock) done(d int64) {
+	if b.refs.Add(d) != 0 {
+		return
+	}
+	select {
+	case b.free <- b:
+	default: // enough free blocks: the collector takes this one
+	}
+}
+
+// Recycled blocks: records per block, the initial sizes of a block's
+// values and lengths, and how many free blocks a read keeps.
+const (
+	typedBlockRows  = 256
+	typedBlockSlab  = 64 << 10
+	typedBlockLens  = 4 << 10
+	typedFreeBlocks = 32
+)
+
+// recycledBox returns a box of a recycled block for a row of size bytes
+// and nvals values, with the block, whose slab and lens have room for the
+// row.
+func (rs *readStream) recycledBox(sp *streamPlan, size, nvals int) (*typedBlock, *typedBox) {
+	blk := rs.blk
+	if blk == nil || blk.n == typedBlockRows || cap(blk.slab)-len(blk.slab) < size || cap(blk.lens)-len(blk.lens) < nvals {
+		if blk != nil {
+			blk.done(int64(blk.n))
+		}
+		select {
+		case blk = <-rs.blkFree:
+			blk.n, blk.slab, blk.lens = 0, blk.slab[:0], blk.lens[:0]
+		default:
+			blk = &typedBlock{free: rs.blkFree}
+		}
+		if cap(blk.slab) < size || cap(blk.slab) > 4*typedBlockSlab {
+			blk.slab = make([]byte, 0, max(typedBlockSlab, size))
+		}
+		if cap(blk.lens) < nvals || cap(blk.lens) > 4*typedBlockLens {
+			blk.lens = make([]int32, 0, max(typedBlockLens, nvals))
+		}
+		rs.blk = blk
+	}
+	b := &blk.boxes[blk.n]
+	blk.n++
+	*b = typedBox{}
+	rs.initBox(sp, &b.recordBox)
+	return blk, b
 }
 
 var _ airbyte.RecordValues = (*pgValues)(nil)
@@ -322,23 +428,31 @@ func (rs *readStream) emitTyped(sp *streamPlan, vals [][]byte, emit func(*airbyt
 	if size > math.MaxInt32 {
 		return false, nil
 	}
-	if cap(rs.tslab)-len(rs.tslab) < size {
-		rs.tslab = make([]byte, 0, max(typedSlabSize, size))
+	var b *typedBox
+	var blk *typedBlock
+	slab, lens := &rs.tslab, &rs.tlens
+	if rs.recycle {
+		blk, b = rs.recycledBox(sp, size, len(vals))
+		slab, lens = &blk.slab, &blk.lens
+	} else {
+		if cap(rs.tslab)-len(rs.tslab) < size {
+			rs.tslab = make([]byte, 0, max(typedSlabSize, size))
+		}
+		if cap(rs.tlens)-len(rs.tlens) < len(vals) {
+			rs.tlens = make([]int32, 0, max(typedLensSize, len(vals)))
+		}
+		b = rs.nextTypedBox(sp)
 	}
-	if cap(rs.tlens)-len(rs.tlens) < len(vals) {
-		rs.tlens = make([]int32, 0, max(typedLensSize, len(vals)))
-	}
-	at, lat := len(rs.tslab), len(rs.tlens)
+	at, lat := len(*slab), len(*lens)
 	for _, v := range vals {
 		if v == nil {
-			rs.tlens = append(rs.tlens, -1)
+			*lens = append(*lens, -1)
 			continue
 		}
-		rs.tslab = append(rs.tslab, v...)
-		rs.tlens = append(rs.tlens, int32(len(v)))
+		*slab = append(*slab, v...)
+		*lens = append(*lens, int32(len(v)))
 	}
-	b := rs.nextTypedBox(sp)
-	b.v = pgValues{tp: tp, data: rs.tslab[at:len(rs.tslab):len(rs.tslab)], lens: rs.tlens[lat:len(rs.tlens):len(rs.tlens)]}
+	b.v = pgValues{tp: tp, data: (*slab)[at:len(*slab):len(*slab)], lens: (*lens)[lat:len(*lens):len(*lens)], blk: blk}
 	b.r.Values = &b.v
 	if !emit(&b.m) {
 		return true, errStopped
