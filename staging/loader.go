@@ -247,8 +247,13 @@ func (l *Loader) Load(ctx context.Context, catalog *airbyte.ConfiguredCatalog, r
 		run.streams = append(run.streams, s)
 		run.res.Streams = append(run.res.Streams, s.res)
 	}
-	// In-process sources that can hand records over as Go values do so.
-	airbyte.EnableTypedRecords(rs)
+	// In-process sources that can hand records over as Go values do so,
+	// and reuse the memory of those the columnar path has copied out: it
+	// releases each one it stored (airbyte.ReleasingReadStream; records that
+	// take another path are never released, so never reused).
+	if airbyte.EnableTypedRecords(rs) {
+		airbyte.EnableRecordRelease(rs)
+	}
 	// Each of the load's goroutines carries a pprof label "staging" naming
 	// its part (route, source, group, writer), so that CPU profiles show
 	// where a load's time goes.
@@ -764,7 +769,11 @@ func (g *group) record(s *streamLoad, rec *airbyte.RecordMessage) error {
 				return err
 			}
 			if ok {
-				return g.added(s, rec.Values.Size())
+				// The values are copied into the batch: the source may
+				// reuse the record (rec must not be used after this).
+				size := rec.Values.Size()
+				airbyte.ReleaseRecord(rec)
+				return g.added(s, size)
 			}
 		} else {
 			row, ok, err := s.typedRow(rec, g.ids)

@@ -31,7 +31,9 @@ func (s jsonOnlySource) Read(ctx context.Context, cfg json.RawMessage, cat *airb
 
 // The PostgreSQL source's typed records land exactly as its JSON records
 // do: the same table is synced both ways and the two copies are compared
-// value by value, on DuckDB and on PostgreSQL.
+// value by value, on DuckDB and on PostgreSQL. 3003 rows: the typed
+// records of the columnar path are released and their blocks (256 records)
+// reused many times over.
 func TestTypedRecordsLandAsJSON(t *testing.T) {
 	pgURL := testenv.PostgresURL(t)
 	ctx := context.Background()
@@ -52,10 +54,10 @@ func TestTypedRecordsLandAsJSON(t *testing.T) {
 			'name "' || i || E'"\n☃', 'ab', date '2024-01-01' + i, timestamp '2024-01-01 12:00:00.123456' + i * interval '1 minute',
 			timestamptz '2024-01-01 00:00:00+02' + i * interval '1 second', time '10:00' + i * interval '1 second',
 			md5(i::text)::uuid, jsonb_build_object('i', i), ARRAY[i, NULL], i * interval '1 hour', '\xdeadbeef'::bytea
-			FROM generate_series(1, 300) AS s(i)`,
-		"INSERT INTO " + q("things") + " (id) VALUES (1000)",
-		"INSERT INTO " + q("things") + ` (id, n, d, dt, ts) VALUES (1001, 'NaN', 'Infinity', '0044-03-15 BC', 'infinity')`,
-		"INSERT INTO " + q("things") + ` (id, dt, ts, tstz) VALUES (1002, '12024-01-01', '0001-01-01 00:00:00', '9999-12-31 23:59:59.999999+00')`,
+			FROM generate_series(1, 3000) AS s(i)`,
+		"INSERT INTO " + q("things") + " (id) VALUES (10000)",
+		"INSERT INTO " + q("things") + ` (id, n, d, dt, ts) VALUES (10001, 'NaN', 'Infinity', '0044-03-15 BC', 'infinity')`,
+		"INSERT INTO " + q("things") + ` (id, dt, ts, tstz) VALUES (10002, '12024-01-01', '0001-01-01 00:00:00', '9999-12-31 23:59:59.999999+00')`,
 		// Without the time column, every column of the stream has a
 		// column form: DuckDB takes this one column by column.
 		"CREATE TABLE " + q("things_nt") + " AS SELECT id, i2, i4, n, big, r, d, b, t, c, dt, ts, tstz, u, jb, ai, iv, by FROM " + q("things"),
@@ -75,8 +77,8 @@ func TestTypedRecordsLandAsJSON(t *testing.T) {
 				t.Fatalf("%s: %v", name, err)
 			}
 			for _, r := range res.Streams {
-				if got := r.Records; got != 303 {
-					t.Fatalf("%s: stream %s: %d records, want 303", name, r.Stream.Name, got)
+				if got := r.Records; got != 3003 {
+					t.Fatalf("%s: stream %s: %d records, want 3003", name, r.Stream.Name, got)
 				}
 			}
 			t.Cleanup(func() {
@@ -116,7 +118,7 @@ func TestTypedRecordsLandAsJSON(t *testing.T) {
 			}
 			// Values that have no JSON form were nulled with a change either way.
 			var meta string
-			if err := w.Get(ctx, &meta, "SELECT CAST("+w.Dialect().QuoteIdentifier(staging.ColMeta)+" AS VARCHAR) FROM "+rel("typed")+" WHERE id = 1001"); err != nil {
+			if err := w.Get(ctx, &meta, "SELECT CAST("+w.Dialect().QuoteIdentifier(staging.ColMeta)+" AS VARCHAR) FROM "+rel("typed")+" WHERE id = 10001"); err != nil {
 				t.Fatal(err)
 			}
 			if !strings.Contains(meta, "SOURCE_SERIALIZATION_ERROR") {
