@@ -313,13 +313,15 @@ type runner struct {
 // schedule runs ids along the DAG.
 func (r *runner) schedule(ctx context.Context, ids []string, threads int) ([]NodeResult, error) {
 	p := r.p
-	in := map[string]bool{}
+	// The maps over the run's nodes are made at their size: a 10,000-model
+	// compile runs 30,000 nodes, and growing them rehashed every key.
+	in := make(map[string]bool, len(ids))
 	for _, id := range ids {
 		in[id] = true
 	}
 	// Edges within the run: a node waits for its selected parents, and
 	// (build) for the tests of those parents that do not test it too.
-	waits := map[string]map[string]bool{}
+	waits := make(map[string]map[string]bool, len(ids))
 	testsOf := map[string][]string{}
 	for _, id := range ids {
 		n := p.Nodes[id]
@@ -337,7 +339,7 @@ func (r *runner) schedule(ctx context.Context, ids []string, threads int) ([]Nod
 	}
 	for _, id := range ids {
 		n := p.Nodes[id]
-		w := map[string]bool{}
+		w := make(map[string]bool, len(n.DependsOn))
 		if n.ResourceType == ResourceUnitTest {
 			// A unit test runs once its model's inputs are built, before
 			// the model (which waits for it).
@@ -368,8 +370,8 @@ func (r *runner) schedule(ctx context.Context, ids []string, threads int) ([]Nod
 		}
 		waits[id] = w
 	}
-	dependants := map[string][]string{}
-	pending := map[string]int{}
+	dependants := make(map[string][]string, len(waits))
+	pending := make(map[string]int, len(waits))
 	for id, w := range waits {
 		pending[id] = len(w)
 		for d := range w {

@@ -47,12 +47,13 @@ func nonNil(s []string) []string {
 
 // compiledOf collects the compiled SQL of a run's results by unique id.
 func compiledOf(res *transform.RunResults) map[string]string {
-	out := map[string]string{}
-	if res != nil {
-		for _, r := range res.Results {
-			if r.CompiledCode != "" {
-				out[r.UniqueID] = r.CompiledCode
-			}
+	if res == nil {
+		return map[string]string{}
+	}
+	out := make(map[string]string, len(res.Results))
+	for _, r := range res.Results {
+		if r.CompiledCode != "" {
+			out[r.UniqueID] = r.CompiledCode
 		}
 	}
 	return out

@@ -70,16 +70,20 @@ func NewManifest(md Metadata) *Manifest {
 // nodes, exposures and unit tests, as dbt does: every node, source and
 // exposure has an entry (possibly empty), lists are sorted.
 func (m *Manifest) BuildMaps() {
-	m.ParentMap, m.ChildMap, m.GroupMap = map[string][]string{}, map[string][]string{}, map[string][]string{}
+	// Made at their size, each parent list in one allocation: a
+	// 10,000-model manifest has 30,000 entries in each map.
+	size := len(m.Nodes) + len(m.Sources) + len(m.Exposures) + len(m.UnitTests)
+	m.ParentMap, m.ChildMap, m.GroupMap = make(map[string][]string, size), make(map[string][]string, size), map[string][]string{}
 	add := func(id string, parents []string, group *string) {
-		if _, ok := m.ParentMap[id]; !ok {
-			m.ParentMap[id] = []string{}
+		ps, ok := m.ParentMap[id]
+		if !ok {
+			ps = make([]string, 0, len(parents))
 		}
+		m.ParentMap[id] = append(ps, parents...) // a copy: sorted below
 		if _, ok := m.ChildMap[id]; !ok {
 			m.ChildMap[id] = []string{}
 		}
 		for _, p := range parents {
-			m.ParentMap[id] = append(m.ParentMap[id], p)
 			m.ChildMap[p] = append(m.ChildMap[p], id)
 		}
 		if group != nil && *group != "" {
