@@ -34,6 +34,8 @@
 // In-process consumers may ask a native source for typed records
 // (EnableTypedRecords): RECORD messages then carry Values, the data as Go
 // values, instead of JSON; DataJSON and Materialize give the JSON form.
+// A consumer that copies the values out may also hand each typed record
+// back for reuse (EnableRecordRelease, ReleaseRecord).
 // Connector processes, encoders and validation only ever see JSON.
 //
 // Messages of a known type always carry their payload (a RECORD has Record,

@@ -91,7 +91,12 @@
 // parsed. A row holding a value without a JSON form (NaN, infinite dates)
 // still comes as a JSON record with its meta change, and AppendJSON renders
 // a typed row exactly as the JSON record would say it. CDC changes are JSON
-// records.
+// records. A consumer that also calls airbyte.EnableRecordRelease and
+// releases each typed record once it has copied the values out (staging's
+// columnar path does) gets them carved out of blocks of 256 records that
+// are reused once all their records are released: a steady read then
+// allocates no memory per row (1M rows staged: Go heap at most 34 MiB
+// instead of 54-59).
 //
 // # Memory
 //
