@@ -55,13 +55,7 @@ func TestEncodeManifestMatchesEncodingJSON(t *testing.T) {
 		if err := artifacts.Encode(&got, m); err != nil {
 			t.Fatal(err)
 		}
-		if !bytes.Equal(got.Bytes(), want.Bytes()) {
-			i := 0
-			for i < min(got.Len(), want.Len()) && got.Bytes()[i] == want.Bytes()[i] {
-				i++
-			}
-			t.Fatalf("%d nodes: Encode differs from encoding/json at byte %d of %d/%d:\n got …%.80s\nwant …%.80s", n, i, got.Len(), want.Len(), got.Bytes()[i:], want.Bytes()[i:])
-		}
+		sameBytes(t, fmt.Sprintf("%d nodes", n), got.Bytes(), want.Bytes())
 	}
 }
 
@@ -96,6 +90,20 @@ func TestWriteFileManifest(t *testing.T) {
 	if len(entries) != 1 {
 		t.Errorf("target holds %d files after a failed write, want 1", len(entries))
 	}
+}
+
+// sameBytes fails the test where Encode's bytes (got) first differ from
+// encoding/json's (want).
+func sameBytes(t *testing.T, what string, got, want []byte) {
+	t.Helper()
+	if bytes.Equal(got, want) {
+		return
+	}
+	i := 0
+	for i < min(len(got), len(want)) && got[i] == want[i] {
+		i++
+	}
+	t.Fatalf("%s: Encode differs from encoding/json at byte %d of %d/%d:\n got …%.80s\nwant …%.80s", what, i, len(got), len(want), got[i:], want[i:])
 }
 
 // TestEncodeRunResultsMatchesEncodingJSON checks that Encode's run results
@@ -136,13 +144,7 @@ func TestEncodeRunResultsMatchesEncodingJSON(t *testing.T) {
 		if err := artifacts.Encode(&got, r); err != nil {
 			t.Fatal(err)
 		}
-		if !bytes.Equal(got.Bytes(), want.Bytes()) {
-			i := 0
-			for i < min(got.Len(), want.Len()) && got.Bytes()[i] == want.Bytes()[i] {
-				i++
-			}
-			t.Fatalf("%d results: Encode differs from encoding/json at byte %d of %d/%d:\n got …%.80s\nwant …%.80s", n, i, got.Len(), want.Len(), got.Bytes()[i:], want.Bytes()[i:])
-		}
+		sameBytes(t, fmt.Sprintf("%d results", n), got.Bytes(), want.Bytes())
 	}
 	// A result that cannot be encoded fails the encode, as with encoding/json.
 	r := artifacts.NewRunResults(artifacts.NewMetadata("", "inv"))
