@@ -93,10 +93,13 @@
 // within the first million rows, so the process does not keep growing
 // after it; allocator_background_threads lets DuckDB's background threads
 // hand the memory its allocator caches per thread back to the system. The
-// rest of the process is flat: the Go runtime holds about 65 MiB, 56 MiB
-// of it heap in use (the loader's batches and the source's messages), at
-// 1M rows as at 10M. Measured (benchpipeline, PostgreSQL source, 10 columns; peak
-// RSS of the whole process):
+// rest of the process is flat: the Go runtime holds about 40-50 MiB,
+// 34-44 MiB of it heap in use (the loader's batches; the PostgreSQL
+// source's typed records are released once copied into them and reused),
+// at 1M rows as at 10M. Measured before that reuse (the Go runtime then
+// held about 65 MiB; with it peak RSS is 113-146 MiB at 1M rows and
+// 159-166 MiB at 10M under the policy below) (benchpipeline, PostgreSQL
+// source, 10 columns; peak RSS of the whole process):
 //
 //	memory_limit                   1M rows       10M rows
 //	64MB                           149–186 MiB   220–227 MiB
