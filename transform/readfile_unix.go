@@ -10,8 +10,8 @@ import (
 	"unsafe"
 )
 
-// readSmallFile reads a whole file with open, fstat, read until end,
-// close: one system call fewer per file than os.ReadFile (which stats a
+// readSmallFile reads a whole file with open, fstat, read until a short
+// read, close: one system call fewer per file than os.ReadFile (which stats a
 // new file twice), which counts for a project's thousands of small model
 // files.
 func readSmallFile(name string) ([]byte, error) {
@@ -31,6 +31,12 @@ func readSmallFile(name string) ([]byte, error) {
 	if err := syscall.Fstat(fd, &st); err != nil {
 		return nil, &fs.PathError{Op: "stat", Path: name, Err: err}
 	}
+	// A short read that brings the file to its size is its end; a file
+	// that reports no size (procfs) is read until a read returns nothing.
+	full := -1
+	if st.Mode&syscall.S_IFMT == syscall.S_IFREG && st.Size > 0 {
+		full = int(st.Size)
+	}
 	b := make([]byte, 0, max(st.Size, 0)+1)
 	for {
 		if len(b) == cap(b) {
@@ -49,7 +55,11 @@ func readSmallFile(name string) ([]byte, error) {
 		if n <= 0 {
 			return b, nil
 		}
+		short := n < cap(b)-len(b)
 		b = b[:len(b)+n]
+		if short && full == len(b) { // the end of a regular file (see preadFull)
+			return b, nil
+		}
 	}
 }
 
@@ -61,8 +71,8 @@ func readSmallFile(name string) ([]byte, error) {
 // rewriting 30,000 compiled files four times slower. Like os.WriteFile, a
 // crash midway may leave a mixed file.
 //
-// It works on the descriptor with plain system calls (open, fstat, read
-// or write, close): os.OpenFile would also try to register the file with
+// It works on the descriptor with plain system calls (open, read, write
+// if it differs, close): os.OpenFile would also try to register the file with
 // the poller (an epoll_ctl that fails for a regular file and four fcntl
 // around it), half the system calls of a compile's 30,000 files.
 func overwriteFile(path, s string) error {
@@ -91,34 +101,34 @@ func overwriteFile(path, s string) error {
 var readBufs = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &b }}
 
 // overwriteFD is overwriteFile on an open descriptor; it returns the
-// failed operation with its error.
+// failed operation with its error. It reads one byte more than s from the
+// file instead of asking its size (one system call fewer per file): a
+// short read gives the size, a full one means the file is longer than s.
 func overwriteFD(fd int, s string) (string, error) {
-	var st syscall.Stat_t
-	if err := ignoringEINTR(func() error { return syscall.Fstat(fd, &st) }); err != nil {
-		return "stat", err
+	bp := readBufs.Get().(*[]byte)
+	defer readBufs.Put(bp)
+	if cap(*bp) < len(s)+1 {
+		*bp = make([]byte, len(s)+1)
 	}
-	if st.Size == int64(len(s)) && len(s) > 0 {
-		bp := readBufs.Get().(*[]byte)
-		defer readBufs.Put(bp)
-		if cap(*bp) < len(s) {
-			*bp = make([]byte, len(s))
-		}
-		buf := (*bp)[:len(s)]
-		if n, err := preadFull(fd, buf); err == nil && n == len(s) && string(buf) == s {
-			return "", nil
-		}
+	buf := (*bp)[:len(s)+1]
+	n, err := preadFull(fd, buf)
+	if err != nil {
+		return "read", err
+	}
+	if n == len(s) && string(buf[:n]) == s {
+		return "", nil // already holds s
 	}
 	for off := 0; off < len(s); {
-		n, err := syscall.Pwrite(fd, unsafe.Slice(unsafe.StringData(s[off:]), len(s)-off), int64(off)) // not written to
+		w, err := syscall.Pwrite(fd, unsafe.Slice(unsafe.StringData(s[off:]), len(s)-off), int64(off)) // not written to
 		if err == syscall.EINTR {
 			continue
 		}
 		if err != nil {
 			return "write", err
 		}
-		off += n
+		off += w
 	}
-	if st.Size > int64(len(s)) {
+	if n > len(s) { // the file was longer: cut it
 		if err := ignoringEINTR(func() error { return syscall.Ftruncate(fd, int64(len(s))) }); err != nil {
 			return "truncate", err
 		}
@@ -126,23 +136,18 @@ func overwriteFD(fd int, s string) (string, error) {
 	return "", nil
 }
 
-// preadFull reads len(buf) bytes from the start of fd, or up to its end.
+// preadFull reads len(buf) bytes from the start of fd, or up to its end:
+// a regular file's read is short only at its end (Linux stops a file read
+// early for a fatal signal alone), so a short read ends it without a
+// second read to see the end.
 func preadFull(fd int, buf []byte) (int, error) {
-	n := 0
-	for n < len(buf) {
-		m, err := syscall.Pread(fd, buf[n:], int64(n))
+	for {
+		n, err := syscall.Pread(fd, buf, 0)
 		if err == syscall.EINTR {
 			continue
 		}
-		if err != nil {
-			return n, err
-		}
-		if m == 0 {
-			break
-		}
-		n += m
+		return max(n, 0), err
 	}
-	return n, nil
 }
 
 func ignoringEINTR(f func() error) error {
