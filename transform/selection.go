@@ -8,7 +8,7 @@ import (
 // every node, source and exposure, with its fqn, tags, path, config and
 // parents.
 func (p *Project) SelectorGraph() selector.Graph {
-	var nodes []selector.Node
+	nodes := make([]selector.Node, 0, len(p.Nodes)+len(p.Sources)+len(p.Exposures))
 	for _, n := range p.sortedNodes() {
 		info := &selector.Info{
 			ID: n.UniqueID, Type: string(n.ResourceType), NodeName: n.Name, Package: n.Package,

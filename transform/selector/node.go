@@ -156,7 +156,10 @@ type Graph interface {
 // NewGraph builds a Graph from nodes, taking the edges from each node's
 // DependsOn. Edges to ids that are not among nodes are ignored.
 func NewGraph(nodes []Node) Graph {
-	g := &graph{byID: make(map[string]Node, len(nodes)), parents: map[string][]string{}, children: map[string][]string{}}
+	// Made at their size, each node's parents in one allocation: a
+	// 10,000-model project has 30,000 nodes.
+	g := &graph{byID: make(map[string]Node, len(nodes)), nodes: make([]Node, 0, len(nodes)),
+		parents: make(map[string][]string, len(nodes)), children: make(map[string][]string, len(nodes))}
 	for _, n := range nodes {
 		if _, dup := g.byID[n.UniqueID()]; dup {
 			continue
@@ -165,13 +168,21 @@ func NewGraph(nodes []Node) Graph {
 		g.nodes = append(g.nodes, n)
 	}
 	for _, n := range g.nodes {
-		id := n.UniqueID()
-		for _, p := range n.DependsOn() {
-			if _, ok := g.byID[p]; !ok || slices.Contains(g.parents[id], p) {
+		id := n.UniqueID() // unique in g.nodes: its parents are listed here alone
+		deps := n.DependsOn()
+		var ps []string
+		for _, p := range deps {
+			if _, ok := g.byID[p]; !ok || slices.Contains(ps, p) {
 				continue
 			}
-			g.parents[id] = append(g.parents[id], p)
+			if ps == nil {
+				ps = make([]string, 0, len(deps))
+			}
+			ps = append(ps, p)
 			g.children[p] = append(g.children[p], id)
+		}
+		if ps != nil {
+			g.parents[id] = ps
 		}
 	}
 	for _, m := range []map[string][]string{g.parents, g.children} {
