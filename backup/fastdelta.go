@@ -188,11 +188,7 @@ func (tb *tableBackup) fastDelta(ctx context.Context, e *Table, cols []warehouse
 	step("replaced hashes summed")
 	deletes := []Part{}
 	if n.Deleted > 0 {
-		info, err := os.Stat(delsFile)
-		if err != nil {
-			return err
-		}
-		if err := tb.upload(ctx, &deletes)(partFile{Path: delsFile, Rows: n.Deleted, Bytes: info.Size()}); err != nil {
+		if err := storeFile(tb.upload(ctx, &deletes), delsFile, n.Deleted); err != nil {
 			return err
 		}
 	}
@@ -370,11 +366,7 @@ func (tb *tableBackup) engineKeyDelta(ctx context.Context, e *Table, cols []ware
 			return err
 		}
 		removed.Merge(gone)
-		info, err := os.Stat(delsFile)
-		if err != nil {
-			return err
-		}
-		if err := tb.upload(ctx, &deletes)(partFile{Path: delsFile, Rows: deleted, Bytes: info.Size()}); err != nil {
+		if err := storeFile(tb.upload(ctx, &deletes), delsFile, deleted); err != nil {
 			return err
 		}
 		step("deleted keys written")
@@ -392,11 +384,7 @@ func (tb *tableBackup) engineKeyDelta(ctx context.Context, e *Table, cols []ware
 		if stats[i].N == 0 {
 			continue
 		}
-		info, err := os.Stat(f)
-		if err != nil {
-			return err
-		}
-		if err := done(partFile{Path: f, Rows: stats[i].N, Bytes: info.Size()}); err != nil {
+		if err := storeFile(done, f, stats[i].N); err != nil {
 			return err
 		}
 	}
@@ -494,11 +482,7 @@ func (tb *tableBackup) engineMultisetDelta(ctx context.Context, e *Table, cols [
 	}
 	deletes := []Part{}
 	if n.Deleted > 0 {
-		info, err := os.Stat(delsFile)
-		if err != nil {
-			return err
-		}
-		if err := tb.upload(ctx, &deletes)(partFile{Path: delsFile, Rows: n.Deleted, Bytes: info.Size()}); err != nil {
+		if err := storeFile(tb.upload(ctx, &deletes), delsFile, n.Deleted); err != nil {
 			return err
 		}
 	}
@@ -519,4 +503,14 @@ func (tb *tableBackup) engineMultisetDelta(ctx context.Context, e *Table, cols [
 	}
 	e.Data = TableData{Mode: ModeDelta, Base: tb.parent.ID, Upserts: upserts, Deletes: deletes}
 	return nil
+}
+
+// storeFile hands the local Parquet file path, of rows rows, to store (an
+// upload function of tableBackup's) with its size.
+func storeFile(store func(partFile) error, path string, rows int64) error {
+	info, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	return store(partFile{Path: path, Rows: rows, Bytes: info.Size()})
 }
