@@ -141,11 +141,7 @@ func (e *streamEncoder) stringLists(key string, m map[string][]string) {
 		e.raw(key + "null")
 		return
 	}
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
+	keys := sortedKeys(m)
 	e.raw(key + "{")
 	out := e.buf.Bytes()[:0]
 	for i, k := range keys {
@@ -188,11 +184,7 @@ func encodeMapParallel[V json.Marshaler](e *streamEncoder, key string, m map[str
 		e.raw(key + "null")
 		return
 	}
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
+	keys := sortedKeys(m)
 	e.raw(key + "{")
 	type batch struct {
 		out  []byte
@@ -298,4 +290,14 @@ func appendKey(out []byte, s string) []byte {
 	out = append(out, '"')
 	out = append(out, s...)
 	return append(out, '"')
+}
+
+// sortedKeys returns m's keys in order, as encoding/json writes a map.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
 }

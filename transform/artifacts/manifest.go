@@ -3,7 +3,6 @@ package artifacts
 import (
 	"encoding/json"
 	"math"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -678,11 +677,7 @@ func appendSortedMap[V any](out []byte, m map[string]V, enc func([]byte, V) ([]b
 	if m == nil {
 		return append(out, "null"...), true
 	}
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
+	keys := sortedKeys(m)
 	start := len(out)
 	out = append(out, '{')
 	for i, k := range keys {
