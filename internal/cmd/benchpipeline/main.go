@@ -9,7 +9,10 @@
 //
 // The goal is pipeline ≤ 1.25 × max(drain, native). It prints the peak RSS
 // of the process too (Linux VmHWM), and the pipeline's CPU time: on a
-// shared machine wall times swing with the load, CPU time much less. Usage:
+// shared machine wall times swing with the load, CPU time much less. The
+// PostgreSQL backends' CPU is read from /proc (see pgcpu.go) for the drain
+// and for the pipeline, and with it the floor the machine's cores set:
+// wall time ≥ (this process's CPU + the backends') / cores. Usage:
 //
 //	go run ./internal/cmd/benchpipeline -rows 1000000
 //	go run ./internal/cmd/benchpipeline -rows 10000000 -pg postgres://postgres@127.0.0.1:5432/test?sslmode=disable
@@ -17,7 +20,8 @@
 //
 // Where the time goes: -cpuprofile, -trace (go tool trace; note that
 // tracing slows DuckDB's callbacks into Go a lot), -memprofile (the heap
-// at half the rows).
+// at half the rows), -perf-ctl (perf record of the pipeline alone, DuckDB's
+// C++ included).
 package main
 
 import (
@@ -30,6 +34,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/metrics"
 	"runtime/pprof"
 	"runtime/trace"
@@ -65,8 +70,17 @@ func main() {
 	flag.IntVar(&batchRows, "batch-rows", 0, "staging.Options.BatchRows (0: the default)")
 	flag.IntVar(&commitRows, "commit-rows", 0, "staging.Options.CommitRows (0: the default)")
 	flag.IntVar(&gcBallast, "gc-ballast", -1, "the PostgreSQL source's GC ballast in bytes (-1: the source's default)")
+	perfFIFO := flag.String("perf-ctl", "", "perf record's control FIFO: the pipeline alone is profiled by\n\tmkfifo /tmp/ctl; perf record -D -1 --control fifo:/tmp/ctl -g -- benchpipeline -perf-ctl /tmp/ctl")
 	jsonl := flag.Int("jsonl", 0, "instead: stage this many records from a JSONL connector process (this program) into DuckDB")
 	flag.Parse()
+	if *perfFIFO != "" {
+		f, err := os.OpenFile(*perfFIFO, os.O_WRONLY, 0)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "benchpipeline:", err)
+			os.Exit(1)
+		}
+		perfCtl = f
+	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err != nil {
@@ -162,10 +176,12 @@ func run(ctx context.Context, pgURL string, rows int, dir, memLimit string) erro
 	}
 
 	// Baseline 1: drain binary COPY.
-	drain, err := timeDrain(ctx, pgURL, table)
+	cpu0 := cpuTime()
+	drain, drainBackend, err := timeDrain(ctx, pgURL, table)
 	if err != nil {
 		return err
 	}
+	drainCPU := cpuTime() - cpu0
 
 	// The pipeline: native source → staging → DuckDB.
 	dbPath := filepath.Join(dir, "wh.duckdb")
@@ -173,10 +189,16 @@ func run(ctx context.Context, pgURL string, rows int, dir, memLimit string) erro
 	if err != nil {
 		return err
 	}
-	cfg, _ := json.Marshal(map[string]any{"url": pgURL, "schemas": []string{schema}})
+	srcURL, err := withAppName(pgURL, sourceAppName)
+	if err != nil {
+		return err
+	}
+	cfg, _ := json.Marshal(map[string]any{"url": srcURL, "schemas": []string{schema}})
+	backends, backendErr := watchBackends(ctx, pgURL, sourceAppName)
 	rssBefore := procStatus("VmRSS")
 	heap := sampleHeap()
-	cpu0 := cpuTime()
+	perfControl("enable")
+	cpu0 = cpuTime()
 	start := time.Now()
 	var srcOpts []postgres.Option
 	if gcBallast >= 0 {
@@ -194,6 +216,12 @@ func run(ctx context.Context, pgURL string, rows int, dir, memLimit string) erro
 	}
 	pipeline := time.Since(start)
 	pipelineCPU := cpuTime() - cpu0
+	perfControl("disable")
+	var pipelineBackend time.Duration
+	var nBackends int
+	if backendErr == nil {
+		pipelineBackend, nBackends, backendErr = backends.total()
+	}
 	staged := res.Streams[0].Records
 	rss := peakRSS()
 	goHeap := heap()
@@ -235,7 +263,21 @@ func run(ctx context.Context, pgURL string, rows int, dir, memLimit string) erro
 	fmt.Printf("drain binary COPY    %8.2fs  %10.0f rows/s\n", drain.Seconds(), float64(rows)/drain.Seconds())
 	fmt.Printf("duckdb from parquet  %8.2fs  %10.0f rows/s  (CPU %.2fs)\n", native.Seconds(), float64(rows)/native.Seconds(), nativeCPU.Seconds())
 	fmt.Printf("pipeline             %8.2fs  %10.0f rows/s\n", pipeline.Seconds(), float64(rows)/pipeline.Seconds())
-	fmt.Printf("pipeline CPU         %8.2fs  (user+sys of this process; PostgreSQL's own CPU not counted)\n", pipelineCPU.Seconds())
+	fmt.Printf("pipeline CPU         %8.2fs  (user+sys of this process)\n", pipelineCPU.Seconds())
+	ncpu := runtime.NumCPU()
+	switch {
+	case backendErr != nil:
+		fmt.Printf("backend CPU          not measured: %v\n", backendErr)
+	case drainBackend < 0:
+		fmt.Printf("backend CPU          not measured: the drain's backend is not readable in /proc\n")
+	default:
+		// The floor: both ends share the machine's cores.
+		dt, pt := drainCPU+drainBackend, pipelineCPU+pipelineBackend
+		fmt.Printf("drain CPU            %8.2fs  (this process %.2fs + PostgreSQL backend %.2fs; floor on %d cores %.2fs)\n",
+			dt.Seconds(), drainCPU.Seconds(), drainBackend.Seconds(), ncpu, dt.Seconds()/float64(ncpu))
+		fmt.Printf("pipeline total CPU   %8.2fs  (this process %.2fs + PostgreSQL backends %.2fs [%d]; floor on %d cores %.2fs = %.2f × max(baselines))\n",
+			pt.Seconds(), pipelineCPU.Seconds(), pipelineBackend.Seconds(), nBackends, ncpu, pt.Seconds()/float64(ncpu), pt.Seconds()/float64(ncpu)/base.Seconds())
+	}
 	fmt.Printf("pipeline / max(baselines) = %.2f (goal ≤ 1.25)\n", pipeline.Seconds()/base.Seconds())
 	fmt.Printf("close (checkpoint)   %8.2fs  (CPU %.2fs; not in the pipeline's figures)\n", closeWall.Seconds(), closeCPU.Seconds())
 	fmt.Printf("peak RSS             %d MiB (Go heap in use at most %d MiB, Go runtime at most %d MiB; RSS before the pipeline %d MiB)\n", rss>>20, goHeap>>20, goRSS>>20, rssBefore>>20)
@@ -280,15 +322,34 @@ func prepareSource(ctx context.Context, pgURL, table string, rows int) error {
 	return err
 }
 
-func timeDrain(ctx context.Context, pgURL, table string) (time.Duration, error) {
+// timeDrain times the binary COPY of table to nothing, and returns the CPU
+// its PostgreSQL backend used (-1 when /proc does not show the backend).
+func timeDrain(ctx context.Context, pgURL, table string) (time.Duration, time.Duration, error) {
 	conn, err := pgconn.Connect(ctx, pgURL)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	defer conn.Close(ctx)
+	b0, berr := procCPU(conn.PID())
 	start := time.Now()
 	_, err = conn.CopyTo(ctx, io.Discard, `COPY (SELECT * FROM "`+schema+`"."`+table+`") TO STDOUT (FORMAT binary)`)
-	return time.Since(start), err
+	d := time.Since(start)
+	b1, berr1 := procCPU(conn.PID())
+	if berr != nil || berr1 != nil {
+		return d, -1, err
+	}
+	return d, b1 - b0, err
+}
+
+// perfCtl is perf record's control FIFO (-perf-ctl), or nil.
+var perfCtl *os.File
+
+// perfControl sends cmd ("enable", "disable") to perf record's control
+// FIFO, so that a profile covers the pipeline alone.
+func perfControl(cmd string) {
+	if perfCtl != nil {
+		_, _ = perfCtl.WriteString(cmd + "\n")
+	}
 }
 
 // duckdbMemory reports what DuckDB's buffer manager holds, by tag.
