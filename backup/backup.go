@@ -31,6 +31,29 @@ type Options struct {
 	// Incremental takes the latest snapshot as the parent when Parent is
 	// empty (a full backup if the repository has none).
 	Incremental bool
+	// ChangeColumns declares change columns, keyed by "schema.table": a
+	// column that every INSERT and UPDATE of the table sets to a value
+	// greater than any value of the column an earlier backup could have
+	// seen (a timestamp set at write time, a commit sequence). Integer,
+	// date, timestamp and timestamptz columns serve. Each backup records
+	// the column's greatest value (the table entry's ChangeMark); an
+	// incremental backup of a table with a primary key then reads and
+	// hashes only the rows above its parent's mark, and finds deletes by
+	// counting. A column that is missing, NULL in a row, of another type,
+	// or whose greatest value went below the parent's mark, a table
+	// without a key or a parent without a mark make the backup compare
+	// every row, with a warning event. A row written without raising its
+	// change value above the mark is not seen: its change is missing from
+	// the incremental. See FORMAT.md §5 for the exact contract.
+	ChangeColumns map[string]string
+	// ChangeOverlap re-examines, for date and timestamp change columns,
+	// the rows whose change value is up to this much below the parent's
+	// mark: for writers whose transactions commit out of the order of
+	// their change values (make it longer than the longest such
+	// transaction). Re-examined rows that did not change cost no data.
+	// Integer change columns take no overlap: their values must be
+	// assigned in commit order.
+	ChangeOverlap time.Duration
 	// Tags are stored in the manifest.
 	Tags []string
 	// Retention locks the snapshot (FORMAT.md §8).
@@ -136,6 +159,11 @@ func runBackup(ctx context.Context, repo *repository.Repository, w *warehouse.Wa
 	if len(rels) == 0 {
 		return nil, fmt.Errorf("backup: %v: %w", opts.Tables, ErrNoTables)
 	}
+	for name, col := range opts.ChangeColumns {
+		if col == "" || !slices.ContainsFunc(rels, func(r warehouse.Relation) bool { return r.String() == name }) {
+			return nil, fmt.Errorf("backup: change column %q of %s: not a table backed up", col, name)
+		}
+	}
 
 	var sc *scratch
 	if parent != nil {
@@ -156,7 +184,7 @@ func runBackup(ctx context.Context, repo *repository.Repository, w *warehouse.Wa
 			defer readers.give(r)
 			tb := &tableBackup{
 				src: r, rel: rel, engine: info.Engine, version: cmpOrString(testEngineVersion, info.Version), sess: sess, dir: workDir, partRows: cfg.PartRows, partBytes: cfg.PartBytes,
-				em: em, scratch: sc, cache: cache,
+				em: em, scratch: sc, cache: cache, change: opts.ChangeColumns[rel.String()], overlap: opts.ChangeOverlap,
 			}
 			if parent != nil {
 				tb.parent = parent

@@ -31,7 +31,10 @@ func newEmitter(fn func(Event), log *slog.Logger, op string) *emitter {
 	return &emitter{fn: fn, log: log, op: op, start: time.Now()}
 }
 
-func (e *emitter) emit(ev Event) {
+func (e *emitter) emit(ev Event) { e.emitAt(ev, false) }
+
+// emitAt sends ev, logged at the warning level when warn is set.
+func (e *emitter) emitAt(ev Event, warn bool) {
 	ev.Time = time.Now()
 	ev.Op = e.op
 	ev.Elapsed = ev.Time.Sub(e.start)
@@ -48,6 +51,8 @@ func (e *emitter) emit(ev Event) {
 	if ev.Err != nil {
 		attrs = append(attrs, "err", ev.Err)
 		e.log.Error("backup: "+ev.Message, attrs...)
+	} else if warn {
+		e.log.Warn("backup: "+ev.Message, attrs...)
 	} else if ev.Phase == repository.PhaseProgress {
 		e.log.Debug("backup: "+ev.Message, attrs...)
 	} else {
@@ -70,6 +75,12 @@ func (e *emitter) progress(subject string, rows, bytes int64, msg string) {
 
 func (e *emitter) finish(subject string, rows, bytes int64, msg string) {
 	e.emit(Event{Phase: repository.PhaseFinish, Subject: subject, Rows: rows, Bytes: bytes, Message: msg})
+}
+
+// warn reports, as a progress event logged at the warning level, a
+// condition that makes the operation take a slower way.
+func (e *emitter) warn(subject, msg string) {
+	e.emitAt(Event{Phase: repository.PhaseProgress, Subject: subject, Message: msg}, true)
 }
 
 // fail reports err and returns it.

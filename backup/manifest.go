@@ -43,7 +43,16 @@ type Table struct {
 	// see RowHashKind.
 	RowHash     string      `json:"row_hash,omitempty"`
 	Fingerprint Fingerprint `json:"fingerprint"`
-	Data        TableData   `json:"data"`
+	// ChangeColumn is the table's change column (Options.ChangeColumns)
+	// when the backup recorded its mark; "" otherwise.
+	ChangeColumn string `json:"change_column,omitempty"`
+	// ChangeMark is the greatest value of ChangeColumn in the snapshot:
+	// an integer in decimal, a date as 2006-01-02, a timestamp as
+	// 2006-01-02 15:04:05.000000, a timestamptz the same in UTC with +00.
+	// An incremental backup against this entry examines only the rows
+	// whose change value is above it (FORMAT.md §5).
+	ChangeMark string    `json:"change_mark,omitempty"`
+	Data       TableData `json:"data"`
 }
 
 // ColumnEntry is a column of a table entry, its type in the portable

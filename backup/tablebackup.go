@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/dataopskit/dataops/backup/repository"
 	"github.com/dataopskit/dataops/warehouse"
@@ -29,6 +30,8 @@ type tableBackup struct {
 	scratch   *scratch
 	cache     *snapshotCache
 	parent    *Snapshot
+	change    string        // the table's change column, "" for none
+	overlap   time.Duration // Options.ChangeOverlap
 
 	nat   bool // the table takes the DuckDB-native path (native)
 	stats tableStats
@@ -69,7 +72,16 @@ func (tb *tableBackup) run(ctx context.Context) (Table, tableStats, error) {
 			prev = nil
 		}
 	}
-	if prev != nil {
+	done := false
+	if tb.change != "" {
+		if done, err = tb.changeRun(ctx, &e, cols, key, prev); err != nil {
+			return e, tb.stats, err
+		}
+		if done {
+			e.RowHash = prev.RowHashKind()
+		}
+	}
+	if prev != nil && !done {
 		err := tb.delta(ctx, &e, cols, key, prev)
 		if err == nil {
 			e.RowHash = prev.RowHashKind()
@@ -151,6 +163,15 @@ const batchRows = 512
 // scanRows streams the table's rows in a goroutine (the engine decodes while
 // this goroutine hashes and encodes) and calls fn for each with its hash.
 func (tb *tableBackup) scanRows(ctx context.Context, cols []warehouse.Column, fn func(values []any, h uint64) error) (Fingerprint, error) {
+	return tb.scanRowsWhere(ctx, cols, nil, fn)
+}
+
+// scanRowsWhere is scanRows of the rows flt selects (all when nil; a
+// filter is for PostgreSQL only).
+func (tb *tableBackup) scanRowsWhere(ctx context.Context, cols []warehouse.Column, flt *rowFilter, fn func(values []any, h uint64) error) (Fingerprint, error) {
+	if flt != nil && tb.src.Dialect().Name() == "duckdb" {
+		return Fingerprint{}, errors.New("scanRowsWhere: no row filter on DuckDB")
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	ch := make(chan [][]any, 4)
@@ -159,7 +180,12 @@ func (tb *tableBackup) scanRows(ctx context.Context, cols []warehouse.Column, fn
 	go func() {
 		defer close(ch)
 		batch := pool.Get().([][]any)[:0]
-		for rec, err := range scanTable(ctx, tb.src, tb.src.Dialect().QuoteRelation(tb.rel), cols) {
+		d := tb.src.Dialect()
+		recs := scanTable(ctx, tb.src, d.QuoteRelation(tb.rel), cols)
+		if flt != nil {
+			recs = tb.src.Rows(ctx, selectFrom(d, d.QuoteRelation(tb.rel), cols)+" WHERE "+flt.where, flt.args...)
+		}
+		for rec, err := range recs {
 			if err != nil {
 				scanErr = err
 				return
