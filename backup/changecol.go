@@ -420,7 +420,9 @@ func (tb *tableBackup) changeDeltaEngine(ctx context.Context, e *Table, cols []w
 	if !ok {
 		return changeFallback("no engine row hash for the table's columns")
 	}
-	step := func(msg string) { tb.em.progress(tb.rel.String(), tb.stats.written, tb.stats.bytes, "change delta: "+msg) }
+	step := func(msg string) {
+		tb.em.progress(tb.rel.String(), tb.stats.written, tb.stats.bytes, "change delta: "+msg)
+	}
 	where, lo, err := tb.candidates(ci, prev)
 	if err != nil {
 		return err

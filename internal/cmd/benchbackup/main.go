@@ -3,7 +3,10 @@
 //
 //   - full backup to a file:// repository vs COPY table TO 'x.parquet' (goal ≥ 0.7×)
 //   - incremental after 1% of rows changed at random (goal ≤ 5% of the full's
-//     bytes and ≤ 30% of its time)
+//     bytes and ≤ 30% of its time): by key and row hash (every row
+//     compared), and with the change column ts (the change sets it to
+//     now(); the full records its greatest value, and the incremental
+//     reads only the rows above it)
 //   - restore (with its fingerprint check) vs INSERT … SELECT * FROM
 //     read_parquet of the same data (goal ≥ 0.7×), into a table without and
 //     with the primary key
@@ -95,6 +98,7 @@ func main() {
 // directory, so that child processes share it).
 type state struct {
 	Full, Inc    *backup.Result
+	ChangeInc    *backup.Result
 	RestoreRows  int64
 	RawBytes     int64
 	Report       *repository.Report
@@ -124,6 +128,7 @@ const (
 	fullPhase   = "full backup"
 	changePhase = "change 1% of the rows"
 	incPhase    = "incremental backup (1% changed)"
+	ccPhase     = "incremental (change column)"
 	basePhase   = "baseline INSERT FROM read_parquet"
 	// basePKPhase inserts into a table that has the primary key, as the
 	// restored table has.
@@ -133,6 +138,10 @@ const (
 	rawPhase    = "baseline read repository files"
 	verPhase    = "verify --read-data"
 )
+
+// changeColumns declares the bench table's change column: the full records
+// its mark, the change sets it, the change column incremental uses it.
+var changeColumns = map[string]string{"bench.t": "ts"}
 
 // independent phases are those no later phase needs: a failure of one is
 // reported and the run goes on.
@@ -151,15 +160,22 @@ var phases = []struct {
 		return nil
 	}},
 	{fullPhase, func(b *bench) (err error) {
-		b.st.Full, err = backup.Backup(b.ctx, b.repository(), b.wh(), backup.Options{Tables: []string{"bench.t"}, TempDir: b.dir, Events: b.events()})
+		b.st.Full, err = backup.Backup(b.ctx, b.repository(), b.wh(), backup.Options{Tables: []string{"bench.t"}, ChangeColumns: changeColumns, TempDir: b.dir, Events: b.events()})
 		return err
 	}},
 	{changePhase, func(b *bench) error {
-		_, err := b.wh().Exec(b.ctx, "UPDATE bench.t SET status = status || ' changed', score = score + 1 WHERE random() < 0.01")
+		_, err := b.wh().Exec(b.ctx, "UPDATE bench.t SET status = status || ' changed', score = score + 1, ts = now() WHERE random() < 0.01")
 		return err
 	}},
 	{incPhase, func(b *bench) (err error) {
 		b.st.Inc, err = backup.Backup(b.ctx, b.repository(), b.wh(), backup.Options{Tables: []string{"bench.t"}, Parent: b.st.Full.ID, TempDir: b.dir, Events: b.events()})
+		return err
+	}},
+	{ccPhase, func(b *bench) (err error) {
+		b.st.ChangeInc, err = backup.Backup(b.ctx, b.repository(), b.wh(), backup.Options{Tables: []string{"bench.t"}, ChangeColumns: changeColumns, Parent: b.st.Full.ID, TempDir: b.dir, Events: b.events()})
+		if err == nil && b.st.ChangeInc.Tables[0].Fingerprint != b.st.Inc.Tables[0].Fingerprint {
+			err = fmt.Errorf("change column incremental: fingerprint %v, the key and hash one %v", b.st.ChangeInc.Tables[0].Fingerprint, b.st.Inc.Tables[0].Fingerprint)
+		}
 		return err
 	}},
 	{basePhase, func(b *bench) error {
@@ -460,13 +476,19 @@ func (b *bench) report() {
 	fmt.Printf("full backup speed vs COPY TO     %.2fx wall, %.2fx CPU  (goal >= 0.7x)\n", b.wallRatio(copyPhase, fullPhase), b.ratio(copyPhase, fullPhase))
 	fmt.Printf("incremental stored               %s = %.2f%% of the full (goal <= 5%%), %d rows written\n", mib(inc.Stored), 100*float64(inc.Stored)/float64(full.Stored), inc.Written)
 	fmt.Printf("incremental time                 %.1f%% of the full wall, %.1f%% CPU (goal <= 30%%)\n", 100*b.wallRatio(incPhase, fullPhase), 100*b.ratio(incPhase, fullPhase))
+	if cc := b.st.ChangeInc; cc != nil {
+		// its parts' bytes, not what it added to the bucket: parts equal
+		// to the other incremental's are stored once
+		fmt.Printf("incremental (change column)      %.1f%% of the full wall, %.1f%% CPU (goal <= 30%%); parts %s = %.2f%% of the full's, %d rows written\n",
+			100*b.wallRatio(ccPhase, fullPhase), 100*b.ratio(ccPhase, fullPhase), mib(cc.Bytes), 100*float64(cc.Bytes)/float64(b.st.Full.Bytes), cc.Written)
+	}
 	fmt.Printf("restore speed vs read_parquet    %.2fx wall, %.2fx CPU  (goal >= 0.7x), %d rows\n", b.wallRatio(basePhase, restPhase), b.ratio(basePhase, restPhase), b.st.RestoreRows)
 	fmt.Printf("restore speed vs read_parquet into a table with the primary key  %.2fx wall, %.2fx CPU\n", b.wallRatio(basePKPhase, restPhase), b.ratio(basePKPhase, restPhase))
 	fmt.Printf("verify --read-data               %.0f MB/s wall, %.0f MB per CPU second (%d objects, %s); plain read of the files %.0f MB/s wall (goal >= 300 MB/s or disk-bound)\n",
 		float64(rep.BytesRead)/1e6/b.wall[verPhase].Seconds(), float64(rep.BytesRead)/1e6/b.cpu[verPhase].Seconds(), rep.ObjectsRead, mib(rep.BytesRead), float64(b.st.RawBytes)/1e6/b.wall[rawPhase].Seconds())
 	fmt.Printf("peak RSS: baseline COPY TO %s, INSERT %s, keyed INSERT %s, verify %s\n", mib(b.rss[copyPhase]), mib(b.rss[basePhase]), mib(b.rss[basePKPhase]), mib(b.rss[verPhase]))
-	fmt.Printf("peak RSS: full %s, incremental %s, restore %s, composed restore %s (goal <= 256 MiB at 10M rows)\n",
-		mib(b.rss[fullPhase]), mib(b.rss[incPhase]), mib(b.rss[restPhase]), mib(b.rss[compPhase]))
+	fmt.Printf("peak RSS: full %s, incremental %s, change column incremental %s, restore %s, composed restore %s (goal <= 256 MiB at 10M rows)\n",
+		mib(b.rss[fullPhase]), mib(b.rss[incPhase]), mib(b.rss[ccPhase]), mib(b.rss[restPhase]), mib(b.rss[compPhase]))
 }
 
 // statusKB reads a size field of /proc/self/status, in bytes.
