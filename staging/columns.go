@@ -1,10 +1,12 @@
 package staging
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 	"unsafe"
 
@@ -225,8 +227,11 @@ func (s *streamLoad) columnar(w *warehouse.Warehouse) bool {
 func (s *streamLoad) useColumns(w *warehouse.Warehouse) {
 	s.cb, s.cfree, s.cbatches = nil, nil, 0
 	s.colPath = s.columnar(w)
+	s.rawIDBytes = false
 	if s.colPath {
 		s.cb = newColBatch(s.cols, s.blockRows)
+		id := s.cols[len(s.cols)-len(metaColumns)]
+		s.rawIDBytes = id.Name == ColRawID && strings.EqualFold(strings.TrimSpace(id.Type.Native), "UUID")
 	}
 }
 
@@ -343,13 +348,20 @@ func (v *colVisitor) JSON(i int, raw []byte) {
 var _ airbyte.ValueVisitor = (*colVisitor)(nil)
 
 // plainDecimal parses b when it is [-]digits[.digits] with at most 15
-// digits, as strconv.ParseFloat would: such a value is an integer below
-// 2⁵³ over a power of ten of at most 10¹⁵, both exact in a float64, so one
-// division rounds it correctly.
+// digits, not counting zeros that end the fraction, as strconv.ParseFloat
+// would: such a value is an integer below 2⁵³ over a power of ten of at most
+// 10¹⁵, both exact in a float64, so one division rounds it correctly.
+// (PostgreSQL writes a numeric of no declared scale, such as a division's,
+// with 16 or more fraction digits, most of them trailing zeros.)
 func plainDecimal(b []byte) (float64, bool) {
 	neg := len(b) > 0 && b[0] == '-'
 	if neg {
 		b = b[1:]
+	}
+	if dot := bytes.IndexByte(b, '.'); dot >= 0 {
+		for len(b) > dot+2 && b[len(b)-1] == '0' {
+			b = b[:len(b)-1]
+		}
 	}
 	var m int64
 	digits, frac, dot := 0, 0, false
@@ -419,7 +431,11 @@ func (s *streamLoad) keysNullAt(b *colBatch, r int) bool {
 func (s *streamLoad) metaColumns(b *colBatch, r int, rec *airbyte.RecordMessage, changes []metaChange, ids *rawIDs) {
 	base := len(s.cols) - len(metaColumns)
 	start := len(b.arena)
-	b.arena = ids.appendNext(b.arena)
+	if s.rawIDBytes {
+		b.arena = ids.appendNextBytes(b.arena)
+	} else {
+		b.arena = ids.appendNext(b.arena)
+	}
 	b.Cols[base].Bytes[r], b.Cols[base].Null[r] = b.arena[start:len(b.arena):len(b.arena)], false
 	b.setInt(base+1, r, rec.EmittedAt*1000)
 	meta := &b.Cols[base+2]

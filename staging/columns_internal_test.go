@@ -3,6 +3,7 @@ package staging
 import (
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -20,8 +21,17 @@ func TestPlainDecimal(t *testing.T) {
 		if rng.IntN(2) == 0 {
 			s = "-" + s
 		}
+		if rng.IntN(3) == 0 {
+			// Trailing zeros, as PostgreSQL writes a numeric of no declared
+			// scale: they do not count against the 15 digits.
+			if !strings.Contains(s, ".") {
+				s += "."
+			}
+			s += strings.Repeat("0", 1+rng.IntN(20))
+		}
 		cases = append(cases, s)
 	}
+	cases = append(cases, "0.01000000000000000000", "-0.000", "5.000", "12345678901234.50000", "1234567890123456.0")
 	for _, s := range cases {
 		want, err := strconv.ParseFloat(s, 64)
 		if err != nil {
@@ -29,7 +39,14 @@ func TestPlainDecimal(t *testing.T) {
 		}
 		got, ok := plainDecimal([]byte(s))
 		digits := 0
-		for _, c := range s {
+		sig := s
+		if strings.Contains(sig, ".") {
+			sig = strings.TrimRight(sig, "0")
+			if strings.HasSuffix(sig, ".") {
+				sig += "0"
+			}
+		}
+		for _, c := range sig {
 			if c >= '0' && c <= '9' {
 				digits++
 			}

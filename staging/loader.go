@@ -307,15 +307,35 @@ type loadRun struct {
 	rs      airbyte.ReadStream
 	streams []*streamLoad
 	byKey   map[airbyte.StreamDescriptor]*streamLoad
-	serial  *group   // serial mode: the group of every stream, run by Load's goroutine
-	groups  []*group // parallel mode: groups of streams, each with a worker goroutine
-	ended   bool     // the source ended cleanly: workers commit what is left
+	last    lastStream // route's last stream of a record
+	serial  *group     // serial mode: the group of every stream, run by Load's goroutine
+	groups  []*group   // parallel mode: groups of streams, each with a worker goroutine
+	ended   bool       // the source ended cleanly: workers commit what is left
 
 	mu       sync.Mutex // guards res, acks, the streams' results and OnProgress calls
 	res      *Result
 	acks     []*airbyte.StateMessage // committed, to acknowledge from Load's goroutine
 	hasAcks  atomic.Bool
 	ackReady chan struct{} // signalled when a worker queues acks
+}
+
+// lastStream remembers the stream of the last record looked up: records
+// come in runs of one stream, and a run's names are compared, not hashed.
+type lastStream struct {
+	name, ns string
+	s        *streamLoad
+}
+
+// of returns the stream of rec in byKey, or nil.
+func (l *lastStream) of(byKey map[airbyte.StreamDescriptor]*streamLoad, rec *airbyte.RecordMessage) *streamLoad {
+	if l.s != nil && rec.Stream == l.name && rec.Namespace == l.ns {
+		return l.s
+	}
+	s := byKey[airbyte.StreamDescriptor{Name: rec.Stream, Namespace: rec.Namespace}]
+	if s != nil {
+		l.name, l.ns, l.s = rec.Stream, rec.Namespace, s
+	}
+	return s
 }
 
 // A group is a set of streams that share one transaction: rows of its
@@ -329,6 +349,7 @@ type group struct {
 	tx        *warehouse.Tx
 	w         *writer // the open bulk load, if any
 	ids       *rawIDs
+	last      lastStream // handle's last stream of a record
 	lastFlush time.Time
 
 	// States received but not committed yet (each stream's latest, or the
@@ -427,7 +448,7 @@ func (r *loadRun) route(msg *airbyte.Message) error {
 		if rec == nil {
 			return errors.New("staging: RECORD message without a record")
 		}
-		s := r.byKey[airbyte.StreamDescriptor{Name: rec.Stream, Namespace: rec.Namespace}]
+		s := r.last.of(r.byKey, rec)
 		if s == nil {
 			return fmt.Errorf("staging: record for stream %s, which is not in the configured catalog", airbyte.StreamDescriptor{Name: rec.Stream, Namespace: rec.Namespace})
 		}
@@ -576,7 +597,7 @@ func (g *group) handle(msg *airbyte.Message) error {
 	switch msg.Type {
 	case airbyte.TypeRecord:
 		rec := msg.Record
-		return g.record(g.r.byKey[airbyte.StreamDescriptor{Name: rec.Stream, Namespace: rec.Namespace}], rec)
+		return g.record(g.last.of(g.r.byKey, rec), rec)
 	case airbyte.TypeState:
 		g.hold(msg.State)
 		if g.dueCommit() {

@@ -54,13 +54,30 @@ func (r *rawIDs) appendNext(dst []byte) []byte {
 	return dst
 }
 
-// format writes the id of counter n into out (36 bytes).
-func (r *rawIDs) format(out []byte, n uint64) {
-	var b [16]byte
+// appendNextBytes appends the next id's 16 bytes to dst: the columnar
+// path's form for a UUID column (DuckDB's loader takes a UUID's bytes as
+// well as its text, and so skips formatting and parsing each id). Ids made
+// ahead as text for next are dropped: the counter never goes back, so ids
+// stay unique.
+func (r *rawIDs) appendNextBytes(dst []byte) []byte {
+	r.block = ""
+	r.n++
+	b := r.bytes(r.n)
+	return append(dst, b[:]...)
+}
+
+// bytes returns the 16 bytes of the id of counter n.
+func (r *rawIDs) bytes(n uint64) (b [16]byte) {
 	copy(b[:8], r.prefix[:])
 	binary.BigEndian.PutUint64(b[8:], n)
 	b[6] = b[6]&0x0f | 0x40 // version 4
 	b[8] = b[8]&0x3f | 0x80 // RFC 4122 variant
+	return b
+}
+
+// format writes the id of counter n into out (36 bytes).
+func (r *rawIDs) format(out []byte, n uint64) {
+	b := r.bytes(n)
 	hex.Encode(out[0:8], b[0:4])
 	out[8] = '-'
 	hex.Encode(out[9:13], b[4:6])

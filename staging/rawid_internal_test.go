@@ -1,11 +1,13 @@
 package staging
 
 import (
+	"encoding/hex"
 	"regexp"
 	"testing"
 )
 
-// TestRawIDsAppend: ids handed out by next and appendNext, mixed, are distinct
+// TestRawIDsAppend: ids handed out by next, appendNext and appendNextBytes
+// (as 16 bytes, compared by their canonical text), mixed, are distinct
 // version-4-shaped UUIDs in the canonical form.
 func TestRawIDsAppend(t *testing.T) {
 	r := newRawIDs()
@@ -14,9 +16,19 @@ func TestRawIDsAppend(t *testing.T) {
 	var buf []byte
 	for i := range 5000 {
 		var id string
-		if i%700 < 300 {
+		switch {
+		case i%700 < 300:
 			id = r.next()
-		} else {
+		case i%700 < 400:
+			n := len(buf)
+			buf = r.appendNextBytes(buf)
+			if len(buf)-n != 16 {
+				t.Fatalf("id %d: %d bytes", i, len(buf)-n)
+			}
+			b := buf[n:]
+			id = hex.EncodeToString(b[:4]) + "-" + hex.EncodeToString(b[4:6]) + "-" + hex.EncodeToString(b[6:8]) + "-" +
+				hex.EncodeToString(b[8:10]) + "-" + hex.EncodeToString(b[10:])
+		default:
 			n := len(buf)
 			buf = r.appendNext(buf)
 			id = string(buf[n:])

@@ -41,6 +41,7 @@ type streamLoad struct {
 	// The columnar path (columns.go), if colPath: the batch being filled,
 	// written batches for reuse, and how many were made.
 	colPath       bool
+	rawIDBytes    bool // the columnar path writes _airbyte_raw_id as 16 bytes: its column is a UUID
 	cb            *colBatch
 	cfree         chan *colBatch
 	cbatches      int

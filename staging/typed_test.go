@@ -3,6 +3,7 @@ package staging_test
 import (
 	"context"
 	"encoding/json"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -125,5 +126,88 @@ func TestTypedRecordsLandAsJSON(t *testing.T) {
 				t.Errorf("%s: meta of the row with NaN and infinity: %s", table, meta)
 			}
 		}
+	})
+}
+
+// TestTypedRawIDs: the columnar path writes each _airbyte_raw_id of a typed
+// record as its 16 bytes into a UUID column and as its canonical text into
+// a VARCHAR one (a table the airbyte layout made); either way the ids read
+// back as distinct canonical UUIDs, on DuckDB and PostgreSQL.
+func TestTypedRawIDs(t *testing.T) {
+	pgURL := testenv.PostgresURL(t)
+	ctx := context.Background()
+	pg, err := warehouse.Open(ctx, pgURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pg.Close()
+	src := "staging_rawid_src_" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	t.Cleanup(func() { _ = pg.DropSchema(context.Background(), src, true) })
+	q := pg.Dialect().QuoteRelation(warehouse.Rel(src, "ids"))
+	for _, stmt := range []string{
+		"CREATE SCHEMA " + pg.Dialect().QuoteIdentifier(src),
+		"CREATE TABLE " + q + " AS SELECT i::bigint AS id, 'v' || i AS v FROM generate_series(1, 700) AS s(i)",
+		"ALTER TABLE " + q + " ADD PRIMARY KEY (id)",
+	} {
+		if _, err := pg.Exec(ctx, stmt); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+	cfg, _ := json.Marshal(map[string]any{"url": pgURL, "schemas": []string{src}})
+	canonical := regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
+	warehouses(t, func(t *testing.T, w *warehouse.Warehouse, schema string) {
+		isDuck := w.Dialect().Name() == "duckdb"
+		check := func(o staging.Options, want int, native string) {
+			t.Helper()
+			var ids []string
+			d := w.Dialect()
+			query := "SELECT CAST(" + d.QuoteIdentifier(staging.ColRawID) + " AS VARCHAR) FROM " + d.QuoteRelation(warehouse.Rel(o.Schema, "ids"))
+			if err := w.Select(ctx, &ids, query); err != nil {
+				t.Fatal(err)
+			}
+			seen := map[string]bool{}
+			for _, id := range ids {
+				if !canonical.MatchString(id) {
+					t.Fatalf("%s: raw id %q is not a canonical UUID", o.Schema, id)
+				}
+				seen[id] = true
+			}
+			if len(ids) != want || len(seen) != want {
+				t.Fatalf("%s: %d rows, %d distinct raw ids, want %d", o.Schema, len(ids), len(seen), want)
+			}
+			if isDuck {
+				if got := rawIDNative(t, w, o.Schema, "ids"); got != native {
+					t.Fatalf("%s: raw id is %s, want %s", o.Schema, got, native)
+				}
+			}
+		}
+		sync := func(o staging.Options) {
+			t.Helper()
+			t.Cleanup(func() {
+				_ = w.DropSchema(context.Background(), o.Schema, true)
+				_ = w.DropSchema(context.Background(), o.StateSchema, true)
+			})
+			so := staging.SyncOptions{Config: cfg, Streams: []string{"ids"}, Options: o}
+			if _, err := staging.Sync(ctx, postgres.New(postgres.WithChunkSize(100)), w, so); err != nil {
+				t.Fatal(err)
+			}
+		}
+		const uuid, text = "UUID", "VARCHAR"
+		// A new table of the direct layout: UUID ids on DuckDB.
+		o := opts(schema + "_ids")
+		sync(o)
+		check(o, 700, uuid)
+		// A table the airbyte layout made: VARCHAR ids, which the direct
+		// layout's typed load (an overwrite: into a table aside of the
+		// same type) writes as text.
+		a := opts(schema + "_vids")
+		a.Layout, a.RawSchema = staging.LayoutAirbyte, schema+"_vids_raw"
+		t.Cleanup(func() { _ = w.DropSchema(context.Background(), a.RawSchema, true) })
+		sync(a)
+		check(a, 700, text)
+		dir := opts(schema + "_vids")
+		dir.Connection = "direct"
+		sync(dir)
+		check(dir, 700, text)
 	})
 }

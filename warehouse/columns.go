@@ -18,6 +18,8 @@ import (
 //   - KindFloat: Float;
 //   - KindBoolean: Bool;
 //   - KindString (valid UTF-8), KindJSON (JSON text) and KindBinary: Bytes;
+//     a KindString column whose Native type is UUID takes a UUID's text or
+//     its 16 bytes (engines with a UUID type: DuckDB's);
 //   - KindTimestamp: Int as microseconds since 1970-01-01 of the wall clock;
 //   - KindTimestampTZ: Int as microseconds since 1970-01-01 UTC;
 //   - KindDate: Int as days since 1970-01-01.
