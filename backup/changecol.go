@@ -427,12 +427,20 @@ func (tb *tableBackup) changeDeltaEngine(ctx context.Context, e *Table, cols []w
 	if err != nil {
 		return err
 	}
-	pd, err := tb.chainDigest(ctx, d, chain, key)
-	if err != nil {
-		return err
-	}
-	defer pd.release()
-	step("parent's keys and hashes local")
+	// the parent's parts are fetched while the source writes the
+	// candidates
+	var pd *parentDigest
+	fetched := make(chan error, 1)
+	go func() {
+		var err error
+		pd, err = tb.chainDigest(ctx, d, chain, key)
+		fetched <- err
+	}()
+	defer func() {
+		if <-fetched == nil {
+			pd.release()
+		}
+	}()
 	h := d.QuoteIdentifier(RowHashColumn)
 	names := make([]string, len(cols))
 	for i, c := range cols {
@@ -450,6 +458,12 @@ func (tb *tableBackup) changeDeltaEngine(ctx context.Context, e *Table, cols []w
 		return fmt.Errorf("candidate rows: %w", err)
 	}
 	step("candidates written")
+	err = <-fetched
+	fetched <- err // for the deferred release
+	if err != nil {
+		return err
+	}
+	step("parent's keys and hashes local")
 	n, removed, err := compareCandidates(ctx, tb.src, d, "read_parquet("+sqlString(candFile)+")", joinedFile, pd, key)
 	if err != nil {
 		return err

@@ -158,6 +158,8 @@ func backupCreateCmd(f *backupFlags, logger func(*cobra.Command) *slog.Logger) *
 		incremental    bool
 		lockFor        time.Duration
 		compliance     bool
+		changeCols     []string
+		changeOverlap  time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "create",
@@ -169,7 +171,10 @@ func backupCreateCmd(f *backupFlags, logger func(*cobra.Command) *slog.Logger) *
 				return err
 			}
 			defer w.Close()
-			opts := backup.Options{Tables: tables, Tags: tags, Parent: parent, Incremental: incremental, Logger: log}
+			opts := backup.Options{Tables: tables, Tags: tags, Parent: parent, Incremental: incremental, Logger: log, ChangeOverlap: changeOverlap}
+			if opts.ChangeColumns, err = parseChangeColumns(changeCols); err != nil {
+				return err
+			}
 			if lockFor > 0 {
 				opts.Retention = repository.Retention{LockUntil: time.Now().Add(lockFor).UTC(), Mode: repository.Governance}
 				if compliance {
@@ -200,7 +205,28 @@ func backupCreateCmd(f *backupFlags, logger func(*cobra.Command) *slog.Logger) *
 	fl.StringVar(&parent, "parent", "", "store only changes since this snapshot")
 	fl.DurationVar(&lockFor, "lock-for", 0, "lock the snapshot against deletion for this long")
 	fl.BoolVar(&compliance, "compliance", false, "with --lock-for: a compliance lock nobody can shorten")
+	fl.StringArrayVar(&changeCols, "change-column", nil, "schema.table=column: a column every insert and update sets above any value an earlier backup saw (a write timestamp, a commit sequence); incrementals then read only the rows above the parent's mark (repeatable)")
+	fl.DurationVar(&changeOverlap, "change-overlap", 0, "with --change-column on date or timestamp columns: also re-examine rows this far below the parent's mark (writers that commit out of order)")
 	return cmd
+}
+
+// parseChangeColumns reads --change-column values, schema.table=column.
+func parseChangeColumns(vals []string) (map[string]string, error) {
+	if len(vals) == 0 {
+		return nil, nil
+	}
+	out := make(map[string]string, len(vals))
+	for _, v := range vals {
+		table, col, ok := strings.Cut(v, "=")
+		if !ok || !strings.Contains(table, ".") || col == "" {
+			return nil, fmt.Errorf("--change-column %q: want schema.table=column", v)
+		}
+		if _, dup := out[table]; dup {
+			return nil, fmt.Errorf("--change-column: table %s given twice", table)
+		}
+		out[table] = col
+	}
+	return out, nil
 }
 
 func openTarget(cmd *cobra.Command, target string, log *slog.Logger) (*warehouse.Warehouse, error) {

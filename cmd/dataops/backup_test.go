@@ -101,3 +101,65 @@ func TestBackupCommands(t *testing.T) {
 		t.Fatalf("wrong passphrase: %v", err)
 	}
 }
+
+// backup create --change-column records the column's mark, and an
+// incremental with it stores the rows changed since, deletes included.
+func TestBackupCreateChangeColumn(t *testing.T) {
+	dir := t.TempDir()
+	repo := "file://" + filepath.Join(dir, "repo")
+	db := "duckdb:" + filepath.Join(dir, "wh.duckdb")
+	ctx := context.Background()
+	w, err := warehouse.Open(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		"CREATE SCHEMA raw",
+		"CREATE TABLE raw.orders (id BIGINT PRIMARY KEY, customer VARCHAR, seq BIGINT NOT NULL)",
+		"INSERT INTO raw.orders SELECT i, 'c' || (i % 5), i FROM range(200) t(i)",
+	} {
+		if _, err := w.Exec(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.Close()
+	type result struct {
+		ID      string
+		Written int64
+		Tables  []struct {
+			ChangeMark string `json:"change_mark"`
+			Data       struct{ Mode string }
+		}
+	}
+	create := func(args ...string) result {
+		t.Helper()
+		out, err := run(t, append([]string{"backup", "create", "--repo", repo, "--target", db, "--json"}, args...)...)
+		if err != nil {
+			t.Fatalf("create %v: %v\n%s", args, err, out)
+		}
+		var r result
+		if err := json.Unmarshal([]byte(out), &r); err != nil || len(r.Tables) != 1 {
+			t.Fatalf("create: %v\n%s", err, out)
+		}
+		return r
+	}
+	t.Setenv(envPassword, "pw")
+	if out, err := run(t, "backup", "init", "--repo", repo); err != nil {
+		t.Fatalf("init: %v\n%s", err, out)
+	}
+	full := create("--change-column", "raw.orders=seq")
+	if full.Tables[0].ChangeMark != "199" {
+		t.Fatalf("full: mark %q", full.Tables[0].ChangeMark)
+	}
+	w, _ = warehouse.Open(ctx, db)
+	w.Exec(ctx, "UPDATE raw.orders SET customer = 'new', seq = 1000 WHERE id < 3")
+	w.Exec(ctx, "DELETE FROM raw.orders WHERE id = 199")
+	w.Close()
+	inc := create("--incremental", "--change-column", "raw.orders=seq")
+	if inc.Written != 4 || inc.Tables[0].Data.Mode != "delta" || inc.Tables[0].ChangeMark != "1000" {
+		t.Fatalf("incremental: %+v", inc)
+	}
+	if _, err := run(t, "backup", "create", "--repo", repo, "--target", db, "--change-column", "raw.orders"); err == nil || !strings.Contains(err.Error(), "schema.table=column") {
+		t.Fatalf("a bad --change-column: %v", err)
+	}
+}

@@ -28,7 +28,8 @@
 // -steps prints the events of the backups and restores (an incremental's
 // steps: parent fetched, changed rows written, replaced hashes summed, …; a
 // restore's: rows loaded, key added, verified) with their elapsed wall and
-// CPU time, to show where a phase's time goes.
+// CPU time and the process's peak RSS so far, to show where a phase's time
+// and memory go.
 //
 // Usage: go run ./internal/cmd/benchbackup -rows 1000000 -dir /tmp/bench [-isolate] [-memory-limit 192MB] [-steps]
 package main
@@ -222,7 +223,7 @@ func (b *bench) events() func(backup.Event) {
 	}
 	c0 := cpuTime()
 	return func(ev backup.Event) {
-		fmt.Fprintf(os.Stderr, "    %9s  CPU %9s  %s %s\n", ev.Elapsed.Round(time.Millisecond), (cpuTime() - c0).Round(time.Millisecond), ev.Subject, ev.Message)
+		fmt.Fprintf(os.Stderr, "    %9s  CPU %9s  peak RSS %7s  %s %s\n", ev.Elapsed.Round(time.Millisecond), (cpuTime() - c0).Round(time.Millisecond), mib(statusKB("VmHWM:")), ev.Subject, ev.Message)
 	}
 }
 
