@@ -53,8 +53,9 @@ import (
 // transaction, a sequence value drawn before a slower commit) needs an
 // overlap at least as long as its longest transaction.
 
-// changeDeltas counts the deltas the change column made (for tests).
-var changeDeltas atomic.Int64
+// changeDeltas counts the deltas the change column made, and
+// changeCandidates the candidate rows they examined (for tests).
+var changeDeltas, changeCandidates atomic.Int64
 
 // errChangeFallback: the change column cannot be used for this delta; the
 // backup compares every row instead. Its message says why.
@@ -370,6 +371,7 @@ func compareCandidates(ctx context.Context, q sqlRunner, d warehouse.Dialect, ca
 	if err := q.Get(ctx, &st, "SELECT "+hashAggregates("dataops_old")+" FROM "+joined+" WHERE dataops_old <> "+h); err != nil {
 		return n, Fingerprint{}, fmt.Errorf("hashes of replaced rows: %w", err)
 	}
+	changeCandidates.Add(n.All)
 	replaced, err := st.fingerprint()
 	return n, replaced, err
 }

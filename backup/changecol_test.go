@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dataopskit/dataops/backup/repository"
 	"github.com/dataopskit/dataops/warehouse"
 )
 
@@ -97,11 +98,13 @@ func TestChangeColumnIncrementals(t *testing.T) {
 				snaps := []snap{{res.ID, entryFingerprint(t, w, tbl, &res.Tables[0]), entryFingerprint(t, w, ver, &res.Tables[1]), res.Tables}}
 				at := func(k int) string { return "TIMESTAMP '2027-01-0" + string(rune('0'+k)) + " 00:00:00'" }
 				// each statement's affected rows are written once, a key
-				// change's twice (a delete and an upsert)
+				// change's twice (a delete and an upsert); inserted and
+				// updated rows are the candidates, deleted ones are not
 				type stmt struct {
 					sql    string
 					factor int64
 				}
+				candidates := func(s stmt) bool { return !strings.HasPrefix(s.sql, "DELETE") }
 				steps := []struct {
 					name string
 					sql  []stmt
@@ -120,7 +123,7 @@ func TestChangeColumnIncrementals(t *testing.T) {
 					{"no change", nil, ModeSame},
 				}
 				for _, st := range steps {
-					var written int64
+					var written, cands int64
 					for _, s := range st.sql {
 						r, err := w.Exec(ctx, s.sql)
 						if err != nil {
@@ -131,14 +134,20 @@ func TestChangeColumnIncrementals(t *testing.T) {
 							t.Fatalf("%s: %d rows affected (%v)", s.sql, n, err)
 						}
 						written += s.factor * n
+						if candidates(s) {
+							cands += n
+						}
 					}
-					before := changeDeltas.Load()
+					before, beforeCands := changeDeltas.Load(), changeCandidates.Load()
 					inc, err := Backup(ctx, repo, w, Options{Tables: opts.Tables, ChangeColumns: opts.ChangeColumns, Parent: res.ID, Events: warn.events})
 					if err != nil {
 						t.Fatalf("%s: %v", st.name, err)
 					}
 					if n := changeDeltas.Load() - before; n != 2 {
 						t.Fatalf("%s: %d of 2 tables through the change column (%v)", st.name, n, warn.take())
+					}
+					if n := changeCandidates.Load() - beforeCands; n != cands {
+						t.Fatalf("%s: %d candidate rows examined, %d inserted or updated", st.name, n, cands)
 					}
 					for i, rel := range []warehouse.Relation{tbl, ver} {
 						e := inc.Tables[i]
@@ -197,6 +206,9 @@ func TestChangeColumnIncrementals(t *testing.T) {
 				}
 				if got := entryFingerprint(t, w, warehouse.Rel(side, "t"), &last.entries[0]); got != last.t {
 					t.Fatalf("synthetic restored %v, want %v", got, last.t)
+				}
+				if rep, err := repo.Verify(ctx, repository.VerifyOptions{ReadData: true}); err != nil || len(rep.Problems) > 0 {
+					t.Fatalf("verify: %v %v", err, rep)
 				}
 				// an incremental on the synthetic full still uses the column
 				mustExec(t, w, "UPDATE "+q+" SET amount = -1, ts = "+at(7)+" WHERE id = 100")

@@ -21,8 +21,12 @@
 //   - Incremental backups store only rows added, changed or deleted since
 //     the parent, found by primary key and row hash (or as multisets of row
 //     hashes for tables without a key); an unchanged table costs nothing
-//     (mode "same"). Synthesize compacts a chain into a full snapshot from
-//     the repository alone.
+//     (mode "same"). A table declared with a change column
+//     (Options.ChangeColumns: a write timestamp or commit sequence that
+//     every insert and update raises) has only the rows above its parent's
+//     mark read and hashed, its deletes counted rather than joined.
+//     Synthesize compacts a chain into a full snapshot from the repository
+//     alone.
 //   - Restore loads each table aside, checks its row count and fingerprint
 //     against the manifest (ErrMismatch names the table), and swaps all
 //     tables in in one transaction: a failed restore changes nothing.
