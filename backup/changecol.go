@@ -266,8 +266,8 @@ func (tb *tableBackup) candidates(ci *changeInfo, prev *Table) (string, any, err
 // its chain's local parts in SQL (no scratch table): each key's last entry
 // wins — the full parts, then each delta's deletes and upserts in order.
 type parentDigest struct {
-	all      string              // a relation of every parent row's key and hash
-	restrict func(string) string // the same for the keys of a relation only
+	restrict func(string) string // the parent's rows (key and hash) of the keys of a relation
+	gone     func(string) string // the parent's rows (key and hash) whose key a relation lacks
 	release  func()
 }
 
@@ -306,9 +306,15 @@ func (tb *tableBackup) chainDigest(ctx context.Context, d warehouse.Dialect, cha
 			return nil, err
 		}
 		all := "(SELECT " + keyList + ", " + h + " FROM " + src + ")"
-		return &parentDigest{all: all, restrict: func(string) string { return all }, release: release}, nil
+		return &parentDigest{
+			restrict: func(string) string { return all },
+			gone: func(cur string) string {
+				return "(SELECT p.* FROM " + all + " AS p ANTI JOIN " + cur + " AS c ON " + keyJoin(d, key, "p", "c") + ")"
+			},
+			release: release,
+		}, nil
 	}
-	var union []string
+	var union, keys []string // keys: every key a parent row may have
 	for i, t := range chain {
 		for _, side := range []struct {
 			parts []Part
@@ -327,6 +333,9 @@ func (tb *tableBackup) chainDigest(ctx context.Context, d warehouse.Dialect, cha
 			if side.del {
 				hash = "CAST(0 AS BIGINT)"
 			}
+			if !side.del {
+				keys = append(keys, "SELECT "+keyList+" FROM "+src)
+			}
 			union = append(union, fmt.Sprintf("SELECT %s, %s AS %s, %d AS dataops_o, %t AS dataops_del FROM %s", keyList, hash, h, side.order, side.del, src))
 		}
 	}
@@ -335,10 +344,16 @@ func (tb *tableBackup) chainDigest(ctx context.Context, d warehouse.Dialect, cha
 		return "(SELECT " + keyList + ", " + h + " FROM (SELECT " + keyList + ", arg_max(" + h + ", dataops_o) AS " + h +
 			", arg_max(dataops_del, dataops_o) AS dataops_del FROM " + from + " GROUP BY " + keyList + ") AS dataops_last WHERE NOT dataops_del)"
 	}
+	restrict := func(k string) string {
+		return last("(SELECT dataops_u.* FROM " + rows + " AS dataops_u SEMI JOIN (SELECT " + keyList + " FROM " + k + ") AS dataops_k ON " + keyJoin(d, key, "dataops_u", "dataops_k") + ")")
+	}
 	return &parentDigest{
-		all: last(rows),
-		restrict: func(k string) string {
-			return last("(SELECT dataops_u.* FROM " + rows + " AS dataops_u SEMI JOIN (SELECT " + keyList + " FROM " + k + ") AS dataops_k ON " + keyJoin(d, key, "dataops_u", "dataops_k") + ")")
+		restrict: restrict,
+		// the keys of the chain's full and upsert parts that the relation
+		// lacks (few), then their rows in the parent: no grouping of
+		// every key of the chain
+		gone: func(cur string) string {
+			return restrict("(SELECT p.* FROM (" + strings.Join(keys, " UNION ALL ") + ") AS p ANTI JOIN " + cur + " AS c ON " + keyJoin(d, key, "p", "c") + ")")
 		},
 		release: release,
 	}, nil
@@ -381,8 +396,7 @@ func compareCandidates(ctx context.Context, q sqlRunner, d warehouse.Dialect, ca
 // returns their fingerprint; a count other than want means the change
 // column's contract was broken.
 func deletedKeys(ctx context.Context, q sqlRunner, d warehouse.Dialect, pd *parentDigest, cur, dst string, key []string, want int64) (Fingerprint, error) {
-	if _, err := q.Exec(ctx, "COPY (SELECT p.* FROM "+pd.all+" AS p ANTI JOIN "+cur+" AS c ON "+keyJoin(d, key, "p", "c")+
-		") TO "+sqlString(dst)+" (FORMAT parquet, COMPRESSION uncompressed)"); err != nil {
+	if _, err := q.Exec(ctx, "COPY (SELECT * FROM "+pd.gone(cur)+") TO "+sqlString(dst)+" (FORMAT parquet, COMPRESSION uncompressed)"); err != nil {
 		return Fingerprint{}, fmt.Errorf("deleted keys: %w", err)
 	}
 	var st hashStats
@@ -742,6 +756,9 @@ func (tb *tableBackup) changeRun(ctx context.Context, e *Table, cols []warehouse
 			e.ChangeColumn, e.ChangeMark = ci.col.Name, ci.mark
 		}
 		if prev == nil {
+			if ci.nulls > 0 {
+				tb.em.warn(tb.rel.String(), fmt.Sprintf("change column %q of %s gets no mark: NULL in %d rows", tb.change, tb.rel, ci.nulls))
+			}
 			return false, nil
 		}
 		if err = ci.usable(prev, key); err == nil {
@@ -754,8 +771,10 @@ func (tb *tableBackup) changeRun(ctx context.Context, e *Table, cols []warehouse
 	if !errors.As(err, &fb) {
 		return false, err
 	}
-	if prev != nil || ci == nil {
+	if prev != nil {
 		tb.em.warn(tb.rel.String(), fmt.Sprintf("change column %q of %s not used, every row compared: %s", tb.change, tb.rel, fb.why))
+	} else {
+		tb.em.warn(tb.rel.String(), fmt.Sprintf("change column %q of %s gets no mark: %s", tb.change, tb.rel, fb.why))
 	}
 	e.Data = TableData{}
 	return false, nil
