@@ -109,6 +109,10 @@ type readStream struct {
 	recycle bool             // typed records come from recycled blocks (EnableRecordRelease)
 	blk     *typedBlock      // the block typed records are carved from, when recycle
 	blkFree chan *typedBlock // blocks whose records are all released
+	blkMade int              // blocks made (not reused), when recycle
+
+	ballast   []byte // the GC ballast, while the read runs (gc.go)
+	ballasted bool   // the read has held its ballast
 }
 
 // recordBox is a RECORD message; typedBox one with its typed values. Both
@@ -285,9 +289,12 @@ func (rs *readStream) Messages() iter.Seq2[*airbyte.Message, error] {
 			}
 			return true
 		}
-		ballast := gcBallast(rs.src.ballast)
+		if !rs.recycle {
+			rs.holdBallast()
+		}
 		err := rs.run(emit)
-		runtime.KeepAlive(ballast)
+		runtime.KeepAlive(rs.ballast)
+		rs.ballast = nil
 		if err != nil && !stopped {
 			if rs.ctx.Err() != nil && errors.Is(err, context.Canceled) || pgconn.Timeout(err) && rs.ctx.Err() != nil {
 				err = fmt.Errorf("postgres source: read stopped: %w", context.Cause(rs.ctx))

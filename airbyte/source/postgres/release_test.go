@@ -22,6 +22,7 @@ func TestTypedRecordRelease(t *testing.T) {
 	cfg := db.config(t, nil)
 	cat := configured(t, discover(t, src, cfg), airbyte.FullRefresh, nil, "rel")
 
+	var ballasted bool // the last read held its GC ballast
 	read := func(release bool, keep func(n int) bool) (distinct int, kept map[*airbyte.RecordMessage]string) {
 		t.Helper()
 		rs, err := src.Read(context.Background(), cfg, cat, nil)
@@ -62,6 +63,7 @@ func TestTypedRecordRelease(t *testing.T) {
 		if airbyte.EnableRecordRelease(rs) {
 			t.Error("EnableRecordRelease after Messages reported true")
 		}
+		ballasted = rs.(*readStream).ballasted
 		if n != rows {
 			t.Fatalf("%d records, want %d", n, rows)
 		}
@@ -73,15 +75,20 @@ func TestTypedRecordRelease(t *testing.T) {
 		return len(seen), kept
 	}
 
-	if distinct, _ := read(true, func(int) bool { return false }); distinct > rows/2 {
-		t.Errorf("with every record released: %d distinct messages for %d rows, want reuse", distinct, rows)
+	if distinct, _ := read(true, func(int) bool { return false }); distinct > rows/2 || ballasted {
+		t.Errorf("with every record released: %d distinct messages for %d rows, want reuse; GC ballast held %v, want none", distinct, rows, ballasted)
 	}
 	// Every 100th record kept: the kept ones stay intact (checked in read).
 	if _, kept := read(true, func(n int) bool { return n%100 == 0 }); len(kept) != rows/100 {
 		t.Errorf("kept %d records, want %d", len(kept), rows/100)
 	}
+	// Every record kept: blocks are never reused, and after a few the read
+	// holds its GC ballast, as without release.
+	if distinct, kept := read(true, func(int) bool { return true }); distinct != rows || len(kept) != rows || !ballasted {
+		t.Errorf("every record kept: %d distinct messages, %d kept, GC ballast held %v; want %d, %d, true", distinct, len(kept), ballasted, rows, rows)
+	}
 	// Without release enabled, ReleaseRecord does nothing: all distinct.
-	if distinct, kept := read(false, func(n int) bool { return n%2 == 0 }); distinct != rows || len(kept) != rows/2 {
-		t.Errorf("without release: %d distinct messages, %d kept; want %d and %d", distinct, len(kept), rows, rows/2)
+	if distinct, kept := read(false, func(n int) bool { return n%2 == 0 }); distinct != rows || len(kept) != rows/2 || !ballasted {
+		t.Errorf("without release: %d distinct messages, %d kept, GC ballast held %v; want %d, %d, true", distinct, len(kept), ballasted, rows, rows/2)
 	}
 }

@@ -333,6 +333,11 @@ func (rs *readStream) recycledBox(sp *streamPlan, size, nvals int) (*typedBlock,
 			blk.n, blk.slab, blk.lens = 0, blk.slab[:0], blk.lens[:0]
 		default:
 			blk = &typedBlock{free: rs.blkFree}
+			if rs.blkMade++; rs.blkMade == ballastAfterBlocks {
+				// The consumer keeps its records: they are garbage
+				// to collect, as without release (gc.go).
+				rs.holdBallast()
+			}
 		}
 		if cap(blk.slab) < size || cap(blk.slab) > 4*typedBlockSlab {
 			blk.slab = make([]byte, 0, max(typedBlockSlab, size))
