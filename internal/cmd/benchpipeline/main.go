@@ -71,8 +71,14 @@ func main() {
 	flag.IntVar(&commitRows, "commit-rows", 0, "staging.Options.CommitRows (0: the default)")
 	flag.IntVar(&gcBallast, "gc-ballast", -1, "the PostgreSQL source's GC ballast in bytes (-1: the source's default)")
 	perfFIFO := flag.String("perf-ctl", "", "perf record's control FIFO: the pipeline alone is profiled by\n\tmkfifo /tmp/ctl; perf record -D -1 --control fifo:/tmp/ctl -g -- benchpipeline -perf-ctl /tmp/ctl")
+	memRate := flag.Int("memprofile-rate", 0, "runtime.MemProfileRate for -memprofile (0: Go's default, one sample per 512 KiB)")
+	flag.BoolVar(&pipelineOnly, "pipeline-only", false, "run the pipeline alone, without the baselines (for memory experiments)")
+	flag.BoolVar(&rssTrace, "rss-trace", false, "print the RSS at each commit of the pipeline on stderr")
 	jsonl := flag.Int("jsonl", 0, "instead: stage this many records from a JSONL connector process (this program) into DuckDB")
 	flag.Parse()
+	if *memRate > 0 {
+		runtime.MemProfileRate = *memRate
+	}
 	if *perfFIFO != "" {
 		f, err := os.OpenFile(*perfFIFO, os.O_WRONLY, 0)
 		if err != nil {
@@ -150,7 +156,63 @@ func heapProfileAt(rows int64) func(*staging.Result) {
 			return
 		}
 		defer f.Close()
+		runtime.GC() // the profile then covers the allocations up to now
 		_ = pprof.Lookup("heap").WriteTo(f, 0)
+	}
+}
+
+// pipelineOnly is -pipeline-only.
+var pipelineOnly bool
+
+// rssTrace is -rss-trace: print the RSS at each commit.
+var rssTrace bool
+
+// progress returns the OnProgress hook: next, and with -rss-trace a line
+// per commit on stderr with the rows staged and the RSS then.
+func progress(next func(*staging.Result), start time.Time) func(*staging.Result) {
+	if !rssTrace {
+		return next
+	}
+	return func(r *staging.Result) {
+		var n int64
+		for _, s := range r.Streams {
+			n += s.Records
+		}
+		fmt.Fprintf(os.Stderr, "commit %6.2fs %9d rows  RSS %d MiB  peak %d MiB\n", time.Since(start).Seconds(), n, procStatus("VmRSS")>>20, procStatus("VmHWM")>>20)
+		if next != nil {
+			next(r)
+		}
+	}
+}
+
+// traceRSS, with -rss-trace, prints every change of the RSS by 4 MiB or
+// more (sampled every 10 ms) on stderr until the returned function is
+// called.
+func traceRSS(start time.Time) func() {
+	if !rssTrace {
+		return func() {}
+	}
+	stop, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(10 * time.Millisecond)
+		defer tick.Stop()
+		var last int64
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+			}
+			if r := procStatus("VmRSS") >> 20; r-last >= 4 || last-r >= 4 {
+				fmt.Fprintf(os.Stderr, "rss    %6.2fs %d MiB\n", time.Since(start).Seconds(), r)
+				last = r
+			}
+		}
+	}()
+	return func() {
+		close(stop)
+		<-done
 	}
 }
 
@@ -177,9 +239,12 @@ func run(ctx context.Context, pgURL string, rows int, dir, memLimit string) erro
 
 	// Baseline 1: drain binary COPY.
 	cpu0 := cpuTime()
-	drain, drainBackend, err := timeDrain(ctx, pgURL, table)
-	if err != nil {
-		return err
+	var drain, drainBackend time.Duration
+	if !pipelineOnly {
+		var err error
+		if drain, drainBackend, err = timeDrain(ctx, pgURL, table); err != nil {
+			return err
+		}
 	}
 	drainCPU := cpuTime() - cpu0
 
@@ -200,6 +265,7 @@ func run(ctx context.Context, pgURL string, rows int, dir, memLimit string) erro
 	perfControl("enable")
 	cpu0 = cpuTime()
 	start := time.Now()
+	stopRSS := traceRSS(start)
 	var srcOpts []postgres.Option
 	if gcBallast >= 0 {
 		srcOpts = append(srcOpts, postgres.WithGCBallast(gcBallast))
@@ -208,7 +274,7 @@ func run(ctx context.Context, pgURL string, rows int, dir, memLimit string) erro
 		Config:  cfg,
 		Streams: []string{schema + "." + table},
 		Options: staging.Options{Schema: "raw", BatchRows: batchRows, CommitRows: commitRows, Logger: slog.New(slog.DiscardHandler),
-			OnProgress: heapProfileAt(int64(rows / 2))},
+			OnProgress: progress(heapProfileAt(int64(rows/2)), start)},
 	})
 	if err != nil {
 		w.Close()
@@ -216,6 +282,7 @@ func run(ctx context.Context, pgURL string, rows int, dir, memLimit string) erro
 	}
 	pipeline := time.Since(start)
 	pipelineCPU := cpuTime() - cpu0
+	stopRSS()
 	perfControl("disable")
 	var pipelineBackend time.Duration
 	var nBackends int
@@ -226,6 +293,11 @@ func run(ctx context.Context, pgURL string, rows int, dir, memLimit string) erro
 	rss := peakRSS()
 	goHeap := heap()
 	duckMem := duckdbMemory(ctx, w)
+	if pipelineOnly {
+		fmt.Printf("pipeline             %8.2fs  %10.0f rows/s  (CPU %.2fs)\n", pipeline.Seconds(), float64(rows)/pipeline.Seconds(), pipelineCPU.Seconds())
+		fmt.Printf("peak RSS             %d MiB (Go heap in use at most %d MiB, Go runtime at most %d MiB; RSS before the pipeline %d MiB)\n", rss>>20, goHeap>>20, goRSS>>20, rssBefore>>20)
+		return w.Close()
+	}
 
 	// The pipeline's warehouse closes with a checkpoint: timed apart.
 	parquet := filepath.Join(dir, "rows.parquet")

@@ -32,7 +32,7 @@ const sourceAppName = "dataops-benchpipeline-source"
 
 const (
 	backendPoll   = 20 * time.Millisecond // pg_stat_activity poll
-	backendSample = 5 * time.Millisecond  // /proc/<pid>/stat sample
+	backendSample = 10 * time.Millisecond // /proc/<pid>/stat sample
 )
 
 // clockTick is the unit of /proc/<pid>/stat's times (USER_HZ).
