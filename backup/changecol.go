@@ -512,8 +512,7 @@ func (tb *tableBackup) changeDeltaEngine(ctx context.Context, e *Table, cols []w
 		step("deleted keys written")
 	}
 	if n.All == n.Same && deleted == 0 {
-		e.Rows, e.Fingerprint = prev.Fingerprint.Count, prev.Fingerprint
-		e.Data = TableData{Mode: ModeSame, Base: tb.parent.ID}
+		tb.sameAs(e, prev)
 		changeDeltas.Add(1)
 		return nil
 	}
@@ -522,13 +521,62 @@ func (tb *tableBackup) changeDeltaEngine(ctx context.Context, e *Table, cols []w
 		return err
 	}
 	step("upserts stored")
+	tb.deltaOf(e, prev, removed, added, upserts, deletes)
+	changeDeltas.Add(1)
+	return nil
+}
+
+// sameAs fills e as unchanged since the parent, whose entry is prev.
+func (tb *tableBackup) sameAs(e, prev *Table) {
+	e.Rows, e.Fingerprint = prev.Fingerprint.Count, prev.Fingerprint
+	e.Data = TableData{Mode: ModeSame, Base: tb.parent.ID}
+}
+
+// deltaOf fills e as a delta against the parent, whose entry is prev: its
+// fingerprint is prev's less the stored hashes of the parent rows replaced
+// or deleted, plus the upserts'.
+func (tb *tableBackup) deltaOf(e, prev *Table, removed, added Fingerprint, upserts, deletes []Part) {
 	fp := prev.Fingerprint
 	fp.Remove(removed)
 	fp.Merge(added)
 	e.Rows, e.Fingerprint = fp.Count, fp
 	e.Data = TableData{Mode: ModeDelta, Base: tb.parent.ID, Upserts: upserts, Deletes: deletes}
-	changeDeltas.Add(1)
-	return nil
+}
+
+// loadDigest streams the rows flt selects (all when nil), hashed, to each
+// (when not nil), and their key columns (at kidx) and hash into the
+// scratch table rel. It returns the rows' fingerprint.
+func (tb *tableBackup) loadDigest(ctx context.Context, cols []warehouse.Column, kidx []int, flt *rowFilter, rel warehouse.Relation, each func(values []any, h uint64) error) (Fingerprint, error) {
+	var fp Fingerprint
+	var scanErr error
+	row := make([]any, len(kidx)+1)
+	rows := func(yield func([]any, error) bool) {
+		fp, scanErr = tb.scanRowsWhere(ctx, cols, flt, func(values []any, h uint64) error {
+			if each != nil {
+				if err := each(values, h); err != nil {
+					return err
+				}
+			}
+			for i, j := range kidx {
+				row[i] = values[j]
+			}
+			row[len(kidx)] = int64(h)
+			if !yield(row, nil) {
+				return context.Canceled
+			}
+			return nil
+		})
+		if scanErr != nil {
+			yield(nil, scanErr)
+		}
+	}
+	if _, err := tb.scratch.w.Load(ctx, rel, nil, rows); err != nil {
+		if scanErr != nil {
+			return fp, scanErr
+		}
+		return fp, err
+	}
+	return fp, nil
 }
 
 // rowFilter restricts the rows scanRows reads (PostgreSQL only): a
@@ -549,15 +597,7 @@ func (tb *tableBackup) changeDeltaPortable(ctx context.Context, e *Table, cols [
 	if err != nil {
 		return err
 	}
-	var kcols []warehouse.Column
-	var kidx []int
-	for _, k := range key {
-		for i, c := range cols {
-			if c.Name == k {
-				kcols, kidx = append(kcols, c), append(kidx, i)
-			}
-		}
-	}
+	kcols, kidx := keyColumns(cols, key)
 	// pass 1: the candidates, hashed, into local parts and their digest
 	// into the scratch database
 	candName, curName := sc.name("candidates"), sc.name("current_keys")
@@ -583,31 +623,8 @@ func (tb *tableBackup) changeDeltaPortable(ctx context.Context, e *Table, cols [
 	}
 	defer pw.Abort()
 	flt := &rowFilter{where: where, args: []any{lo}}
-	var candFP Fingerprint
-	var scanErr error
-	row := make([]any, len(withHash))
-	rows := func(yield func([]any, error) bool) {
-		candFP, scanErr = tb.scanRowsWhere(ctx, cols, flt, func(values []any, h uint64) error {
-			if err := pw.Write(values, h); err != nil {
-				return err
-			}
-			for i, j := range kidx {
-				row[i] = values[j]
-			}
-			row[len(kidx)] = int64(h)
-			if !yield(row, nil) {
-				return context.Canceled
-			}
-			return nil
-		})
-		if scanErr != nil {
-			yield(nil, scanErr)
-		}
-	}
-	if _, err := sc.w.Load(ctx, candRel, nil, rows); err != nil {
-		if scanErr != nil {
-			return scanErr
-		}
+	candFP, err := tb.loadDigest(ctx, cols, kidx, flt, candRel, pw.Write)
+	if err != nil {
 		return err
 	}
 	if err := pw.Close(); err != nil {
@@ -655,26 +672,12 @@ func (tb *tableBackup) changeDeltaPortable(ctx context.Context, e *Table, cols [
 			return err
 		}
 		removed.Merge(gone)
-		kw, err := newPartWriter(kcols, tb.dir, tb.partRows, tb.partBytes, false, tb.upload(ctx, &deletes))
-		if err != nil {
-			return err
-		}
-		defer kw.Abort()
-		for rec, err := range sc.w.Rows(ctx, selectFrom(sd, "read_parquet("+sqlString(delsFile)+")", kcols)) {
-			if err != nil {
-				return err
-			}
-			if err := kw.Write(rec.Values, 0); err != nil {
-				return err
-			}
-		}
-		if err := kw.Close(); err != nil {
+		if deletes, err = tb.writeKeyParts(ctx, kcols, sc.w.Rows(ctx, selectFrom(sd, "read_parquet("+sqlString(delsFile)+")", kcols))); err != nil {
 			return err
 		}
 	}
 	if n.All == n.Same && deleted == 0 {
-		e.Rows, e.Fingerprint = prev.Fingerprint.Count, prev.Fingerprint
-		e.Data = TableData{Mode: ModeSame, Base: tb.parent.ID}
+		tb.sameAs(e, prev)
 		changeDeltas.Add(1)
 		return nil
 	}
@@ -735,11 +738,7 @@ func (tb *tableBackup) changeDeltaPortable(ctx context.Context, e *Table, cols [
 			return err
 		}
 	}
-	fp := prev.Fingerprint
-	fp.Remove(removed)
-	fp.Merge(added)
-	e.Rows, e.Fingerprint = fp.Count, fp
-	e.Data = TableData{Mode: ModeDelta, Base: tb.parent.ID, Upserts: upserts, Deletes: deletes}
+	tb.deltaOf(e, prev, removed, added, upserts, deletes)
 	changeDeltas.Add(1)
 	return nil
 }

@@ -163,8 +163,7 @@ func (tb *tableBackup) fastDelta(ctx context.Context, e *Table, cols []warehouse
 	}
 	step("changed keys split")
 	if n.Changed == 0 && n.Deleted == 0 {
-		e.Rows, e.Fingerprint = prev.Fingerprint.Count, prev.Fingerprint
-		e.Data = TableData{Mode: ModeSame, Base: tb.parent.ID}
+		tb.sameAs(e, prev)
 		return nil
 	}
 	var fp Fingerprint
@@ -374,8 +373,7 @@ func (tb *tableBackup) engineKeyDelta(ctx context.Context, e *Table, cols []ware
 		return fmt.Errorf("delta of %s: %d rows now, %d in the parent, %d new", tb.rel, cur, prev.Fingerprint.Count, added.Count-removed.Count)
 	}
 	if added.Count == 0 && deleted == 0 {
-		e.Rows, e.Fingerprint = prev.Fingerprint.Count, prev.Fingerprint
-		e.Data = TableData{Mode: ModeSame, Base: tb.parent.ID}
+		tb.sameAs(e, prev)
 		return nil
 	}
 	upserts := []Part{}
@@ -389,11 +387,7 @@ func (tb *tableBackup) engineKeyDelta(ctx context.Context, e *Table, cols []ware
 		}
 	}
 	step("upserts stored")
-	fp := prev.Fingerprint
-	fp.Remove(removed)
-	fp.Merge(added)
-	e.Rows, e.Fingerprint = fp.Count, fp
-	e.Data = TableData{Mode: ModeDelta, Base: tb.parent.ID, Upserts: upserts, Deletes: deletes}
+	tb.deltaOf(e, prev, removed, added, upserts, deletes)
 	fastDeltas.Add(1)
 	return nil
 }

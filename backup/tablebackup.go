@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"os"
 	"path/filepath"
 	"slices"
@@ -266,6 +267,44 @@ func (tb *tableBackup) writeRows(ctx context.Context, cols []warehouse.Column, k
 	return parts, fp, nil
 }
 
+// keyColumns returns the columns of key, in key order, and their indexes
+// in cols.
+func keyColumns(cols []warehouse.Column, key []string) ([]warehouse.Column, []int) {
+	var kcols []warehouse.Column
+	var kidx []int
+	for _, k := range key {
+		for i, c := range cols {
+			if c.Name == k {
+				kcols, kidx = append(kcols, c), append(kidx, i)
+			}
+		}
+	}
+	return kcols, kidx
+}
+
+// writeKeyParts writes the key rows recs (of columns kcols) as delete
+// parts, through the Go writer.
+func (tb *tableBackup) writeKeyParts(ctx context.Context, kcols []warehouse.Column, recs iter.Seq2[*warehouse.Record, error]) ([]Part, error) {
+	parts := []Part{}
+	pw, err := newPartWriter(kcols, tb.dir, tb.partRows, tb.partBytes, false, tb.upload(ctx, &parts))
+	if err != nil {
+		return nil, err
+	}
+	defer pw.Abort()
+	for rec, err := range recs {
+		if err != nil {
+			return nil, err
+		}
+		if err := pw.Write(rec.Values, 0); err != nil {
+			return nil, err
+		}
+	}
+	if err := pw.Close(); err != nil {
+		return nil, err
+	}
+	return parts, nil
+}
+
 // delta fills e with the difference between the table now and its entry
 // prev in the parent snapshot: by primary key and row hash, or for a table
 // without a key as a multiset of row hashes (FORMAT.md §5).
@@ -275,16 +314,7 @@ func (tb *tableBackup) delta(ctx context.Context, e *Table, cols []warehouse.Col
 	if err != nil {
 		return err
 	}
-	var kcols []warehouse.Column
-	var kidx []int
-	for _, k := range key {
-		for i, c := range cols {
-			if c.Name == k {
-				kcols = append(kcols, c)
-				kidx = append(kidx, i)
-			}
-		}
-	}
+	kcols, kidx := keyColumns(cols, key)
 	if prev.RowHashKind() != HashSHA256 {
 		// the engine row hash kind: found in SQL only (run checked the
 		// kind is this engine's)
@@ -312,36 +342,16 @@ func (tb *tableBackup) delta(ctx context.Context, e *Table, cols []warehouse.Col
 	if err := sc.w.CreateTable(ctx, cRel, withHash, nil); err != nil {
 		return err
 	}
-	var fp Fingerprint
 	native := tb.nat && len(key) > 0
-	var scanErr error
-	row := make([]any, len(withHash))
-	rows := func(yield func([]any, error) bool) {
-		fp, scanErr = tb.scanRows(ctx, cols, func(values []any, h uint64) error {
-			for i, j := range kidx {
-				row[i] = values[j]
-			}
-			row[len(kidx)] = int64(h)
-			if !yield(row, nil) {
-				return context.Canceled
-			}
-			return nil
-		})
-		if scanErr != nil {
-			yield(nil, scanErr)
-		}
-	}
-	if _, err := sc.w.Load(ctx, cRel, nil, rows); err != nil {
-		if scanErr != nil {
-			return scanErr
-		}
+	fp, err := tb.loadDigest(ctx, cols, kidx, nil, cRel, nil)
+	if err != nil {
 		return err
 	}
-	e.Rows, e.Fingerprint = fp.Count, fp
 	if fp == prev.Fingerprint {
-		e.Data = TableData{Mode: ModeSame, Base: tb.parent.ID}
+		tb.sameAs(e, prev)
 		return nil
 	}
+	e.Rows, e.Fingerprint = fp.Count, fp
 	qp, qc := d.QuoteRelation(warehouse.Rel("main", pName)), d.QuoteRelation(cRel)
 	h := d.QuoteIdentifier(RowHashColumn)
 	var deletes, upserts []Part
@@ -384,21 +394,8 @@ func (tb *tableBackup) delta(ctx context.Context, e *Table, cols []warehouse.Col
 			want[string(b)] = true
 		}
 		// keys gone
-		pw, err := newPartWriter(kcols, tb.dir, tb.partRows, tb.partBytes, false, tb.upload(ctx, &deletes))
-		if err != nil {
-			return err
-		}
-		defer pw.Abort()
 		psel := strings.Join(psels, ", ")
-		for rec, err := range sc.w.Rows(ctx, "SELECT "+psel+" FROM "+qp+" AS p WHERE NOT EXISTS (SELECT 1 FROM "+qc+" AS c WHERE "+strings.Join(on, " AND ")+")") {
-			if err != nil {
-				return err
-			}
-			if err := pw.Write(rec.Values, 0); err != nil {
-				return err
-			}
-		}
-		if err := pw.Close(); err != nil {
+		if deletes, err = tb.writeKeyParts(ctx, kcols, sc.w.Rows(ctx, "SELECT "+psel+" FROM "+qp+" AS p WHERE NOT EXISTS (SELECT 1 FROM "+qc+" AS c WHERE "+strings.Join(on, " AND ")+")")); err != nil {
 			return err
 		}
 		if !native {

@@ -15,21 +15,10 @@ func TestBackupCommands(t *testing.T) {
 	t.Setenv(envPassword, "correct horse")
 	repo := "file://" + filepath.Join(dir, "repo")
 	db := "duckdb:" + filepath.Join(dir, "wh.duckdb")
-	ctx := context.Background()
-	w, err := warehouse.Open(ctx, db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, q := range []string{
+	execDB(t, db,
 		"CREATE SCHEMA raw",
 		"CREATE TABLE raw.orders (id BIGINT PRIMARY KEY, customer VARCHAR, amount DECIMAL(10,2))",
-		"INSERT INTO raw.orders SELECT i, 'c' || (i % 5), i * 1.5 FROM range(200) t(i)",
-	} {
-		if _, err := w.Exec(ctx, q); err != nil {
-			t.Fatal(err)
-		}
-	}
-	w.Close()
+		"INSERT INTO raw.orders SELECT i, 'c' || (i % 5), i * 1.5 FROM range(200) t(i)")
 	must := func(args ...string) string {
 		t.Helper()
 		out, err := run(t, args...)
@@ -47,10 +36,7 @@ func TestBackupCommands(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &full); err != nil || full.Rows != 200 {
 		t.Fatalf("create: %v\n%s", err, out)
 	}
-	w, _ = warehouse.Open(ctx, db)
-	w.Exec(ctx, "UPDATE raw.orders SET customer = 'new' WHERE id < 3")
-	w.Exec(ctx, "DELETE FROM raw.orders WHERE id = 199")
-	w.Close()
+	execDB(t, db, "UPDATE raw.orders SET customer = 'new' WHERE id < 3", "DELETE FROM raw.orders WHERE id = 199")
 	out = must("backup", "create", "--repo", repo, "--target", db, "--incremental")
 	if !strings.Contains(out, "incremental") || !strings.Contains(out, "delta") {
 		t.Fatalf("incremental:\n%s", out)
@@ -108,21 +94,10 @@ func TestBackupCreateChangeColumn(t *testing.T) {
 	dir := t.TempDir()
 	repo := "file://" + filepath.Join(dir, "repo")
 	db := "duckdb:" + filepath.Join(dir, "wh.duckdb")
-	ctx := context.Background()
-	w, err := warehouse.Open(ctx, db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, q := range []string{
+	execDB(t, db,
 		"CREATE SCHEMA raw",
 		"CREATE TABLE raw.orders (id BIGINT PRIMARY KEY, customer VARCHAR, seq BIGINT NOT NULL)",
-		"INSERT INTO raw.orders SELECT i, 'c' || (i % 5), i FROM range(200) t(i)",
-	} {
-		if _, err := w.Exec(ctx, q); err != nil {
-			t.Fatal(err)
-		}
-	}
-	w.Close()
+		"INSERT INTO raw.orders SELECT i, 'c' || (i % 5), i FROM range(200) t(i)")
 	type result struct {
 		ID      string
 		Written int64
@@ -151,15 +126,28 @@ func TestBackupCreateChangeColumn(t *testing.T) {
 	if full.Tables[0].ChangeMark != "199" {
 		t.Fatalf("full: mark %q", full.Tables[0].ChangeMark)
 	}
-	w, _ = warehouse.Open(ctx, db)
-	w.Exec(ctx, "UPDATE raw.orders SET customer = 'new', seq = 1000 WHERE id < 3")
-	w.Exec(ctx, "DELETE FROM raw.orders WHERE id = 199")
-	w.Close()
+	execDB(t, db, "UPDATE raw.orders SET customer = 'new', seq = 1000 WHERE id < 3", "DELETE FROM raw.orders WHERE id = 199")
 	inc := create("--incremental", "--change-column", "raw.orders=seq")
 	if inc.Written != 4 || inc.Tables[0].Data.Mode != "delta" || inc.Tables[0].ChangeMark != "1000" {
 		t.Fatalf("incremental: %+v", inc)
 	}
 	if _, err := run(t, "backup", "create", "--repo", repo, "--target", db, "--change-column", "raw.orders"); err == nil || !strings.Contains(err.Error(), "schema.table=column") {
 		t.Fatalf("a bad --change-column: %v", err)
+	}
+}
+
+// execDB runs statements on the warehouse at url, then closes it.
+func execDB(t *testing.T, url string, qs ...string) {
+	t.Helper()
+	ctx := context.Background()
+	w, err := warehouse.Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	for _, q := range qs {
+		if _, err := w.Exec(ctx, q); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
