@@ -33,17 +33,18 @@ type Options struct {
 	Incremental bool
 	// ChangeColumns declares change columns, keyed by "schema.table": a
 	// column that every INSERT and UPDATE of the table sets to a value
-	// greater than any value of the column an earlier backup could have
+	// no less than any value of the column an earlier backup could have
 	// seen (a timestamp set at write time, a commit sequence). Integer,
 	// date, timestamp and timestamptz columns serve. Each backup records
 	// the column's greatest value (the table entry's ChangeMark); an
 	// incremental backup of a table with a primary key then reads and
-	// hashes only the rows above its parent's mark, and finds deletes by
+	// hashes only the rows at or above its parent's mark (rows at the mark
+	// are examined again; unchanged ones cost no data), and finds deletes by
 	// counting. A column that is missing, NULL in a row, of another type,
 	// or whose greatest value went below the parent's mark, a table
 	// without a key or a parent without a mark make the backup compare
 	// every row, with a warning event. A row written without raising its
-	// change value above the mark is not seen: its change is missing from
+	// change value to the mark or above is not seen: its change is missing from
 	// the incremental. See FORMAT.md §5 for the exact contract.
 	ChangeColumns map[string]string
 	// ChangeOverlap re-examines, for date and timestamp change columns,

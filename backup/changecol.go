@@ -17,13 +17,13 @@ import (
 // Change columns (Options.ChangeColumns, FORMAT.md §5 and §7).
 //
 // A change column is a column of a table that every INSERT and UPDATE sets
-// to a value greater than any value of that column that an earlier backup
+// to a value no less than any value of that column that an earlier backup
 // could have seen: a timestamp set at write time, a commit sequence — a
 // cursor column, as Airbyte and Fivetran call it, or dbt's updated_at.
 // Each backup records, in the table's manifest entry, the column and its
 // greatest value in the backup's snapshot (the entry's change mark). An
 // incremental backup of the table then examines only the candidate rows,
-// those whose change value is above the parent's mark (less
+// those whose change value is at or above the parent's mark (less
 // Options.ChangeOverlap), instead of hashing every row:
 //
 //   - upserts are the candidates whose key is new or whose row hash
@@ -45,7 +45,7 @@ import (
 // backwards); a table without a primary key (deletes and updates of
 // key-less rows cannot be told from candidates); a deleted-row count that
 // does not add up. What cannot be checked is a row written without raising
-// its change value above the parent's mark: such a change is missing from
+// its change value to the parent's mark or above: such a change is missing from
 // the incremental (and from the later ones of its chain, until the row
 // changes again under the contract or a backup without the change column
 // compares every row). A writer whose transactions commit out of the order
@@ -238,7 +238,9 @@ func (ci *changeInfo) usable(prev *Table, key []string) error {
 }
 
 // candidates renders the condition that selects the candidate rows (change
-// value above the parent's mark less the overlap), its bind parameter
+// value at or above the parent's mark less the overlap: rows written at
+// the mark's value after the backup, by a coarse clock or a transaction
+// that started at the same instant, are examined again), its bind parameter
 // first-numbered from 1, and the parameter's value.
 func (tb *tableBackup) candidates(ci *changeInfo, prev *Table) (string, any, error) {
 	d := tb.src.Dialect()
@@ -259,7 +261,7 @@ func (tb *tableBackup) candidates(ci *changeInfo, prev *Table) (string, any, err
 	if err != nil {
 		return "", nil, err
 	}
-	return d.QuoteIdentifier(ci.col.Name) + " > CAST(" + placeholder(d, 1) + " AS " + ty + ")", lo, nil
+	return d.QuoteIdentifier(ci.col.Name) + " >= CAST(" + placeholder(d, 1) + " AS " + ty + ")", lo, nil
 }
 
 // parentDigest is the parent's (key, stored row hash) pairs, composed from
@@ -404,7 +406,7 @@ func deletedKeys(ctx context.Context, q sqlRunner, d warehouse.Dialect, pd *pare
 		return Fingerprint{}, fmt.Errorf("hashes of deleted rows: %w", err)
 	}
 	if st.N != want {
-		return Fingerprint{}, changeFallback("%d rows deleted by count, %d by key: rows were inserted without a change value above the mark", want, st.N)
+		return Fingerprint{}, changeFallback("%d rows deleted by count, %d by key: rows were inserted with a change value below the mark", want, st.N)
 	}
 	return st.fingerprint()
 }
@@ -487,7 +489,7 @@ func (tb *tableBackup) changeDeltaEngine(ctx context.Context, e *Table, cols []w
 	step("candidates compared")
 	deleted := prev.Fingerprint.Count - (ci.rows - n.New)
 	if deleted < 0 {
-		return changeFallback("%d rows now, %d in the parent, %d new by the change column: rows were inserted without a change value above the mark", ci.rows, prev.Fingerprint.Count, n.New)
+		return changeFallback("%d rows now, %d in the parent, %d new by the change column: rows were inserted with a change value below the mark", ci.rows, prev.Fingerprint.Count, n.New)
 	}
 	ks := make([]string, len(key))
 	for i, k := range key {
@@ -645,7 +647,7 @@ func (tb *tableBackup) changeDeltaPortable(ctx context.Context, e *Table, cols [
 	}
 	deleted := prev.Fingerprint.Count - (ci.rows - n.New)
 	if deleted < 0 {
-		return changeFallback("%d rows now, %d in the parent, %d new by the change column: rows were inserted without a change value above the mark", ci.rows, prev.Fingerprint.Count, n.New)
+		return changeFallback("%d rows now, %d in the parent, %d new by the change column: rows were inserted with a change value below the mark", ci.rows, prev.Fingerprint.Count, n.New)
 	}
 	deletes := []Part{}
 	if deleted > 0 {

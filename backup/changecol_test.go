@@ -98,13 +98,25 @@ func TestChangeColumnIncrementals(t *testing.T) {
 				snaps := []snap{{res.ID, entryFingerprint(t, w, tbl, &res.Tables[0]), entryFingerprint(t, w, ver, &res.Tables[1]), res.Tables}}
 				at := func(k int) string { return "TIMESTAMP '2027-01-0" + string(rune('0'+k)) + " 00:00:00'" }
 				// each statement's affected rows are written once, a key
-				// change's twice (a delete and an upsert); inserted and
-				// updated rows are the candidates, deleted ones are not
+				// change's twice (a delete and an upsert)
 				type stmt struct {
 					sql    string
 					factor int64
 				}
-				candidates := func(s stmt) bool { return !strings.HasPrefix(s.sql, "DELETE") }
+				// the candidates are the rows at or above the parent's
+				// marks (those inserted or updated since, and those the
+				// parent saw at its mark)
+				ph := placeholder(w.Dialect(), 1)
+				candidates := func(parent *Result) int64 {
+					var n, m int64
+					if err := w.Get(ctx, &n, "SELECT count(*) FROM "+q+" WHERE ts >= CAST("+ph+" AS TIMESTAMP)", parent.Tables[0].ChangeMark); err != nil {
+						t.Fatal(err)
+					}
+					if err := w.Get(ctx, &m, "SELECT count(*) FROM "+qv+" WHERE ver >= CAST("+ph+" AS BIGINT)", parent.Tables[1].ChangeMark); err != nil {
+						t.Fatal(err)
+					}
+					return n + m
+				}
 				steps := []struct {
 					name string
 					sql  []stmt
@@ -123,7 +135,7 @@ func TestChangeColumnIncrementals(t *testing.T) {
 					{"no change", nil, ModeSame},
 				}
 				for _, st := range steps {
-					var written, cands int64
+					var written int64
 					for _, s := range st.sql {
 						r, err := w.Exec(ctx, s.sql)
 						if err != nil {
@@ -134,10 +146,8 @@ func TestChangeColumnIncrementals(t *testing.T) {
 							t.Fatalf("%s: %d rows affected (%v)", s.sql, n, err)
 						}
 						written += s.factor * n
-						if candidates(s) {
-							cands += n
-						}
 					}
+					cands := candidates(res)
 					before, beforeCands := changeDeltas.Load(), changeCandidates.Load()
 					inc, err := Backup(ctx, repo, w, Options{Tables: opts.Tables, ChangeColumns: opts.ChangeColumns, Parent: res.ID, Events: warn.events})
 					if err != nil {
@@ -147,7 +157,7 @@ func TestChangeColumnIncrementals(t *testing.T) {
 						t.Fatalf("%s: %d of 2 tables through the change column (%v)", st.name, n, warn.take())
 					}
 					if n := changeCandidates.Load() - beforeCands; n != cands {
-						t.Fatalf("%s: %d candidate rows examined, %d inserted or updated", st.name, n, cands)
+						t.Fatalf("%s: %d candidate rows examined, %d at or above the marks", st.name, n, cands)
 					}
 					for i, rel := range []warehouse.Relation{tbl, ver} {
 						e := inc.Tables[i]
@@ -263,7 +273,7 @@ func TestChangeColumnFallbacks(t *testing.T) {
 				{"NULL", "UPDATE " + q + " SET ts = NULL, name = 'n' WHERE id = 3", cc, 1, "is NULL in 1 rows", false},
 				{"no parent mark", "UPDATE " + q + " SET ts = TIMESTAMP '2028-01-01 00:00:00' WHERE id = 3", cc, 1, "parent entry has no mark", true},
 				{"backwards", "UPDATE " + q + " SET ts = TIMESTAMP '1990-01-01 00:00:00', name = 'b' WHERE id < 10 OR id = 3", cc, 10, "went backwards", true},
-				{"insert below the mark", "INSERT INTO " + q + " VALUES (9999, 'late', 1, TIMESTAMP '1980-01-01 00:00:00')", cc, 1, "inserted without a change value", true},
+				{"insert below the mark", "INSERT INTO " + q + " VALUES (9999, 'late', 1, TIMESTAMP '1980-01-01 00:00:00')", cc, 1, "inserted with a change value below the mark", true},
 				{"missing column", "UPDATE " + q + " SET amount = 77 WHERE id = 20", map[string]string{schema + ".t": "nosuch"}, 1, `"nosuch" not found`, false},
 			}
 			for _, c := range cases {
@@ -300,6 +310,61 @@ func TestChangeColumnFallbacks(t *testing.T) {
 			// a table named that is not backed up
 			if _, err := Backup(ctx, repo, w, Options{Tables: []string{schema + ".t"}, ChangeColumns: map[string]string{schema + ".other": "ts"}}); err == nil || !strings.Contains(err.Error(), "not a table backed up") {
 				t.Fatalf("unknown table: %v", err)
+			}
+		})
+	}
+}
+
+// Date and timestamptz change columns: marks in UTC, and a date column
+// written again on its mark's day (a coarse clock) loses nothing, on
+// DuckDB and PostgreSQL.
+func TestChangeColumnDateAndTimestampTZ(t *testing.T) {
+	ctx := context.Background()
+	cols := []warehouse.Column{
+		{Name: "id", Type: warehouse.Integer, Nullable: false},
+		{Name: "v", Type: warehouse.String, Nullable: true},
+		{Name: "day", Type: warehouse.Date, Nullable: false},
+		{Name: "changed_at", Type: warehouse.TimestampTZ, Nullable: false},
+	}
+	row := func(i int) []any {
+		at := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC).Add(time.Duration(i) * time.Minute)
+		return []any{int64(i), "v", at.Truncate(24 * time.Hour), at}
+	}
+	for _, ec := range engines() {
+		t.Run(ec.name, func(t *testing.T) {
+			w, schema := ec.open(t)
+			byDay := makeTable(t, w, schema, "by_day", cols, []string{"id"}, 100, row)
+			byTZ := makeTable(t, w, schema, "by_tz", cols, []string{"id"}, 100, row)
+			qd, qt := w.Dialect().QuoteRelation(byDay), w.Dialect().QuoteRelation(byTZ)
+			repo := initRepo(t, "mem://", "")
+			opts := Options{Tables: []string{schema + ".by_day", schema + ".by_tz"}, ChangeColumns: map[string]string{schema + ".by_day": "day", schema + ".by_tz": "changed_at"}}
+			full, err := Backup(ctx, repo, w, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d, z := full.Tables[0].ChangeMark, full.Tables[1].ChangeMark; d != "2026-03-01" || z != "2026-03-01 13:39:00.000000+00" {
+				t.Fatalf("marks %q, %q", d, z)
+			}
+			// written again on the mark's day; at a later instant given
+			// in another time zone
+			mustExec(t, w, "UPDATE "+qd+" SET v = 'same day' WHERE id < 4")
+			mustExec(t, w, "UPDATE "+qt+" SET v = 'later', changed_at = CAST('2026-03-01 20:00:00+05' AS TIMESTAMPTZ) WHERE id < 3")
+			opts.Parent = full.ID
+			before := changeDeltas.Load()
+			inc, err := Backup(ctx, repo, w, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if changeDeltas.Load()-before != 2 || inc.Written != 4+3 {
+				t.Fatalf("%d change deltas, %d rows written", changeDeltas.Load()-before, inc.Written)
+			}
+			for i, rel := range []warehouse.Relation{byDay, byTZ} {
+				if e := inc.Tables[i]; e.Fingerprint != entryFingerprint(t, w, rel, &e) {
+					t.Fatalf("%s: entry %v", rel, e.Fingerprint)
+				}
+			}
+			if z := inc.Tables[1].ChangeMark; z != "2026-03-01 15:00:00.000000+00" {
+				t.Fatalf("timestamptz mark %q", z)
 			}
 		})
 	}

@@ -23,7 +23,7 @@
 //     hashes for tables without a key); an unchanged table costs nothing
 //     (mode "same"). A table declared with a change column
 //     (Options.ChangeColumns: a write timestamp or commit sequence that
-//     every insert and update raises) has only the rows above its parent's
+//     every insert and update raises) has only the rows at or above its parent's
 //     mark read and hashed, its deletes counted rather than joined.
 //     Synthesize compacts a chain into a full snapshot from the repository
 //     alone.

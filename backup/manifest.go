@@ -50,7 +50,7 @@ type Table struct {
 	// an integer in decimal, a date as 2006-01-02, a timestamp as
 	// 2006-01-02 15:04:05.000000, a timestamptz the same in UTC with +00.
 	// An incremental backup against this entry examines only the rows
-	// whose change value is above it (FORMAT.md §5).
+	// whose change value is at or above it (FORMAT.md §5).
 	ChangeMark string    `json:"change_mark,omitempty"`
 	Data       TableData `json:"data"`
 }

@@ -205,7 +205,7 @@ func backupCreateCmd(f *backupFlags, logger func(*cobra.Command) *slog.Logger) *
 	fl.StringVar(&parent, "parent", "", "store only changes since this snapshot")
 	fl.DurationVar(&lockFor, "lock-for", 0, "lock the snapshot against deletion for this long")
 	fl.BoolVar(&compliance, "compliance", false, "with --lock-for: a compliance lock nobody can shorten")
-	fl.StringArrayVar(&changeCols, "change-column", nil, "schema.table=column: a column every insert and update sets above any value an earlier backup saw (a write timestamp, a commit sequence); incrementals then read only the rows above the parent's mark (repeatable)")
+	fl.StringArrayVar(&changeCols, "change-column", nil, "schema.table=column: a column every insert and update sets to at least any value an earlier backup saw (a write timestamp, a commit sequence); incrementals then read only the rows at or above the parent's mark (repeatable)")
 	fl.DurationVar(&changeOverlap, "change-overlap", 0, "with --change-column on date or timestamp columns: also re-examine rows this far below the parent's mark (writers that commit out of order)")
 	return cmd
 }

@@ -6,7 +6,7 @@
 //     bytes and ≤ 30% of its time): by key and row hash (every row
 //     compared), and with the change column ts (the change sets it to
 //     now(); the full records its greatest value, and the incremental
-//     reads only the rows above it)
+//     reads only the rows at or above it)
 //   - restore (with its fingerprint check) vs INSERT … SELECT * FROM
 //     read_parquet of the same data (goal ≥ 0.7×), into a table without and
 //     with the primary key
