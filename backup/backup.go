@@ -168,7 +168,7 @@ func runBackup(ctx context.Context, repo *repository.Repository, w *warehouse.Wa
 
 	var sc *scratch
 	if parent != nil {
-		if sc, err = newScratch(ctx, repo, tempDir); err != nil {
+		if sc, err = newLazyScratch(repo, tempDir); err != nil {
 			return nil, err
 		}
 		defer sc.Close()

@@ -45,13 +45,14 @@ import (
 // backwards); a table without a primary key (deletes and updates of
 // key-less rows cannot be told from candidates); a deleted-row count that
 // does not add up. What cannot be checked is a row written without raising
-// its change value to the parent's mark or above: such a change is missing from
-// the incremental (and from the later ones of its chain, until the row
+// its change value to the parent's mark or above: such a change is missing
+// from the incremental (and from the later ones of its chain, until the row
 // changes again under the contract or a backup without the change column
 // compares every row). A writer whose transactions commit out of the order
 // of their change values (a timestamp taken at the start of a long
-// transaction, a sequence value drawn before a slower commit) needs an
-// overlap at least as long as its longest transaction.
+// transaction) needs an overlap at least as long as its longest
+// transaction; integer change columns take none, so their values must be
+// assigned in commit order.
 
 // changeDeltas counts the deltas the change column made, and
 // changeCandidates the candidate rows they examined (for tests).
@@ -72,7 +73,7 @@ func changeFallback(format string, args ...any) error {
 type changeInfo struct {
 	col   warehouse.Column
 	rows  int64  // the table's row count
-	mark  string // the greatest change value (changeMarkLayout), "" without rows
+	mark  string // the greatest change value (formatMark), "" without rows
 	nulls int64  // rows whose change value is NULL
 }
 
@@ -240,8 +241,8 @@ func (ci *changeInfo) usable(prev *Table, key []string) error {
 // candidates renders the condition that selects the candidate rows (change
 // value at or above the parent's mark less the overlap: rows written at
 // the mark's value after the backup, by a coarse clock or a transaction
-// that started at the same instant, are examined again), its bind parameter
-// first-numbered from 1, and the parameter's value.
+// that started at the same instant, are examined again) with its one bind
+// parameter (numbered 1), and that parameter's value.
 func (tb *tableBackup) candidates(ci *changeInfo, prev *Table) (string, any, error) {
 	d := tb.src.Dialect()
 	k := ci.col.Type.Kind
@@ -594,6 +595,9 @@ type rowFilter struct {
 // database, which compares them with the parent's digest.
 func (tb *tableBackup) changeDeltaPortable(ctx context.Context, e *Table, cols []warehouse.Column, key []string, prev *Table, chain []*Table, ci *changeInfo) error {
 	sc := tb.scratch
+	if err := sc.open(ctx); err != nil {
+		return err
+	}
 	sd := sc.w.Dialect()
 	where, lo, err := tb.candidates(ci, prev)
 	if err != nil {

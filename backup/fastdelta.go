@@ -109,6 +109,9 @@ func (tb *tableBackup) fastDelta(ctx context.Context, e *Table, cols []warehouse
 	if engine && tb.nat {
 		return tb.engineKeyDelta(ctx, e, cols, key, prev, parent, step)
 	}
+	if err := sc.open(ctx); err != nil {
+		return err
+	}
 	diffFile := filepath.Join(tb.dir, sc.name("diff")+".parquet")
 	keysFile := filepath.Join(tb.dir, sc.name("changed")+".parquet")
 	delsFile := filepath.Join(tb.dir, sc.name("deleted")+".parquet")
@@ -403,6 +406,9 @@ func (tb *tableBackup) engineMultisetDelta(ctx context.Context, e *Table, cols [
 	hx, ok := duckEngineHash(d, cols, d.QuoteIdentifier)
 	if !ok {
 		return errNoFastDelta
+	}
+	if err := sc.open(ctx); err != nil {
+		return err
 	}
 	sd := sc.w.Dialect()
 	h := sd.QuoteIdentifier(RowHashColumn)

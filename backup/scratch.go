@@ -17,11 +17,16 @@ import (
 // tables from their parts (base and deltas) and compares digests. Its memory
 // is limited and it spills to a temporary directory beyond that, so memory
 // stays bounded whatever the table's size, and nothing is fsynced.
+//
+// A backup's scratch opens its database on first use (open): DuckDB's
+// incrementals of tables with a key need only its directory and fetches,
+// and opening and closing a DuckDB instance costs tens of milliseconds.
 type scratch struct {
-	w    *warehouse.Warehouse
+	w    *warehouse.Warehouse // nil until open
 	dir  string
 	repo *repository.Repository
 
+	openMu  sync.Mutex
 	mu      sync.Mutex
 	fetched map[string]*localPart // object id → its local Parquet file
 	sem     chan struct{}         // bounds concurrent fetches
@@ -39,29 +44,56 @@ type localPart struct {
 	err  error
 }
 
+// newScratch makes a scratch with its database open.
 func newScratch(ctx context.Context, repo *repository.Repository, tempDir string) (*scratch, error) {
+	s, err := newLazyScratch(repo, tempDir)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.open(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// newLazyScratch makes a scratch whose database open opens.
+func newLazyScratch(repo *repository.Repository, tempDir string) (*scratch, error) {
 	dir, err := os.MkdirTemp(tempDir, "dataops-backup-*")
 	if err != nil {
 		return nil, fmt.Errorf("backup: scratch directory: %w", err)
 	}
-	w, err := warehouse.Open(ctx, "duckdb:")
-	if err != nil {
-		os.RemoveAll(dir)
-		return nil, fmt.Errorf("backup: scratch database: %w", err)
-	}
-	// SET takes no bind parameter: the directory is ours, rendered as a literal.
-	for _, q := range []string{"SET memory_limit = '192MB'", "SET preserve_insertion_order = false", "SET temp_directory = " + sqlString(filepath.Join(dir, "spill"))} {
-		if _, err := w.Exec(ctx, q); err != nil {
-			w.Close()
-			os.RemoveAll(dir)
-			return nil, fmt.Errorf("backup: scratch database: %w", err)
-		}
-	}
-	return &scratch{w: w, dir: dir, repo: repo, fetched: map[string]*localPart{}}, nil
+	return &scratch{dir: dir, repo: repo, fetched: map[string]*localPart{}}, nil
 }
 
+// open opens the scratch database unless it is open.
+func (s *scratch) open(ctx context.Context) error {
+	s.openMu.Lock()
+	defer s.openMu.Unlock()
+	if s.w != nil {
+		return nil
+	}
+	w, err := warehouse.Open(ctx, "duckdb:")
+	if err != nil {
+		return fmt.Errorf("backup: scratch database: %w", err)
+	}
+	// SET takes no bind parameter: the directory is ours, rendered as a literal.
+	for _, q := range []string{"SET memory_limit = '192MB'", "SET preserve_insertion_order = false", "SET temp_directory = " + sqlString(filepath.Join(s.dir, "spill"))} {
+		if _, err := w.Exec(ctx, q); err != nil {
+			w.Close()
+			return fmt.Errorf("backup: scratch database: %w", err)
+		}
+	}
+	s.w = w
+	return nil
+}
+
+// Close closes the database (if open) and removes the directory.
 func (s *scratch) Close() error {
-	err := s.w.Close()
+	var err error
+	if s.w != nil {
+		err = s.w.Close()
+	}
 	os.RemoveAll(s.dir)
 	return err
 }
@@ -157,6 +189,9 @@ var hashCol = warehouse.Column{Name: RowHashColumn, Type: warehouse.Integer, Nul
 // chain (a full entry, then deltas) makes them: cols (a projection of the
 // table's columns that includes its key) plus the row hash column.
 func (s *scratch) compose(ctx context.Context, chain []*Table, cols []warehouse.Column, key []string, dst string) error {
+	if err := s.open(ctx); err != nil {
+		return err
+	}
 	d := s.w.Dialect()
 	rel := warehouse.Rel("main", dst)
 	withHash := append(append([]warehouse.Column(nil), cols...), hashCol)

@@ -328,6 +328,9 @@ func (tb *tableBackup) delta(ctx context.Context, e *Table, cols []warehouse.Col
 			return err
 		}
 	}
+	if err := sc.open(ctx); err != nil {
+		return err
+	}
 	d := sc.w.Dialect()
 	pName, cName := sc.name("parent"), sc.name("current")
 	defer sc.w.Drop(context.WithoutCancel(ctx), warehouse.Rel("main", pName))
