@@ -798,6 +798,7 @@ func (r *chunkRun) finish() error {
 // one execution of the INSERT, on a second goroutine, takes them as they
 // are ready (FillChunk waits for the next batch).
 func (e *Engine) loadChunks(ctx context.Context, conn *duckdb.Conn, rel warehouse.Relation, names []string, plan []chunkCol, rows iter.Seq2[[]any, error]) (int64, error) {
+	e.purgeBeforeLoad()
 	run := startChunks(ctx, conn, rel, names, plan)
 	defer run.halt() // failed, or the producer panicked: insert nothing more
 	mk := func() *colBatch { return newColBatch(plan) }
@@ -871,6 +872,7 @@ func (e *Engine) LoadColumns(ctx context.Context, raw any, rel warehouse.Relatio
 	if e.noChunks || !ok || !introspected(cols) {
 		return e.Load(ctx, raw, rel, cols, warehouse.BatchRows(types, batches))
 	}
+	e.purgeBeforeLoad()
 	run := startChunks(ctx, conn, rel, names, plan)
 	defer run.halt()
 	// Views are made as needed, up to maxLoadBatches; idle ones wait in

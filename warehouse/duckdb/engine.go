@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
+	"time"
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
 
@@ -20,6 +22,8 @@ type Engine struct {
 	// noChunks: Load always uses the appender, because dataops_load could
 	// not be registered (or a test asks for the appender).
 	noChunks bool
+	// lastPurge is when purgeBeforeLoad last purged (Unix ns).
+	lastPurge atomic.Int64
 }
 
 var _ warehouse.Engine = (*Engine)(nil)
@@ -207,4 +211,19 @@ func (e *Engine) Columns(ctx context.Context, q warehouse.Querier, rel warehouse
 		return nil, fmt.Errorf("duckdb: list columns: %w", err)
 	}
 	return out, nil
+}
+
+// purgeBeforeLoad, with ReleaseMemoryOption, hands the pages DuckDB's
+// allocator holds unused back to the system before a bulk load, at most
+// every 100 ms.
+func (e *Engine) purgeBeforeLoad() {
+	if !e.cfg.ReleaseMemory {
+		return
+	}
+	now := time.Now().UnixNano()
+	last := e.lastPurge.Load()
+	if now-last < int64(100*time.Millisecond) || !e.lastPurge.CompareAndSwap(last, now) {
+		return
+	}
+	_ = purgeAllocator() // Open checked that it works
 }
