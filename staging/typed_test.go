@@ -30,12 +30,12 @@ func (s jsonOnlySource) Read(ctx context.Context, cfg json.RawMessage, cat *airb
 	return jsonOnlyStream{rs}, nil
 }
 
-// The PostgreSQL source's typed records land exactly as its JSON records
-// do: the same table is synced both ways and the two copies are compared
-// value by value, on DuckDB and on PostgreSQL. 3003 rows: the typed
-// records of the columnar path are released and their blocks (256 records)
-// reused many times over.
-func TestTypedRecordsLandAsJSON(t *testing.T) {
+// sourceSchema creates a schema of its own, named prefix and a time, in
+// the test PostgreSQL database, runs the statements stmts returns (q quotes
+// a table of the schema) in it, drops it when the test ends and returns the
+// PostgreSQL source's config for it.
+func sourceSchema(t *testing.T, prefix string, stmts func(q func(table string) string) []string) json.RawMessage {
+	t.Helper()
 	pgURL := testenv.PostgresURL(t)
 	ctx := context.Background()
 	pg, err := warehouse.Open(ctx, pgURL)
@@ -43,32 +43,49 @@ func TestTypedRecordsLandAsJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pg.Close()
-	src := "staging_typed_src_" + strconv.FormatInt(time.Now().UnixNano(), 36)
-	t.Cleanup(func() { _ = pg.DropSchema(context.Background(), src, true) })
-	q := func(s string) string { return pg.Dialect().QuoteRelation(warehouse.Rel(src, s)) }
-	for _, stmt := range []string{
-		"CREATE SCHEMA " + pg.Dialect().QuoteIdentifier(src),
-		"CREATE TABLE " + q("things") + ` (id bigint PRIMARY KEY, i2 smallint, i4 integer, n numeric(12,2), big numeric,
-			r real, d double precision, b boolean, t text, c char(3), dt date, ts timestamp, tstz timestamptz,
-			tm time, u uuid, jb jsonb, ai integer[], iv interval, by bytea)`,
-		"INSERT INTO " + q("things") + ` SELECT i, (i % 100)::smallint, i * 7, i / 3.0, 1e30 + i, i / 4.0, i / 3.0, i % 2 = 0,
-			'name "' || i || E'"\n☃', 'ab', date '2024-01-01' + i, timestamp '2024-01-01 12:00:00.123456' + i * interval '1 minute',
-			timestamptz '2024-01-01 00:00:00+02' + i * interval '1 second', time '10:00' + i * interval '1 second',
-			md5(i::text)::uuid, jsonb_build_object('i', i), ARRAY[i, NULL], i * interval '1 hour', '\xdeadbeef'::bytea
-			FROM generate_series(1, 3000) AS s(i)`,
-		"INSERT INTO " + q("things") + " (id) VALUES (10000)",
-		"INSERT INTO " + q("things") + ` (id, n, d, dt, ts) VALUES (10001, 'NaN', 'Infinity', '0044-03-15 BC', 'infinity')`,
-		"INSERT INTO " + q("things") + ` (id, dt, ts, tstz) VALUES (10002, '12024-01-01', '0001-01-01 00:00:00', '9999-12-31 23:59:59.999999+00')`,
-		// Without the time column, every column of the stream has a
-		// column form: DuckDB takes this one column by column.
-		"CREATE TABLE " + q("things_nt") + " AS SELECT id, i2, i4, n, big, r, d, b, t, c, dt, ts, tstz, u, jb, ai, iv, by FROM " + q("things"),
-		"ALTER TABLE " + q("things_nt") + " ADD PRIMARY KEY (id)",
-	} {
+	src := prefix + strconv.FormatInt(time.Now().UnixNano(), 36)
+	t.Cleanup(func() {
+		if pg, err := warehouse.Open(context.Background(), pgURL); err == nil {
+			_ = pg.DropSchema(context.Background(), src, true)
+			pg.Close()
+		}
+	})
+	q := func(table string) string { return pg.Dialect().QuoteRelation(warehouse.Rel(src, table)) }
+	for _, stmt := range append([]string{"CREATE SCHEMA " + pg.Dialect().QuoteIdentifier(src)}, stmts(q)...) {
 		if _, err := pg.Exec(ctx, stmt); err != nil {
 			t.Fatalf("%s: %v", stmt, err)
 		}
 	}
 	cfg, _ := json.Marshal(map[string]any{"url": pgURL, "schemas": []string{src}})
+	return cfg
+}
+
+// The PostgreSQL source's typed records land exactly as its JSON records
+// do: the same table is synced both ways and the two copies are compared
+// value by value, on DuckDB and on PostgreSQL. 3003 rows: the typed
+// records of the columnar path are released and their blocks (256 records)
+// reused many times over.
+func TestTypedRecordsLandAsJSON(t *testing.T) {
+	ctx := context.Background()
+	cfg := sourceSchema(t, "staging_typed_src_", func(q func(string) string) []string {
+		return []string{
+			"CREATE TABLE " + q("things") + ` (id bigint PRIMARY KEY, i2 smallint, i4 integer, n numeric(12,2), big numeric,
+				r real, d double precision, b boolean, t text, c char(3), dt date, ts timestamp, tstz timestamptz,
+				tm time, u uuid, jb jsonb, ai integer[], iv interval, by bytea)`,
+			"INSERT INTO " + q("things") + ` SELECT i, (i % 100)::smallint, i * 7, i / 3.0, 1e30 + i, i / 4.0, i / 3.0, i % 2 = 0,
+				'name "' || i || E'"\n☃', 'ab', date '2024-01-01' + i, timestamp '2024-01-01 12:00:00.123456' + i * interval '1 minute',
+				timestamptz '2024-01-01 00:00:00+02' + i * interval '1 second', time '10:00' + i * interval '1 second',
+				md5(i::text)::uuid, jsonb_build_object('i', i), ARRAY[i, NULL], i * interval '1 hour', '\xdeadbeef'::bytea
+				FROM generate_series(1, 3000) AS s(i)`,
+			"INSERT INTO " + q("things") + " (id) VALUES (10000)",
+			"INSERT INTO " + q("things") + ` (id, n, d, dt, ts) VALUES (10001, 'NaN', 'Infinity', '0044-03-15 BC', 'infinity')`,
+			"INSERT INTO " + q("things") + ` (id, dt, ts, tstz) VALUES (10002, '12024-01-01', '0001-01-01 00:00:00', '9999-12-31 23:59:59.999999+00')`,
+			// Without the time column, every column of the stream has a
+			// column form: DuckDB takes this one column by column.
+			"CREATE TABLE " + q("things_nt") + " AS SELECT id, i2, i4, n, big, r, d, b, t, c, dt, ts, tstz, u, jb, ai, iv, by FROM " + q("things"),
+			"ALTER TABLE " + q("things_nt") + " ADD PRIMARY KEY (id)",
+		}
+	})
 	warehouses(t, func(t *testing.T, w *warehouse.Warehouse, schema string) {
 		var cols []string
 		for name, s := range map[string]airbyte.Source{"typed": postgres.New(postgres.WithChunkSize(70)), "json": jsonOnlySource{postgres.New(postgres.WithChunkSize(70))}} {
@@ -134,26 +151,13 @@ func TestTypedRecordsLandAsJSON(t *testing.T) {
 // a VARCHAR one (a table the airbyte layout made); either way the ids read
 // back as distinct canonical UUIDs, on DuckDB and PostgreSQL.
 func TestTypedRawIDs(t *testing.T) {
-	pgURL := testenv.PostgresURL(t)
 	ctx := context.Background()
-	pg, err := warehouse.Open(ctx, pgURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pg.Close()
-	src := "staging_rawid_src_" + strconv.FormatInt(time.Now().UnixNano(), 36)
-	t.Cleanup(func() { _ = pg.DropSchema(context.Background(), src, true) })
-	q := pg.Dialect().QuoteRelation(warehouse.Rel(src, "ids"))
-	for _, stmt := range []string{
-		"CREATE SCHEMA " + pg.Dialect().QuoteIdentifier(src),
-		"CREATE TABLE " + q + " AS SELECT i::bigint AS id, 'v' || i AS v FROM generate_series(1, 700) AS s(i)",
-		"ALTER TABLE " + q + " ADD PRIMARY KEY (id)",
-	} {
-		if _, err := pg.Exec(ctx, stmt); err != nil {
-			t.Fatalf("%s: %v", stmt, err)
+	cfg := sourceSchema(t, "staging_rawid_src_", func(q func(string) string) []string {
+		return []string{
+			"CREATE TABLE " + q("ids") + " AS SELECT i::bigint AS id, 'v' || i AS v FROM generate_series(1, 700) AS s(i)",
+			"ALTER TABLE " + q("ids") + " ADD PRIMARY KEY (id)",
 		}
-	}
-	cfg, _ := json.Marshal(map[string]any{"url": pgURL, "schemas": []string{src}})
+	})
 	canonical := regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
 	warehouses(t, func(t *testing.T, w *warehouse.Warehouse, schema string) {
 		isDuck := w.Dialect().Name() == "duckdb"
