@@ -296,6 +296,21 @@ func TestChangeColumnFallbacks(t *testing.T) {
 				}
 				res = inc
 			}
+			// an update that does not raise the column breaks the contract
+			// unseen: the change column misses it (as documented), the
+			// live table's fingerprint shows it, and a backup that
+			// compares every row carries it
+			marked := backup(res.ID, cc) // the last case's entry has no mark
+			mustExec(t, w, "UPDATE "+q+" SET name = 'unseen' WHERE id = 150")
+			missed := backup(marked.ID, cc)
+			if e := missed.Tables[0]; missed.Written != 0 || e.Data.Mode != ModeSame || e.Fingerprint == entryFingerprint(t, w, tbl, &e) {
+				t.Fatalf("update below the mark: %d rows written, mode %s", missed.Written, e.Data.Mode)
+			}
+			caught := backup(missed.ID, nil)
+			if e := caught.Tables[0]; caught.Written != 1 || e.Fingerprint != entryFingerprint(t, w, tbl, &e) {
+				t.Fatalf("full compare after a missed update: %d rows written", caught.Written)
+			}
+			warn.take()
 			// no key: deletes cannot be counted
 			nk := map[string]string{schema + ".nokey": "ts"}
 			full := backup("", nk, schema+".nokey")
