@@ -87,19 +87,28 @@
 //
 // The policy for a staging process that must stay small is
 //
-//	duckdb:wh.duckdb?memory_limit=32MB&allocator_background_threads=true
+//	duckdb:wh.duckdb?memory_limit=32MB&allocator_background_threads=true&dataops_release_memory=true
 //
 // memory_limit bounds DuckDB's block cache, and the smaller limit is reached
 // within the first million rows, so the process does not keep growing
 // after it; allocator_background_threads lets DuckDB's background threads
-// hand the memory its allocator caches per thread back to the system. The
-// rest of the process is flat: the Go runtime holds about 40-50 MiB,
-// 34-44 MiB of it heap in use (the loader's batches; the PostgreSQL
-// source's typed records are released once copied into them and reused),
-// at 1M rows as at 10M. Measured before that reuse (the Go runtime then
-// held about 65 MiB; with it peak RSS is 113-146 MiB at 1M rows and
-// 159-166 MiB at 10M under the policy below) (benchpipeline, PostgreSQL
-// source, 10 columns; peak RSS of the whole process):
+// hand the memory its allocator caches per thread back to the system;
+// dataops_release_memory (the DuckDB driver's own option, Linux) keeps
+// DuckDB's C++ allocations in one malloc arena and hands the pages DuckDB's
+// allocator keeps after a commit back before the next load (see
+// duckdb.ReleaseMemoryOption). Without it the peak swung by 30-40 MiB from
+// run to run and grew with the rows staged: 110-148 MiB at 1M rows, 153-180
+// MiB at 10M. The rest of the process is flat: the Go runtime holds about
+// 19-26 MiB, at 1M rows as at 10M (the loader's batches; the PostgreSQL
+// source's typed records are released once copied into them and reused, so
+// the source holds no GC ballast). Peak RSS of the whole process
+// (benchpipeline, PostgreSQL source, 10 columns):
+//
+//	policy                                          1M rows       10M rows
+//	32MB, background threads, release memory        104-110 MiB   120-128 MiB
+//	32MB, background threads (Go runtime ~40-55)    110-148 MiB   153-180 MiB
+//
+// and, measured earlier with a Go runtime of about 65 MiB:
 //
 //	memory_limit                   1M rows       10M rows
 //	64MB                           149–186 MiB   220–227 MiB

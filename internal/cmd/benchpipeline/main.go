@@ -33,6 +33,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"runtime/metrics"
@@ -52,6 +53,13 @@ import (
 )
 
 func main() {
+	if len(os.Args) == 4 && os.Args[1] == "native" {
+		if err := nativeLoad(os.Args[2], os.Args[3]); err != nil {
+			fmt.Fprintln(os.Stderr, "benchpipeline native:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if len(os.Args) >= 3 && os.Args[1] == "connector" {
 		if err := connector(os.Args[2]); err != nil {
 			fmt.Fprintln(os.Stderr, "benchpipeline connector:", err)
@@ -66,7 +74,7 @@ func main() {
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the pipeline to this file")
 	traceFile := flag.String("trace", "", "write an execution trace of the whole run to this file (go tool trace)")
 	flag.StringVar(&memProfile, "memprofile", "", "write a heap profile of the pipeline, taken at the first commit past half the rows, to this file")
-	flag.StringVar(&allocatorOpts, "duckdb-opts", "&allocator_background_threads=true", "extra DuckDB settings appended to the warehouse URL (staging's documented policy by default), e.g. &allocator_flush_threshold=16MB")
+	flag.StringVar(&allocatorOpts, "duckdb-opts", "&allocator_background_threads=true&dataops_release_memory=true", "extra DuckDB settings appended to the warehouse URL (staging's documented policy by default), e.g. &allocator_flush_threshold=16MB")
 	flag.IntVar(&batchRows, "batch-rows", 0, "staging.Options.BatchRows (0: the default)")
 	flag.IntVar(&commitRows, "commit-rows", 0, "staging.Options.CommitRows (0: the default)")
 	flag.IntVar(&gcBallast, "gc-ballast", -1, "the PostgreSQL source's GC ballast in bytes (-1: the source's default)")
@@ -169,7 +177,7 @@ var rssTrace bool
 
 // progress returns the OnProgress hook: next, and with -rss-trace a line
 // per commit on stderr with the rows staged and the RSS then.
-func progress(next func(*staging.Result), start time.Time) func(*staging.Result) {
+func progress(ctx context.Context, w *warehouse.Warehouse, next func(*staging.Result), start time.Time) func(*staging.Result) {
 	if !rssTrace {
 		return next
 	}
@@ -178,7 +186,7 @@ func progress(next func(*staging.Result), start time.Time) func(*staging.Result)
 		for _, s := range r.Streams {
 			n += s.Records
 		}
-		fmt.Fprintf(os.Stderr, "commit %6.2fs %9d rows  RSS %d MiB  peak %d MiB\n", time.Since(start).Seconds(), n, procStatus("VmRSS")>>20, procStatus("VmHWM")>>20)
+		fmt.Fprintf(os.Stderr, "commit %6.2fs %9d rows  RSS %d MiB  peak %d MiB  duckdb %s\n", time.Since(start).Seconds(), n, procStatus("VmRSS")>>20, procStatus("VmHWM")>>20, duckdbMemory(ctx, w))
 		if next != nil {
 			next(r)
 		}
@@ -274,7 +282,7 @@ func run(ctx context.Context, pgURL string, rows int, dir, memLimit string) erro
 		Config:  cfg,
 		Streams: []string{schema + "." + table},
 		Options: staging.Options{Schema: "raw", BatchRows: batchRows, CommitRows: commitRows, Logger: slog.New(slog.DiscardHandler),
-			OnProgress: progress(heapProfileAt(int64(rows/2)), start)},
+			OnProgress: progress(ctx, w, heapProfileAt(int64(rows/2)), start)},
 	})
 	if err != nil {
 		w.Close()
@@ -315,20 +323,14 @@ func run(ctx context.Context, pgURL string, rows int, dir, memLimit string) erro
 	closeWall, closeCPU := time.Since(start), cpuTime()-cpu0
 
 	// Baseline 2: DuckDB loading the same rows from Parquet natively, into
-	// a database file of its own with DuckDB's default memory limit: the
-	// pipeline's limit would make it spill, a slower baseline.
-	nw, err := warehouse.Open(ctx, "duckdb:"+filepath.Join(dir, "native.duckdb"))
+	// a database file of its own with DuckDB's default memory limit (the
+	// pipeline's limit would make it spill, a slower baseline), in a child
+	// process: the pipeline's warehouse may have changed process-wide
+	// allocator settings (dataops_release_memory), which are not DuckDB's.
+	native, nativeCPU, err := timeNative(ctx, parquet, filepath.Join(dir, "native.duckdb"))
 	if err != nil {
 		return err
 	}
-	cpu0 = cpuTime()
-	start = time.Now()
-	if _, err := nw.Exec(ctx, "CREATE TABLE native_copy AS SELECT * FROM read_parquet('"+strings.ReplaceAll(parquet, "'", "''")+"')"); err != nil {
-		nw.Close()
-		return err
-	}
-	native, nativeCPU := time.Since(start), cpuTime()-cpu0
-	nw.Close()
 
 	base := max(drain, native)
 	fmt.Printf("rows                 %d (staged %d)\n", rows, staged)
@@ -392,6 +394,43 @@ func prepareSource(ctx context.Context, pgURL, table string, rows int) error {
 	}
 	_, err = w.Exec(ctx, "ALTER TABLE "+q+" ADD PRIMARY KEY (id)")
 	return err
+}
+
+// timeNative runs "benchpipeline native parquet db" and returns the wall
+// and CPU time of its load.
+func timeNative(ctx context.Context, parquet, db string) (time.Duration, time.Duration, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return 0, 0, err
+	}
+	out, err := exec.CommandContext(ctx, self, "native", parquet, db).Output()
+	if err != nil {
+		return 0, 0, fmt.Errorf("native load: %w", err)
+	}
+	var wall, cpu int64
+	if _, err := fmt.Sscanf(string(out), "%d %d", &wall, &cpu); err != nil {
+		return 0, 0, fmt.Errorf("native load: output %q: %w", out, err)
+	}
+	return time.Duration(wall), time.Duration(cpu), nil
+}
+
+// nativeLoad is the child process of timeNative: it loads parquet into a
+// new table of the database file db and prints the load's wall and CPU
+// nanoseconds.
+func nativeLoad(parquet, db string) error {
+	ctx := context.Background()
+	w, err := warehouse.Open(ctx, "duckdb:"+db)
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	cpu0 := cpuTime()
+	start := time.Now()
+	if _, err := w.Exec(ctx, "CREATE TABLE native_copy AS SELECT * FROM read_parquet('"+strings.ReplaceAll(parquet, "'", "''")+"')"); err != nil {
+		return err
+	}
+	fmt.Println(int64(time.Since(start)), int64(cpuTime()-cpu0))
+	return nil
 }
 
 // timeDrain times the binary COPY of table to nothing, and returns the CPU
