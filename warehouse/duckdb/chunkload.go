@@ -70,6 +70,7 @@ func registerLoadFunc(ctx context.Context, db *sql.DB) error {
 	if err != nil {
 		return err
 	}
+	jsonTypeOnce.Do(func() { jsonType = typeInfoOf(ctx, c, "SELECT CAST(NULL AS JSON)") })
 	err = duckdb.RegisterTableUDF(c, loadFuncName, duckdb.ChunkTableFunction{
 		Config:        duckdb.TableFunctionConfig{Arguments: []duckdb.TypeInfo{bigint}},
 		BindArguments: bindChunkLoad,
@@ -78,6 +79,37 @@ func registerLoadFunc(ctx context.Context, db *sql.DB) error {
 		return nil
 	}
 	return err
+}
+
+// jsonType is DuckDB's JSON type (VARCHAR with the alias JSON), the type
+// dataops_load gives JSON columns, so that the INSERT takes their text as
+// it is: a VARCHAR column would be cast, and the cast parses every value
+// again (with yyjson), when the chunk path has checked it already. nil if
+// it could not be had: JSON columns travel as VARCHAR then.
+var (
+	jsonType     duckdb.TypeInfo
+	jsonTypeOnce sync.Once
+)
+
+// typeInfoOf returns the type of the only column of query, or nil.
+func typeInfoOf(ctx context.Context, c *sql.Conn, query string) duckdb.TypeInfo {
+	var info duckdb.TypeInfo
+	_ = c.Raw(func(dc any) error {
+		conn, ok := dc.(*duckdb.Conn)
+		if !ok {
+			return nil
+		}
+		st, err := conn.PrepareContext(ctx, query)
+		if err != nil {
+			return nil
+		}
+		defer st.Close()
+		if ds, ok := st.(*duckdb.Stmt); ok {
+			info, _ = ds.ColumnTypeInfo(0)
+		}
+		return nil
+	})
+	return info
 }
 
 // bindChunkLoad binds dataops_load(id) to the load registered under id.
@@ -147,6 +179,10 @@ func chunkPlan(cols []warehouse.Column) (plan []chunkCol, ok bool) {
 			}
 		case warehouse.KindJSON:
 			p.car, t, p.isJSON = carString, duckdb.TYPE_VARCHAR, true
+			if jsonType != nil {
+				p.info = jsonType
+				continue
+			}
 		case warehouse.KindBinary:
 			p.car, t = carBlob, duckdb.TYPE_BLOB
 		case warehouse.KindInteger:
