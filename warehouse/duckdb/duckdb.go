@@ -45,8 +45,10 @@
 // through DuckDB's C API task by task, sleeping while a worker thread runs
 // its task (duckdb-go's execution busy-polls then, which would burn a core
 // for as long as the producer takes). JSON is checked and
-// found compact by a one-pass scanner and re-encoded only when it is not.
-// UUID columns are carried as 16-byte values parsed from the UUID's text.
+// found compact by a one-pass scanner and re-encoded only when it is not,
+// and reaches the INSERT typed JSON, so DuckDB does not parse it again.
+// UUID columns are carried as 16-byte values parsed from the UUID's text
+// (or taken as they are when given as 16 bytes).
 // Columns of types without a carrier (arrays, ENUM, TIME, HUGEINT,
 // UBIGINT, the TIMESTAMP_S/_MS/_NS variants, DuckDB-only types) make the
 // whole load go through DuckDB's appender instead, as does a database where
