@@ -303,6 +303,9 @@ func (tb *tableBackup) chainDigest(ctx context.Context, d warehouse.Dialect, cha
 	keyList := strings.Join(ks, ", ")
 	h := d.QuoteIdentifier(RowHashColumn)
 	if len(chain) == 1 {
+		if len(chain[0].Data.Parts) == 0 {
+			return nil, changeFallback("the parent's entry has no parts")
+		}
 		src, err := fetch(chain[0].Data.Parts)
 		if err != nil {
 			release()
@@ -341,6 +344,10 @@ func (tb *tableBackup) chainDigest(ctx context.Context, d warehouse.Dialect, cha
 			}
 			union = append(union, fmt.Sprintf("SELECT %s, %s AS %s, %d AS dataops_o, %t AS dataops_del FROM %s", keyList, hash, h, side.order, side.del, src))
 		}
+	}
+	if len(keys) == 0 {
+		release()
+		return nil, changeFallback("the parent's chain has no rows")
 	}
 	rows := "(" + strings.Join(union, " UNION ALL ") + ")"
 	last := func(from string) string {
