@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/dataopskit/dataops/backup/repository"
 	"github.com/dataopskit/dataops/warehouse"
@@ -18,9 +19,11 @@ import (
 // is limited and it spills to a temporary directory beyond that, so memory
 // stays bounded whatever the table's size, and nothing is fsynced.
 //
-// A backup's scratch opens its database on first use (open): DuckDB's
-// incrementals of tables with a key need only its directory and fetches,
-// and opening and closing a DuckDB instance costs tens of milliseconds.
+// A backup's or a restore's scratch opens its database on first use (open):
+// DuckDB's incrementals of tables with a key, and restores into DuckDB of
+// full entries or of chains composed in the target itself, need only its
+// directory and fetches, and opening and closing a DuckDB instance costs
+// tens of milliseconds.
 type scratch struct {
 	w    *warehouse.Warehouse // nil until open
 	dir  string
@@ -66,6 +69,9 @@ func newLazyScratch(repo *repository.Repository, tempDir string) (*scratch, erro
 	return &scratch{dir: dir, repo: repo, fetched: map[string]*localPart{}}, nil
 }
 
+// scratchOpens counts the scratch databases opened (for tests).
+var scratchOpens atomic.Int64
+
 // open opens the scratch database unless it is open.
 func (s *scratch) open(ctx context.Context) error {
 	s.openMu.Lock()
@@ -73,6 +79,7 @@ func (s *scratch) open(ctx context.Context) error {
 	if s.w != nil {
 		return nil
 	}
+	scratchOpens.Add(1)
 	w, err := warehouse.Open(ctx, "duckdb:")
 	if err != nil {
 		return fmt.Errorf("backup: scratch database: %w", err)
@@ -86,6 +93,16 @@ func (s *scratch) open(ctx context.Context) error {
 	}
 	s.w = w
 	return nil
+}
+
+// drop drops a table of the scratch database, if it was opened.
+func (s *scratch) drop(ctx context.Context, rel warehouse.Relation) {
+	s.openMu.Lock()
+	w := s.w
+	s.openMu.Unlock()
+	if w != nil {
+		w.Drop(ctx, rel)
+	}
 }
 
 // Close closes the database (if open) and removes the directory.
@@ -114,8 +131,27 @@ const fetchConcurrency = 2
 // want it at once; up to fetchConcurrency at a time) and returns their
 // paths. Every successful fetch of a part is paired with a release of it.
 func (s *scratch) fetch(ctx context.Context, parts []Part) ([]string, error) {
+	lps := s.fetchStart(ctx, parts)
 	out := make([]string, 0, len(parts))
+	for i, lp := range lps {
+		f, err := s.fetchWait(ctx, parts[i], lp)
+		if err != nil {
+			s.release(parts)
+			return nil, err
+		}
+		out = append(out, f)
+	}
+	return out, nil
+}
+
+// fetchStart takes a reference to each part's local copy and starts
+// fetching those not yet local, in the order given (up to fetchConcurrency
+// at a time), without waiting: fetchWait waits for one. The parts are
+// released (release) whatever came of their fetches.
+func (s *scratch) fetchStart(ctx context.Context, parts []Part) []*localPart {
 	lps := make([]*localPart, len(parts))
+	var todo []*localPart
+	var ids []string
 	s.mu.Lock()
 	if s.sem == nil {
 		s.sem = make(chan struct{}, fetchConcurrency)
@@ -125,35 +161,55 @@ func (s *scratch) fetch(ctx context.Context, parts []Part) ([]string, error) {
 		if !ok {
 			lp = &localPart{path: filepath.Join(s.dir, p.ID+".parquet"), done: make(chan struct{})}
 			s.fetched[p.ID] = lp
-			go func() {
-				select {
-				case s.sem <- struct{}{}:
-					lp.err = s.repo.FetchFile(ctx, p.ID, lp.path)
-					<-s.sem
-				case <-ctx.Done():
-					lp.err = ctx.Err()
-				}
-				close(lp.done)
-			}()
+			todo = append(todo, lp)
+			ids = append(ids, p.ID)
 		}
 		lp.refs++
 		lps[i] = lp
 	}
 	s.mu.Unlock()
-	for i, lp := range lps {
-		select {
-		case <-lp.done:
-		case <-ctx.Done():
-			s.release(parts)
-			return nil, ctx.Err()
-		}
-		if lp.err != nil {
-			s.release(parts)
-			return nil, fmt.Errorf("backup: fetch object %s: %w", parts[i].ID, lp.err)
-		}
-		out = append(out, lp.path)
+	if len(todo) > 0 {
+		go func() {
+			for k, lp := range todo {
+				select {
+				case s.sem <- struct{}{}:
+					go func() {
+						lp.err = s.repo.FetchFile(ctx, ids[k], lp.path)
+						<-s.sem
+						close(lp.done)
+					}()
+				case <-ctx.Done():
+					lp.err = ctx.Err()
+					close(lp.done)
+				}
+			}
+		}()
 	}
-	return out, nil
+	return lps
+}
+
+// fetchWait waits for the fetch of part p (lp, of fetchStart) and returns
+// its local file.
+func (s *scratch) fetchWait(ctx context.Context, p Part, lp *localPart) (string, error) {
+	select {
+	case <-lp.done:
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+	if lp.err != nil {
+		return "", fmt.Errorf("backup: fetch object %s: %w", p.ID, lp.err)
+	}
+	return lp.path, nil
+}
+
+// fetchEnded reports whether the fetch of lp (of fetchStart) has ended.
+func fetchEnded(lp *localPart) bool {
+	select {
+	case <-lp.done:
+		return true
+	default:
+		return false
+	}
 }
 
 // releaseChain releases the parts, upserts and deletes of every entry of
