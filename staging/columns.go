@@ -27,7 +27,11 @@ import (
 // down the JSON path, and a value that does not fit its column is NULL with
 // a meta change.
 
-// colBatch is a stream's batch on the columnar path.
+// colBatch is a stream's batch on the columnar path. Its slices are kept
+// at their full length (rows the batch has room for), every row past Len
+// NULL: a record's row is ready without touching its columns (start), and
+// its values are stored by index. A ColumnBatch's reader takes the first
+// Len rows only.
 type colBatch struct {
 	warehouse.ColumnBatch
 	kinds []warehouse.Kind
@@ -40,73 +44,74 @@ func newColBatch(cols []warehouse.Column, rows int) *colBatch {
 	b.Cols = make([]warehouse.ColumnData, len(cols))
 	for i, c := range cols {
 		b.kinds[i] = c.Type.Kind
-		d := &b.Cols[i]
-		d.Null = make([]bool, 0, rows)
-		switch c.Type.Kind {
-		case warehouse.KindInteger, warehouse.KindDate, warehouse.KindTimestamp, warehouse.KindTimestampTZ:
-			d.Int = make([]int64, 0, rows)
-		case warehouse.KindFloat:
-			d.Float = make([]float64, 0, rows)
-		case warehouse.KindBoolean:
-			d.Bool = make([]bool, 0, rows)
-		default:
-			d.Bytes = make([][]byte, 0, rows)
-		}
 	}
+	b.grow(max(rows, 1))
 	return b
 }
 
-// reset empties the batch for reuse.
-func (b *colBatch) reset() {
-	b.Len = 0
+// grow gives the batch room for rows rows (at least its current room):
+// the new rows are NULL.
+func (b *colBatch) grow(rows int) {
 	for i := range b.Cols {
 		d := &b.Cols[i]
-		d.Null, d.Int, d.Float, d.Bool = d.Null[:0], d.Int[:0], d.Float[:0], d.Bool[:0]
-		clear(d.Bytes)
-		d.Bytes = d.Bytes[:0]
+		n := len(d.Null)
+		if rows <= n {
+			continue
+		}
+		d.Null = append(d.Null, make([]bool, rows-n)...)
+		for r := n; r < rows; r++ {
+			d.Null[r] = true
+		}
+		switch b.kinds[i] {
+		case warehouse.KindInteger, warehouse.KindDate, warehouse.KindTimestamp, warehouse.KindTimestampTZ:
+			d.Int = append(d.Int, make([]int64, rows-n)...)
+		case warehouse.KindFloat:
+			d.Float = append(d.Float, make([]float64, rows-n)...)
+		case warehouse.KindBoolean:
+			d.Bool = append(d.Bool, make([]bool, rows-n)...)
+		default:
+			d.Bytes = append(d.Bytes, make([][]byte, rows-n)...)
+		}
 	}
+}
+
+// reset empties the batch for reuse: its rows are NULL again.
+func (b *colBatch) reset() {
+	for i := range b.Cols {
+		d := &b.Cols[i]
+		null := d.Null[:b.Len]
+		for r := range null {
+			null[r] = true
+		}
+		if d.Bytes != nil {
+			clear(d.Bytes[:b.Len])
+		}
+	}
+	b.Len = 0
 	if cap(b.arena) > 4<<20 {
 		b.arena = nil // a batch of huge values: do not keep it
 	}
 	b.arena = b.arena[:0]
 }
 
-// start adds a row of NULLs and returns its index.
+// start returns the index of the next row, NULL in every column (the
+// batch grows when it is full); b.Len++ adds it, drop clears it.
 func (b *colBatch) start() int {
 	r := b.Len
-	for i := range b.Cols {
-		d := &b.Cols[i]
-		d.Null = append(d.Null, true)
-		switch {
-		case d.Int != nil:
-			d.Int = append(d.Int, 0)
-		case d.Float != nil:
-			d.Float = append(d.Float, 0)
-		case d.Bool != nil:
-			d.Bool = append(d.Bool, false)
-		default:
-			d.Bytes = append(d.Bytes, nil)
-		}
+	if len(b.Cols) > 0 && r == len(b.Cols[0].Null) {
+		b.grow(2 * r)
 	}
 	return r
 }
 
-// drop removes the row start added last.
+// drop makes the row start returned NULL again (it was not added).
 func (b *colBatch) drop() {
 	r := b.Len
 	for i := range b.Cols {
 		d := &b.Cols[i]
-		d.Null = d.Null[:r]
-		switch {
-		case d.Int != nil:
-			d.Int = d.Int[:r]
-		case d.Float != nil:
-			d.Float = d.Float[:r]
-		case d.Bool != nil:
-			d.Bool = d.Bool[:r]
-		default:
+		d.Null[r] = true
+		if d.Bytes != nil {
 			d.Bytes[r] = nil
-			d.Bytes = d.Bytes[:r]
 		}
 	}
 }
@@ -245,21 +250,40 @@ type colVisitor struct {
 	fields  []string
 	bad     bool
 	changes []metaChange
+	// dst is each field's column of b and its kind, bound once per batch
+	// and field list (bind), so that a value costs no lookups.
+	dst []fieldDst
 }
 
-func (v *colVisitor) col(i int) int { return v.s.typed.cols[i] }
+// fieldDst is where a typed record's field goes.
+type fieldDst struct {
+	d    *warehouse.ColumnData
+	kind warehouse.Kind
+	col  int
+}
+
+// bind points v at batch b and s's current mapping of typed fields.
+func (v *colVisitor) bind(s *streamLoad, b *colBatch) {
+	v.s, v.b, v.fields = s, b, s.typed.fields
+	v.dst = v.dst[:0]
+	for _, c := range s.typed.cols {
+		v.dst = append(v.dst, fieldDst{d: &b.Cols[c], kind: b.kinds[c], col: c})
+	}
+}
+
+func (v *colVisitor) col(i int) int { return v.dst[i].col }
 
 // Null implements airbyte.ValueVisitor: the row starts NULL.
 func (v *colVisitor) Null(int) {}
 
 // Int implements airbyte.ValueVisitor.
 func (v *colVisitor) Int(i int, x int64) {
-	c := v.col(i)
-	switch v.b.kinds[c] {
+	f := &v.dst[i]
+	switch f.kind {
 	case warehouse.KindInteger:
-		v.b.setInt(c, v.r, x)
+		f.d.Int[v.r], f.d.Null[v.r] = x, false
 	case warehouse.KindFloat:
-		v.b.Cols[c].Float[v.r], v.b.Cols[c].Null[v.r] = float64(x), false
+		f.d.Float[v.r], f.d.Null[v.r] = float64(x), false
 	default:
 		v.bad = true
 	}
@@ -267,48 +291,51 @@ func (v *colVisitor) Int(i int, x int64) {
 
 // Float implements airbyte.ValueVisitor.
 func (v *colVisitor) Float(i int, x float64) {
-	c := v.col(i)
-	if v.b.kinds[c] != warehouse.KindFloat {
+	f := &v.dst[i]
+	if f.kind != warehouse.KindFloat {
 		v.bad = true
 		return
 	}
-	v.b.Cols[c].Float[v.r], v.b.Cols[c].Null[v.r] = x, false
+	f.d.Float[v.r], f.d.Null[v.r] = x, false
 }
 
 // Bool implements airbyte.ValueVisitor.
 func (v *colVisitor) Bool(i int, x bool) {
-	c := v.col(i)
-	if v.b.kinds[c] != warehouse.KindBoolean {
+	f := &v.dst[i]
+	if f.kind != warehouse.KindBoolean {
 		v.bad = true
 		return
 	}
-	v.b.Cols[c].Bool[v.r], v.b.Cols[c].Null[v.r] = x, false
+	f.d.Bool[v.r], f.d.Null[v.r] = x, false
 }
 
 // String implements airbyte.ValueVisitor.
 func (v *colVisitor) String(i int, x []byte) {
-	c := v.col(i)
-	if v.b.kinds[c] != warehouse.KindString {
+	f := &v.dst[i]
+	if f.kind != warehouse.KindString {
 		v.bad = true
 		return
 	}
-	v.b.setBytes(c, v.r, x)
+	b := v.b
+	start := len(b.arena)
+	b.arena = append(b.arena, x...)
+	f.d.Bytes[v.r], f.d.Null[v.r] = b.arena[start:len(b.arena):len(b.arena)], false
 }
 
 // Time implements airbyte.ValueVisitor: typed times are UTC, so the wall
 // clock and the instant agree.
 func (v *colVisitor) Time(i int, us int64) {
-	c := v.col(i)
-	switch v.b.kinds[c] {
+	f := &v.dst[i]
+	switch f.kind {
 	case warehouse.KindTimestamp, warehouse.KindTimestampTZ:
-		v.b.setInt(c, v.r, us)
+		f.d.Int[v.r], f.d.Null[v.r] = us, false
 	case warehouse.KindDate:
 		const day = 86_400_000_000
 		d := us / day
 		if us%day < 0 {
 			d--
 		}
-		v.b.setInt(c, v.r, d)
+		f.d.Int[v.r], f.d.Null[v.r] = d, false
 	default:
 		v.bad = true
 	}
@@ -401,7 +428,10 @@ func (s *streamLoad) typedColumns(rec *airbyte.RecordMessage, ids *rawIDs) (ok b
 	}
 	b := s.cb
 	v := &s.visitor
-	*v = colVisitor{s: s, b: b, r: b.start(), fields: s.typed.fields, changes: v.changes[:0]}
+	if v.b != b || !airbyte.SameFields(v.fields, s.typed.fields) {
+		v.bind(s, b)
+	}
+	v.r, v.bad, v.changes = b.start(), false, v.changes[:0]
 	vv.VisitValues(v)
 	if v.bad {
 		b.drop()

@@ -70,6 +70,7 @@ func (s *streamLoad) mapTyped(fields []string) bool {
 	m := &s.typed
 	if !airbyte.SameFields(m.fields, fields) {
 		m.fields, m.cols, m.ok = fields, m.cols[:0], true
+		s.visitor.b = nil // the visitor binds the new mapping
 		base := len(s.cols) - len(metaColumns)
 		for _, f := range fields {
 			i, found := s.index[f]
