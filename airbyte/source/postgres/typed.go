@@ -59,6 +59,9 @@ var _ airbyte.ReleasingReadStream = (*readStream)(nil)
 type typedPlan struct {
 	sp     *streamPlan
 	checks []func(src []byte) bool // nil: every value has a JSON form
+	// codes is each column's check as a code that ok runs inline (the
+	// common fixed-size checks); checkFunc runs checks[i].
+	codes []checkCode
 	decode []func(t *typedPlan, i int, src []byte) any
 
 	// The consumer's own encoders (encoders keep caches), built on first
@@ -150,7 +153,57 @@ func newTypedPlan(sp *streamPlan) *typedPlan {
 			tp.checks[i] = encodes(c.enc)
 		}
 	}
+	tp.setCodes()
 	return tp
+}
+
+// checkCode is a column's check, run inline by ok: the checks of the
+// fixed-size binary types, which make most of a row.
+type checkCode uint8
+
+const (
+	checkNone      checkCode = iota // every value has a JSON form
+	checkFunc                       // run the column's check function
+	checkInt                        // int2, int4 or int8
+	checkFloat32                    // a finite float4
+	checkFloat64                    // a finite float8
+	checkBool                       // one byte
+	checkDate                       // a date, not ±infinity
+	checkTimestamp                  // a timestamp, not ±infinity
+	checkUUID                       // 16 bytes
+)
+
+// setCodes derives codes from the plan's columns and checks.
+func (tp *typedPlan) setCodes() {
+	tp.codes = make([]checkCode, len(tp.checks))
+	for i, check := range tp.checks {
+		c := &tp.sp.cols[i]
+		switch {
+		case check == nil:
+			tp.codes[i] = checkNone
+		case c.array || c.format != 1:
+			tp.codes[i] = checkFunc
+		default:
+			switch c.kind {
+			case kInt16, kInt32, kInt64:
+				tp.codes[i] = checkInt
+			case kFloat32:
+				tp.codes[i] = checkFloat32
+			case kFloat64:
+				tp.codes[i] = checkFloat64
+			case kBool:
+				tp.codes[i] = checkBool
+			case kDate:
+				tp.codes[i] = checkDate
+			case kTimestamp, kTimestampTZ:
+				tp.codes[i] = checkTimestamp
+			case kUUID:
+				tp.codes[i] = checkUUID
+			default:
+				tp.codes[i] = checkFunc
+			}
+		}
+	}
 }
 
 // encodes returns a check that runs a column's encoder (with a scratch
@@ -164,14 +217,65 @@ func encodes(enc encoder) func([]byte) bool {
 	}
 }
 
-// ok reports whether every value of a row has a JSON form.
-func (tp *typedPlan) ok(vals [][]byte) bool {
-	for i, check := range tp.checks {
-		if v := vals[i]; v != nil && check != nil && !check(v) {
-			return false
+// ok reports whether every value of a row has a JSON form, and the size
+// of its values.
+func (tp *typedPlan) ok(vals [][]byte) (size int, ok bool) {
+	codes := tp.codes[:len(vals)]
+	for i, v := range vals {
+		if v == nil {
+			continue
+		}
+		size += len(v)
+		switch codes[i] {
+		case checkNone:
+		case checkInt:
+			if n := len(v); n != 2 && n != 4 && n != 8 {
+				return 0, false
+			}
+		case checkFloat32:
+			if len(v) != 4 {
+				return 0, false
+			}
+			// NaN or ±Inf: every exponent bit set.
+			if binary.BigEndian.Uint32(v)&0x7f800000 == 0x7f800000 {
+				return 0, false
+			}
+		case checkFloat64:
+			if len(v) != 8 {
+				return 0, false
+			}
+			if binary.BigEndian.Uint64(v)&0x7ff0000000000000 == 0x7ff0000000000000 {
+				return 0, false
+			}
+		case checkBool:
+			if len(v) != 1 {
+				return 0, false
+			}
+		case checkDate:
+			if len(v) != 4 {
+				return 0, false
+			}
+			if d := int32(binary.BigEndian.Uint32(v)); d == math.MaxInt32 || d == math.MinInt32 {
+				return 0, false
+			}
+		case checkTimestamp:
+			if len(v) != 8 {
+				return 0, false
+			}
+			if us := int64(binary.BigEndian.Uint64(v)); us == math.MaxInt64 || us == math.MinInt64 {
+				return 0, false
+			}
+		case checkUUID:
+			if len(v) != 16 {
+				return 0, false
+			}
+		default:
+			if !tp.checks[i](v) {
+				return 0, false
+			}
 		}
 	}
-	return true
+	return size, true
 }
 
 func decodeInt(_ *typedPlan, _ int, src []byte) any { return intOf(src) }
@@ -423,14 +527,8 @@ func (rs *readStream) emitTyped(sp *streamPlan, vals [][]byte, emit func(*airbyt
 		sp.typed = newTypedPlan(sp)
 	}
 	tp := sp.typed
-	if !tp.ok(vals) {
-		return false, nil
-	}
-	size := 0
-	for _, v := range vals {
-		size += len(v)
-	}
-	if size > math.MaxInt32 {
+	size, ok := tp.ok(vals)
+	if !ok || size > math.MaxInt32 {
 		return false, nil
 	}
 	var b *typedBox
@@ -448,16 +546,20 @@ func (rs *readStream) emitTyped(sp *streamPlan, vals [][]byte, emit func(*airbyt
 		}
 		b = rs.nextTypedBox(sp)
 	}
+	// Both have room for the row (above): copied by index, not appended.
 	at, lat := len(*slab), len(*lens)
-	for _, v := range vals {
+	data, ls := (*slab)[at:at+size:at+size], (*lens)[lat:lat+len(vals):lat+len(vals)]
+	off := 0
+	for j, v := range vals {
 		if v == nil {
-			*lens = append(*lens, -1)
+			ls[j] = -1
 			continue
 		}
-		*slab = append(*slab, v...)
-		*lens = append(*lens, int32(len(v)))
+		off += copy(data[off:], v)
+		ls[j] = int32(len(v))
 	}
-	b.v = pgValues{tp: tp, data: (*slab)[at:len(*slab):len(*slab)], lens: (*lens)[lat:len(*lens):len(*lens)], blk: blk}
+	*slab, *lens = (*slab)[:at+size], (*lens)[:lat+len(vals)]
+	b.v = pgValues{tp: tp, data: data, lens: ls, blk: blk}
 	b.r.Values = &b.v
 	if !emit(&b.m) {
 		return true, errStopped
