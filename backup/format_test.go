@@ -243,10 +243,10 @@ func TestRestoreKeyFirst(t *testing.T) {
 	keyAfterRows, keyIndexBytesPerRow = 10, 1<<40
 	t.Cleanup(func() { keyAfterRows, keyIndexBytesPerRow = old, oldBytes })
 	w := openDuck(t, "duckdb:")
-	if keyAfterLoad(context.Background(), w, 300) {
-		t.Fatal("300 rows would be loaded before their key")
+	if keyAfterLoad(context.Background(), w, 5000) {
+		t.Fatal("5000 rows would be loaded before their key")
 	}
-	orders := makeTable(t, w, "raw", "orders", orderCols, []string{"id"}, 300, orderRow)
+	orders := makeTable(t, w, "raw", "orders", orderCols, []string{"id"}, 5000, orderRow)
 	repo := initRepo(t, "mem://", "")
 	full, err := Backup(ctx, repo, w, Options{Tables: []string{"raw"}})
 	if err != nil {
@@ -260,12 +260,23 @@ func TestRestoreKeyFirst(t *testing.T) {
 		t.Fatal(err)
 	}
 	fp2 := tableFingerprint(t, w, orders)
+	// one INSERT per part (a commit each): the full's parts, then the
+	// full's parts (less the keys the delta replaces) and the delta's upserts
+	fullParts, upserts := int64(len(full.Tables[0].Data.Parts)), int64(len(inc.Tables[0].Data.Upserts))
+	if fullParts < 2 || upserts < 1 {
+		t.Fatalf("%d full parts, %d upsert parts", fullParts, upserts)
+	}
 	for _, c := range []struct {
-		id   string
-		want Fingerprint
-	}{{full.ID, fp1}, {inc.ID, fp2}} {
+		id      string
+		want    Fingerprint
+		inserts int64
+	}{{full.ID, fp1, fullParts}, {inc.ID, fp2, fullParts + upserts}} {
+		n0 := restoreInserts.Load()
 		if _, err := Restore(ctx, repo, w, RestoreOptions{Snapshot: c.id, Schema: "back", Overwrite: true}); err != nil {
 			t.Fatal(err)
+		}
+		if n := restoreInserts.Load() - n0; n != c.inserts {
+			t.Fatalf("restore of %s: %d INSERTs, want one per part: %d", c.id[:12], n, c.inserts)
 		}
 		if got := tableFingerprint(t, w, warehouse.Rel("back", "orders")); got != c.want {
 			t.Fatalf("restored %v, want %v", got, c.want)

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -372,7 +373,7 @@ func restoreTable(ctx context.Context, w *warehouse.Warehouse, info warehouse.In
 			fetching = sc.fetchStart(ctx, chain[0].Data.Parts)
 			defer sc.release(chain[0].Data.Parts)
 		case same && len(pk) > 0:
-			if err := composeInto(ctx, w, sc, chain, cols, pk, j.staging); err != nil {
+			if err := composeInto(ctx, w, sc, chain, cols, pk, j.staging, createPK != nil); err != nil {
 				return err
 			}
 			loaded = true
@@ -390,7 +391,7 @@ func restoreTable(ctx context.Context, w *warehouse.Warehouse, info warehouse.In
 	var want Fingerprint // the portable fingerprint of the parts' rows
 	if loaded || files != nil || (bulk && len(chain) == 1) {
 		if fetching != nil {
-			if files, err = loadFetched(ctx, w, sc, j.staging, cols, chain[0].Data.Parts, fetching); err != nil {
+			if files, err = loadFetched(ctx, w, sc, j.staging, cols, chain[0].Data.Parts, fetching, createPK != nil); err != nil {
 				return err
 			}
 		} else if !loaded {
@@ -502,15 +503,27 @@ func restoreTable(ctx context.Context, w *warehouse.Warehouse, info warehouse.In
 	return nil
 }
 
+// restoreInserts counts the INSERT statements of loadFetched and
+// composeInto (for tests).
+var restoreInserts atomic.Int64
+
 // loadFetched loads parts (whose fetches fetchStart started as lps) into
 // rel on DuckDB in their order as their fetches end: each INSERT takes the
 // next part and the following ones already local, so DuckDB loads while
-// the rest are fetched. It returns the parts' local files.
-func loadFetched(ctx context.Context, w *warehouse.Warehouse, sc *scratch, rel warehouse.Relation, cols []warehouse.Column, parts []Part, lps []*localPart) ([]string, error) {
+// the rest are fetched; into a keyed table (keyed), one part each. It
+// returns the parts' local files.
+//
+// One part (up to 1M rows by default) per transaction into a keyed table
+// bounds what a commit holds: DuckDB appends a transaction's keys to the
+// table's index at its commit, and one INSERT of 10M rows under
+// memory_limit=160MB fails there ("failed to pin block"), as DuckDB's own
+// keyed INSERT of the same Parquet file does, where an INSERT per part
+// finishes.
+func loadFetched(ctx context.Context, w *warehouse.Warehouse, sc *scratch, rel warehouse.Relation, cols []warehouse.Column, parts []Part, lps []*localPart, keyed bool) ([]string, error) {
 	files := make([]string, 0, len(parts))
 	for i := 0; i < len(parts); {
 		n := len(files)
-		for i < len(parts) && (len(files) == n || fetchEnded(lps[i])) {
+		for i < len(parts) && (len(files) == n || !keyed && fetchEnded(lps[i])) {
 			f, err := sc.fetchWait(ctx, parts[i], lps[i])
 			if err != nil {
 				return nil, err
@@ -521,6 +534,7 @@ func loadFetched(ctx context.Context, w *warehouse.Warehouse, sc *scratch, rel w
 		if err := loadParquetFiles(ctx, w, rel, cols, files[n:]); err != nil {
 			return nil, err
 		}
+		restoreInserts.Add(1)
 	}
 	return files, nil
 }
@@ -528,8 +542,9 @@ func loadFetched(ctx context.Context, w *warehouse.Warehouse, sc *scratch, rel w
 // composeInto loads into rel (on DuckDB) the rows of a table with a key as
 // its chain composes them, without a scratch copy: each entry's rows (the
 // full parts, then each delta's upserts) but those whose key a later delta
-// upserts or deletes, one INSERT … SELECT FROM read_parquet … ANTI JOIN each.
-func composeInto(ctx context.Context, w *warehouse.Warehouse, sc *scratch, chain []*Table, cols []warehouse.Column, key []string, rel warehouse.Relation) error {
+// upserts or deletes, one INSERT … SELECT FROM read_parquet … ANTI JOIN
+// each; into a keyed table (keyed), one each per part (see loadFetched).
+func composeInto(ctx context.Context, w *warehouse.Warehouse, sc *scratch, chain []*Table, cols []warehouse.Column, key []string, rel warehouse.Relation, keyed bool) error {
 	d := w.Dialect()
 	rows := make([][]string, len(chain)) // per entry: its row files
 	keys := make([][]string, len(chain)) // per entry: its key files (upserts and deletes)
@@ -573,9 +588,6 @@ func composeInto(ctx context.Context, w *warehouse.Warehouse, sc *scratch, chain
 		return "read_parquet([" + strings.Join(lits, ", ") + "])"
 	}
 	for i := range chain {
-		if len(rows[i]) == 0 {
-			continue
-		}
 		var later []string
 		for k := i + 1; k < len(chain); k++ {
 			for _, fs := range [][]string{keys[k], dels[k]} {
@@ -584,12 +596,25 @@ func composeInto(ctx context.Context, w *warehouse.Warehouse, sc *scratch, chain
 				}
 			}
 		}
-		q := "INSERT INTO " + d.QuoteRelation(rel) + " (" + strings.Join(names, ", ") + ") SELECT " + strings.Join(tnames, ", ") + " FROM " + list(rows[i]) + " AS t"
-		if len(later) > 0 {
-			q += " ANTI JOIN (" + strings.Join(later, " UNION ALL ") + ") AS k ON " + keyJoin(d, key, "t", "k")
+		batches := [][]string{rows[i]}
+		if keyed {
+			batches = nil
+			for _, f := range rows[i] {
+				batches = append(batches, []string{f})
+			}
 		}
-		if _, err := w.Exec(ctx, q); err != nil {
-			return fmt.Errorf("backup: load entry %d of the chain into %s: %w", i+1, rel, err)
+		for _, files := range batches {
+			if len(files) == 0 {
+				continue
+			}
+			q := "INSERT INTO " + d.QuoteRelation(rel) + " (" + strings.Join(names, ", ") + ") SELECT " + strings.Join(tnames, ", ") + " FROM " + list(files) + " AS t"
+			if len(later) > 0 {
+				q += " ANTI JOIN (" + strings.Join(later, " UNION ALL ") + ") AS k ON " + keyJoin(d, key, "t", "k")
+			}
+			if _, err := w.Exec(ctx, q); err != nil {
+				return fmt.Errorf("backup: load entry %d of the chain into %s: %w", i+1, rel, err)
+			}
+			restoreInserts.Add(1)
 		}
 	}
 	return nil
