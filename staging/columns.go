@@ -59,9 +59,7 @@ func (b *colBatch) grow(rows int) {
 			continue
 		}
 		d.Null = append(d.Null, make([]bool, rows-n)...)
-		for r := n; r < rows; r++ {
-			d.Null[r] = true
-		}
+		setNull(d.Null[n:])
 		switch b.kinds[i] {
 		case warehouse.KindInteger, warehouse.KindDate, warehouse.KindTimestamp, warehouse.KindTimestampTZ:
 			d.Int = append(d.Int, make([]int64, rows-n)...)
@@ -75,14 +73,26 @@ func (b *colBatch) grow(rows int) {
 	}
 }
 
+// nullFlags is a run of NULL flags for setNull to copy.
+var nullFlags = func() (f [4096]bool) {
+	for i := range f {
+		f[i] = true
+	}
+	return f
+}()
+
+// setNull marks every row of null NULL (copies, not a store a row).
+func setNull(null []bool) {
+	for len(null) > 0 {
+		null = null[copy(null, nullFlags[:]):]
+	}
+}
+
 // reset empties the batch for reuse: its rows are NULL again.
 func (b *colBatch) reset() {
 	for i := range b.Cols {
 		d := &b.Cols[i]
-		null := d.Null[:b.Len]
-		for r := range null {
-			null[r] = true
-		}
+		setNull(d.Null[:b.Len])
 		if d.Bytes != nil {
 			clear(d.Bytes[:b.Len])
 		}
