@@ -58,10 +58,8 @@ var _ airbyte.ReleasingReadStream = (*readStream)(nil)
 // and a decoder the consumer runs.
 type typedPlan struct {
 	sp     *streamPlan
-	checks []func(src []byte) bool // nil: every value has a JSON form
-	// codes is each column's check as a code that ok runs inline (the
-	// common fixed-size checks); checkFunc runs checks[i].
-	codes []checkCode
+	codes  []checkCode             // each column's check
+	checks []func(src []byte) bool // the check of a checkFunc column
 	decode []func(t *typedPlan, i int, src []byte) any
 
 	// The consumer's own encoders (encoders keep caches), built on first
@@ -83,63 +81,34 @@ var (
 )
 
 func newTypedPlan(sp *streamPlan) *typedPlan {
-	tp := &typedPlan{sp: sp, checks: make([]func([]byte) bool, len(sp.cols)), decode: make([]func(*typedPlan, int, []byte) any, len(sp.cols))}
+	n := len(sp.cols)
+	tp := &typedPlan{sp: sp, checks: make([]func([]byte) bool, n), codes: make([]checkCode, n), decode: make([]func(*typedPlan, int, []byte) any, n)}
 	for i := range sp.cols {
 		c := &sp.cols[i]
 		tp.decode[i] = decodeJSON
 		if c.array {
-			tp.checks[i] = encodes(c.text)
+			tp.codes[i], tp.checks[i] = checkFunc, encodes(c.text)
 			continue
 		}
 		if c.format == 1 {
 			switch c.kind {
 			case kInt16, kInt32, kInt64:
-				tp.decode[i] = decodeInt
-				tp.checks[i] = func(src []byte) bool { return len(src) == 2 || len(src) == 4 || len(src) == 8 }
+				tp.decode[i], tp.codes[i] = decodeInt, checkInt
 			case kFloat32:
-				tp.decode[i] = decodeFloat32
-				tp.checks[i] = func(src []byte) bool {
-					if len(src) != 4 {
-						return false
-					}
-					f := float64(math.Float32frombits(binary.BigEndian.Uint32(src)))
-					return !math.IsNaN(f) && !math.IsInf(f, 0)
-				}
+				tp.decode[i], tp.codes[i] = decodeFloat32, checkFloat32
 			case kFloat64:
-				tp.decode[i] = decodeFloat64
-				tp.checks[i] = func(src []byte) bool {
-					if len(src) != 8 {
-						return false
-					}
-					f := math.Float64frombits(binary.BigEndian.Uint64(src))
-					return !math.IsNaN(f) && !math.IsInf(f, 0)
-				}
+				tp.decode[i], tp.codes[i] = decodeFloat64, checkFloat64
 			case kBool:
 				tp.decode[i] = func(_ *typedPlan, _ int, src []byte) any { return src[0] != 0 }
-				tp.checks[i] = func(src []byte) bool { return len(src) == 1 }
+				tp.codes[i] = checkBool
 			case kDate:
-				tp.decode[i] = decodeDate
-				tp.checks[i] = func(src []byte) bool {
-					if len(src) != 4 {
-						return false
-					}
-					d := int32(binary.BigEndian.Uint32(src))
-					return d != math.MaxInt32 && d != math.MinInt32
-				}
+				tp.decode[i], tp.codes[i] = decodeDate, checkDate
 			case kTimestamp, kTimestampTZ:
-				tp.decode[i] = decodeTimestamp
-				tp.checks[i] = func(src []byte) bool {
-					if len(src) != 8 {
-						return false
-					}
-					us := int64(binary.BigEndian.Uint64(src))
-					return us != math.MaxInt64 && us != math.MinInt64
-				}
+				tp.decode[i], tp.codes[i] = decodeTimestamp, checkTimestamp
 			case kUUID:
-				tp.decode[i] = decodeUUID
-				tp.checks[i] = func(src []byte) bool { return len(src) == 16 }
+				tp.decode[i], tp.codes[i] = decodeUUID, checkUUID
 			default:
-				tp.checks[i] = encodes(c.enc)
+				tp.codes[i], tp.checks[i] = checkFunc, encodes(c.enc)
 			}
 			continue
 		}
@@ -148,17 +117,18 @@ func newTypedPlan(sp *streamPlan) *typedPlan {
 			tp.decode[i] = decodeString
 		case kNumeric, kMoney: // numeric text (money is selected as numeric)
 			tp.decode[i] = func(_ *typedPlan, _ int, src []byte) any { return json.RawMessage(src) }
-			tp.checks[i] = numberTextOK
+			tp.codes[i], tp.checks[i] = checkFunc, numberTextOK
 		default:
-			tp.checks[i] = encodes(c.enc)
+			tp.codes[i], tp.checks[i] = checkFunc, encodes(c.enc)
 		}
 	}
-	tp.setCodes()
 	return tp
 }
 
-// checkCode is a column's check, run inline by ok: the checks of the
-// fixed-size binary types, which make most of a row.
+// checkCode is a column's check of a value as PostgreSQL sent it (does it
+// have a JSON form?), run inline by ok: the checks of the fixed-size
+// binary types, which make most of a row, are codes; other columns'
+// (checkFunc) are functions.
 type checkCode uint8
 
 const (
@@ -172,39 +142,6 @@ const (
 	checkTimestamp                  // a timestamp, not ±infinity
 	checkUUID                       // 16 bytes
 )
-
-// setCodes derives codes from the plan's columns and checks.
-func (tp *typedPlan) setCodes() {
-	tp.codes = make([]checkCode, len(tp.checks))
-	for i, check := range tp.checks {
-		c := &tp.sp.cols[i]
-		switch {
-		case check == nil:
-			tp.codes[i] = checkNone
-		case c.array || c.format != 1:
-			tp.codes[i] = checkFunc
-		default:
-			switch c.kind {
-			case kInt16, kInt32, kInt64:
-				tp.codes[i] = checkInt
-			case kFloat32:
-				tp.codes[i] = checkFloat32
-			case kFloat64:
-				tp.codes[i] = checkFloat64
-			case kBool:
-				tp.codes[i] = checkBool
-			case kDate:
-				tp.codes[i] = checkDate
-			case kTimestamp, kTimestampTZ:
-				tp.codes[i] = checkTimestamp
-			case kUUID:
-				tp.codes[i] = checkUUID
-			default:
-				tp.codes[i] = checkFunc
-			}
-		}
-	}
-}
 
 // encodes returns a check that runs a column's encoder (with a scratch
 // buffer of its own: checks run on the source's goroutine only).
