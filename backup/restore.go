@@ -148,14 +148,20 @@ func selectEntries(s *Snapshot, sel []string) ([]*Table, error) {
 // table), and only then are all tables swapped in, in one transaction. A
 // failed restore changes nothing.
 //
-// A table restored into DuckDB is loaded by DuckDB itself: one INSERT …
-// SELECT FROM read_parquet of its parts (fetched two at a time) or, for a
-// table with deltas, of the chain composed in the scratch database, its key
-// added afterwards. Its check then counts the loaded rows and takes the
-// fingerprint of the row hashes stored in the parts — whose bytes fetching
-// verified against their ids — rather than re-hashing every row through Go,
-// unless RestoreOptions.Rehash. A restore into PostgreSQL re-hashes the
-// loaded rows.
+// A table restored into DuckDB is loaded by DuckDB itself: INSERT … SELECT
+// FROM read_parquet of its parts (fetched two at a time, loaded as they
+// come) or, for a table with deltas, of its chain (composed in the target
+// for a keyed table of this DuckDB's row hashes, else in a scratch database
+// opened for it), its key added after the load; or, for a large table
+// whose index the memory_limit leaves no room to build at once
+// (keyAfterLoad), into the table created with its key, one part per INSERT
+// (a commit each, which bounds what a commit holds).
+// Its check then recomputes the engine fingerprint over the loaded table in
+// SQL (while the key is added), or for portable row hashes counts the loaded
+// rows and takes the fingerprint of the row hashes stored in the parts —
+// whose bytes fetching verified against their ids — rather than re-hashing
+// every row through Go, unless RestoreOptions.Rehash. A restore into
+// PostgreSQL re-hashes the loaded rows.
 func Restore(ctx context.Context, repo *repository.Repository, w *warehouse.Warehouse, opts RestoreOptions) (*RestoreResult, error) {
 	em := newEmitter(opts.Events, opts.Logger, "restore")
 	em.startEv(opts.Snapshot, "restore started")
