@@ -85,11 +85,21 @@ func execRaw(ctx context.Context, conn mapping.Connection, query string, onCance
 		return err
 	}
 	defer mapping.DestroyPending(&pending)
+	// The interrupt must not outlive the statement: a cancel that races
+	// with its end would otherwise interrupt whatever runs next on the
+	// connection (the next query of the pool's user), so a callback that
+	// started is waited for.
+	interrupted := make(chan struct{})
 	stop := context.AfterFunc(ctx, func() {
+		defer close(interrupted)
 		onCancel()
 		mapping.Interrupt(conn)
 	})
-	defer stop()
+	defer func() {
+		if !stop() {
+			<-interrupted
+		}
+	}()
 	idle := time.Duration(0)
 	for {
 		st := mapping.PendingExecuteTask(pending)
