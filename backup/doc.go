@@ -90,9 +90,29 @@
 // limit keeps every phase at 10M rows within 256 MiB: DuckDB's own COPY and
 // INSERT exceed it at 192MB, and below 192MB its keyed INSERT fails. At
 // 160MB a restore still finishes (248-297 MiB, with more spilling: 12-15
-// CPU-s instead of 12-13); at 128MB a full restore finishes (269-272 MiB)
+// CPU-s instead of 12-13); at 128MB a full restore finishes (257-269 MiB)
 // and a composed one (its anti join too) finished once in 280 MiB and once
-// ran out of memory. A commit per part costs 4-9% more CPU at 192MB than
-// one INSERT (10M rows: 12.2-12.9 CPU-s against 11.8-12.3 for a full
-// restore, 13.0-13.1 against 11.8-12.1 for a composed one).
+// ran out of memory, then finished in 10 runs of 10 (236-301 MiB). A
+// commit per part costs 4-9% more CPU at 192MB than one INSERT (10M rows:
+// 12.2-12.9 CPU-s against 11.8-12.3 for a full restore, 13.0-13.1 against
+// 11.8-12.1 for a composed one).
+//
+// Where a restore's memory goes at 128MB (10M rows, duckdb_memory() read
+// every 200 ms during a full restore in a test process): near the end
+// DuckDB's buffer pool is full with the key's index (ART_INDEX 61-78 MiB),
+// the table's new blocks (BASE_TABLE 22-65) and the open INSERT's rows
+// (IN_MEMORY_TABLE 12-16); the Go side stays small (benchbackup's restore
+// process ran one garbage collection, at a 4 MB heap); the rest of the peak,
+// 60-90 MiB, is DuckDB's memory outside its pool, much of it pages its
+// jemalloc keeps for a second after they are freed, so the peak swings by
+// about 50 MiB from run to run: 220-271 MiB for a full restore (13 runs),
+// 242-280 for a composed one (5 runs). Handing those pages back before
+// each INSERT (jemalloc's arena purge, what the DuckDB driver does before
+// its own bulk loads with dataops_release_memory=true, but not before an
+// INSERT … SELECT, and exports no call for) held the peak at 218-238
+// (8 runs) and 220-239 MiB (6 runs) in the same test process. Neither
+// allocator_background_threads=true (240-253) nor dataops_release_memory=true
+// alone (256-260) lowered it, and smaller INSERTs (250k rows each, chosen
+// by file_row_number) did not either (243-312 MiB in benchbackup's restore
+// processes) while costing 35-50% more CPU.
 package backup
