@@ -33,13 +33,17 @@
 // after the table is built (what package backup documents for bounded
 // memory: it never changes the caller's database settings itself).
 //
+// -duckdb-opts appends URL options to the benchmarked database's URL, e.g.
+// "?allocator_background_threads=true" (an embedding program's allocator
+// choices; each child process opens the database with them).
+//
 // -steps prints the events of the backups and restores (an incremental's
 // steps: parent fetched, changed rows written, replaced hashes summed, …; a
 // restore's: rows loaded, key added, verified) with their elapsed wall and
 // CPU time and the process's peak RSS so far, to show where a phase's time
 // and memory go.
 //
-// Usage: go run ./internal/cmd/benchbackup -rows 1000000 -dir /tmp/bench [-isolate] [-memory-limit 192MB] [-steps]
+// Usage: go run ./internal/cmd/benchbackup -rows 1000000 -dir /tmp/bench [-isolate] [-memory-limit 192MB] [-duckdb-opts '?allocator_background_threads=true'] [-steps]
 package main
 
 import (
@@ -73,6 +77,7 @@ func main() {
 	memLimit := flag.String("memory-limit", "", "DuckDB memory_limit of the benchmarked warehouse, e.g. 256MB (default DuckDB's own)")
 	isolate := flag.Bool("isolate", false, "run each phase in a child process of its own (CPU and peak RSS per phase)")
 	child := flag.String("child", "", "internal: run this phase in this process and exit")
+	duckOpts := flag.String("duckdb-opts", "", "URL options appended to the benchmarked database's URL, e.g. ?allocator_background_threads=true")
 	steps := flag.Bool("steps", false, "print the backups' and restores' events with their elapsed times (where a phase's time goes)")
 	flag.Parse()
 	if *cpuprofile != "" {
@@ -91,7 +96,7 @@ func main() {
 		defer os.RemoveAll(d)
 		*dir = d
 	}
-	b := &bench{ctx: context.Background(), dir: *dir, memLimit: *memLimit, rows: *rows, steps: *steps}
+	b := &bench{ctx: context.Background(), dir: *dir, memLimit: *memLimit, duckOpts: *duckOpts, rows: *rows, steps: *steps}
 	if *child != "" {
 		if err := b.runChild(*child); err != nil {
 			log.Fatal(err)
@@ -121,6 +126,7 @@ type bench struct {
 	ctx      context.Context
 	dir      string
 	memLimit string
+	duckOpts string // URL options of the benchmarked database
 	rows     int
 	steps    bool
 	w        *warehouse.Warehouse
@@ -271,7 +277,7 @@ func (b *bench) wh() *warehouse.Warehouse {
 	if b.w != nil {
 		return b.w
 	}
-	w, err := warehouse.Open(b.ctx, "duckdb:"+filepath.Join(b.dir, "wh.duckdb"))
+	w, err := warehouse.Open(b.ctx, "duckdb:"+filepath.Join(b.dir, "wh.duckdb")+b.duckOpts)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -455,6 +461,9 @@ func (b *bench) childPhase(name string) error {
 	args := []string{"-child", name, "-dir", b.dir, "-rows", strconv.Itoa(b.rows)}
 	if b.memLimit != "" {
 		args = append(args, "-memory-limit", b.memLimit)
+	}
+	if b.duckOpts != "" {
+		args = append(args, "-duckdb-opts", b.duckOpts)
 	}
 	if b.steps {
 		args = append(args, "-steps")
