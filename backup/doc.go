@@ -106,13 +106,18 @@
 // 60-90 MiB, is DuckDB's memory outside its pool, much of it pages its
 // jemalloc keeps for a second after they are freed, so the peak swings by
 // about 50 MiB from run to run: 220-271 MiB for a full restore (13 runs),
-// 242-280 for a composed one (5 runs). Handing those pages back before
-// each INSERT (jemalloc's arena purge, what the DuckDB driver does before
-// its own bulk loads with dataops_release_memory=true, but not before an
-// INSERT … SELECT, and exports no call for) held the peak at 218-238
-// (8 runs) and 220-239 MiB (6 runs) in the same test process. Neither
-// allocator_background_threads=true (240-253) nor dataops_release_memory=true
-// alone (256-260) lowered it, and smaller INSERTs (250k rows each, chosen
-// by file_row_number) did not either (243-312 MiB in benchbackup's restore
-// processes) while costing 35-50% more CPU.
+// 242-280 for a composed one (5 runs). A restore therefore asks the
+// warehouse to hand those pages back before each INSERT
+// (warehouse.Warehouse.ReleaseMemory: the DuckDB driver purges its
+// jemalloc when opened with dataops_release_memory=true, and does nothing
+// otherwise). With the option, benchbackup -rows 10000000 -isolate
+// -memory-limit 128MB -duckdb-opts '?dataops_release_memory=true' gave a
+// restore 228-232 MiB and a composed one 225-227 (2 runs; without it, in
+// the same loop, 218-270 and 239-240), a full backup 227-232, a
+// change-column incremental 230-242 and a key-and-hash incremental
+// 263-266: every phase but the last within 256 MiB, where DuckDB's own
+// keyed INSERT cannot run at all. allocator_background_threads=true alone
+// (240-253) did not lower the peak, and smaller INSERTs (250k rows each,
+// chosen by file_row_number) did not either (243-312 MiB in benchbackup's
+// restore processes) while costing 35-50% more CPU.
 package backup

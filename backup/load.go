@@ -11,10 +11,13 @@ import (
 // loadParquetFiles appends the rows of Parquet files to rel on DuckDB, with
 // DuckDB's own reader: INSERT … SELECT … FROM read_parquet(files). Columns
 // are matched by name, so the order of columns in the files does not matter.
+// The engine releases the memory it holds unused first (where configured:
+// warehouse.MemoryReleaser), so that a restore's INSERTs do not stack.
 func loadParquetFiles(ctx context.Context, w *warehouse.Warehouse, rel warehouse.Relation, cols []warehouse.Column, files []string) error {
 	if len(files) == 0 {
 		return nil
 	}
+	w.ReleaseMemory()
 	_, err := w.Exec(ctx, insertFromParquetSQL(w.Dialect(), rel, cols), files)
 	if err != nil {
 		return fmt.Errorf("backup: load parts into %s: %w", rel, err)

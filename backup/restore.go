@@ -617,6 +617,7 @@ func composeInto(ctx context.Context, w *warehouse.Warehouse, sc *scratch, chain
 			if len(later) > 0 {
 				q += " ANTI JOIN (" + strings.Join(later, " UNION ALL ") + ") AS k ON " + keyJoin(d, key, "t", "k")
 			}
+			w.ReleaseMemory()
 			if _, err := w.Exec(ctx, q); err != nil {
 				return fmt.Errorf("backup: load entry %d of the chain into %s: %w", i+1, rel, err)
 			}

@@ -64,6 +64,17 @@ type Engine interface {
 	Close() error
 }
 
+// MemoryReleaser is an optional Engine interface. ReleaseMemory hands
+// memory the engine's allocator holds unused back to the operating system
+// when the engine was configured to (the DuckDB driver's
+// dataops_release_memory URL option), and does nothing otherwise. Callers
+// about to run a statement that allocates heavily (a bulk INSERT … SELECT)
+// call it through Warehouse.ReleaseMemory, so that pages freed by the last
+// one do not stand under the next one's peak.
+type MemoryReleaser interface {
+	ReleaseMemory()
+}
+
 // Querier runs SQL: a *sqlx.DB, *sqlx.Tx or *sqlx.Conn.
 type Querier = sqlx.ExtContext
 

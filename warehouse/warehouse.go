@@ -79,6 +79,15 @@ func (w *Warehouse) DB() *sqlx.DB { return w.db }
 // Engine returns the driver's engine, for driver-specific needs.
 func (w *Warehouse) Engine() Engine { return w.eng }
 
+// ReleaseMemory asks the engine to hand memory it holds unused back to the
+// operating system (MemoryReleaser); a no-op for engines without the
+// capability or not configured for it.
+func (w *Warehouse) ReleaseMemory() {
+	if r, ok := w.eng.(MemoryReleaser); ok {
+		r.ReleaseMemory()
+	}
+}
+
 // Capabilities reports the engine's optional features.
 func (w *Warehouse) Capabilities() Capabilities { return w.eng.Capabilities() }
 

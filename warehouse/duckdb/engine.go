@@ -213,6 +213,11 @@ func (e *Engine) Columns(ctx context.Context, q warehouse.Querier, rel warehouse
 	return out, nil
 }
 
+// ReleaseMemory implements warehouse.MemoryReleaser: with
+// ReleaseMemoryOption, DuckDB's allocator hands the pages it holds unused
+// back to the system (at most every 100 ms); without it, nothing.
+func (e *Engine) ReleaseMemory() { e.purgeBeforeLoad() }
+
 // purgeBeforeLoad, with ReleaseMemoryOption, hands the pages DuckDB's
 // allocator holds unused back to the system before a bulk load, at most
 // every 100 ms.

@@ -71,3 +71,31 @@ func TestReleaseMemoryOption(t *testing.T) {
 		t.Fatalf("sum: %d, %v", sum, err)
 	}
 }
+
+// TestWarehouseReleaseMemory: Warehouse.ReleaseMemory reaches the engine's
+// purge with the option (a backup restore calls it before each INSERT …
+// SELECT), and does nothing without it.
+func TestWarehouseReleaseMemory(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("the option is for Linux")
+	}
+	ctx := context.Background()
+	for _, tc := range []struct {
+		url   string
+		purge bool
+	}{{"duckdb:?dataops_release_memory=true", true}, {"duckdb:", false}} {
+		w, err := warehouse.Open(ctx, tc.url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := w.Engine().(*Engine)
+		if _, ok := w.Engine().(warehouse.MemoryReleaser); !ok {
+			t.Fatal("the DuckDB engine is not a warehouse.MemoryReleaser")
+		}
+		w.ReleaseMemory()
+		if got := e.lastPurge.Load() != 0; got != tc.purge {
+			t.Errorf("%s: purged %v, want %v", tc.url, got, tc.purge)
+		}
+		w.Close()
+	}
+}
