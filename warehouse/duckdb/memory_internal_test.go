@@ -38,7 +38,7 @@ func TestReleaseMemoryOption(t *testing.T) {
 	}
 
 	if runtime.GOOS != "linux" {
-		t.Skip("the option is for Linux")
+		t.Skip("needs Linux: dataops_release_memory works through glibc malloc and DuckDB's Linux jemalloc")
 	}
 	ctx := context.Background()
 	w, err := warehouse.Open(ctx, "duckdb:?dataops_release_memory=true")
@@ -77,7 +77,7 @@ func TestReleaseMemoryOption(t *testing.T) {
 // SELECT), and does nothing without it.
 func TestWarehouseReleaseMemory(t *testing.T) {
 	if runtime.GOOS != "linux" {
-		t.Skip("the option is for Linux")
+		t.Skip("needs Linux: dataops_release_memory works through glibc malloc and DuckDB's Linux jemalloc")
 	}
 	ctx := context.Background()
 	for _, tc := range []struct {
