@@ -1,7 +1,6 @@
 package postgres
 
 import (
-	"context"
 	"fmt"
 	"testing"
 
@@ -25,14 +24,8 @@ func TestTypedRecordRelease(t *testing.T) {
 	var ballasted bool // the last read held its GC ballast
 	read := func(release bool, keep func(n int) bool) (distinct int, kept map[*airbyte.RecordMessage]string) {
 		t.Helper()
-		rs, err := src.Read(context.Background(), cfg, cat, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
+		rs := openTyped(t, src, cfg, cat)
 		defer rs.Close()
-		if !airbyte.EnableTypedRecords(rs) {
-			t.Fatal("no typed records")
-		}
 		if release && !airbyte.EnableRecordRelease(rs) {
 			t.Fatal("EnableRecordRelease reported false")
 		}

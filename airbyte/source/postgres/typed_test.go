@@ -13,17 +13,26 @@ import (
 	"github.com/dataopskit/dataops/airbyte"
 )
 
-// readTyped reads cat with typed records and returns the records.
-func readTyped(t *testing.T, src *Source, cfg json.RawMessage, cat *airbyte.ConfiguredCatalog) []*airbyte.RecordMessage {
+// openTyped starts a read of cat with typed records enabled; the caller
+// closes it.
+func openTyped(t *testing.T, src *Source, cfg json.RawMessage, cat *airbyte.ConfiguredCatalog) airbyte.ReadStream {
 	t.Helper()
 	rs, err := src.Read(context.Background(), cfg, cat, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer rs.Close()
 	if !airbyte.EnableTypedRecords(rs) {
+		rs.Close()
 		t.Fatal("the PostgreSQL read stream does not offer typed records")
 	}
+	return rs
+}
+
+// readTyped reads cat with typed records and returns the records.
+func readTyped(t *testing.T, src *Source, cfg json.RawMessage, cat *airbyte.ConfiguredCatalog) []*airbyte.RecordMessage {
+	t.Helper()
+	rs := openTyped(t, src, cfg, cat)
+	defer rs.Close()
 	var out []*airbyte.RecordMessage
 	for m, err := range rs.Messages() {
 		if err != nil {
