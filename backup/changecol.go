@@ -473,16 +473,16 @@ func (tb *tableBackup) changeDeltaEngine(ctx context.Context, e *Table, cols []w
 		names[i] = d.QuoteIdentifier(c.Name)
 	}
 	src := d.QuoteRelation(tb.rel)
-	candFile := filepath.Join(tb.dir, sc.name("candidates")+".parquet")
 	joinedFile := filepath.Join(tb.dir, sc.name("joined")+".parquet")
 	delsFile := filepath.Join(tb.dir, sc.name("deleted")+".parquet")
-	for _, f := range []string{candFile, joinedFile, delsFile} {
+	for _, f := range []string{joinedFile, delsFile} {
 		defer os.Remove(f)
 	}
-	if _, err := tb.src.Exec(ctx, "COPY (SELECT "+strings.Join(names, ", ")+", "+asSigned(hx)+" AS "+h+" FROM "+src+" WHERE "+where+
-		") TO "+sqlString(candFile)+" (FORMAT parquet, COMPRESSION uncompressed)", lo); err != nil {
+	cand, candDir, err := tb.unorderedCopy(ctx, tb.src, "candidates", "SELECT "+strings.Join(names, ", ")+", "+asSigned(hx)+" AS "+h+" FROM "+src+" WHERE "+where, lo)
+	if err != nil {
 		return fmt.Errorf("candidate rows: %w", err)
 	}
+	defer os.RemoveAll(candDir)
 	step("candidates written")
 	err = <-fetched
 	fetched <- err // for the deferred release
@@ -490,7 +490,7 @@ func (tb *tableBackup) changeDeltaEngine(ctx context.Context, e *Table, cols []w
 		return err
 	}
 	step("parent's keys and hashes local")
-	n, removed, err := compareCandidates(ctx, tb.src, d, "read_parquet("+sqlString(candFile)+")", joinedFile, pd, key)
+	n, removed, err := compareCandidates(ctx, tb.src, d, cand, joinedFile, pd, key)
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,8 @@ package backup
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/dataopskit/dataops/warehouse"
@@ -131,5 +133,43 @@ func TestRestoreRehash(t *testing.T) {
 	short.Count--
 	if err := checkLoaded(ctx, w, j, short); err == nil {
 		t.Fatal("a wrong row count passed the check")
+	}
+}
+
+// unorderedCopy returns every row of its query across its per-thread files,
+// and a relation with the query's columns when no row comes out.
+func TestUnorderedCopy(t *testing.T) {
+	ctx := context.Background()
+	w := openDuck(t, "duckdb:")
+	for _, q := range []string{"SET threads = 4", "CREATE TABLE nums AS SELECT i FROM range(1000000) t(i)"} {
+		if _, err := w.Exec(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tb := &tableBackup{dir: t.TempDir()}
+	for _, tc := range []struct {
+		lo, rows int64
+	}{{0, 1_000_000}, {900_000, 100_000}, {2_000_000, 0}} {
+		rel, dir, err := tb.unorderedCopy(ctx, w, "rows", "SELECT i AS id, i * 2 AS twice FROM nums WHERE i >= ?", tc.lo)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got struct {
+			N   int64 `db:"n"`
+			Sum int64 `db:"s"`
+		}
+		if err := w.Get(ctx, &got, "SELECT count(*) AS n, coalesce(sum(twice - 2 * id), 0) + count(DISTINCT id) - count(*) AS s FROM "+rel); err != nil {
+			t.Fatal(err)
+		}
+		if got.N != tc.rows || got.Sum != 0 {
+			t.Errorf("from %d: %d rows (want %d), checksum %d (want 0)", tc.lo, got.N, tc.rows, got.Sum)
+		}
+		files, _ := filepath.Glob(filepath.Join(dir, "rows", "*.parquet"))
+		if tc.rows == 1_000_000 && len(files) < 2 {
+			t.Errorf("all rows: %d files, want one per thread", len(files))
+		}
+		if err := os.RemoveAll(dir); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

@@ -186,6 +186,42 @@ func (tb *tableBackup) copyFiles(ctx context.Context, src sqlRunner, query strin
 	return files, dir, nil
 }
 
+// unorderedCopy runs COPY (query) with args into a fresh directory under
+// the backup's work directory, one uncompressed Parquet file per DuckDB
+// thread (PER_THREAD_OUTPUT), for intermediate rows whose order does not
+// matter. It returns read_parquet of the files, for SQL, and the directory
+// (the caller removes it). A COPY to one file keeps the query's order, and
+// under a small memory_limit DuckDB runs it on one thread: the candidate rows
+// of a change column (1% of 10M rows) took 0.76-1.06 s to one file and
+// 0.44-0.57 s per thread at memory_limit=128MB.
+func (tb *tableBackup) unorderedCopy(ctx context.Context, src sqlRunner, name, query string, args ...any) (string, string, error) {
+	dir, err := os.MkdirTemp(tb.dir, name+"-*")
+	if err != nil {
+		return "", "", err
+	}
+	out := filepath.Join(dir, "rows")
+	if _, err := src.Exec(ctx, "COPY ("+query+") TO "+sqlString(out)+" (FORMAT parquet, COMPRESSION uncompressed, PER_THREAD_OUTPUT true)", args...); err != nil {
+		os.RemoveAll(dir)
+		return "", "", err
+	}
+	files, err := filepath.Glob(filepath.Join(out, "*.parquet"))
+	if err == nil && len(files) == 0 {
+		// no rows may leave no file: one empty file keeps the columns
+		files = []string{filepath.Join(dir, "empty.parquet")}
+		_, err = src.Exec(ctx, "COPY (SELECT * FROM ("+query+") LIMIT 0) TO "+sqlString(files[0])+" (FORMAT parquet)", args...)
+	}
+	if err != nil {
+		os.RemoveAll(dir)
+		return "", "", err
+	}
+	slices.Sort(files)
+	lits := make([]string, len(files))
+	for i, f := range files {
+		lits[i] = sqlString(f)
+	}
+	return "read_parquet([" + strings.Join(lits, ", ") + "])", dir, nil
+}
+
 var two64 = new(big.Int).Lsh(big.NewInt(1), 64)
 
 // fingerprintOf builds a fingerprint from a count, the (signed, unbounded)
