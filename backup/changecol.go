@@ -290,11 +290,7 @@ func (tb *tableBackup) chainDigest(ctx context.Context, d warehouse.Dialect, cha
 			return "", err
 		}
 		fetched = append(fetched, parts)
-		lits := make([]string, len(files))
-		for i, f := range files {
-			lits[i] = sqlString(f)
-		}
-		return "read_parquet([" + strings.Join(lits, ", ") + "])", nil
+		return readParquet(files), nil
 	}
 	ks := make([]string, len(key))
 	for i, k := range key {

@@ -84,11 +84,7 @@ func (tb *tableBackup) fastDelta(ctx context.Context, e *Table, cols []warehouse
 	}
 	step("parent's keys and hashes local")
 	d := tb.src.Dialect()
-	var lits []string
-	for _, f := range files {
-		lits = append(lits, sqlString(f))
-	}
-	parent := "read_parquet([" + strings.Join(lits, ", ") + "])"
+	parent := readParquet(files)
 	var ks []string
 	for _, k := range key {
 		ks = append(ks, d.QuoteIdentifier(k))
@@ -328,13 +324,9 @@ func (tb *tableBackup) engineKeyDelta(ctx context.Context, e *Table, cols []ware
 		added.Merge(g)
 	}
 	if added.Count > 0 && !replacedKnown {
-		var lits []string
-		for _, f := range files {
-			lits = append(lits, sqlString(f))
-		}
 		var st hashStats
-		if err := tb.src.Get(ctx, &st, "SELECT "+hashAggregates("p."+h)+" FROM "+parent+" AS p SEMI JOIN (SELECT "+keyList+" FROM read_parquet(["+
-			strings.Join(lits, ", ")+"])) AS k ON "+keyJoin(d, key, "p", "k")); err != nil {
+		if err := tb.src.Get(ctx, &st, "SELECT "+hashAggregates("p."+h)+" FROM "+parent+" AS p SEMI JOIN (SELECT "+keyList+" FROM "+
+			readParquet(files)+") AS k ON "+keyJoin(d, key, "p", "k")); err != nil {
 			return fmt.Errorf("hashes of replaced rows: %w", err)
 		}
 		if removed, err = st.fingerprint(); err != nil {
@@ -424,11 +416,7 @@ func (tb *tableBackup) engineMultisetDelta(ctx context.Context, e *Table, cols [
 			return err
 		}
 		defer sc.release(parts)
-		var lits []string
-		for _, f := range files {
-			lits = append(lits, sqlString(f))
-		}
-		parent = "(SELECT " + h + " FROM read_parquet([" + strings.Join(lits, ", ") + "]))"
+		parent = "(SELECT " + h + " FROM " + readParquet(files) + ")"
 	} else {
 		name := sc.name("parent_hashes")
 		if err := sc.compose(ctx, chain, nil, nil, name); err != nil {

@@ -164,7 +164,7 @@ func TestUnorderedCopy(t *testing.T) {
 		if got.N != tc.rows || got.Sum != 0 {
 			t.Errorf("from %d: %d rows (want %d), checksum %d (want 0)", tc.lo, got.N, tc.rows, got.Sum)
 		}
-		files, _ := filepath.Glob(filepath.Join(dir, "rows", "*.parquet"))
+		files, _ := filepath.Glob(filepath.Join(dir, "parts", "*.parquet"))
 		if tc.rows == 1_000_000 && len(files) < 2 {
 			t.Errorf("all rows: %d files, want one per thread", len(files))
 		}

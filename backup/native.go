@@ -168,6 +168,15 @@ func CreateNative(ctx context.Context, w *warehouse.Warehouse, name string, opts
 
 func sqlString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
+// readParquet renders DuckDB's read_parquet of local files, in order.
+func readParquet(files []string) string {
+	lits := make([]string, len(files))
+	for i, f := range files {
+		lits[i] = sqlString(f)
+	}
+	return "read_parquet([" + strings.Join(lits, ", ") + "])"
+}
+
 func nativeDir(ctx context.Context, w *warehouse.Warehouse, opts NativeOptions) (string, error) {
 	if opts.Dir != "" {
 		return opts.Dir, nil

@@ -586,19 +586,12 @@ func composeInto(ctx context.Context, w *warehouse.Warehouse, sc *scratch, chain
 	for _, k := range key {
 		ks = append(ks, d.QuoteIdentifier(k))
 	}
-	list := func(files []string) string {
-		lits := make([]string, len(files))
-		for i, f := range files {
-			lits[i] = sqlString(f)
-		}
-		return "read_parquet([" + strings.Join(lits, ", ") + "])"
-	}
 	for i := range chain {
 		var later []string
 		for k := i + 1; k < len(chain); k++ {
 			for _, fs := range [][]string{keys[k], dels[k]} {
 				if len(fs) > 0 {
-					later = append(later, "SELECT "+strings.Join(ks, ", ")+" FROM "+list(fs))
+					later = append(later, "SELECT "+strings.Join(ks, ", ")+" FROM "+readParquet(fs))
 				}
 			}
 		}
@@ -613,7 +606,7 @@ func composeInto(ctx context.Context, w *warehouse.Warehouse, sc *scratch, chain
 			if len(files) == 0 {
 				continue
 			}
-			q := "INSERT INTO " + d.QuoteRelation(rel) + " (" + strings.Join(names, ", ") + ") SELECT " + strings.Join(tnames, ", ") + " FROM " + list(files) + " AS t"
+			q := "INSERT INTO " + d.QuoteRelation(rel) + " (" + strings.Join(names, ", ") + ") SELECT " + strings.Join(tnames, ", ") + " FROM " + readParquet(files) + " AS t"
 			if len(later) > 0 {
 				q += " ANTI JOIN (" + strings.Join(later, " UNION ALL ") + ") AS k ON " + keyJoin(d, key, "t", "k")
 			}

@@ -166,16 +166,43 @@ func (tb *tableBackup) copyPartsFrom(ctx context.Context, src sqlRunner, query s
 // bounded as parts are, and returns the files in order and the directory
 // (the caller removes it).
 func (tb *tableBackup) copyFiles(ctx context.Context, src sqlRunner, query string) ([]string, string, error) {
-	dir, err := os.MkdirTemp(tb.dir, "copy-*")
+	files, dir, err := tb.copyDir(ctx, src, "copy", query, tb.copyOptions())
+	if err != nil {
+		return nil, "", fmt.Errorf("copy to Parquet: %w", err)
+	}
+	return files, dir, nil
+}
+
+// unorderedCopy runs COPY (query) with args into a fresh directory, one
+// uncompressed Parquet file per DuckDB thread (PER_THREAD_OUTPUT), for
+// intermediate rows whose order does not matter, and returns readParquet of
+// the files and the directory (the caller removes it). DuckDB writes one
+// file even when no row comes out (TestUnorderedCopy). A COPY to one file
+// keeps the query's order, and under a small memory_limit DuckDB runs it on
+// one thread: the candidate rows of a change column (1% of 10M rows) took
+// 0.76-1.06 s to one file and 0.44-0.57 s per thread at memory_limit=128MB.
+func (tb *tableBackup) unorderedCopy(ctx context.Context, src sqlRunner, name, query string, args ...any) (string, string, error) {
+	files, dir, err := tb.copyDir(ctx, src, name, query, "FORMAT parquet, COMPRESSION uncompressed, PER_THREAD_OUTPUT true", args...)
+	if err != nil {
+		return "", "", err
+	}
+	return readParquet(files), dir, nil
+}
+
+// copyDir runs COPY (query) TO a directory (options: the COPY options) in a
+// fresh directory under the backup's work directory, named after name, and
+// returns the Parquet files written, sorted, and that directory.
+func (tb *tableBackup) copyDir(ctx context.Context, src sqlRunner, name, query, options string, args ...any) ([]string, string, error) {
+	dir, err := os.MkdirTemp(tb.dir, name+"-*")
 	if err != nil {
 		return nil, "", err
 	}
 	out := filepath.Join(dir, "parts")
 	// COPY takes no bind parameter for its target: the path is our own
 	// temporary directory, rendered as a literal.
-	if _, err := src.Exec(ctx, "COPY ("+query+") TO "+sqlString(out)+" ("+tb.copyOptions()+")"); err != nil {
+	if _, err := src.Exec(ctx, "COPY ("+query+") TO "+sqlString(out)+" ("+options+")", args...); err != nil {
 		os.RemoveAll(dir)
-		return nil, "", fmt.Errorf("copy to Parquet: %w", err)
+		return nil, "", err
 	}
 	files, err := filepath.Glob(filepath.Join(out, "*.parquet"))
 	if err != nil {
@@ -184,42 +211,6 @@ func (tb *tableBackup) copyFiles(ctx context.Context, src sqlRunner, query strin
 	}
 	slices.Sort(files)
 	return files, dir, nil
-}
-
-// unorderedCopy runs COPY (query) with args into a fresh directory under
-// the backup's work directory, one uncompressed Parquet file per DuckDB
-// thread (PER_THREAD_OUTPUT), for intermediate rows whose order does not
-// matter. It returns read_parquet of the files, for SQL, and the directory
-// (the caller removes it). A COPY to one file keeps the query's order, and
-// under a small memory_limit DuckDB runs it on one thread: the candidate rows
-// of a change column (1% of 10M rows) took 0.76-1.06 s to one file and
-// 0.44-0.57 s per thread at memory_limit=128MB.
-func (tb *tableBackup) unorderedCopy(ctx context.Context, src sqlRunner, name, query string, args ...any) (string, string, error) {
-	dir, err := os.MkdirTemp(tb.dir, name+"-*")
-	if err != nil {
-		return "", "", err
-	}
-	out := filepath.Join(dir, "rows")
-	if _, err := src.Exec(ctx, "COPY ("+query+") TO "+sqlString(out)+" (FORMAT parquet, COMPRESSION uncompressed, PER_THREAD_OUTPUT true)", args...); err != nil {
-		os.RemoveAll(dir)
-		return "", "", err
-	}
-	files, err := filepath.Glob(filepath.Join(out, "*.parquet"))
-	if err == nil && len(files) == 0 {
-		// no rows may leave no file: one empty file keeps the columns
-		files = []string{filepath.Join(dir, "empty.parquet")}
-		_, err = src.Exec(ctx, "COPY (SELECT * FROM ("+query+") LIMIT 0) TO "+sqlString(files[0])+" (FORMAT parquet)", args...)
-	}
-	if err != nil {
-		os.RemoveAll(dir)
-		return "", "", err
-	}
-	slices.Sort(files)
-	lits := make([]string, len(files))
-	for i, f := range files {
-		lits[i] = sqlString(f)
-	}
-	return "read_parquet([" + strings.Join(lits, ", ") + "])", dir, nil
 }
 
 var two64 = new(big.Int).Lsh(big.NewInt(1), 64)
