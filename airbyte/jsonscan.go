@@ -173,58 +173,11 @@ func truncateForError(v []byte) string {
 }
 
 // AppendJSONString appends s to dst as a JSON string, for sources that
-// build record data by hand. It escapes what JSON requires
-// (quotes, backslashes, control characters), U+2028 and U+2029, and replaces
-// invalid UTF-8 with U+FFFD, as encoding/json does; it leaves <, > and &
-// alone.
-func AppendJSONString(dst []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				dst = append(dst, '\\', c)
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, '\\', 'u', '2', '0', '2', hex[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
-}
+// build record data by hand, byte for byte as an encoding/json Encoder with
+// SetEscapeHTML(false) writes it: quotes, backslashes and control
+// characters escaped, U+2028 and U+2029 escaped, invalid UTF-8 replaced with
+// U+FFFD; <, > and & left alone.
+func AppendJSONString(dst []byte, s string) []byte { return jsonscan.AppendString(dst, s, false) }
 
 // extraBuilder collects the members of an object that a struct does not know,
 // as the raw text `"key":value,...` (no braces), in input order.

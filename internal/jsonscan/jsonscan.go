@@ -1,7 +1,8 @@
 // Package jsonscan is the project's one validating JSON scanner: it finds
 // where a JSON value ends in a byte slice, accepting exactly what
 // encoding/json's Valid accepts, without decoding or allocating. The
-// Airbyte codec and the dbt artifact writer use it.
+// Airbyte codec and the dbt artifact writer use it, and its AppendString,
+// which writes a JSON string as encoding/json does.
 package jsonscan
 
 // SkipSpace returns the index of the first byte at or after i that is not

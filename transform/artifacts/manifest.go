@@ -6,7 +6,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"unicode/utf8"
+
+	"github.com/dataopskit/dataops/internal/jsonscan"
 )
 
 // Manifest is dbt's manifest.json (schema v12): the whole parsed project.
@@ -703,74 +704,10 @@ func (e *nodeEncoder) float(f float64) {
 	e.marshal(f) // exponent form, NaN and infinities: as encoding/json does
 }
 
-// appendString appends s as json.Marshal writes a string: HTML-escaped,
-// invalid UTF-8 as U+FFFD, U+2028 and U+2029 escaped (tested against
-// json.Marshal; a node's SQL has newlines and quotes in every model, and
-// going through json.Marshal cost an allocation and a copy each).
-func appendString(out []byte, s string) []byte {
-	out = append(out, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if !needsEscape[c] {
-				i++
-				continue
-			}
-			out = append(out, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				out = append(out, '\\', c)
-			case '\n':
-				out = append(out, '\\', 'n')
-			case '\r':
-				out = append(out, '\\', 'r')
-			case '\t':
-				out = append(out, '\\', 't')
-			case '\b':
-				out = append(out, '\\', 'b')
-			case '\f':
-				out = append(out, '\\', 'f')
-			default: // other control characters, <, > and &
-				out = append(out, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1: // invalid UTF-8
-			out = append(out, s[start:i]...)
-			out = append(out, `\ufffd`...)
-		case r == '\u2028' || r == '\u2029': // line and paragraph separators
-			out = append(out, s[start:i]...)
-			out = append(out, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
-		default:
-			i += size
-			continue
-		}
-		i += size
-		start = i
-	}
-	out = append(out, s[start:]...)
-	return append(out, '"')
-}
-
-const hexDigits = "0123456789abcdef"
-
-// needsEscape marks the ASCII bytes json.Marshal escapes in a string:
-// control characters, the quote, the backslash, and <, > and & (HTML
-// escaping).
-var needsEscape = func() (t [utf8.RuneSelf]bool) {
-	for c := range 0x20 {
-		t[c] = true
-	}
-	for _, c := range `"\<>&` {
-		t[c] = true
-	}
-	return t
-}()
+// appendString appends s as json.Marshal writes a string (HTML-escaped);
+// a node's SQL has newlines and quotes in every model, and going through
+// json.Marshal cost an allocation and a copy each.
+func appendString(out []byte, s string) []byte { return jsonscan.AppendString(out, s, true) }
 
 func appendStringPtr(out []byte, s *string) []byte {
 	if s == nil {
