@@ -28,10 +28,10 @@ import (
 // and a call per row; most of a bulk load's CPU went there. Load instead
 // runs one INSERT INTO t SELECT … FROM dataops_load(id) per load:
 // dataops_load is a table function (registered once per database) whose
-// DuckDB thread takes whole batches of typed Go columns that Load's
-// goroutine converted from the rows, as they are ready, and writes them
-// into DuckDB's 2048-row data chunks column by column, straight into the
-// vectors' memory (chunkraw.go). TIMESTAMP values travel as microseconds
+// DuckDB threads (one, or several: chunkthreads.go) take whole batches of
+// typed Go columns that Load's goroutine converted from the rows, as they
+// are ready, and write them into DuckDB's 2048-row data chunks column by
+// column, straight into the vectors' memory (chunkraw.go). TIMESTAMP values travel as microseconds
 // and DATE values as days, which SQL in the INSERT's projection turns back
 // into their types (cheap casts); TIMESTAMPTZ values are microseconds
 // since the epoch, DuckDB's own form.
@@ -55,6 +55,8 @@ var (
 	// chunkLoads maps the id a dataops_load call is bound with to its load.
 	chunkLoads   sync.Map // int64 → *chunkLoad
 	chunkLoadSeq atomic.Int64
+	// lastLoadThreads is the threads of the last chunk load (for tests).
+	lastLoadThreads atomic.Int32
 )
 
 // registerLoadFunc registers dataops_load in db's DuckDB instance. Opens of
@@ -71,7 +73,7 @@ func registerLoadFunc(ctx context.Context, db *sql.DB) error {
 		return err
 	}
 	jsonTypeOnce.Do(func() { jsonType = typeInfoOf(ctx, c, "SELECT CAST(NULL AS JSON)") })
-	err = duckdb.RegisterTableUDF(c, loadFuncName, duckdb.ChunkTableFunction{
+	err = duckdb.RegisterTableUDF(c, loadFuncName, duckdb.ParallelChunkTableFunction{
 		Config:        duckdb.TableFunctionConfig{Arguments: []duckdb.TypeInfo{bigint}},
 		BindArguments: bindChunkLoad,
 	})
@@ -113,7 +115,7 @@ func typeInfoOf(ctx context.Context, c *sql.Conn, query string) duckdb.TypeInfo 
 }
 
 // bindChunkLoad binds dataops_load(id) to the load registered under id.
-func bindChunkLoad(_ map[string]any, args ...any) (duckdb.ChunkTableSource, error) {
+func bindChunkLoad(_ map[string]any, args ...any) (duckdb.ParallelChunkTableSource, error) {
 	if len(args) != 1 {
 		return nil, errors.New("dataops_load takes one argument")
 	}
@@ -463,10 +465,15 @@ type chunkLoad struct {
 	ready chan *colBatch // batches converted, in order
 	free  chan *colBatch // batches written, for reuse
 	stop  chan struct{}  // closed when the load fails: end the table
+
+	threads int          // the INSERT's threads at most (loadThreads)
+	fillers atomic.Int32 // the threads that took part (for tests)
 }
 
-// loadBatches is the number of converted batches that may wait for DuckDB;
-// maxLoadBatches bounds the batches of one load (LoadColumns' views).
+// loadBatches is the number of converted batches that may wait for DuckDB
+// (a row load makes loadBatches more than the INSERT's threads: one for each
+// thread writing, one being filled); maxLoadBatches bounds the batches of
+// one load (LoadColumns' views).
 const (
 	loadBatches    = 2
 	maxLoadBatches = 8
@@ -478,12 +485,23 @@ func (l *chunkLoad) ColumnInfos() []duckdb.ColumnInfo { return l.infos }
 // Cardinality implements duckdb.ChunkTableSource: unknown.
 func (l *chunkLoad) Cardinality() *duckdb.CardinalityInfo { return nil }
 
-// Init implements duckdb.ChunkTableSource.
-func (l *chunkLoad) Init() {}
+// Init implements duckdb.ParallelChunkTableSource: the INSERT runs on up
+// to l.threads threads.
+func (l *chunkLoad) Init() duckdb.ParallelTableSourceInfo {
+	return duckdb.ParallelTableSourceInfo{MaxThreads: l.threads}
+}
 
-// FillChunk implements duckdb.ChunkTableSource: it writes the next batch
-// into chunk, or ends the table once the producer is done.
-func (l *chunkLoad) FillChunk(chunk duckdb.DataChunk) error {
+// NewLocalState implements duckdb.ParallelChunkTableSource: it counts the
+// threads that take batches; a thread keeps no state of its own.
+func (l *chunkLoad) NewLocalState() any {
+	l.fillers.Add(1)
+	return nil
+}
+
+// FillChunk implements duckdb.ParallelChunkTableSource: it writes the next
+// batch into chunk, or ends the table once the producer is done. Each of
+// the INSERT's threads calls it; the batches go to whichever asks first.
+func (l *chunkLoad) FillChunk(_ any, chunk duckdb.DataChunk) error {
 	var b *colBatch
 	select {
 	case b = <-l.ready:
@@ -737,7 +755,10 @@ type chunkRun struct {
 // plan) into rel and starts it on conn.
 func startChunks(ctx context.Context, conn *duckdb.Conn, rel warehouse.Relation, names []string, plan []chunkCol) *chunkRun {
 	l := &chunkLoad{plan: plan, infos: make([]duckdb.ColumnInfo, len(plan)),
-		ready: make(chan *colBatch, loadBatches), free: make(chan *colBatch, maxLoadBatches), stop: make(chan struct{})}
+		ready: make(chan *colBatch, loadBatches), free: make(chan *colBatch, maxLoadBatches), stop: make(chan struct{}), threads: 1}
+	if s, err := readLoadSettings(ctx, conn); err == nil {
+		l.threads = loadThreads(s, plan)
+	}
 	for i, p := range plan {
 		l.infos[i] = duckdb.ColumnInfo{Name: "c" + strconv.Itoa(i), T: p.info}
 	}
@@ -755,6 +776,7 @@ func startChunks(ctx context.Context, conn *duckdb.Conn, rel warehouse.Relation,
 	go func() {
 		defer close(r.done)
 		defer chunkLoads.Delete(id)
+		defer func() { lastLoadThreads.Store(l.fillers.Load()) }()
 		if err := execRaw(ctx, raw, query, r.stopFill); err != nil {
 			r.execErr = &duckdb.Error{Type: duckdb.ErrorTypeInvalid, Msg: err.Error()}
 		}
@@ -838,7 +860,7 @@ func (e *Engine) loadChunks(ctx context.Context, conn *duckdb.Conn, rel warehous
 	run := startChunks(ctx, conn, rel, names, plan)
 	defer run.halt() // failed, or the producer panicked: insert nothing more
 	mk := func() *colBatch { return newColBatch(plan) }
-	cur, err := run.take(loadBatches+1, mk)
+	cur, err := run.take(loadBatches+run.l.threads, mk)
 	if err != nil {
 		return 0, err
 	}
@@ -873,7 +895,7 @@ func (e *Engine) loadChunks(ctx context.Context, conn *duckdb.Conn, rel warehous
 			if err := run.send(cur); err != nil {
 				return n, err
 			}
-			if cur, err = run.take(loadBatches+1, mk); err != nil {
+			if cur, err = run.take(loadBatches+run.l.threads, mk); err != nil {
 				return n, err
 			}
 		}

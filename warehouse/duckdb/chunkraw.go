@@ -74,8 +74,8 @@ func execRaw(ctx context.Context, conn mapping.Connection, query string, onCance
 		return err
 	}
 	defer mapping.DestroyPrepare(&ps)
-	// DuckDB's allocator caches memory per thread: keep the statement's
-	// tasks on one thread rather than on whichever the goroutine wakes on.
+	// DuckDB's allocator caches memory per thread: keep the tasks this
+	// goroutine runs on one thread rather than on whichever it wakes on.
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	var pending mapping.PendingResult

@@ -14,3 +14,7 @@ func UsesChunks(cols []warehouse.Column) bool {
 	_, ok := chunkPlan(cols)
 	return ok
 }
+
+// LastLoadThreads returns how many threads took part in the most recent
+// chunk load's INSERT.
+func LastLoadThreads() int { return int(lastLoadThreads.Load()) }
