@@ -72,6 +72,7 @@ func Run(t *testing.T, h Harness) {
 		{"LoadErrors", testLoadErrors},
 		{"LoadCancel", testLoadCancel},
 		{"LoadColumns", testLoadColumns},
+		{"ScanColumns", testScanColumns},
 		{"Transactions", testTransactions},
 		{"BindParameters", testBindParameters},
 		{"CancelQuery", testCancelQuery},
