@@ -67,10 +67,8 @@ func rawChunkOf(chunk *duckdb.DataChunk) mapping.DataChunk {
 // statement; onCancel is called first (to release a waiting table
 // function).
 func execRaw(ctx context.Context, conn mapping.Connection, query string, onCancel func()) error {
-	var ps mapping.PreparedStatement
-	if mapping.Prepare(conn, query, &ps) == mapping.StateError {
-		err := errors.New(mapping.PrepareError(ps))
-		mapping.DestroyPrepare(&ps)
+	ps, err := prepareRaw(conn, query)
+	if err != nil {
 		return err
 	}
 	defer mapping.DestroyPrepare(&ps)
@@ -85,21 +83,7 @@ func execRaw(ctx context.Context, conn mapping.Connection, query string, onCance
 		return err
 	}
 	defer mapping.DestroyPending(&pending)
-	// The interrupt must not outlive the statement: a cancel that races
-	// with its end would otherwise interrupt whatever runs next on the
-	// connection (the next query of the pool's user), so a callback that
-	// started is waited for.
-	interrupted := make(chan struct{})
-	stop := context.AfterFunc(ctx, func() {
-		defer close(interrupted)
-		onCancel()
-		mapping.Interrupt(conn)
-	})
-	defer func() {
-		if !stop() {
-			<-interrupted
-		}
-	}()
+	defer interruptOnCancel(ctx, conn, onCancel)()
 	idle := time.Duration(0)
 	for {
 		st := mapping.PendingExecuteTask(pending)
@@ -122,6 +106,39 @@ func execRaw(ctx context.Context, conn mapping.Connection, query string, onCance
 			time.Sleep(idle)
 		default:
 			idle = 0
+		}
+	}
+}
+
+// prepareRaw prepares query on conn; the caller destroys the statement.
+func prepareRaw(conn mapping.Connection, query string) (mapping.PreparedStatement, error) {
+	var ps mapping.PreparedStatement
+	if mapping.Prepare(conn, query, &ps) == mapping.StateError {
+		err := errors.New(mapping.PrepareError(ps))
+		mapping.DestroyPrepare(&ps)
+		return ps, err
+	}
+	return ps, nil
+}
+
+// interruptOnCancel interrupts the statement running on conn when ctx is
+// cancelled, after calling onCancel (nil: none); the returned func must be
+// called when the statement ends. The interrupt must not outlive the
+// statement: a cancel that races with its end would otherwise interrupt
+// whatever runs next on the connection (the next query of the pool's
+// user), so a callback that started is waited for.
+func interruptOnCancel(ctx context.Context, conn mapping.Connection, onCancel func()) func() {
+	interrupted := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() {
+		defer close(interrupted)
+		if onCancel != nil {
+			onCancel()
+		}
+		mapping.Interrupt(conn)
+	})
+	return func() {
+		if !stop() {
+			<-interrupted
 		}
 	}
 }

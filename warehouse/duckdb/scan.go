@@ -73,10 +73,8 @@ func (e *Engine) ScanColumns(ctx context.Context, raw any, query string, args []
 		return fmt.Errorf("duckdb: scan: %w", warehouse.ErrUnsupported)
 	}
 	rc := rawConnOf(conn)
-	var ps mapping.PreparedStatement
-	if mapping.Prepare(rc, query, &ps) == mapping.StateError {
-		err := errors.New(mapping.PrepareError(ps))
-		mapping.DestroyPrepare(&ps)
+	ps, err := prepareRaw(rc, query)
+	if err != nil {
 		return err
 	}
 	defer mapping.DestroyPrepare(&ps)
@@ -95,18 +93,7 @@ func (e *Engine) ScanColumns(ctx context.Context, raw any, query string, args []
 	// DuckDB's allocator caches memory per thread (see execRaw).
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	// A cancel interrupts the query; the interrupt must not outlive it (see
-	// execRaw).
-	interrupted := make(chan struct{})
-	stop := context.AfterFunc(ctx, func() {
-		defer close(interrupted)
-		mapping.Interrupt(rc)
-	})
-	defer func() {
-		if !stop() {
-			<-interrupted
-		}
-	}()
+	defer interruptOnCancel(ctx, rc, nil)()
 	var res mapping.Result
 	if bindings.ExecutePreparedStreaming(ps, &res) == mapping.StateError {
 		err := errors.New(mapping.ResultError(&res))
