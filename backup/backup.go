@@ -184,7 +184,7 @@ func runBackup(ctx context.Context, repo *repository.Repository, w *warehouse.Wa
 		g.Go(func() error {
 			defer readers.give(r)
 			tb := &tableBackup{
-				src: r, rel: rel, engine: info.Engine, version: cmpOrString(testEngineVersion, info.Version), sess: sess, dir: workDir, partRows: cfg.PartRows, partBytes: cfg.PartBytes,
+				src: r, pool: w, rel: rel, engine: info.Engine, version: cmpOrString(testEngineVersion, info.Version), sess: sess, dir: workDir, partRows: cfg.PartRows, partBytes: cfg.PartBytes,
 				em: em, scratch: sc, cache: cache, change: opts.ChangeColumns[rel.String()], overlap: opts.ChangeOverlap,
 			}
 			if parent != nil {

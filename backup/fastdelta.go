@@ -56,7 +56,9 @@ func (tb *tableBackup) fastDelta(ctx context.Context, e *Table, cols []warehouse
 		}
 	}
 	var files []string
+	ordered := false // files hold the parent's rows in table order
 	if len(chain) == 1 && chain[0].Data.Mode == ModeFull {
+		ordered = true
 		parts := chain[0].Data.Parts
 		if len(parts) == 0 {
 			return errNoFastDelta
@@ -103,7 +105,7 @@ func (tb *tableBackup) fastDelta(ctx context.Context, e *Table, cols []warehouse
 	}
 	src := d.QuoteRelation(tb.rel)
 	if engine && tb.nat {
-		return tb.engineKeyDelta(ctx, e, cols, key, prev, parent, step)
+		return tb.engineKeyDelta(ctx, e, cols, key, prev, parent, ordered, step)
 	}
 	if err := sc.open(ctx); err != nil {
 		return err
@@ -243,7 +245,7 @@ var wideDeltaRows int64 = 2_000_000
 // without a join — the parent's count minus the current rows that are not
 // new — so the ANTI JOIN of the parent's keys with the table's runs only
 // when some were deleted.
-func (tb *tableBackup) engineKeyDelta(ctx context.Context, e *Table, cols []warehouse.Column, key []string, prev *Table, parent string, step func(string)) error {
+func (tb *tableBackup) engineKeyDelta(ctx context.Context, e *Table, cols []warehouse.Column, key []string, prev *Table, parent string, ordered bool, step func(string)) error {
 	sc := tb.scratch
 	d := tb.src.Dialect()
 	hx, ok := duckEngineHash(d, cols, d.QuoteIdentifier)
@@ -282,16 +284,21 @@ func (tb *tableBackup) engineKeyDelta(ctx context.Context, e *Table, cols []ware
 		for _, k := range ks {
 			cks = append(cks, "c."+k)
 		}
-		if _, err := tb.src.Exec(ctx, "COPY (SELECT "+strings.Join(cks, ", ")+", c."+h+", p."+h+" AS dataops_old FROM (SELECT "+keyList+", "+asSigned(hx)+" AS "+h+" FROM "+src+
-			") AS c LEFT JOIN (SELECT "+keyList+", "+h+" FROM "+parent+") AS p ON "+keyJoin(d, key, "c", "p")+" WHERE p."+h+" IS NULL OR p."+h+" <> c."+h+
-			") TO "+sqlString(changed)+" (FORMAT parquet, COMPRESSION uncompressed)"); err != nil {
-			return fmt.Errorf("changed keys: %w", err)
+		merged, err := tb.mergeKeyDelta(ctx, cols, key, hx, parent, ordered, changed)
+		if err != nil {
+			return err
+		}
+		if !merged {
+			if _, err := tb.src.Exec(ctx, "COPY (SELECT "+strings.Join(cks, ", ")+", c."+h+", p."+h+" AS dataops_old FROM (SELECT "+keyList+", "+asSigned(hx)+" AS "+h+" FROM "+src+
+				") AS c LEFT JOIN (SELECT "+keyList+", "+h+" FROM "+parent+") AS p ON "+keyJoin(d, key, "c", "p")+" WHERE p."+h+" IS NULL OR p."+h+" <> c."+h+
+				") TO "+sqlString(changed)+" (FORMAT parquet, COMPRESSION uncompressed)"); err != nil {
+				return fmt.Errorf("changed keys: %w", err)
+			}
 		}
 		var st hashStats
 		if err := tb.src.Get(ctx, &st, "SELECT "+hashAggregates("dataops_old")+" FROM read_parquet(?) WHERE dataops_old IS NOT NULL", changed); err != nil {
 			return fmt.Errorf("hashes of replaced rows: %w", err)
 		}
-		var err error
 		if removed, err = st.fingerprint(); err != nil {
 			return err
 		}

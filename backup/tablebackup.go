@@ -20,6 +20,7 @@ import (
 // parent snapshot's entry of the same table.
 type tableBackup struct {
 	src       *warehouse.Tx
+	pool      *warehouse.Warehouse // src's warehouse, for reads beside the transaction
 	rel       warehouse.Relation
 	engine    string
 	version   string // the engine's version (of its engine row hash kind)

@@ -1,6 +1,7 @@
 package backup
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
@@ -209,7 +210,10 @@ func (tb *tableBackup) copyDir(ctx context.Context, src sqlRunner, name, query, 
 		os.RemoveAll(dir)
 		return nil, "", err
 	}
-	slices.Sort(files)
+	// DuckDB numbers the files in row order (data_0, data_1, …, data_10):
+	// shorter names first keeps that order (the merge path of deltas reads
+	// a full's parts in it).
+	slices.SortFunc(files, func(a, b string) int { return cmp.Or(cmp.Compare(len(a), len(b)), strings.Compare(a, b)) })
 	return files, dir, nil
 }
 

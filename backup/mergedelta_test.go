@@ -1,0 +1,136 @@
+package backup
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/dataopskit/dataops/warehouse"
+)
+
+// The merge path of large engine-hash deltas (every incremental here is
+// against the full, whose parts hold the rows in table order): updates,
+// deletes, appends and key changes give the entries and restores the join
+// gives; a table rewritten in another order merges through the rows set
+// aside and writes no moved row; with too little room aside the merge
+// gives up and the join runs, with the same result.
+func TestMergeDelta(t *testing.T) {
+	ctx := context.Background()
+	oldWide, oldAside := wideDeltaRows, mergeMaxAside
+	wideDeltaRows = 0
+	t.Cleanup(func() { wideDeltaRows, mergeMaxAside = oldWide, oldAside })
+	w := openDuck(t, "duckdb:")
+	orders := makeTable(t, w, "raw", "orders", orderCols, []string{"id"}, 2000, orderRow)
+	q := w.Dialect().QuoteRelation(orders)
+	repo := initRepo(t, "mem://", "") // 25 rows a part: 80 parts, data_0 … data_79
+	full, err := Backup(ctx, repo, w, Options{Tables: []string{"raw.orders"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reorder := "CREATE OR REPLACE TABLE raw.tmp AS SELECT * FROM " + q + " ORDER BY id DESC; DELETE FROM " + q + "; INSERT INTO " + q + " SELECT * FROM raw.tmp"
+	var lastWritten int64
+	for i, c := range []struct {
+		name, sql string
+		aside     int
+		merged    bool
+	}{
+		{"nothing changed", "", 1 << 19, true},
+		{"updates", "UPDATE " + q + " SET amount = amount + 1 WHERE id % 97 = 0", 1 << 19, true},
+		{"deletes", "DELETE FROM " + q + " WHERE id % 89 = 1", 1 << 19, true},
+		{"appends", "INSERT INTO " + q + " SELECT id + 10000, customer, amount, day FROM " + q + " WHERE id < 50", 1 << 19, true},
+		{"key changes", "UPDATE " + q + " SET id = id + 20000 WHERE id % 83 = 0", 1 << 19, true},
+		{"reordered", reorder, 1 << 19, true},
+		{"reordered, no room aside", reorder, 10, false},
+	} {
+		if c.sql != "" {
+			mustExec(t, w, c.sql)
+		}
+		mergeMaxAside = c.aside
+		before := mergeDeltas.Load()
+		inc, err := Backup(ctx, repo, w, Options{Tables: []string{"raw.orders"}, Parent: full.ID})
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		e := inc.Tables[0]
+		if want := entryFingerprint(t, w, orders, &e); e.Fingerprint != want || e.Rows != want.Count {
+			t.Fatalf("%s: entry %v (%s), table %v", c.name, e.Fingerprint, e.Data.Mode, want)
+		}
+		merged := mergeDeltas.Load() > before
+		if i == 0 {
+			// an unchanged table: the same data, merged or not
+			if e.Data.Mode != ModeSame || inc.Written != 0 {
+				t.Fatalf("%s: %s, %d rows written", c.name, e.Data.Mode, inc.Written)
+			}
+			continue
+		}
+		if merged != c.merged || e.Data.Mode != ModeDelta {
+			t.Fatalf("%s: merged %v, mode %s", c.name, merged, e.Data.Mode)
+		}
+		if inc.Written > 250 || inc.Written < lastWritten {
+			t.Fatalf("%s: %d rows written (%d before)", c.name, inc.Written, lastWritten)
+		}
+		if c.sql == reorder && inc.Written != lastWritten {
+			t.Fatalf("%s: %d rows written, %d before the rows moved", c.name, inc.Written, lastWritten)
+		}
+		lastWritten = inc.Written
+		if _, err := Restore(ctx, repo, w, RestoreOptions{Snapshot: inc.ID, Schema: "back", Overwrite: true}); err != nil {
+			t.Fatal(err)
+		}
+		if got := entryFingerprint(t, w, warehouse.Rel("back", "orders"), &e); got != e.Fingerprint {
+			t.Fatalf("%s: restored %v, want %v", c.name, got, e.Fingerprint)
+		}
+	}
+}
+
+// pairScanner is a scanner of (key, hash) pairs 0..n-1 (hash = key) in
+// batches of 1000 that fails after failAfter rows when failAfter ≥ 0.
+type pairScanner struct{ n, failAfter int }
+
+func (s pairScanner) ScanColumns(ctx context.Context, _ string, _ []any, fn func([]warehouse.Column, *warehouse.ColumnBatch) error) error {
+	cols := []warehouse.Column{{Name: "k", Type: warehouse.Integer}, {Name: "h", Type: warehouse.Integer}}
+	for lo := 0; lo < s.n; lo += 1000 {
+		if s.failAfter >= 0 && lo >= s.failAfter {
+			return errors.New("boom")
+		}
+		b := &warehouse.ColumnBatch{Cols: make([]warehouse.ColumnData, 2)}
+		for i := lo; i < min(lo+1000, s.n); i++ {
+			b.Cols[0].Int = append(b.Cols[0].Int, int64(i))
+			b.Cols[1].Int = append(b.Cols[1].Int, int64(i))
+			b.Len++
+		}
+		if err := fn(cols, b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// A scan that fails fails the merge — never a partial file taken as the
+// changes — whichever side it is; with both whole, the extra rows are the
+// new ones.
+func TestMergeChangedScanFails(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "changed.parquet")
+	for _, c := range []struct {
+		name      string
+		cur, prev pairScanner
+	}{
+		{"table", pairScanner{10_000, 5000}, pairScanner{10_000, -1}},
+		{"parent", pairScanner{10_000, -1}, pairScanner{10_000, 3000}},
+	} {
+		n, err := mergeChanged(ctx, c.cur, c.prev, "q", "q", "id", path)
+		if err == nil || !strings.Contains(err.Error(), "boom") {
+			t.Fatalf("%s side failing: %d rows, %v", c.name, n, err)
+		}
+		if _, err := os.Stat(path); !os.IsNotExist(err) {
+			t.Fatalf("%s side failing: the changed file is left: %v", c.name, err)
+		}
+	}
+	n, err := mergeChanged(ctx, pairScanner{10_000, -1}, pairScanner{9000, -1}, "q", "q", "id", path)
+	if err != nil || n != 1000 {
+		t.Fatalf("1000 appended rows: %d (%v)", n, err)
+	}
+}
