@@ -754,11 +754,15 @@ type chunkRun struct {
 // startChunks prepares the INSERT of a chunk load of names (planned by
 // plan) into rel and starts it on conn.
 func startChunks(ctx context.Context, conn *duckdb.Conn, rel warehouse.Relation, names []string, plan []chunkCol) *chunkRun {
-	l := &chunkLoad{plan: plan, infos: make([]duckdb.ColumnInfo, len(plan)),
-		ready: make(chan *colBatch, loadBatches), free: make(chan *colBatch, maxLoadBatches), stop: make(chan struct{}), threads: 1}
+	threads := 1
 	if s, err := readLoadSettings(ctx, conn); err == nil {
-		l.threads = loadThreads(s, plan)
+		threads = loadThreads(s, plan)
 	}
+	// free holds every batch a load can make (a row load's loadBatches+
+	// threads, LoadColumns' maxLoadBatches): FillChunk never waits to hand
+	// one back, which at the end of a load nobody would take.
+	l := &chunkLoad{plan: plan, infos: make([]duckdb.ColumnInfo, len(plan)),
+		ready: make(chan *colBatch, loadBatches), free: make(chan *colBatch, max(maxLoadBatches, loadBatches+threads)), stop: make(chan struct{}), threads: threads}
 	for i, p := range plan {
 		l.infos[i] = duckdb.ColumnInfo{Name: "c" + strconv.Itoa(i), T: p.info}
 	}

@@ -22,6 +22,8 @@ func TestChunkLoadParallel(t *testing.T) {
 	}{
 		{"?threads=4&memory_limit=1GB&preserve_insertion_order=false", func(k int) bool { return k >= 2 }},
 		{"?threads=4&memory_limit=1GB", func(k int) bool { return k == 1 }},
+		// more threads than a load keeps batches waiting for
+		{"?threads=12&memory_limit=2GB&preserve_insertion_order=false", func(k int) bool { return k >= 2 }},
 		// a row group of chunkCols is about 40 MB: two threads need 80
 		{"?threads=4&memory_limit=64MB&preserve_insertion_order=false", func(k int) bool { return k == 1 }},
 	} {
