@@ -132,3 +132,34 @@ func ExampleWarehouse_Rows() {
 	}
 	// Output: answer 42 decimal(4,2) 12.50
 }
+
+// ScanColumns streams a result column by column: on DuckDB each batch is
+// one of its 2048-row chunks, read in place, without a value boxed. The
+// batch is valid only inside the callback.
+func ExampleWarehouse_ScanColumns() {
+	ctx := context.Background()
+	w, err := warehouse.Open(ctx, "duckdb:")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer w.Close()
+	var rows, sum int64
+	batches := 0
+	err = w.ScanColumns(ctx, "SELECT i, i % 7 = 0 AS sevens FROM range(1000000) r(i)", nil,
+		func(cols []warehouse.Column, b *warehouse.ColumnBatch) error {
+			batches++
+			ids, sevens := b.Cols[0].Int, b.Cols[1].Bool
+			for r := range b.Len {
+				if sevens[r] {
+					sum += ids[r]
+				}
+			}
+			rows += int64(b.Len)
+			return nil
+		})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(rows, sum, batches > 1)
+	// Output: 1000000 71428928571 true
+}
