@@ -140,13 +140,16 @@ func putScanned(c *ColumnData, t Type, r int, v any) error {
 		}
 		c.Int = append(c.Int[:r], n)
 	case KindFloat:
-		f, _ := v.(float64)
-		if _, ok := v.(float64); !ok && v != nil {
+		f, ok := v.(float64)
+		if !ok && v != nil {
 			return fmt.Errorf("value of type %T for a %s column", v, t)
 		}
 		c.Float = append(c.Float[:r], f)
 	case KindBoolean:
-		bv, _ := v.(bool)
+		bv, ok := v.(bool)
+		if !ok && v != nil {
+			return fmt.Errorf("value of type %T for a %s column", v, t)
+		}
 		c.Bool = append(c.Bool[:r], bv)
 	default: // KindString, KindJSON, KindBinary
 		var bs []byte
