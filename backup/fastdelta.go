@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 
@@ -56,9 +57,27 @@ func (tb *tableBackup) fastDelta(ctx context.Context, e *Table, cols []warehouse
 		}
 	}
 	var files []string
-	ordered := false // files hold the parent's rows in table order
+	var mp *mergeParent // the parent side of the merge path, nil: none
+	mk := mergeKey(tb.src.Dialect(), cols, key)
+	// (DATAOPS_BACKUP_NO_MERGE turns the merge path off, to compare)
+	mergeable := engine && tb.nat && mk != "" && prev.Fingerprint.Count > wideDeltaRows && os.Getenv("DATAOPS_BACKUP_NO_MERGE") == ""
+	if mergeable && len(chain) > 1 {
+		// a chain on a full: its base parts in table order, but for the
+		// keys the deltas replaced or deleted, and its latest upserts aside
+		m, base, release, err := tb.chainParent(ctx, chain, mk)
+		if err != nil {
+			return err
+		}
+		defer release()
+		if m != nil {
+			m.query = parentPairs(tb.src.Dialect(), mk, base)
+			err := tb.engineKeyDelta(ctx, e, cols, key, prev, "", m, step)
+			if !errors.Is(err, errComposeParent) {
+				return err
+			}
+		}
+	}
 	if len(chain) == 1 && chain[0].Data.Mode == ModeFull {
-		ordered = true
 		parts := chain[0].Data.Parts
 		if len(parts) == 0 {
 			return errNoFastDelta
@@ -69,6 +88,9 @@ func (tb *tableBackup) fastDelta(ctx context.Context, e *Table, cols []warehouse
 		}
 		defer sc.release(parts)
 		files = f
+		if mergeable {
+			mp = &mergeParent{query: parentPairs(tb.src.Dialect(), mk, files)}
+		}
 	} else {
 		name := sc.name("parent_rows")
 		if err := sc.compose(ctx, chain, composeCols, key, name); err != nil {
@@ -105,7 +127,7 @@ func (tb *tableBackup) fastDelta(ctx context.Context, e *Table, cols []warehouse
 	}
 	src := d.QuoteRelation(tb.rel)
 	if engine && tb.nat {
-		return tb.engineKeyDelta(ctx, e, cols, key, prev, parent, ordered, step)
+		return tb.engineKeyDelta(ctx, e, cols, key, prev, parent, mp, step)
 	}
 	if err := sc.open(ctx); err != nil {
 		return err
@@ -245,7 +267,7 @@ var wideDeltaRows int64 = 2_000_000
 // without a join — the parent's count minus the current rows that are not
 // new — so the ANTI JOIN of the parent's keys with the table's runs only
 // when some were deleted.
-func (tb *tableBackup) engineKeyDelta(ctx context.Context, e *Table, cols []warehouse.Column, key []string, prev *Table, parent string, ordered bool, step func(string)) error {
+func (tb *tableBackup) engineKeyDelta(ctx context.Context, e *Table, cols []warehouse.Column, key []string, prev *Table, parent string, mp *mergeParent, step func(string)) error {
 	sc := tb.scratch
 	d := tb.src.Dialect()
 	hx, ok := duckEngineHash(d, cols, d.QuoteIdentifier)
@@ -269,6 +291,9 @@ func (tb *tableBackup) engineKeyDelta(ctx context.Context, e *Table, cols []ware
 	var q string
 	var removed Fingerprint
 	replacedKnown := false // removed holds the hashes of the parent rows replaced
+	// the merge path found the changed rows and the deleted ones (their
+	// keys and stored hashes in mergedDeletes)
+	merged, mergedDeleted, mergedDeletes := false, int64(0), ""
 	if prev.Fingerprint.Count <= wideDeltaRows {
 		q = "SELECT " + strings.Join(cnames, ", ") + ", c." + h + " FROM (SELECT " + strings.Join(names, ", ") + ", " + asSigned(hx) + " AS " + h + " FROM " + src +
 			") AS c ANTI JOIN (SELECT " + keyList + ", " + h + " FROM " + parent + ") AS p ON " + keyJoin(d, key, "c", "p") + " AND c." + h + " = p." + h
@@ -284,9 +309,15 @@ func (tb *tableBackup) engineKeyDelta(ctx context.Context, e *Table, cols []ware
 		for _, k := range ks {
 			cks = append(cks, "c."+k)
 		}
-		merged, err := tb.mergeKeyDelta(ctx, cols, key, hx, parent, ordered, changed)
+		mergedDeletes = filepath.Join(tb.dir, sc.name("merge_deleted")+".parquet")
+		defer os.Remove(mergedDeletes)
+		var err error
+		merged, mergedDeleted, err = tb.mergeKeyDelta(ctx, cols, key, hx, mp, changed, mergedDeletes)
 		if err != nil {
 			return err
+		}
+		if !merged && parent == "" {
+			return errComposeParent
 		}
 		if !merged {
 			if _, err := tb.src.Exec(ctx, "COPY (SELECT "+strings.Join(cks, ", ")+", c."+h+", p."+h+" AS dataops_old FROM (SELECT "+keyList+", "+asSigned(hx)+" AS "+h+" FROM "+src+
@@ -351,13 +382,28 @@ func (tb *tableBackup) engineKeyDelta(ctx context.Context, e *Table, cols []ware
 	if deleted > 0 {
 		delsFile := filepath.Join(tb.dir, sc.name("deleted")+".parquet")
 		defer os.Remove(delsFile)
-		if _, err := tb.src.Exec(ctx, "COPY (SELECT "+keyList+" FROM "+parent+" AS p ANTI JOIN (SELECT "+keyList+" FROM "+src+") AS c ON "+
-			keyJoin(d, key, "p", "c")+") TO "+sqlString(delsFile)+" (FORMAT parquet, COMPRESSION zstd)"); err != nil {
-			return fmt.Errorf("deleted keys: %w", err)
-		}
 		var st hashStats
-		if err := tb.src.Get(ctx, &st, "SELECT "+hashAggregates("p."+h)+" FROM "+parent+" AS p SEMI JOIN read_parquet("+sqlString(delsFile)+") AS k ON "+keyJoin(d, key, "p", "k")); err != nil {
-			return fmt.Errorf("hashes of deleted rows: %w", err)
+		if merged {
+			// the merge's deleted rows, their keys in the key's own type
+			i := slices.IndexFunc(cols, func(c warehouse.Column) bool { return c.Name == key[0] })
+			t, err := d.TypeSQL(cols[i].Type)
+			if err != nil {
+				return fmt.Errorf("deleted keys: %w", err)
+			}
+			if _, err := tb.src.Exec(ctx, "COPY (SELECT CAST("+ks[0]+" AS "+t+") AS "+ks[0]+" FROM read_parquet("+sqlString(mergedDeletes)+")) TO "+sqlString(delsFile)+" (FORMAT parquet, COMPRESSION zstd)"); err != nil {
+				return fmt.Errorf("deleted keys: %w", err)
+			}
+			if err := tb.src.Get(ctx, &st, "SELECT "+hashAggregates(h)+" FROM read_parquet(?)", mergedDeletes); err != nil {
+				return fmt.Errorf("hashes of deleted rows: %w", err)
+			}
+		} else {
+			if _, err := tb.src.Exec(ctx, "COPY (SELECT "+keyList+" FROM "+parent+" AS p ANTI JOIN (SELECT "+keyList+" FROM "+src+") AS c ON "+
+				keyJoin(d, key, "p", "c")+") TO "+sqlString(delsFile)+" (FORMAT parquet, COMPRESSION zstd)"); err != nil {
+				return fmt.Errorf("deleted keys: %w", err)
+			}
+			if err := tb.src.Get(ctx, &st, "SELECT "+hashAggregates("p."+h)+" FROM "+parent+" AS p SEMI JOIN read_parquet("+sqlString(delsFile)+") AS k ON "+keyJoin(d, key, "p", "k")); err != nil {
+				return fmt.Errorf("hashes of deleted rows: %w", err)
+			}
 		}
 		if st.N != deleted {
 			return fmt.Errorf("deleted keys: %d found, %d counted", st.N, deleted)
@@ -373,6 +419,9 @@ func (tb *tableBackup) engineKeyDelta(ctx context.Context, e *Table, cols []ware
 		step("deleted keys written")
 	} else if deleted < 0 {
 		return fmt.Errorf("delta of %s: %d rows now, %d in the parent, %d new", tb.rel, cur, prev.Fingerprint.Count, added.Count-removed.Count)
+	}
+	if merged && mergedDeleted != max(deleted, 0) {
+		return fmt.Errorf("delta of %s: the merge found %d rows deleted, the counts %d", tb.rel, mergedDeleted, deleted)
 	}
 	if added.Count == 0 && deleted == 0 {
 		tb.sameAs(e, prev)

@@ -48,7 +48,7 @@ func TestFastDeltaChainMatchesGeneralPath(t *testing.T) {
 				repo := rp.open(t)
 				mustExec(t, w, "DROP TABLE IF EXISTS raw.copy")
 				mustExec(t, w, "CREATE TABLE raw.copy AS SELECT * FROM "+q)
-				before := fastDeltas.Load()
+				before, mergedBefore := fastDeltas.Load(), mergeDeltas.Load()
 				res, err := Backup(ctx, repo, w, Options{Tables: []string{"raw.orders"}})
 				if err != nil {
 					t.Fatal(err)
@@ -77,6 +77,11 @@ func TestFastDeltaChainMatchesGeneralPath(t *testing.T) {
 				}
 				if n := fastDeltas.Load() - before; (n == int64(len(steps))) == general {
 					t.Fatalf("%s: %d fast deltas for %d steps", mode, n, len(steps))
+				}
+				// the narrow path merges every step: against the full, then
+				// against the chain of the full and the deltas since
+				if n := mergeDeltas.Load() - mergedBefore; (n == int64(len(steps))) != (mode == "narrow") {
+					t.Fatalf("%s: %d merged deltas for %d steps", mode, n, len(steps))
 				}
 				// no change at all: same
 				inc, err := Backup(ctx, repo, w, Options{Tables: []string{"raw.orders"}, Parent: res.ID})

@@ -114,6 +114,7 @@ func (s pairScanner) ScanColumns(ctx context.Context, _ string, _ []any, fn func
 func TestMergeChangedScanFails(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "changed.parquet")
+	dpath := filepath.Join(t.TempDir(), "deleted.parquet")
 	for _, c := range []struct {
 		name      string
 		cur, prev pairScanner
@@ -121,16 +122,22 @@ func TestMergeChangedScanFails(t *testing.T) {
 		{"table", pairScanner{10_000, 5000}, pairScanner{10_000, -1}},
 		{"parent", pairScanner{10_000, -1}, pairScanner{10_000, 3000}},
 	} {
-		n, err := mergeChanged(ctx, c.cur, c.prev, "q", "q", "id", path)
+		n, d, err := mergeChanged(ctx, c.cur, c.prev, "q", &mergeParent{query: "q"}, "id", path, dpath)
 		if err == nil || !strings.Contains(err.Error(), "boom") {
-			t.Fatalf("%s side failing: %d rows, %v", c.name, n, err)
+			t.Fatalf("%s side failing: %d, %d rows, %v", c.name, n, d, err)
 		}
-		if _, err := os.Stat(path); !os.IsNotExist(err) {
-			t.Fatalf("%s side failing: the changed file is left: %v", c.name, err)
+		for _, f := range []string{path, dpath} {
+			if _, err := os.Stat(f); !os.IsNotExist(err) {
+				t.Fatalf("%s side failing: %s is left: %v", c.name, f, err)
+			}
 		}
 	}
-	n, err := mergeChanged(ctx, pairScanner{10_000, -1}, pairScanner{9000, -1}, "q", "q", "id", path)
-	if err != nil || n != 1000 {
-		t.Fatalf("1000 appended rows: %d (%v)", n, err)
+	n, d, err := mergeChanged(ctx, pairScanner{10_000, -1}, pairScanner{9000, -1}, "q", &mergeParent{query: "q"}, "id", path, dpath)
+	if err != nil || n != 1000 || d != 0 {
+		t.Fatalf("1000 appended rows: %d new, %d deleted (%v)", n, d, err)
+	}
+	n, d, err = mergeChanged(ctx, pairScanner{9000, -1}, pairScanner{10_000, -1}, "q", &mergeParent{query: "q"}, "id", path, dpath)
+	if err != nil || n != 0 || d != 1000 {
+		t.Fatalf("1000 rows deleted at the end: %d new, %d deleted (%v)", n, d, err)
 	}
 }

@@ -113,6 +113,7 @@ func main() {
 type state struct {
 	Full, Inc    *backup.Result
 	ChangeInc    *backup.Result
+	ChainInc     *backup.Result
 	RestoreRows  int64
 	RawBytes     int64
 	Report       *repository.Report
@@ -157,6 +158,10 @@ const (
 	compPhase = "restore incremental (composed)"
 	rawPhase  = "baseline read repository files"
 	verPhase  = "verify --read-data"
+	// the chained phases change 1% more rows and back up against the
+	// incremental: a parent that is a chain (the full and a delta)
+	chainChangePhase = "change 1% more of the rows"
+	chainPhase       = "incremental on the incremental (1% more changed)"
 )
 
 // changeColumns declares the bench table's change column: the full records
@@ -246,6 +251,14 @@ var phases = []struct {
 		if err == nil && len(b.st.Report.Problems) > 0 {
 			err = fmt.Errorf("verify found problems: %v", b.st.Report.Problems)
 		}
+		return err
+	}},
+	{chainChangePhase, func(b *bench) error {
+		_, err := b.wh().Exec(b.ctx, "UPDATE bench.t SET status = status || ' again', score = score + 1 WHERE random() < 0.01")
+		return err
+	}},
+	{chainPhase, func(b *bench) (err error) {
+		b.st.ChainInc, err = backup.Backup(b.ctx, b.repository(), b.wh(), backup.Options{Tables: []string{"bench.t"}, Parent: b.st.Inc.ID, TempDir: b.dir, Events: b.events()})
 		return err
 	}},
 }
@@ -516,6 +529,7 @@ func (b *bench) report() {
 	fmt.Printf("full backup speed vs COPY TO     %.2fx wall, %.2fx CPU  (goal >= 0.7x)\n", b.wallRatio(copyPhase, fullPhase), b.ratio(copyPhase, fullPhase))
 	fmt.Printf("incremental stored               %s = %.2f%% of the full (goal <= 5%%), %d rows written\n", mib(inc.Stored), 100*float64(inc.Stored)/float64(full.Stored), inc.Written)
 	fmt.Printf("incremental time                 %.1f%% of the full wall, %.1f%% CPU (goal <= 30%%)\n", 100*b.wallRatio(incPhase, fullPhase), 100*b.ratio(incPhase, fullPhase))
+	fmt.Printf("chained incremental time         %.1f%% of the full wall, %.1f%% CPU (its parent the incremental)\n", 100*b.wallRatio(chainPhase, fullPhase), 100*b.ratio(chainPhase, fullPhase))
 	if cc := b.st.ChangeInc; cc != nil {
 		// its parts' bytes, not what it added to the bucket: parts equal
 		// to the other incremental's are stored once
