@@ -319,6 +319,11 @@ func (tb *tableBackup) engineKeyDelta(ctx context.Context, e *Table, cols []ware
 		if !merged && parent == "" {
 			return errComposeParent
 		}
+		if merged {
+			// the merge's two scans are done: what DuckDB's allocator
+			// keeps of them goes back before the rows are fetched
+			tb.pool.ReleaseMemory()
+		}
 		if !merged {
 			if _, err := tb.src.Exec(ctx, "COPY (SELECT "+strings.Join(cks, ", ")+", c."+h+", p."+h+" AS dataops_old FROM (SELECT "+keyList+", "+asSigned(hx)+" AS "+h+" FROM "+src+
 				") AS c LEFT JOIN (SELECT "+keyList+", "+h+" FROM "+parent+") AS p ON "+keyJoin(d, key, "c", "p")+" WHERE p."+h+" IS NULL OR p."+h+" <> c."+h+
