@@ -267,6 +267,11 @@ var wideDeltaRows int64 = 2_000_000
 // without a join — the parent's count minus the current rows that are not
 // new — so the ANTI JOIN of the parent's keys with the table's runs only
 // when some were deleted.
+//
+// mp, when set, is the parent side of the merge path (mergedelta.go), which
+// finds the changed and the deleted rows of a large parent instead of those
+// joins. parent may then be "" (a chain whose rows were not composed): when
+// the merge gives up, errComposeParent asks the caller for them.
 func (tb *tableBackup) engineKeyDelta(ctx context.Context, e *Table, cols []warehouse.Column, key []string, prev *Table, parent string, mp *mergeParent, step func(string)) error {
 	sc := tb.scratch
 	d := tb.src.Dialect()
