@@ -83,6 +83,40 @@ func TestMergeDelta(t *testing.T) {
 			t.Fatalf("%s: restored %v, want %v", c.name, got, e.Fingerprint)
 		}
 	}
+	// a chain: the full, a delta, then more changes against the delta;
+	// merged, or composed and joined when the deltas changed more keys than
+	// the merge may set aside (3), or when the rows out of order (the table
+	// was reordered) outgrow it (400; the deltas changed 142 keys)
+	mergeMaxAside = 1 << 19
+	mid, err := Backup(ctx, repo, w, Options{Tables: []string{"raw.orders"}, Parent: full.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustExec(t, w, "UPDATE "+q+" SET amount = amount + 2 WHERE id % 61 = 0; DELETE FROM "+q+" WHERE id % 67 = 5")
+	for _, c := range []struct {
+		aside  int
+		merged bool
+	}{{1 << 19, true}, {3, false}, {400, false}} {
+		mergeMaxAside = c.aside
+		before := mergeDeltas.Load()
+		inc, err := Backup(ctx, repo, w, Options{Tables: []string{"raw.orders"}, Parent: mid.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := inc.Tables[0]
+		if want := entryFingerprint(t, w, orders, &e); e.Fingerprint != want || e.Data.Mode != ModeDelta {
+			t.Fatalf("chain, aside %d: entry %v (%s), table %v", c.aside, e.Fingerprint, e.Data.Mode, want)
+		}
+		if merged := mergeDeltas.Load() > before; merged != c.merged {
+			t.Fatalf("chain, aside %d: merged %v", c.aside, merged)
+		}
+		if _, err := Restore(ctx, repo, w, RestoreOptions{Snapshot: inc.ID, Schema: "back", Overwrite: true}); err != nil {
+			t.Fatal(err)
+		}
+		if got := entryFingerprint(t, w, warehouse.Rel("back", "orders"), &e); got != e.Fingerprint {
+			t.Fatalf("chain, aside %d: restored %v, want %v", c.aside, got, e.Fingerprint)
+		}
+	}
 }
 
 // pairScanner is a scanner of (key, hash) pairs 0..n-1 (hash = key) in
