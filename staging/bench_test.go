@@ -40,10 +40,14 @@ func BenchmarkLoader(b *testing.B) {
 		}
 		b.ReportMetric(float64(b.N*n)/elapsed.Seconds(), "records/s")
 	})
-	for _, target := range []string{"duckdb", "postgres"} {
+	for _, target := range []string{"duckdb", "duckdb-parallel", "postgres"} {
 		b.Run(target, func(b *testing.B) {
 			url := "duckdb:"
-			if target == "postgres" {
+			switch target {
+			case "duckdb-parallel":
+				// loads on several threads (Loading on several threads)
+				url = "duckdb:?preserve_insertion_order=false&memory_limit=1GB"
+			case "postgres":
 				url = testenv.PostgresURL(b)
 			}
 			ctx := context.Background()
