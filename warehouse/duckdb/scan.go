@@ -2,9 +2,12 @@ package duckdb
 
 import (
 	"context"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"runtime"
+	"strconv"
+	"strings"
 	"unsafe"
 
 	bindings "github.com/duckdb/duckdb-go-bindings"
@@ -90,6 +93,7 @@ func (e *Engine) ScanColumns(ctx context.Context, raw any, query string, args []
 		cols[i] = warehouse.Column{Name: mapping.PreparedStatementColumnName(ps, mapping.IdxT(i)), Type: pt, Nullable: true}
 		scan[i].t = t
 	}
+	defer widenStreamBuffer(ctx, conn, rc)()
 	// DuckDB's allocator caches memory per thread (see execRaw).
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
@@ -132,6 +136,43 @@ func (e *Engine) ScanColumns(ctx context.Context, raw any, query string, args []
 		return errors.New(msg)
 	}
 	return ctx.Err()
+}
+
+// scanBufferBytes is the streaming buffer a column scan runs with at least
+// (DuckDB's streaming_buffer_size; a variable for measurements). DuckDB
+// fills a streaming result's buffer on its threads while the consumer reads
+// it, and with its default of 976.5 KiB the threads wait on the consumer:
+// a hash of every row of 10M, streamed out with DuckDB's default, ran on
+// one thread in 0.57-0.93 s (as much CPU as wall), and in 0.34-0.37 s on
+// two with 16MB.
+var scanBufferBytes int64 = 16 << 20
+
+// widenStreamBuffer raises the session's streaming_buffer_size to
+// scanBufferBytes when it is smaller, and returns the func that sets it
+// back. (A setting is not transactional: in a transaction that the scan
+// aborted the reset fails, and the session keeps the larger buffer.)
+func widenStreamBuffer(ctx context.Context, conn *duckdb.Conn, rc mapping.Connection) func() {
+	none := func() {}
+	rows, err := conn.QueryContext(ctx, "SELECT current_setting('streaming_buffer_size')::VARCHAR", nil)
+	if err != nil {
+		return none
+	}
+	v := make([]driver.Value, 1)
+	err = rows.Next(v)
+	rows.Close()
+	prev, ok := v[0].(string)
+	if err != nil || !ok {
+		return none
+	}
+	if n, err := parseMemory(prev); err != nil || n >= scanBufferBytes {
+		return none
+	}
+	if execRaw(ctx, rc, "SET SESSION streaming_buffer_size = '"+strconv.FormatInt(scanBufferBytes>>10, 10)+"KiB'", nil) != nil {
+		return none
+	}
+	return func() {
+		_ = execRaw(context.WithoutCancel(ctx), rc, "SET SESSION streaming_buffer_size = '"+strings.ReplaceAll(prev, "'", "''")+"'", nil)
+	}
 }
 
 // readScanned points c at the first n rows of vec (or at their widened

@@ -68,6 +68,27 @@ func TestScanColumnsInPlace(t *testing.T) {
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled scan: %v", err)
 	}
+	// the scans leave the session's streaming_buffer_size as it was: the
+	// default (widened for the scan), or a larger one of the session's
+	setting := func() string {
+		var v string
+		if err := conn.QueryRowContext(ctx, "SELECT current_setting('streaming_buffer_size')::VARCHAR").Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	before := setting()
+	ok := func(_ []warehouse.Column, b *warehouse.ColumnBatch) error { return nil }
+	if err := scan(ctx, "SELECT 1 AS x", ok); err != nil || setting() != before {
+		t.Fatalf("streaming_buffer_size %s after a scan (%v), %s before", setting(), err, before)
+	}
+	if _, err := conn.ExecContext(ctx, "SET SESSION streaming_buffer_size = '64MB'"); err != nil {
+		t.Fatal(err)
+	}
+	big := setting()
+	if err := scan(ctx, "SELECT 1 AS x", ok); err != nil || setting() != big {
+		t.Fatalf("streaming_buffer_size %s after a scan (%v), %s before", setting(), err, big)
+	}
 	// the connection is usable after the cancel
 	if err := scan(ctx, "SELECT 42 AS x", func(_ []warehouse.Column, b *warehouse.ColumnBatch) error {
 		if b.Len != 1 || b.Cols[0].Int[0] != 42 {
