@@ -52,8 +52,9 @@ import (
 // gives up (a variable for tests).
 var mergeMaxAside = 1 << 19
 
-// mergeDeltas counts the deltas the merge path found (for tests).
-var mergeDeltas atomic.Int64
+// mergeDeltas counts the deltas the merge path found, and mergeMapped the
+// parent rows a merge put in its map (for tests).
+var mergeDeltas, mergeMapped atomic.Int64
 
 // errMergeGaveUp: too many rows out of order for the merge.
 var errMergeGaveUp = errors.New("merge: too many rows out of order")
@@ -214,43 +215,70 @@ func mergeChanged(ctx context.Context, cur, pool scanner, curQuery string, mp *m
 		if aside == nil {
 			aside = map[int64]int64{}
 		}
+		// Parent rows set aside wait first in a queue, in parent order: a
+		// run of rows the table has later (a row group written after its
+		// successor) is taken back from its front in order, with no map
+		// operation. Rows that block the front (deleted, moved) go to the
+		// map when a key of the table finds neither the parent's next row
+		// nor the queue's first few.
+		var q mergeQueue
+		resolve := func(ck, ch, old int64) error {
+			c.i++
+			if old == ch {
+				return nil
+			}
+			n++
+			return w.write(ck, ch, &old)
+		}
+		stuck := false // the table's current key already missed once
 		for c.ok() {
 			ck, ch := c.b.k[c.i], c.b.h[c.i]
 			more := p.ok()
 			if more && p.b.k[p.i] == ck {
 				ph := p.b.h[p.i]
 				p.i++
-				c.i++
-				if ph != ch {
-					if err := w.write(ck, ch, &ph); err != nil {
-						return err
-					}
-					n++
+				stuck = false
+				if err := resolve(ck, ch, ph); err != nil {
+					return err
 				}
 				continue
 			}
+			if old, ok := q.take(ck, aside); ok {
+				stuck = false
+				if err := resolve(ck, ch, old); err != nil {
+					return err
+				}
+				continue
+			}
+			if !stuck {
+				// a new key that the queue's front does not hold: what
+				// waits there is out of order, into the map
+				q.drain(aside)
+				stuck = true
+			}
 			if old, moved := aside[ck]; moved {
-				// a row the parent had earlier
-				c.i++
 				delete(aside, ck)
-				if old != ch {
-					if err := w.write(ck, ch, &old); err != nil {
-						return err
-					}
-					n++
+				stuck = false
+				if err := resolve(ck, ch, old); err != nil {
+					return err
 				}
 				continue
 			}
 			if more {
 				// deleted, or later in the table: set aside
-				if len(aside) >= mergeMaxAside {
+				if q.len()+len(aside) >= mergeMaxAside {
 					return errMergeGaveUp
 				}
-				aside[p.b.k[p.i]] = p.b.h[p.i]
+				q.push(p.b.k[p.i], p.b.h[p.i])
 				p.i++
 				continue
 			}
+			if q.len() > 0 {
+				q.drain(aside)
+				continue
+			}
 			c.i++
+			stuck = false
 			if err := w.write(ck, ch, nil); err != nil {
 				return err
 			}
@@ -265,6 +293,7 @@ func mergeChanged(ctx context.Context, cur, pool scanner, curQuery string, mp *m
 			p.i++
 			nd++
 		}
+		q.drain(aside)
 		for k, h := range aside {
 			if err := dw.write(k, h, nil); err != nil {
 				return err
@@ -537,4 +566,56 @@ func (tb *tableBackup) chainParent(ctx context.Context, chain []*Table, k string
 		}
 	}
 	return mp, base, release, nil
+}
+
+// mergeQueue is mergeChanged's queue of parent rows set aside, in parent
+// order.
+type mergeQueue struct {
+	k, h []int64
+	head int
+}
+
+// mergeLookahead is how far into the queue a key is looked for: a few rows
+// that block the front (deleted ones) are passed over.
+const mergeLookahead = 8
+
+func (q *mergeQueue) len() int { return len(q.k) - q.head }
+
+func (q *mergeQueue) push(k, h int64) {
+	if q.head > 0 && q.head >= len(q.k)/2 {
+		// compact: what was taken sits before head
+		n := copy(q.k, q.k[q.head:])
+		copy(q.h, q.h[q.head:])
+		q.k, q.h, q.head = q.k[:n], q.h[:n], 0
+	}
+	q.k = append(q.k, k)
+	q.h = append(q.h, h)
+}
+
+// take returns the hash of k when k is among the queue's first
+// mergeLookahead rows, moving the rows before it into aside.
+func (q *mergeQueue) take(k int64, aside map[int64]int64) (int64, bool) {
+	end := min(q.head+mergeLookahead, len(q.k))
+	for i := q.head; i < end; i++ {
+		if q.k[i] != k {
+			continue
+		}
+		for j := q.head; j < i; j++ {
+			aside[q.k[j]] = q.h[j]
+		}
+		mergeMapped.Add(int64(i - q.head))
+		h := q.h[i]
+		q.head = i + 1
+		return h, true
+	}
+	return 0, false
+}
+
+// drain moves every queued row into aside.
+func (q *mergeQueue) drain(aside map[int64]int64) {
+	for i := q.head; i < len(q.k); i++ {
+		aside[q.k[i]] = q.h[i]
+	}
+	mergeMapped.Add(int64(q.len()))
+	q.k, q.h, q.head = q.k[:0], q.h[:0], 0
 }

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/parquet-go/parquet-go"
+
 	"github.com/dataopskit/dataops/warehouse"
 )
 
@@ -173,5 +175,135 @@ func TestMergeChangedScanFails(t *testing.T) {
 	n, d, err = mergeChanged(ctx, pairScanner{9000, -1}, pairScanner{10_000, -1}, "q", &mergeParent{query: "q"}, "id", path, dpath)
 	if err != nil || n != 0 || d != 1000 {
 		t.Fatalf("1000 rows deleted at the end: %d new, %d deleted (%v)", n, d, err)
+	}
+}
+
+// sliceScanner scans given (key, hash) pairs in batches of 500.
+type sliceScanner struct{ k, h []int64 }
+
+func (s sliceScanner) ScanColumns(ctx context.Context, _ string, _ []any, fn func([]warehouse.Column, *warehouse.ColumnBatch) error) error {
+	cols := []warehouse.Column{{Name: "k", Type: warehouse.Integer}, {Name: "h", Type: warehouse.Integer}}
+	for lo := 0; lo < len(s.k); lo += 500 {
+		hi := min(lo+500, len(s.k))
+		b := &warehouse.ColumnBatch{Len: hi - lo, Cols: []warehouse.ColumnData{{Int: s.k[lo:hi]}, {Int: s.h[lo:hi]}}}
+		if err := fn(cols, b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// TestMergeChangedOrders: whatever the order of the parent's rows against
+// the table's (runs swapped, two runs swapped around a third, rows deleted
+// in front of a swapped run and in bulk, keys moved to the end, appended
+// rows), the merge finds exactly the changed, new and deleted rows.
+func TestMergeChangedOrders(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	type pair struct{ k, h int64 }
+	run := func(lo, hi int64) []pair {
+		var out []pair
+		for k := lo; k < hi; k++ {
+			out = append(out, pair{k, k * 31})
+		}
+		return out
+	}
+	cat := func(ps ...[]pair) []pair {
+		var out []pair
+		for _, p := range ps {
+			out = append(out, p...)
+		}
+		return out
+	}
+	split := func(ps []pair) sliceScanner {
+		var s sliceScanner
+		for _, p := range ps {
+			s.k, s.h = append(s.k, p.k), append(s.h, p.h)
+		}
+		return s
+	}
+	swapped := cat(run(0, 1000), run(2000, 3000), run(1000, 2000), run(3000, 5000))
+	for _, c := range []struct {
+		name          string
+		parent, table []pair
+		mapped        int64 // the most parent rows the merge may put in its map
+	}{
+		{"in order", run(0, 5000), run(0, 5000), 0},
+		// a swapped run waits in the queue and is taken back in order
+		{"a run swapped", swapped, run(0, 5000), 0},
+		{"deletes just before a swapped run", swapped, cat(run(0, 998), run(1000, 5000)), 2},
+		{"deletes elsewhere", swapped, cat(run(0, 500), run(503, 1000), run(1000, 1500), run(1520, 5000)), 2000},
+		{"two runs around a third", cat(run(0, 1000), run(3000, 4000), run(2000, 3000), run(1000, 2000), run(4000, 5000)), run(0, 5000), 2000},
+		{"a bulk delete, then a swap", cat(run(0, 1000), run(3000, 4000), run(1000, 3000), run(4000, 5000)),
+			cat(run(0, 100), run(1100, 3000), run(3000, 5000)), 2000},
+		{"keys moved to the end, rows appended", run(0, 5000), cat(run(0, 10), run(20, 5000), run(10, 20), run(9000, 9100)), 10},
+	} {
+		mapped := mergeMapped.Load()
+		// the table changes every 7th hash
+		table := append([]pair(nil), c.table...)
+		for i := range table {
+			if table[i].k%7 == 0 {
+				table[i].h++
+			}
+		}
+		parentH := map[int64]int64{}
+		for _, p := range c.parent {
+			parentH[p.k] = p.h
+		}
+		wantChanged, wantDeleted := map[int64]bool{}, map[int64]bool{}
+		seen := map[int64]bool{}
+		for _, p := range table {
+			seen[p.k] = true
+			if h, ok := parentH[p.k]; !ok || h != p.h {
+				wantChanged[p.k] = true
+			}
+		}
+		for _, p := range c.parent {
+			if !seen[p.k] {
+				wantDeleted[p.k] = true
+			}
+		}
+		cpath, dpath := filepath.Join(dir, "c.parquet"), filepath.Join(dir, "d.parquet")
+		n, d, err := mergeChanged(ctx, split(table), split(c.parent), "q", &mergeParent{query: "q"}, "id", cpath, dpath)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		type changedRow struct {
+			ID  int64  `parquet:"id"`
+			H   int64  `parquet:"_dataops_row_hash"`
+			Old *int64 `parquet:"dataops_old,optional"`
+		}
+		got, err := parquet.ReadFile[changedRow](cpath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if int64(len(got)) != n || len(got) != len(wantChanged) {
+			t.Fatalf("%s: %d changed rows written (%d counted), want %d", c.name, len(got), n, len(wantChanged))
+		}
+		for _, r := range got {
+			old, had := parentH[r.ID]
+			if !wantChanged[r.ID] || (r.Old == nil) == had || (had && *r.Old != old) {
+				t.Fatalf("%s: changed row %+v (parent had %v: %d)", c.name, r, had, old)
+			}
+		}
+		type deletedRow struct {
+			ID int64 `parquet:"id"`
+			H  int64 `parquet:"_dataops_row_hash"`
+		}
+		gone, err := parquet.ReadFile[deletedRow](dpath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if int64(len(gone)) != d || len(gone) != len(wantDeleted) {
+			t.Fatalf("%s: %d deleted rows written (%d counted), want %d", c.name, len(gone), d, len(wantDeleted))
+		}
+		for _, r := range gone {
+			if !wantDeleted[r.ID] || r.H != parentH[r.ID] {
+				t.Fatalf("%s: deleted row %+v", c.name, r)
+			}
+		}
+		if m := mergeMapped.Load() - mapped; m > c.mapped {
+			t.Errorf("%s: %d parent rows went through the map, at most %d expected", c.name, m, c.mapped)
+		}
 	}
 }
