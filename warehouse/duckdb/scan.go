@@ -142,10 +142,12 @@ func (e *Engine) ScanColumns(ctx context.Context, raw any, query string, args []
 // (DuckDB's streaming_buffer_size; a variable for measurements). DuckDB
 // fills a streaming result's buffer on its threads while the consumer reads
 // it, and with its default of 976.5 KiB the threads wait on the consumer:
-// a hash of every row of 10M, streamed out with DuckDB's default, ran on
-// one thread in 0.57-0.93 s (as much CPU as wall), and in 0.34-0.37 s on
-// two with 16MB.
-var scanBufferBytes int64 = 16 << 20
+// hash() of 10M rows, streamed out, ran on one thread in 0.57-0.93 s (as
+// much CPU as wall); with 8MB in 0.58 s on two (1.0 s CPU), with 16MB in
+// 0.34-0.37 s. The buffer is memory too: in a 10M-row key+hash backup at
+// memory_limit=128MB (two scans at once) the peak RSS was 245-253 MiB with
+// 8MB, 251-276 with 16MB, and the merge step 0.9-1.05 s against 0.7-0.9.
+var scanBufferBytes int64 = 8 << 20
 
 // widenStreamBuffer raises the session's streaming_buffer_size to
 // scanBufferBytes when it is smaller, and returns the func that sets it
