@@ -70,6 +70,7 @@ func (tb *tableBackup) fastDelta(ctx context.Context, e *Table, cols []warehouse
 		}
 		defer release()
 		if m != nil {
+			step("parent's keys and hashes local, its deltas' keys read")
 			m.query = parentPairs(tb.src.Dialect(), mk, base)
 			err := tb.engineKeyDelta(ctx, e, cols, key, prev, "", m, step)
 			if !errors.Is(err, errComposeParent) {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"slices"
 	"strings"
@@ -83,7 +84,7 @@ func mergeableKey(t warehouse.Type) bool {
 // blocks taken from free, passing over the keys in skip: two BIGINT
 // columns, or three, the hash in two (hash >> 1, hash & 1) for a UBIGINT
 // hash (and no skip).
-func scanPairs(ctx context.Context, w scanner, query string, skip map[int64]struct{}, stop chan struct{}, free, out chan *mergeBlock) error {
+func scanPairs(ctx context.Context, w scanner, query string, skip *keySet, stop chan struct{}, free, out chan *mergeBlock) error {
 	defer close(out)
 	return w.ScanColumns(ctx, query, nil, func(cols []warehouse.Column, b *warehouse.ColumnBatch) error {
 		if len(b.Cols) < 2 || len(b.Cols) > 3 || slices.ContainsFunc(b.Cols, func(c warehouse.ColumnData) bool { return c.Int == nil }) {
@@ -100,10 +101,10 @@ func scanPairs(ctx context.Context, w scanner, query string, skip map[int64]stru
 		}
 		ks, hs := b.Cols[0].Int[:b.Len], b.Cols[1].Int[:b.Len]
 		switch {
-		case len(skip) > 0:
+		case skip.len() > 0:
 			blk.k, blk.h = blk.k[:0], blk.h[:0]
 			for i, k := range ks {
-				if _, ok := skip[k]; !ok {
+				if !skip.has(k) {
 					blk.k = append(blk.k, k)
 					blk.h = append(blk.h, hs[i])
 				}
@@ -166,7 +167,7 @@ func (c *mergeCursor) ok() bool {
 // and the parent rows in aside, which are in no order (a chain's upserts).
 type mergeParent struct {
 	query string
-	skip  map[int64]struct{}
+	skip  *keySet
 	aside map[int64]int64
 }
 
@@ -189,7 +190,7 @@ func mergeChanged(ctx context.Context, cur, pool scanner, curQuery string, mp *m
 	halt := func() { stopOnce.Do(func() { close(stop) }) }
 	c := &mergeCursor{in: make(chan *mergeBlock, 16), free: make(chan *mergeBlock, 32)}
 	p := &mergeCursor{in: make(chan *mergeBlock, 16), free: make(chan *mergeBlock, 32)}
-	scan := func(i int, w scanner, q string, skip map[int64]struct{}, cur *mergeCursor) {
+	scan := func(i int, w scanner, q string, skip *keySet, cur *mergeCursor) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -254,17 +255,19 @@ func mergeChanged(ctx context.Context, cur, pool scanner, curQuery string, mp *m
 			}
 			if !stuck {
 				// a new key that the queue's front does not hold: what
-				// waits there is out of order, into the map
+				// waits there is out of order, into the map, and the key
+				// is looked for there (once: while the parent's rows are
+				// set aside for it, the map does not change)
 				q.drain(aside)
 				stuck = true
-			}
-			if old, moved := aside[ck]; moved {
-				delete(aside, ck)
-				stuck = false
-				if err := resolve(ck, ch, old); err != nil {
-					return err
+				if old, moved := aside[ck]; moved {
+					delete(aside, ck)
+					stuck = false
+					if err := resolve(ck, ch, old); err != nil {
+						return err
+					}
+					continue
 				}
-				continue
 			}
 			if more {
 				// deleted, or later in the table: set aside
@@ -276,7 +279,9 @@ func mergeChanged(ctx context.Context, cur, pool scanner, curQuery string, mp *m
 				continue
 			}
 			if q.len() > 0 {
+				// the parent has ended: look again with the queue in the map
 				q.drain(aside)
+				stuck = false
 				continue
 			}
 			c.i++
@@ -509,7 +514,7 @@ func (tb *tableBackup) chainParent(ctx context.Context, chain []*Table, k string
 	if err != nil {
 		return nil, nil, none, err
 	}
-	mp := &mergeParent{skip: map[int64]struct{}{}, aside: map[int64]int64{}}
+	mp := &mergeParent{skip: newKeySet(), aside: map[int64]int64{}}
 	errTooMany := errors.New("too many keys changed")
 	read := func(files []string, withHash bool, fn func(k, h int64)) error {
 		if len(files) == 0 {
@@ -527,7 +532,7 @@ func (tb *tableBackup) chainParent(ctx context.Context, chain []*Table, k string
 				}
 				fn(b.Cols[0].Int[r], h)
 			}
-			if len(mp.skip) > mergeMaxAside {
+			if mp.skip.len() > mergeMaxAside {
 				return errTooMany
 			}
 			return nil
@@ -549,12 +554,12 @@ func (tb *tableBackup) chainParent(ctx context.Context, chain []*Table, k string
 		}
 		// a delta deletes, then upserts (as compose applies it)
 		err = read(dels, false, func(k, _ int64) {
-			mp.skip[k] = struct{}{}
+			mp.skip.add(k)
 			delete(mp.aside, k)
 		})
 		if err == nil {
 			err = read(ups, true, func(k, h int64) {
-				mp.skip[k] = struct{}{}
+				mp.skip.add(k)
 				mp.aside[k] = h
 			})
 		}
@@ -567,6 +572,7 @@ func (tb *tableBackup) chainParent(ctx context.Context, chain []*Table, k string
 			return nil, nil, none, fmt.Errorf("delta %s: %w", t.Data.Base, err)
 		}
 	}
+	mp.skip.seal()
 	return mp, base, release, nil
 }
 
@@ -620,4 +626,65 @@ func (q *mergeQueue) drain(aside map[int64]int64) {
 	}
 	mergeMapped.Add(int64(q.len()))
 	q.k, q.h, q.head = q.k[:0], q.h[:0], 0
+}
+
+// keySet is a set of keys that the parent's stream of a merge passes over:
+// a map while it is filled, then (seal) a bitmap over the keys' range when
+// that range is at most keySetBits: each of the parent's rows is looked up,
+// and a bit costs a few nanoseconds where the map cost 13% of an
+// incremental's CPU.
+type keySet struct {
+	m    map[int64]struct{} // nil once the bitmap holds the keys
+	n    int
+	bits []uint64
+	lo   int64
+}
+
+// keySetBits is the largest key range a keySet holds as a bitmap (16 MiB).
+const keySetBits = 1 << 27
+
+func newKeySet() *keySet { return &keySet{m: map[int64]struct{}{}} }
+
+// add adds k; only before seal.
+func (s *keySet) add(k int64) {
+	s.m[k] = struct{}{}
+	s.n = len(s.m)
+}
+
+// len is the number of keys; a nil set is empty.
+func (s *keySet) len() int {
+	if s == nil {
+		return 0
+	}
+	return s.n
+}
+
+// seal builds the bitmap when the keys' range allows.
+func (s *keySet) seal() {
+	if len(s.m) == 0 {
+		return
+	}
+	lo, hi := int64(math.MaxInt64), int64(math.MinInt64)
+	for k := range s.m {
+		lo, hi = min(lo, k), max(hi, k)
+	}
+	span := uint64(hi) - uint64(lo) // no overflow in unsigned arithmetic
+	if span >= keySetBits {
+		return
+	}
+	s.lo, s.bits = lo, make([]uint64, span/64+1)
+	for k := range s.m {
+		d := uint64(k) - uint64(lo)
+		s.bits[d/64] |= 1 << (d % 64)
+	}
+	s.m = nil
+}
+
+func (s *keySet) has(k int64) bool {
+	if s.bits != nil {
+		d := uint64(k) - uint64(s.lo) // a key below lo wraps past the bitmap
+		return d/64 < uint64(len(s.bits)) && s.bits[d/64]&(1<<(d%64)) != 0
+	}
+	_, ok := s.m[k]
+	return ok
 }

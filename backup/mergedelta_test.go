@@ -3,6 +3,7 @@ package backup
 import (
 	"context"
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -304,6 +305,35 @@ func TestMergeChangedOrders(t *testing.T) {
 		}
 		if m := mergeMapped.Load() - mapped; m > c.mapped {
 			t.Errorf("%s: %d parent rows went through the map, at most %d expected", c.name, m, c.mapped)
+		}
+	}
+}
+
+// A keySet answers the same as a map, as a bitmap over a small range
+// (keys at both ends, negatives, far outside) and as a map over a wide one.
+func TestKeySet(t *testing.T) {
+	for _, keys := range [][]int64{
+		{5, 6, 64, 65, 127, 128, 1000},
+		{-3, 0, 3, 1 << 20},
+		{math.MinInt64, 0, math.MaxInt64},
+		{math.MaxInt64 - 1, math.MaxInt64},
+	} {
+		s := newKeySet()
+		in := map[int64]bool{}
+		for _, k := range keys {
+			s.add(k)
+			in[k] = true
+		}
+		s.seal()
+		probes := []int64{math.MinInt64, math.MinInt64 + 1, -4, -1, 1, 2, 4, 7, 63, 66, 129, 999, 1001, 1<<20 + 1, 1 << 40, math.MaxInt64 - 2}
+		probes = append(probes, keys...)
+		for _, k := range probes {
+			if s.has(k) != in[k] {
+				t.Errorf("keys %v: has(%d) = %v", keys, k, s.has(k))
+			}
+		}
+		if wide := keys[len(keys)-1]-keys[0] < 0 || uint64(keys[len(keys)-1])-uint64(keys[0]) >= keySetBits; (s.bits == nil) != wide {
+			t.Errorf("keys %v: bitmap %v", keys, s.bits != nil)
 		}
 	}
 }
