@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync/atomic"
 
@@ -396,8 +395,8 @@ func (tb *tableBackup) engineKeyDelta(ctx context.Context, e *Table, cols []ware
 		var st hashStats
 		if merged {
 			// the merge's deleted rows, their keys in the key's own type
-			i := slices.IndexFunc(cols, func(c warehouse.Column) bool { return c.Name == key[0] })
-			t, err := d.TypeSQL(cols[i].Type)
+			kc, _ := keyColumn(cols, key) // merged: a one-column key
+			t, err := d.TypeSQL(kc.Type)
 			if err != nil {
 				return fmt.Errorf("deleted keys: %w", err)
 			}

@@ -431,14 +431,22 @@ func (w *pairWriter) abort() {
 // mergeKey returns the quoted key column of a table whose key the merge
 // path takes (one integer column), or "".
 func mergeKey(d warehouse.Dialect, cols []warehouse.Column, key []string) string {
+	if c, ok := keyColumn(cols, key); ok && mergeableKey(c.Type) {
+		return d.QuoteIdentifier(c.Name)
+	}
+	return ""
+}
+
+// keyColumn returns the column of a one-column key.
+func keyColumn(cols []warehouse.Column, key []string) (warehouse.Column, bool) {
 	if len(key) != 1 {
-		return ""
+		return warehouse.Column{}, false
 	}
 	i := slices.IndexFunc(cols, func(c warehouse.Column) bool { return c.Name == key[0] })
-	if i < 0 || !mergeableKey(cols[i].Type) {
-		return ""
+	if i < 0 {
+		return warehouse.Column{}, false
 	}
-	return d.QuoteIdentifier(key[0])
+	return cols[i], true
 }
 
 // parentPairs renders the query of a merge's parent side: the key (k, the
@@ -569,7 +577,7 @@ func (tb *tableBackup) chainParent(ctx context.Context, chain []*Table, k string
 		}
 		if err != nil {
 			release()
-			return nil, nil, none, fmt.Errorf("delta %s: %w", t.Data.Base, err)
+			return nil, nil, none, fmt.Errorf("read delta of %s from %s: %w", t, t.Data.Base, err)
 		}
 	}
 	mp.skip.seal()
